@@ -1,0 +1,232 @@
+"""Finding each annotation's quote in the text a reader sees (W3C TextQuoteSelector).
+
+The article is parsed once by markdown-it-py; every inline token (a paragraph, a heading, a list
+item's text) is one *block*. A block's plain text is the concatenation of its text-bearing children
+(text, inline code, line breaks as "\\n"): Markdown syntax is gone, entities are decoded.
+
+Matching is done on a normalized copy of the whole document: every white-space character becomes a
+space and runs of spaces collapse to one; typographic quotes and apostrophes become straight ones.
+Blocks are joined by "\\n", which the normalized quote can never contain, so a plain ``str.find``
+never matches across a paragraph boundary. Collapsing is the only step that changes offsets, so
+the map from normalized back to plain offsets is a short list of breakpoints, one per collapsed run.
+
+``prefix`` / ``suffix`` select among occurrences: the normalized text just before (after) the
+occurrence, with surrounding white space ignored, must end (start) with them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import difflib
+import re
+from typing import Sequence
+
+from markdown_it.token import Token
+
+from .annotations import Annotation
+from .errors import Diagnostic
+from .sources import SourceFile
+
+_SPACE = " \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+         "\u2028\u2029\u202f\u205f\u3000"
+_TABLE = str.maketrans({**{c: " " for c in _SPACE},
+                        **{c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"},
+                        **{c: "'" for c in "\u2018\u2019\u201a\u201b\u2032"}})
+_RUNS = re.compile(r"  +")
+SEP = "\n"
+
+
+def normalize(text: str) -> str:
+    return _RUNS.sub(" ", text.translate(_TABLE))
+
+
+@dataclasses.dataclass
+class Block:
+    """One inline token's text as a reader sees it, with where each child's text lies in it."""
+
+    token_index: int
+    line: int  # 0-based line of the block in the Markdown body
+    text: str
+    pieces: list[tuple[int, int, int]]  # (child index, start, end) in text
+
+
+@dataclasses.dataclass(frozen=True)
+class Anchor:
+    annotation: Annotation
+    block: int  # index into the blocks list
+    start: int  # offsets in the block's plain text
+    end: int
+
+
+def plain_blocks(tokens: Sequence[Token]) -> list[Block]:
+    blocks = []
+    for index, token in enumerate(tokens):
+        if token.type != "inline" or not token.children:
+            continue
+        parts: list[str] = []
+        pieces = []
+        pos = 0
+        for ci, child in enumerate(token.children):
+            t = child.type
+            if t == "text" or t == "code_inline":
+                s = child.content
+            elif t == "softbreak" or t == "hardbreak":
+                s = "\n"
+            else:
+                continue
+            if s:
+                parts.append(s)
+                pieces.append((ci, pos, pos + len(s)))
+                pos += len(s)
+        blocks.append(Block(index, token.map[0] if token.map else 0, "".join(parts), pieces))
+    return blocks
+
+
+class TextIndex:
+    """The normalized document with maps back to (block, plain offset)."""
+
+    def __init__(self, blocks: list[Block]):
+        self.blocks = blocks
+        norms = []
+        self.starts: list[int] = []  # start of each block in self.text
+        self.breaks: list[list[tuple[int, int]]] = []  # per block: (norm offset after a run, plain shift)
+        pos = 0
+        for block in blocks:
+            translated = block.text.translate(_TABLE)
+            breaks: list[tuple[int, int]] = []
+            if "  " in translated:
+                shift = 0
+                out = []
+                last = 0
+                for m in _RUNS.finditer(translated):
+                    out.append(translated[last:m.start() + 1])
+                    shift += m.end() - m.start() - 1
+                    breaks.append((m.start() + 1 - (shift - (m.end() - m.start() - 1)), shift))
+                    last = m.end()
+                out.append(translated[last:])
+                translated = "".join(out)
+            norms.append(translated)
+            self.breaks.append(breaks)
+            self.starts.append(pos)
+            pos += len(translated) + len(SEP)
+        self.text = SEP.join(norms)
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        """Normalized document offset → (block index, plain offset in that block)."""
+        b = bisect.bisect_right(self.starts, offset) - 1
+        local = offset - self.starts[b]
+        breaks = self.breaks[b]
+        k = bisect.bisect_right(breaks, (local, 1 << 62)) - 1
+        return b, local + (breaks[k][1] if k >= 0 else 0)
+
+    def line_of(self, offset: int) -> int:
+        """0-based body line of a normalized offset."""
+        b, plain = self.locate(offset)
+        block = self.blocks[b]
+        return block.line + block.text.count("\n", 0, plain)
+
+    def occurrences(self, needle: str) -> list[int]:
+        found = []
+        i = self.text.find(needle)
+        while i != -1:
+            found.append(i)
+            i = self.text.find(needle, i + 1)
+        return found
+
+
+def _context_ok(index: TextIndex, at: int, length: int, prefix: str, suffix: str) -> bool:
+    text = index.text
+    if prefix:
+        before = text[max(0, at - len(prefix) - 8):at].replace(SEP, " ").rstrip()
+        if not before.endswith(prefix):
+            return False
+    if suffix:
+        after = text[at + length:at + length + len(suffix) + 8].replace(SEP, " ").lstrip()
+        if not after.startswith(suffix):
+            return False
+    return True
+
+
+def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFile, body: SourceFile,
+           diags: list[Diagnostic]) -> list[Anchor]:
+    """Anchor every annotation; report missing, ambiguous and cross-paragraph quotes."""
+    index = TextIndex(blocks)
+    anchors = []
+    for ann in annotations:
+        quote = normalize(ann.quote).strip()
+        prefix = normalize(ann.prefix).strip()
+        suffix = normalize(ann.suffix).strip()
+        node = ann.nodes.get("quote")
+        where = (lambda msg, hint: src.at(node, msg, hint)) if node is not None else \
+            (lambda msg, hint: src.diag(1, 1, msg, hint))
+        hits = index.occurrences(quote)
+        matches = [i for i in hits if _context_ok(index, i, len(quote), prefix, suffix)]
+        if len(matches) == 1:
+            b, start = index.locate(matches[0])
+            _, end = index.locate(matches[0] + len(quote) - 1)
+            anchors.append(Anchor(ann, b, start, end + 1))
+            continue
+        line = lambda off: index.line_of(off) + body.first_line  # noqa: E731
+        if matches:
+            lines = ", ".join(str(line(i)) for i in matches[:8])
+            diags.append(where(
+                f"quote of '{ann.id}' is ambiguous: it occurs {len(matches)} times in {body.rel} (lines {lines})",
+                "add prefix: (the words just before the one you mean) or suffix: (the words just after); "
+                f"e.g. prefix: \"{_words_before(index, matches[0], 4)}\""))
+        elif hits:
+            what = " and ".join(x for x, v in (("prefix", prefix), ("suffix", suffix)) if v)
+            lines = ", ".join(str(line(i)) for i in hits[:8])
+            diags.append(where(
+                f"quote of '{ann.id}' occurs in {body.rel} (lines {lines}) but never with this {what}",
+                f"the {what} must be the text right next to the quote: before it, "
+                f"\"{_words_before(index, hits[0], 4)}\"; after it, \"{_words_after(index, hits[0] + len(quote), 4)}\""))
+        elif quote and quote in index.text.replace(SEP, " "):
+            at = index.text.replace(SEP, " ").find(quote)
+            diags.append(where(
+                f"quote of '{ann.id}' crosses a paragraph boundary (line {line(at)})",
+                "a quote must stay within one paragraph: split it into two annotations"))
+        else:
+            diags.append(where(f"quote of '{ann.id}' not found in {body.rel}", _closest_hint(index, quote, line)))
+    return anchors
+
+
+def _words_before(index: TextIndex, at: int, n: int) -> str:
+    start = index.text.rfind(SEP, 0, at) + 1
+    return " ".join(index.text[start:at].split()[-n:])
+
+
+def _words_after(index: TextIndex, at: int, n: int) -> str:
+    end = index.text.find(SEP, at)
+    return " ".join(index.text[at:end if end != -1 else None].split()[:n])
+
+
+def _closest_hint(index: TextIndex, quote: str, line) -> str:  # type: ignore[no-untyped-def]
+    if not quote:
+        return "write the article's words the note is about"
+    flat = index.text.replace(SEP, " ")
+    low = flat.lower().find(quote.lower())
+    if low != -1:
+        return f"the text differs only in capitals: \"{flat[low:low + len(quote)]}\" (line {line(low)})"
+    words = flat.split(" ")
+    n = max(1, len(quote.split(" ")))
+    starts = []
+    pos = 0
+    for w in words:
+        starts.append(pos)
+        pos += len(w) + 1
+    best, best_at, best_ratio = "", 0, 0.0
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(quote)
+    for width in {max(1, n - 1), n, n + 1}:
+        for i in range(0, max(1, len(words) - width + 1)):
+            cand = " ".join(words[i:i + width])
+            matcher.set_seq1(cand)
+            if matcher.real_quick_ratio() <= best_ratio or matcher.quick_ratio() <= best_ratio:
+                continue
+            r = matcher.ratio()
+            if r > best_ratio:
+                best, best_at, best_ratio = cand, starts[i], r
+    if best_ratio >= 0.5:
+        return f"closest text in the article, line {line(best_at)}: \"{best}\" — copy the quote exactly from the article"
+    return "copy the quote exactly from the article text (Markdown syntax such as * and [] is not part of it)"

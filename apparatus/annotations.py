@@ -1,0 +1,185 @@
+"""annotations/<slug>.yaml and the records registry annotations/_records.yaml → Annotation, Record."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Diagnostic
+from .schema import ID_RE, Field, Validator, did_you_mean
+from .sources import SourceFile, compose_yaml, read_source
+
+TYPES = ("correction", "context", "source")
+KINDS = ("un", "parliament", "legislation", "government", "court", "other")
+REGISTRY = "_records.yaml"
+
+LINK_FIELDS = (
+    Field("url", "url", "the address, https://…", required=True, example="https://…"),
+    Field("title", "text", "the page's own title", required=True, example='"…"'),
+    Field("publisher", "text", "who published it"),
+)
+ANNOTATION_FIELDS = (
+    Field("id", "id", "a name for the note, [a-z0-9-], unique in the file; the note's URL fragment",
+          required=True, example="minister-first-name"),
+    Field("type", "enum", "correction (the record contradicts the text), context (the text needs more) "
+          "or source (the claim tied to its record)", required=True, choices=TYPES, example="correction"),
+    Field("quote", "text", "the article's text this note is about, as a reader sees it", required=True,
+          example="Jean-Claude Le Drian"),
+    Field("prefix", "text", "text right before the quote, to pick one occurrence"),
+    Field("suffix", "text", "text right after the quote, to pick one occurrence"),
+    Field("correction", "text", "what the record shows, in place of the quote (corrections only)"),
+    Field("note", "text", "the note in Markdown", required=True, example="|"),
+    Field("records", "list", "ids of primary records in annotations/_records.yaml", item="id"),
+    Field("links", "list", "other sources: url, title, publisher", item=LINK_FIELDS),
+)
+ANNOTATIONS_FILE_FIELDS = (
+    Field("annotations", "list", "the notes on the article", required=True, item=ANNOTATION_FIELDS),
+    Field("article_sha256", "text", "the hash of the article text the notes were written against"),
+)
+RECORD_FIELDS = (
+    Field("id", "id", "a name for the record, [a-z0-9-], unique in the registry", required=True,
+          example="hrc46-le-drian-2021-02-24"),
+    Field("title", "text", "the record's own title", required=True, example='"…"'),
+    Field("issuer", "text", "the body that issued it, e.g. UN Human Rights Council", required=True,
+          example="UN Human Rights Council"),
+    Field("kind", "enum", "un, parliament, legislation, government, court or other", required=True,
+          choices=KINDS, example="un"),
+    Field("date", "date", "YYYY-MM-DD, YYYY-MM or YYYY", required=True, example="2021-02-24"),
+    Field("symbol", "text", "the UN document symbol, bill, journal or law number"),
+    Field("url", "url", "an address seen to hold the record (leave out when none was located)"),
+    Field("archive_url", "url", "an archived copy"),
+    Field("accessed", "date", "when the url was checked"),
+    Field("note", "text", "one line about the copy, e.g. 'reprint; official text not located'"),
+)
+REGISTRY_FIELDS = (
+    Field("records", "list", "the primary records", required=True, item=RECORD_FIELDS),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+    url: str
+    title: str
+    publisher: str = ""
+
+
+@dataclasses.dataclass
+class Annotation:
+    id: str
+    type: str
+    quote: str
+    note: str
+    prefix: str = ""
+    suffix: str = ""
+    correction: str = ""
+    records: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
+    nodes: dict[str, yaml.Node] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    id: str
+    title: str
+    issuer: str
+    kind: str
+    date: str
+    symbol: str = ""
+    url: str = ""
+    archive_url: str = ""
+    accessed: str = ""
+    note: str = ""
+
+
+@dataclasses.dataclass
+class AnnotationFile:
+    src: SourceFile
+    annotations: list[Annotation]
+    article_sha256: str = ""
+
+
+def _nodes(values: dict[str, Any]) -> dict[str, yaml.Node]:
+    return {k[1:]: v for k, v in values.items() if k.startswith("@")}
+
+
+def load_annotations(path: Path, rel: str, record_ids: frozenset[str] | None
+                     ) -> tuple[AnnotationFile | None, list[Diagnostic]]:
+    """Load and validate one annotation file. Record ids are checked when the registry is known."""
+    src, diags = read_source(path, rel)
+    if src is None:
+        return None, diags
+    node, diags = compose_yaml(src)
+    if node is None:
+        return (None, diags) if diags else (AnnotationFile(src, []), [])
+    v = Validator(src, diags)
+    values = v.mapping(node, ANNOTATIONS_FILE_FIELDS, "the annotation file")
+    if values is None:
+        return None, diags
+    out: list[Annotation] = []
+    seen: dict[str, yaml.Node] = {}
+    for item in values.get("annotations", []):
+        if item is None or not {"id", "type", "quote", "note"} <= item.keys():
+            continue
+        nodes = _nodes(item)
+        ann_id = item["id"]
+        if ann_id in seen:
+            first = seen[ann_id].start_mark.line + 1
+            v.error(nodes["id"], f"duplicate annotation id '{ann_id}' (first used on line {first})",
+                    "give each annotation its own id: it is the note's address in the page")
+            continue
+        seen[ann_id] = nodes["id"]
+        if item["type"] == "correction" and "correction" not in item and "@correction" not in item:
+            v.error(nodes["type"], f"annotation '{ann_id}' is a correction but has no 'correction:'",
+                    "add 'correction:' with what the record shows, or use type: context")
+            continue
+        if item["type"] != "correction" and "@correction" in item:
+            v.error(nodes["correction"], f"'correction:' is only for type correction (this one is {item['type']})",
+                    "change type: to correction, or fold the text into the note")
+            continue
+        if record_ids is not None:
+            for rnode in _record_nodes(nodes.get("records")):
+                rid = rnode.value
+                if ID_RE.match(rid) and rid not in record_ids:
+                    near = did_you_mean(rid, sorted(record_ids))
+                    v.error(rnode, f"unknown record id '{rid}'" + (f": {near}" if near else ""),
+                            f"add the record to annotations/{REGISTRY} or fix the id")
+        links = tuple(Link(x["url"], x["title"], x.get("publisher", ""))
+                      for x in item.get("links", []) if x and "url" in x and "title" in x)
+        out.append(Annotation(
+            id=ann_id, type=item["type"], quote=item["quote"], note=item["note"],
+            prefix=item.get("prefix", ""), suffix=item.get("suffix", ""), correction=item.get("correction", ""),
+            records=tuple(item.get("records", [])), links=links, nodes=nodes,
+        ))
+    return AnnotationFile(src, out, values.get("article_sha256", "")), diags
+
+
+def _record_nodes(node: yaml.Node | None) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return [n for n in node.value if isinstance(n, yaml.ScalarNode)]
+    return []
+
+
+def load_registry(path: Path, rel: str) -> tuple[dict[str, Record], list[Diagnostic]]:
+    if not path.is_file():
+        return {}, []
+    src, diags = read_source(path, rel)
+    if src is None:
+        return {}, diags
+    node, diags = compose_yaml(src)
+    if node is None:
+        return {}, diags
+    v = Validator(src, diags)
+    values = v.mapping(node, REGISTRY_FIELDS, "the records registry")
+    records: dict[str, Record] = {}
+    for item in (values or {}).get("records", []):
+        if item is None or not {"id", "title", "issuer", "kind", "date"} <= item.keys():
+            continue
+        rid = item["id"]
+        if rid in records:
+            v.error(item["@id"], f"duplicate record id '{rid}'", "list each record once; cite it by id everywhere")
+            continue
+        records[rid] = Record(**{f.name: item[f.name] for f in RECORD_FIELDS if f.name in item})
+    return records, diags

@@ -1,0 +1,66 @@
+"""site.yaml: the collection's settings, declared once and validated whole."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path, PurePosixPath
+
+from .errors import Diagnostic
+from .schema import Field, Validator
+from .sources import compose_yaml, read_source
+
+SITE_FIELDS = (
+    Field("title", "text", "the collection's name, shown in every page header", required=True,
+          example='"Xinjiang: the record"'),
+    Field("description", "text", "one sentence on what the collection is, shown on the home page"),
+    Field("language", "text", "the BCP 47 language of the site's own text, e.g. en", required=True, example="en"),
+    Field("output", "text", "the folder the site is written to, relative to site.yaml (default _site)"),
+)
+
+SOURCE_DIRS = ("content", "annotations", "templates")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    root: Path
+    title: str
+    language: str
+    description: str = ""
+    output: str = "_site"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / self.output
+
+
+def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
+    path = root / "site.yaml"
+    if not path.is_file():
+        return None, [Diagnostic("site.yaml", 1, 1, "no site.yaml in the collection folder",
+                                 f"run the command in the collection's folder or pass --root (looked in {root})")]
+    src, diags = read_source(path, "site.yaml")
+    if src is None:
+        return None, diags
+    node, diags = compose_yaml(src)
+    if node is None:
+        if diags:
+            return None, diags
+        return None, [src.diag(1, 1, "site.yaml is empty", "add title: and language:")]
+    values = Validator(src, diags).mapping(node, SITE_FIELDS, "site.yaml")
+    if values is None or diags:
+        return None, diags
+    output = values.get("output", "_site")
+    if not _safe_output(output):
+        diags.append(src.at(values["@output"], f"output folder '{output}' is not allowed",
+                            "name a new folder inside the collection, e.g. _site; never a source folder"))
+        return None, diags
+    return Config(root, values["title"], values["language"], values.get("description", ""), output), diags
+
+
+def _safe_output(output: str) -> bool:
+    """The output folder is replaced on every build: it must never be a source folder or outside root."""
+    p = PurePosixPath(output)
+    if p.is_absolute() or not p.parts or ".." in p.parts or "\\" in output:
+        return False
+    first = p.parts[0]
+    return first not in SOURCE_DIRS and first not in (".", ".git", "site.yaml", "tests", "apparatus")

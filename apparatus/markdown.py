@@ -1,0 +1,162 @@
+"""Markdown with markdown-it-py: articles with highlights inserted into the token stream, and notes.
+
+Highlights are inserted as tokens, never by editing HTML: each text piece covered by one or more
+annotations is wrapped in its own ``<mark>`` naming all of them (``data-ann="a b"``), so overlapping
+and nested annotations, and quotes that cross emphasis or links, always give well-formed HTML.
+After the last piece of each annotation comes its numbered note reference (moved after the end of
+a link when the quote ends inside one: links cannot nest).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from html import escape
+from typing import Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from .anchoring import Anchor, Block
+from .errors import Diagnostic
+
+SAFE_SCHEMES = ("http://", "https://", "mailto:", "#")
+
+
+def _md(html: bool = False) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": html, "typographer": False})
+    md.disable("html_block") if not html else None
+    md.validateLink = lambda url: True  # every link is checked by check_links(), never dropped silently
+    return md
+
+
+ARTICLE_MD = _md()
+NOTE_MD = _md()
+_RAW_MD = _md(html=True)  # only used to find raw HTML in notes, never to render
+
+
+@dataclasses.dataclass(frozen=True)
+class NoteRef:
+    number: int
+    ann_id: str
+
+
+def check_links(tokens: Sequence[Token], where: str, allow_images: bool) -> list[str]:
+    """Problems with link targets and images in a token stream, as messages."""
+    problems = []
+    for tok in tokens:
+        for child in tok.children or ():
+            if child.type == "link_open":
+                href = str(child.attrs.get("href", ""))
+                if not href.lower().startswith(SAFE_SCHEMES):
+                    problems.append(f"a link in {where} goes to '{href}': only http(s), mailto and #fragment links are allowed")
+            elif child.type == "image":
+                src = str(child.attrs.get("src", ""))
+                if not allow_images or "//" in src or ":" in src:
+                    problems.append(f"an image in {where} ('{src}') would load from another host: images are not allowed there")
+    return problems
+
+
+def render_note(text: str) -> tuple[str, list[str]]:
+    """A note's Markdown → (HTML, problems). Raw HTML is a problem and is rendered escaped."""
+    problems = []
+    if "<" in text:
+        raw = [t for t in _RAW_MD.parse(text) if t.type == "html_block"] + [
+            c for t in _RAW_MD.parse(text) for c in (t.children or ()) if c.type == "html_inline"]
+        if raw:
+            tag = (raw[0].content.strip().splitlines() or [""])[0][:40]
+            problems.append(f"the note contains raw HTML ({tag}): it is shown as text, never run")
+    tokens = NOTE_MD.parse(text)
+    problems += check_links(tokens, "the note", allow_images=False)
+    return NOTE_MD.renderer.render(tokens, NOTE_MD.options, {}), problems
+
+
+def _html(content: str) -> Token:
+    tok = Token("html_inline", "", 0)
+    tok.content = content
+    return tok
+
+
+def insert_marks(tokens: list[Token], blocks: list[Block], anchors: Sequence[Anchor],
+                 numbers: dict[str, int], types: dict[str, str]) -> None:
+    """Insert <mark> and note-reference tokens into the inline tokens of anchored blocks."""
+    by_block: dict[int, list[Anchor]] = {}
+    for a in anchors:
+        by_block.setdefault(a.block, []).append(a)
+    for b, block_anchors in by_block.items():
+        block = blocks[b]
+        inline = tokens[block.token_index]
+        inline.children = _mark_children(inline.children or [], block, block_anchors, numbers, types)
+
+
+def _mark_children(children: list[Token], block: Block, anchors: list[Anchor],
+                   numbers: dict[str, int], types: dict[str, str]) -> list[Token]:
+    cuts = sorted({a.start for a in anchors} | {a.end for a in anchors})
+    ends: dict[int, list[str]] = {}
+    for a in sorted(anchors, key=lambda a: (a.end, numbers[a.annotation.id])):
+        ends.setdefault(a.end, []).append(a.annotation.id)
+    first_piece: set[str] = set()
+    piece_at = {ci: (s, e) for ci, s, e in block.pieces}
+    out: list[Token] = []
+    link_depth = 0
+    pending: list[str] = []  # note refs waiting for a link to close
+
+    def refs(ids: list[str]) -> None:
+        for ann_id in ids:
+            n = numbers[ann_id]
+            out.append(_html(f'<sup class="nref"><a href="#{ann_id}" id="ref_{ann_id}" '
+                             f'aria-label="note {n}">{n}</a></sup>'))
+
+    def covering(s: int, e: int) -> list[str]:
+        return [a.annotation.id for a in anchors if a.start <= s and e <= a.end]
+
+    for ci, child in enumerate(children):
+        if child.type == "link_open":
+            link_depth += 1
+        elif child.type == "link_close":
+            link_depth -= 1
+            out.append(child)
+            if link_depth == 0 and pending:
+                refs(pending)
+                pending = []
+            continue
+        span = piece_at.get(ci)
+        if span is None:
+            out.append(child)
+            continue
+        s, e = span
+        inner = [c for c in cuts if s < c < e]
+        bounds = [s, *inner, e]
+        for ps, pe in zip(bounds, bounds[1:]):
+            piece = child if len(bounds) == 2 else _slice(child, ps - s, pe - s)
+            ids = covering(ps, pe)
+            if ids and child.type not in ("softbreak", "hardbreak"):
+                attrs = " ".join(sorted({f"hl-{types[i]}" for i in ids}))
+                id_attr = ""
+                new = [i for i in ids if i not in first_piece]
+                if new:
+                    first_piece.update(new)
+                    id_attr = f' id="hl_{new[0]}"'
+                out.append(_html(f'<mark class="hl {attrs}"{id_attr} data-ann="{escape(" ".join(ids))}">'))
+                out.append(piece)
+                out.append(_html("</mark>"))
+            else:
+                out.append(piece)
+            if pe in ends:
+                if link_depth > 0:
+                    pending.extend(ends[pe])
+                else:
+                    refs(ends[pe])
+    if pending:
+        refs(pending)
+    return out
+
+
+def _slice(child: Token, start: int, end: int) -> Token:
+    piece = Token(child.type, child.tag, child.nesting)
+    piece.markup = child.markup
+    piece.content = child.content[start:end]
+    return piece
+
+
+def render_article(tokens: list[Token]) -> str:
+    return ARTICLE_MD.renderer.render(tokens, ARTICLE_MD.options, {})

@@ -1,0 +1,243 @@
+"""The full build: load → validate + anchor → render → write atomically.
+
+Site-wide inputs (site.yaml, the records registry, templates) are loaded first. Articles are then
+processed independently — each by :func:`process_article`, on all cores through a forked worker
+pool for large collections — and write their page into the staging folder. Pages that need the
+whole collection (home, records) are rendered once every article is done. Nothing becomes visible
+until every diagnostic has been collected and none is an error; then the staging folder is swapped in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from . import markdown, site, templates
+from .anchoring import anchor, plain_blocks
+from .annotations import REGISTRY, Annotation, Record, load_annotations, load_registry
+from .articles import Article, load_article
+from .config import Config, load_config
+from .errors import BuildError, Diagnostic, count_errors
+from .output import OutputNotOurs, Staging
+from .schema import did_you_mean
+
+PARALLEL_THRESHOLD = 64  # below this many articles a worker pool costs more than it saves
+
+
+@dataclasses.dataclass
+class Collection:
+    """Everything the per-article work needs, loaded once (and inherited by forked workers)."""
+
+    config: Config
+    registry: dict[str, Record]
+    env: Any  # jinja2.Environment
+    slugs: list[str]
+    annotation_slugs: set[str]
+    staging: Staging | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+
+@dataclasses.dataclass
+class ArticleResult:
+    summary: site.ArticleSummary | None
+    diagnostics: list[Diagnostic]
+
+
+@dataclasses.dataclass
+class BuildResult:
+    articles: int
+    annotations: int
+    records: int
+    seconds: float
+    diagnostics: list[Diagnostic]
+    output: str = ""
+
+
+_NOTES: dict[str, tuple[str, list[str]]] = {}  # each distinct note is rendered once per process
+
+
+def _note_html(text: str) -> tuple[str, list[str]]:
+    hit = _NOTES.get(text)
+    if hit is None:
+        hit = _NOTES[text] = markdown.render_note(text)
+    return hit
+
+
+def process_article(c: Collection, slug: str) -> ArticleResult:
+    rel = f"content/{slug}.md"
+    article, diags = load_article(c.root / rel, rel)
+    if article is None:
+        return ArticleResult(None, diags)
+    annotations: list[Annotation] = []
+    ann_src = None
+    if slug in c.annotation_slugs:
+        arel = f"annotations/{slug}.yaml"
+        af, more = load_annotations(c.root / arel, arel, frozenset(c.registry))
+        diags += more
+        if af is not None:
+            annotations, ann_src = af.annotations, af.src
+    tokens = markdown.ARTICLE_MD.parse(article.body.text)
+    for tok in tokens:
+        if tok.type == "inline":
+            for problem in markdown.check_links([tok], "the article", allow_images=True):
+                line = article.body.first_line + (tok.map[0] if tok.map else 0)
+                diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
+    blocks = plain_blocks(tokens)
+    anchors = anchor(annotations, blocks, ann_src, article.body, diags) if ann_src else []
+    notes_html = {}
+    for ann in annotations:
+        html, problems = _note_html(ann.note)
+        for p in problems:
+            assert ann_src is not None
+            diags.append(ann_src.at(ann.nodes["note"], p, "write the note in Markdown: links as [text](https://…), "
+                                    "no HTML tags, no images"))
+        notes_html[ann.id] = html
+    if count_errors(diags):
+        return ArticleResult(None, diags)
+    anchors.sort(key=lambda a: (a.block, a.start, -a.end))
+    numbers = {a.annotation.id: n for n, a in enumerate(anchors, 1)}
+    types = {a.annotation.id: a.annotation.type for a in anchors}
+    markdown.insert_marks(tokens, blocks, anchors, numbers, types)
+    body_html = markdown.render_article(tokens)
+    ordered = [a.annotation for a in anchors]
+    cited = {rid for a in ordered for rid in a.records}
+    summary = site.ArticleSummary(
+        slug=slug, title=article.title, outlet=article.outlet, published=article.published,
+        published_approximate=article.published_approximate,
+        counts=site.count_types([a.type for a in ordered], cited),
+        citations=tuple(site.Citation(slug, article.title, a.id, numbers[a.id], a.type, a.quote, a.correction,
+                                      a.records) for a in ordered),
+    )
+    url = site.article_url(slug)
+    try:
+        page = templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
+                                body_html=body_html, notes=ordered, numbers=numbers, notes_html=notes_html,
+                                records=c.registry, summary=summary)
+    except templates.TemplateFailure as exc:
+        return ArticleResult(None, [*diags, exc.diagnostic])
+    if c.staging is not None:
+        c.staging.write(site.output_path(url), page)
+    return ArticleResult(summary, diags)
+
+
+_COLLECTION: Collection | None = None  # set in the parent before forking workers
+
+
+def _work(slugs: list[str]) -> list[ArticleResult]:
+    assert _COLLECTION is not None
+    return [process_article(_COLLECTION, s) for s in slugs]
+
+
+def _run_all(c: Collection, jobs: int) -> list[ArticleResult]:
+    global _COLLECTION
+    if jobs <= 1 or len(c.slugs) < PARALLEL_THRESHOLD:
+        return [process_article(c, s) for s in c.slugs]
+    size = max(8, len(c.slugs) // (jobs * 8))
+    chunks = [c.slugs[i:i + size] for i in range(0, len(c.slugs), size)]
+    _COLLECTION = c
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return [r for chunk in pool.imap(_work, chunks) for r in chunk]
+    finally:
+        _COLLECTION = None
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def load_collection(root: Path) -> tuple[Collection | None, list[Diagnostic]]:
+    config, diags = load_config(root)
+    if config is None:
+        return None, diags
+    registry, more = load_registry(root / "annotations" / REGISTRY, f"annotations/{REGISTRY}")
+    diags += more
+    env, more = templates.environment(root, config)
+    diags += more
+    content = root / "content"
+    slugs = sorted(p.stem for p in content.glob("*.md")) if content.is_dir() else []
+    if not slugs:
+        diags.append(Diagnostic("content", 1, 1, "no articles: content/ has no .md files",
+                                "add content/<slug>.md with front matter and the article text"))
+    ann_dir = root / "annotations"
+    ann_slugs = {p.stem for p in ann_dir.glob("*.yaml") if p.name != REGISTRY} if ann_dir.is_dir() else set()
+    for orphan in sorted(ann_slugs - set(slugs)):
+        near = did_you_mean(orphan, slugs)
+        diags.append(Diagnostic(f"annotations/{orphan}.yaml", 1, 1,
+                                f"annotation file has no article: content/{orphan}.md does not exist"
+                                + (f"; {near}" if near else ""),
+                                "name the file after its article's slug, or add the article"))
+    if env is None or count_errors(diags):
+        return None, diags
+    return Collection(config, registry, env, slugs, ann_slugs & set(slugs)), diags
+
+
+def build(root: Path, write: bool = True, jobs: int | None = None) -> BuildResult:
+    """Build (or with write=False, check) the collection at root. Raises BuildError on errors."""
+    started = time.perf_counter()
+    c, diags = load_collection(root)
+    if c is None:
+        raise BuildError(diags)
+    if write:
+        try:
+            c.staging = Staging(c.config.output_dir)
+        except OutputNotOurs as exc:
+            raise BuildError([*diags, Diagnostic("site.yaml", 1, 1, f"the output folder {exc} exists and was not made "
+                                                 "by Apparatus; it is left untouched",
+                                                 "set output: in site.yaml to a new folder, or remove that folder")])
+    try:
+        results = _run_all(c, jobs or default_jobs())
+        summaries = [r.summary for r in results if r.summary is not None]
+        for r in results:
+            diags += r.diagnostics
+        if not count_errors(diags):
+            diags += _unused_records(c, summaries)
+            _write_collection_pages(c, summaries, diags)
+        if count_errors(diags):
+            raise BuildError(diags)
+        if c.staging is not None:
+            c.staging.commit()
+    finally:
+        if c.staging is not None and c.staging.dir.exists():
+            c.staging.discard()
+    n_ann = sum(len(s.citations) for s in summaries)
+    return BuildResult(len(summaries), n_ann, len(c.registry), time.perf_counter() - started, sorted(diags),
+                       c.config.output)
+
+
+def _unused_records(c: Collection, summaries: list[site.ArticleSummary]) -> list[Diagnostic]:
+    cited = {rid for s in summaries for cit in s.citations for rid in cit.records}
+    return [Diagnostic(f"annotations/{REGISTRY}", 1, 1, f"record '{rid}' is not cited by any annotation",
+                       "cite it from an annotation's records: list, or remove it", severity="warning")
+            for rid in sorted(set(c.registry) - cited)]
+
+
+def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary], diags: list[Diagnostic]) -> None:
+    links = site.backlinks(summaries)
+    pages: list[tuple[str, str, dict[str, Any]]] = [
+        ("", "index.html", {"articles": summaries}),
+        ("records/", "records.html", {"groups": site.records_by_kind(c.registry), "backlinks": links}),
+    ]
+    for rid, record in sorted(c.registry.items()):
+        pages.append((site.record_url(rid), "record.html", {"record": record, "citations": links.get(rid, [])}))
+    for url, template, context in pages:
+        try:
+            html = templates.render(c.env, template, page_url=url, root=site.root_of(url), **context)
+        except templates.TemplateFailure as exc:
+            diags.append(exc.diagnostic)
+            return
+        if c.staging is not None:
+            c.staging.write(site.output_path(url), html)
+    static = c.root / "templates" / "static"
+    if c.staging is not None and static.is_dir():
+        c.staging.copytree(static, "static")

@@ -1,0 +1,251 @@
+"""Declarative field schemas, validated against composed YAML nodes.
+
+Each file format (site.yaml, article front matter, annotations, the records registry) is declared
+once as a tuple of :class:`Field`, with a doc line per field. :func:`validate` walks a mapping node,
+reports every problem with its position (unknown keys with "did you mean", missing required
+fields, wrong types, bad ids, dates and URLs, duplicate keys) and returns plain Python values.
+The same declarations generate the JSON Schema published for editors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import difflib
+import re
+from typing import Any, Callable
+
+import yaml
+
+from .errors import Diagnostic
+from .sources import SourceFile
+
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+URL_RE = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$|^https?://localhost(?::\d+)?(?:/\S*)?$")
+
+STR_TAG = "tag:yaml.org,2002:str"
+_TYPE_NAMES = {
+    "tag:yaml.org,2002:int": "a number", "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "true/false", "tag:yaml.org,2002:null": "nothing (null)",
+    "tag:yaml.org,2002:timestamp": "a date", STR_TAG: "text",
+}
+
+NODE_BUDGET = 100_000  # nodes one file may expand to through aliases
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # text | id | date | url | bool | enum | list | map
+    doc: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    item: "tuple[Field, ...] | str" = ()  # for list: item kind, or fields of mapping items; for map: fields
+    example: str = ""
+
+
+class Budget:
+    """Counts nodes visited, so that aliases cannot expand without bound."""
+
+    def __init__(self, limit: int = NODE_BUDGET):
+        self.left = limit
+        self.exceeded = False
+
+    def take(self) -> bool:
+        self.left -= 1
+        if self.left < 0:
+            self.exceeded = True
+        return not self.exceeded
+
+
+def describe(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping (key: value lines)"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return _TYPE_NAMES.get(node.tag, "a value")
+
+
+def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+class Validator:
+    """Validates nodes of one file, collecting diagnostics."""
+
+    def __init__(self, src: SourceFile, diags: list[Diagnostic], budget: Budget | None = None):
+        self.src = src
+        self.diags = diags
+        self.budget = budget or Budget()
+
+    def error(self, node: yaml.Node, message: str, hint: str = "") -> None:
+        self.diags.append(self.src.at(node, message, hint))
+
+    def check_budget(self, node: yaml.Node) -> bool:
+        if self.budget.take():
+            return True
+        if self.budget.left == -1:  # report once
+            self.error(node, f"the YAML expands to more than {NODE_BUDGET:,} values (aliases without bound)",
+                       "remove the '&anchor' / '*alias' repetitions: annotation files need no aliases")
+        return False
+
+    def mapping(self, node: yaml.Node, fields: tuple[Field, ...], what: str) -> dict[str, Any] | None:
+        """Validate a mapping node against fields. Returns {name: value} (None if not a mapping).
+
+        Keys of invalid values are left out; ``"@" + name`` holds each value's node, ``"@"`` the mapping's.
+        """
+        if not self.check_budget(node):
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            self.error(node, f"{what} must be a mapping (key: value lines), not {describe(node)}",
+                       "write it as 'key: value' lines" + (f", e.g. '{fields[0].name}: …'" if fields else ""))
+            return None
+        by_name = {f.name: f for f in fields}
+        out: dict[str, Any] = {"@": node}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or not self.check_budget(key_node):
+                self.error(key_node, f"a key in {what} must be a plain name")
+                continue
+            key = key_node.value
+            field = by_name.get(key)
+            if field is None:
+                near = did_you_mean(key, list(by_name))
+                self.error(key_node, f"unknown key '{key}' in {what}" + (f": {near}" if near else ""),
+                           f"allowed keys: {', '.join(by_name)}")
+                continue
+            if "@" + key in out:
+                self.error(key_node, f"duplicate key '{key}' in {what}",
+                           f"keep one '{key}:' (YAML would silently use the last)")
+                continue
+            out["@" + key] = value_node
+            value = self.value(value_node, field, f"'{key}'")
+            if value is not None:
+                out[key] = value
+        for field in fields:
+            if field.required and "@" + field.name not in out:
+                example = f" (e.g. {field.name}: {field.example})" if field.example else ""
+                self.error(node, f"missing required field '{field.name}' in {what}",
+                           f"add '{field.name}:' — {field.doc}{example}")
+        return out
+
+    def value(self, node: yaml.Node, field: Field, what: str) -> Any:
+        if not self.check_budget(node):
+            return None
+        kind = field.kind
+        if kind == "list":
+            if not isinstance(node, yaml.SequenceNode):
+                if isinstance(node, yaml.ScalarNode) and isinstance(field.item, str):
+                    self.error(node, f"{what} must be a list, not {describe(node)}",
+                               f"write it as a list: {field.name}: [{node.value}]")
+                else:
+                    self.error(node, f"{what} must be a list, not {describe(node)}",
+                               "start each item on its own line with '- '")
+                return None
+            items = []
+            for item_node in node.value:
+                item = self.item(item_node, field, what)
+                if item is not None:
+                    items.append(item)
+            return items
+        if kind == "map":
+            assert isinstance(field.item, tuple)
+            return self.mapping(node, field.item, what)
+        return self.scalar(node, field, what)
+
+    def item(self, node: yaml.Node, field: Field, what: str) -> Any:
+        if isinstance(field.item, tuple):
+            return self.mapping(node, field.item, f"an item of {what}")
+        return self.scalar(node, Field(field.name, field.item, field.doc), f"an item of {what}")
+
+    def scalar(self, node: yaml.Node, field: Field, what: str) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            self.error(node, f"{what} must be {_KIND_WORDS[field.kind]}, not {describe(node)}",
+                       _KIND_HINTS.get(field.kind, "write a single value"))
+            return None
+        check = _CHECKS[field.kind]
+        return check(self, node, field, what)
+
+
+def _text(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
+    if node.tag != STR_TAG:
+        v.error(node, f"{what} must be text, not {describe(node)}",
+                f"put the value in quotes: {field.name}: \"{node.value}\"")
+        return None
+    if not node.value.strip():
+        v.error(node, f"{what} is empty", f"write {field.doc}")
+        return None
+    return node.value
+
+
+def _id(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
+    value = node.value
+    if not ID_RE.match(value):
+        fixed = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "an-id"
+        v.error(node, f"{what} '{value}' is not a valid id",
+                f"use lowercase letters, digits and single hyphens, e.g. '{fixed}'")
+        return None
+    return value
+
+
+def _date(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
+    value = node.value.strip()
+    m = DATE_RE.match(value)
+    if m:
+        year, month, day = (int(g) if g else 1 for g in m.groups())
+        try:
+            datetime.date(year, month, day)
+            return value
+        except ValueError:
+            pass
+    v.error(node, f"{what} '{value}' is not a date",
+            "write YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2021-02-24); say more in a note")
+    return None
+
+
+def _url(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
+    value = node.value.strip()
+    if node.tag != STR_TAG or not URL_RE.match(value):
+        scheme = value.split(":", 1)[0] if ":" in value else ""
+        problem = f"uses '{scheme}:'" if scheme and not value.startswith("http") else "is not a full address"
+        v.error(node, f"{what} must be an http(s) link; '{value}' {problem}",
+                "write the full address, starting with https:// (or http://)")
+        return None
+    return value
+
+
+def _bool(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> bool | None:
+    if node.tag != "tag:yaml.org,2002:bool":
+        v.error(node, f"{what} must be true or false, not {describe(node)}", f"write {field.name}: true")
+        return None
+    return node.value.lower() in ("true", "yes", "on")
+
+
+def _enum(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
+    if node.value not in field.choices:
+        near = did_you_mean(node.value, field.choices)
+        v.error(node, f"{what} '{node.value}' is not one of: {', '.join(field.choices)}" + (f"; {near}" if near else ""),
+                f"{field.doc}")
+        return None
+    return node.value
+
+
+def _int(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> int | None:
+    if node.tag != "tag:yaml.org,2002:int":
+        v.error(node, f"{what} must be a whole number, not {describe(node)}", f"write {field.name}: 2")
+        return None
+    return int(node.value)
+
+
+_CHECKS: dict[str, Callable[..., Any]] = {
+    "text": _text, "id": _id, "date": _date, "url": _url, "bool": _bool, "enum": _enum, "int": _int,
+}
+_KIND_WORDS = {
+    "text": "text", "id": "an id", "date": "a date", "url": "a link", "bool": "true or false",
+    "enum": "one word", "int": "a whole number", "list": "a list", "map": "a mapping",
+}
+_KIND_HINTS = {
+    "text": "write the text on the same line, or after '|' for several lines",
+    "id": "write a single id such as 'minister-first-name'",
+}

@@ -1,0 +1,86 @@
+"""The site model: pages and their URLs, per-article summaries, and the records' backlinks.
+
+Every URL is a folder with an index.html, and every link in a page is relative (``root`` is the
+way back to the site root), so the site works from any sub-path and from file://.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+
+from .annotations import Record
+
+
+def article_url(slug: str) -> str:
+    return f"articles/{slug}/"
+
+
+def record_url(record_id: str) -> str:
+    return f"records/{record_id}/"
+
+
+def output_path(url: str) -> str:
+    return url + "index.html"
+
+
+def root_of(url: str) -> str:
+    return "../" * url.count("/")
+
+
+@dataclasses.dataclass(frozen=True)
+class Citation:
+    """One annotation, as seen from a record page or a search result."""
+
+    slug: str
+    article_title: str
+    ann_id: str
+    number: int
+    type: str
+    quote: str
+    correction: str
+    records: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ArticleSummary:
+    slug: str
+    title: str
+    outlet: str
+    published: str
+    published_approximate: bool
+    counts: dict[str, int]  # correction, context, source, records
+    citations: tuple[Citation, ...]
+
+    @property
+    def url(self) -> str:
+        return article_url(self.slug)
+
+
+def count_types(types: list[str], record_ids: set[str]) -> dict[str, int]:
+    c = Counter(types)
+    return {"correction": c["correction"], "context": c["context"], "source": c["source"],
+            "records": len(record_ids)}
+
+
+def backlinks(summaries: list[ArticleSummary]) -> dict[str, list[Citation]]:
+    """record id → every annotation citing it, in article order then note order."""
+    out: dict[str, list[Citation]] = {}
+    for s in summaries:
+        for c in s.citations:
+            for rid in c.records:
+                out.setdefault(rid, []).append(c)
+    return out
+
+
+KIND_LABELS = {
+    "un": "United Nations", "parliament": "Parliaments", "legislation": "Legislation",
+    "government": "Governments", "court": "Courts", "other": "Other records",
+}
+
+
+def records_by_kind(records: dict[str, Record]) -> list[tuple[str, list[Record]]]:
+    groups: dict[str, list[Record]] = {}
+    for r in sorted(records.values(), key=lambda r: (r.date, r.id)):
+        groups.setdefault(r.kind, []).append(r)
+    return [(KIND_LABELS[k], groups[k]) for k in KIND_LABELS if k in groups]

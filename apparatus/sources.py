@@ -1,0 +1,127 @@
+"""Reading source files: strict UTF-8, front matter, and YAML that keeps every node's position.
+
+YAML is composed (not constructed) with libyaml's C parser: the node tree keeps the line and
+column of every key and value, which the validators in :mod:`apparatus.schema` turn into
+``path:line:col`` diagnostics. Aliases are never expanded here; the validator walks the tree with
+a node budget so that an alias bomb is an error, not an out-of-memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import yaml
+
+from .errors import Diagnostic
+
+try:  # libyaml is several times faster; PyYAML wheels ship it
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+
+@dataclasses.dataclass
+class SourceFile:
+    """A decoded text file and its path as shown to the user (relative to the collection)."""
+
+    rel: str
+    text: str
+    first_line: int = 1  # line number of text's first line in the real file (front matter, body)
+
+    def line_text(self, line: int) -> str:
+        lines = self.text.split("\n")
+        index = line - self.first_line
+        return lines[index] if 0 <= index < len(lines) else ""
+
+    def diag(self, line: int, col: int, message: str, hint: str = "", severity: str = "error") -> Diagnostic:
+        return Diagnostic(self.rel, line, col, message, hint, severity, self.line_text(line))
+
+    def at(self, node: yaml.Node, message: str, hint: str = "", severity: str = "error") -> Diagnostic:
+        """A diagnostic at a YAML node of this file."""
+        line = node.start_mark.line + self.first_line
+        return self.diag(line, node.start_mark.column + 1, message, hint, severity)
+
+    def sub(self, text: str, first_line: int) -> "SourceFile":
+        return SourceFile(self.rel, text, first_line)
+
+
+def read_source(path: Path, rel: str) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """Read ``path`` as UTF-8 (a BOM is dropped, CRLF read as LF)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic(rel, 1, 1, f"cannot read the file: {exc.strerror}", "check its permissions")]
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        return None, [
+            Diagnostic(
+                rel, line, col,
+                f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} cannot be decoded)",
+                "save the file as UTF-8 (in most editors: File > Save with Encoding > UTF-8)",
+            )
+        ]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return SourceFile(rel, text), []
+
+
+def split_front_matter(src: SourceFile) -> tuple[SourceFile | None, SourceFile | None, list[Diagnostic]]:
+    """Split ``---`` front matter from the body. Returns (front matter, body, diagnostics)."""
+    text = src.text
+    if not text.startswith("---\n") and text.rstrip("\n") != "---":
+        return None, None, [
+            src.diag(1, 1, "the article has no front matter",
+                     "start the file with a line '---', then title:, outlet:, published:, language:, then '---'")
+        ]
+    end = text.find("\n---\n", 3)
+    if end == -1:
+        end_at_eof = text.endswith("\n---") and len(text) > 4
+        if not end_at_eof:
+            return None, None, [
+                src.diag(1, 1, "the front matter is not closed",
+                         "add a line '---' after the front matter, before the article text")
+            ]
+        end = len(text) - 4
+    fm_text = text[4:end + 1]
+    body_start = min(end + 5, len(text))
+    body_first_line = text.count("\n", 0, body_start) + 1
+    return src.sub(fm_text, 2), src.sub(text[body_start:], body_first_line), []
+
+
+_YAML_HINTS = (
+    ("found character '\\t'", "YAML does not allow tabs for indentation: indent with spaces"),
+    ("mapping values are not allowed here", "a value contains ': ' — put the whole value in quotes"),
+    ("could not find expected ':'", "each line of a mapping needs 'key: value'; check indentation and quotes"),
+    ("found undefined alias", "an '*alias' needs a matching '&anchor' earlier in the file"),
+    ("expected a single document", "a file holds one YAML document: remove the extra '---' line"),
+    ("while scanning a quoted scalar", "a quoted value is not closed: add the closing quote"),
+    ("did not find expected key", "check the indentation of this line against the lines above"),
+    ("did not find expected '-' indicator", "list items must line up: check the indentation"),
+)
+
+
+def compose_yaml(src: SourceFile) -> tuple[yaml.Node | None, list[Diagnostic]]:
+    """Compose YAML into a node tree (positions kept). Syntax errors become diagnostics."""
+    try:
+        node = yaml.compose(src.text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        message = f"YAML syntax error: {problem}"
+        if exc.context and exc.problem:
+            message += f" ({exc.context})"
+        hint = next((h for key, h in _YAML_HINTS if key in str(exc)),
+                    "check the line above too: YAML often reports a problem where it first noticed it")
+        line = (mark.line if mark else 0) + src.first_line
+        col = (mark.column if mark else 0) + 1
+        return None, [src.diag(line, col, message, hint)]
+    except yaml.YAMLError as exc:  # reader errors (control characters) have no problem_mark
+        return None, [src.diag(src.first_line, 1, f"YAML error: {exc}", "remove control characters from the file")]
+    return node, []

@@ -1,0 +1,73 @@
+"""The Jinja2 environment: autoescaped, strict about undefined names, templates checked up front."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .errors import Diagnostic
+
+PAGES = ("index.html", "article.html", "records.html", "record.html")
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def human_date(value: str) -> str:
+    """'2021-02-24' → '24 February 2021'; '2021-02' → 'February 2021'; '2021' → '2021'."""
+    parts = value.split("-")
+    if len(parts) == 3:
+        return f"{int(parts[2])} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    if len(parts) == 2:
+        return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    return value
+
+
+def environment(root: Path, site: Any) -> tuple[jinja2.Environment | None, list[Diagnostic]]:
+    folder = root / "templates"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["site"] = site
+    env.filters["human_date"] = human_date
+    diags = []
+    for name in PAGES:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateNotFound as exc:
+            diags.append(Diagnostic(f"templates/{exc.name}", 1, 1, f"template '{exc.name}' is missing",
+                                    f"every collection needs templates/{', templates/'.join(PAGES)}"))
+        except jinja2.TemplateSyntaxError as exc:
+            diags.append(Diagnostic(f"templates/{exc.name or name}", exc.lineno or 1, 1,
+                                    f"template syntax error: {exc.message}",
+                                    "check the {% %} and {{ }} tags on this line"))
+    return (None if diags else env), diags
+
+
+class TemplateFailure(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.message)
+
+
+def render(env: jinja2.Environment, name: str, **context: Any) -> str:
+    """Render a page template; an error in it becomes a diagnostic at the template's line."""
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateError as exc:
+        path, line = f"templates/{name}", 1
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename and frame.filename.endswith(".html"):
+                path, line = "templates/" + Path(frame.filename).name, frame.lineno or 1
+                break
+        raise TemplateFailure(Diagnostic(path, line, 1, f"template error: {exc}",
+                                         "check the names used in the template against the page context")) from None
