@@ -169,11 +169,14 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
             continue
         line = lambda off: index.line_of(off) + body.first_line  # noqa: E731
         if matches:
-            lines = ", ".join(str(line(i)) for i in matches[:8])
+            places = "; ".join(f"line {line(i)} after \"{_words_before(index, i, 4) or '(start of paragraph)'}\""
+                               for i in matches[:6])
+            example = next((f"prefix: \"{w}\"" for w in (_words_before(index, i, 3) for i in matches) if w),
+                           f"suffix: \"{_words_after(index, matches[0] + len(quote), 3)}\"")
             diags.append(where(
-                f"quote of '{ann.id}' is ambiguous: it occurs {len(matches)} times in {body.rel} (lines {lines})",
-                "add prefix: (the words just before the one you mean) or suffix: (the words just after); "
-                f"e.g. prefix: \"{_words_before(index, matches[0], 4)}\""))
+                f"quote of '{ann.id}' is ambiguous: it occurs {len(matches)} times in {body.rel}: {places}",
+                "add prefix: (the words just before the one you mean) or suffix: (the words just after), "
+                f"e.g. {example}"))
         elif hits:
             what = " and ".join(x for x, v in (("prefix", prefix), ("suffix", suffix)) if v)
             lines = ", ".join(str(line(i)) for i in hits[:8])

@@ -131,7 +131,7 @@ def load_annotations(path: Path, rel: str, record_ids: frozenset[str] | None
                     "give each annotation its own id: it is the note's address in the page")
             continue
         seen[ann_id] = nodes["id"]
-        if item["type"] == "correction" and "correction" not in item and "@correction" not in item:
+        if item["type"] == "correction" and "@correction" not in item and "!unknown" not in item:
             v.error(nodes["type"], f"annotation '{ann_id}' is a correction but has no 'correction:'",
                     "add 'correction:' with what the record shows, or use type: context")
             continue

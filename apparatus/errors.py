@@ -50,7 +50,7 @@ class BuildError(Exception):
     """Raised with every diagnostic of a run once a stage cannot go on."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics = sorted(diagnostics)
+        self.diagnostics = sorted(set(diagnostics))
         super().__init__(f"{len(self.diagnostics)} problem(s)")
 
 

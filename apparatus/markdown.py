@@ -40,31 +40,38 @@ class NoteRef:
     ann_id: str
 
 
-def check_links(tokens: Sequence[Token], where: str, allow_images: bool) -> list[str]:
-    """Problems with link targets and images in a token stream, as messages."""
+Problem = tuple[str, str]  # (message, the source text it is about, to locate it)
+
+
+def check_links(tokens: Sequence[Token], where: str, allow_images: bool) -> list[Problem]:
+    """Problems with link targets and images in a token stream."""
     problems = []
     for tok in tokens:
         for child in tok.children or ():
             if child.type == "link_open":
                 href = str(child.attrs.get("href", ""))
                 if not href.lower().startswith(SAFE_SCHEMES):
-                    problems.append(f"a link in {where} goes to '{href}': only http(s), mailto and #fragment links are allowed")
+                    problems.append((f"a link in {where} goes to '{href}': only http(s), mailto and #fragment links "
+                                     "are allowed", href))
             elif child.type == "image":
                 src = str(child.attrs.get("src", ""))
                 if not allow_images or "//" in src or ":" in src:
-                    problems.append(f"an image in {where} ('{src}') would load from another host: images are not allowed there")
+                    problems.append((f"an image in {where} ('{src}') would load from another host: "
+                                     "images are not allowed there", "!["))
     return problems
 
 
-def render_note(text: str) -> tuple[str, list[str]]:
-    """A note's Markdown → (HTML, problems). Raw HTML is a problem and is rendered escaped."""
-    problems = []
+def render_note(text: str) -> tuple[str, list[Problem]]:
+    """A note's Markdown → (HTML, problems). Raw HTML is a problem (and would be rendered escaped)."""
+    problems: list[Problem] = []
     if "<" in text:
-        raw = [t for t in _RAW_MD.parse(text) if t.type == "html_block"] + [
-            c for t in _RAW_MD.parse(text) for c in (t.children or ()) if c.type == "html_inline"]
-        if raw:
-            tag = (raw[0].content.strip().splitlines() or [""])[0][:40]
-            problems.append(f"the note contains raw HTML ({tag}): it is shown as text, never run")
+        parsed = _RAW_MD.parse(text)
+        raw = [t for t in parsed if t.type == "html_block"] + [
+            c for t in parsed for c in (t.children or ()) if c.type == "html_inline"]
+        for r in raw[:1]:
+            tag = (r.content.strip().splitlines() or [""])[0]
+            problems.append((f"the note contains raw HTML ({tag[:40]}): HTML in notes is never made live",
+                             tag))
     tokens = NOTE_MD.parse(text)
     problems += check_links(tokens, "the note", allow_images=False)
     return NOTE_MD.renderer.render(tokens, NOTE_MD.options, {}), problems

@@ -39,6 +39,9 @@ class Collection:
     annotation_slugs: set[str]
     staging: Staging | None = None
 
+    def __post_init__(self) -> None:
+        self.record_ids = frozenset(self.registry)
+
     @property
     def root(self) -> Path:
         return self.config.root
@@ -60,10 +63,10 @@ class BuildResult:
     output: str = ""
 
 
-_NOTES: dict[str, tuple[str, list[str]]] = {}  # each distinct note is rendered once per process
+_NOTES: dict[str, tuple[str, list[markdown.Problem]]] = {}  # each distinct note is rendered once per process
 
 
-def _note_html(text: str) -> tuple[str, list[str]]:
+def _note_html(text: str) -> tuple[str, list[markdown.Problem]]:
     hit = _NOTES.get(text)
     if hit is None:
         hit = _NOTES[text] = markdown.render_note(text)
@@ -73,20 +76,20 @@ def _note_html(text: str) -> tuple[str, list[str]]:
 def process_article(c: Collection, slug: str) -> ArticleResult:
     rel = f"content/{slug}.md"
     article, diags = load_article(c.root / rel, rel)
-    if article is None:
-        return ArticleResult(None, diags)
     annotations: list[Annotation] = []
     ann_src = None
-    if slug in c.annotation_slugs:
+    if slug in c.annotation_slugs:  # validated even when the article is broken: all errors in one run
         arel = f"annotations/{slug}.yaml"
-        af, more = load_annotations(c.root / arel, arel, frozenset(c.registry))
+        af, more = load_annotations(c.root / arel, arel, c.record_ids)
         diags += more
         if af is not None:
             annotations, ann_src = af.annotations, af.src
+    if article is None:
+        return ArticleResult(None, diags)
     tokens = markdown.ARTICLE_MD.parse(article.body.text)
     for tok in tokens:
         if tok.type == "inline":
-            for problem in markdown.check_links([tok], "the article", allow_images=True):
+            for problem, _ in markdown.check_links([tok], "the article", allow_images=True):
                 line = article.body.first_line + (tok.map[0] if tok.map else 0)
                 diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
     blocks = plain_blocks(tokens)
@@ -94,10 +97,12 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
     notes_html = {}
     for ann in annotations:
         html, problems = _note_html(ann.note)
-        for p in problems:
+        for problem, needle in problems:
             assert ann_src is not None
-            diags.append(ann_src.at(ann.nodes["note"], p, "write the note in Markdown: links as [text](https://…), "
-                                    "no HTML tags, no images"))
+            node = ann.nodes["note"]
+            diags.append(ann_src.at_text(node, max(node.value.find(needle), 0), problem,
+                                         "write the note in Markdown: links as [text](https://…), no HTML tags, "
+                                         "no images; to show a tag as text, put it in `backticks`"))
         notes_html[ann.id] = html
     if count_errors(diags):
         return ArticleResult(None, diags)
@@ -116,6 +121,8 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
                                       a.records) for a in ordered),
     )
     url = site.article_url(slug)
+    if c.env is None:  # a template is broken: validate only
+        return ArticleResult(summary, diags)
     try:
         page = templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
                                 body_html=body_html, notes=ordered, numbers=numbers, notes_html=notes_html,
@@ -177,8 +184,6 @@ def load_collection(root: Path) -> tuple[Collection | None, list[Diagnostic]]:
                                 f"annotation file has no article: content/{orphan}.md does not exist"
                                 + (f"; {near}" if near else ""),
                                 "name the file after its article's slug, or add the article"))
-    if env is None or count_errors(diags):
-        return None, diags
     return Collection(config, registry, env, slugs, ann_slugs & set(slugs)), diags
 
 
@@ -188,7 +193,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None) -> BuildResul
     c, diags = load_collection(root)
     if c is None:
         raise BuildError(diags)
-    if write:
+    if write and not count_errors(diags):
         try:
             c.staging = Staging(c.config.output_dir)
         except OutputNotOurs as exc:
@@ -200,7 +205,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None) -> BuildResul
         summaries = [r.summary for r in results if r.summary is not None]
         for r in results:
             diags += r.diagnostics
-        if not count_errors(diags):
+        if not count_errors(diags) and c.env is not None:
             diags += _unused_records(c, summaries)
             _write_collection_pages(c, summaries, diags)
         if count_errors(diags):

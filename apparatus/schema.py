@@ -4,7 +4,8 @@ Each file format (site.yaml, article front matter, annotations, the records regi
 once as a tuple of :class:`Field`, with a doc line per field. :func:`validate` walks a mapping node,
 reports every problem with its position (unknown keys with "did you mean", missing required
 fields, wrong types, bad ids, dates and URLs, duplicate keys) and returns plain Python values.
-The same declarations generate the JSON Schema published for editors.
+The same declarations generate the JSON Schema published for editors. Alias bombs never reach this module:
+:func:`apparatus.sources.compose_yaml` rejects them.
 """
 
 from __future__ import annotations
@@ -31,9 +32,6 @@ _TYPE_NAMES = {
     "tag:yaml.org,2002:timestamp": "a date", STR_TAG: "text",
 }
 
-NODE_BUDGET = 100_000  # nodes one file may expand to through aliases
-
-
 @dataclasses.dataclass(frozen=True)
 class Field:
     name: str
@@ -43,20 +41,6 @@ class Field:
     choices: tuple[str, ...] = ()
     item: "tuple[Field, ...] | str" = ()  # for list: item kind, or fields of mapping items; for map: fields
     example: str = ""
-
-
-class Budget:
-    """Counts nodes visited, so that aliases cannot expand without bound."""
-
-    def __init__(self, limit: int = NODE_BUDGET):
-        self.left = limit
-        self.exceeded = False
-
-    def take(self) -> bool:
-        self.left -= 1
-        if self.left < 0:
-            self.exceeded = True
-        return not self.exceeded
 
 
 def describe(node: yaml.Node) -> str:
@@ -75,29 +59,18 @@ def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
 class Validator:
     """Validates nodes of one file, collecting diagnostics."""
 
-    def __init__(self, src: SourceFile, diags: list[Diagnostic], budget: Budget | None = None):
+    def __init__(self, src: SourceFile, diags: list[Diagnostic]):
         self.src = src
         self.diags = diags
-        self.budget = budget or Budget()
 
     def error(self, node: yaml.Node, message: str, hint: str = "") -> None:
         self.diags.append(self.src.at(node, message, hint))
-
-    def check_budget(self, node: yaml.Node) -> bool:
-        if self.budget.take():
-            return True
-        if self.budget.left == -1:  # report once
-            self.error(node, f"the YAML expands to more than {NODE_BUDGET:,} values (aliases without bound)",
-                       "remove the '&anchor' / '*alias' repetitions: annotation files need no aliases")
-        return False
 
     def mapping(self, node: yaml.Node, fields: tuple[Field, ...], what: str) -> dict[str, Any] | None:
         """Validate a mapping node against fields. Returns {name: value} (None if not a mapping).
 
         Keys of invalid values are left out; ``"@" + name`` holds each value's node, ``"@"`` the mapping's.
         """
-        if not self.check_budget(node):
-            return None
         if not isinstance(node, yaml.MappingNode):
             self.error(node, f"{what} must be a mapping (key: value lines), not {describe(node)}",
                        "write it as 'key: value' lines" + (f", e.g. '{fields[0].name}: …'" if fields else ""))
@@ -105,7 +78,7 @@ class Validator:
         by_name = {f.name: f for f in fields}
         out: dict[str, Any] = {"@": node}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or not self.check_budget(key_node):
+            if not isinstance(key_node, yaml.ScalarNode):
                 self.error(key_node, f"a key in {what} must be a plain name")
                 continue
             key = key_node.value
@@ -114,6 +87,7 @@ class Validator:
                 near = did_you_mean(key, list(by_name))
                 self.error(key_node, f"unknown key '{key}' in {what}" + (f": {near}" if near else ""),
                            f"allowed keys: {', '.join(by_name)}")
+                out["!unknown"] = True
                 continue
             if "@" + key in out:
                 self.error(key_node, f"duplicate key '{key}' in {what}",
@@ -131,8 +105,6 @@ class Validator:
         return out
 
     def value(self, node: yaml.Node, field: Field, what: str) -> Any:
-        if not self.check_budget(node):
-            return None
         kind = field.kind
         if kind == "list":
             if not isinstance(node, yaml.SequenceNode):

@@ -42,6 +42,22 @@ class SourceFile:
         line = node.start_mark.line + self.first_line
         return self.diag(line, node.start_mark.column + 1, message, hint, severity)
 
+    def at_text(self, node: yaml.ScalarNode, offset: int, message: str, hint: str = "") -> Diagnostic:
+        """A diagnostic at a character of a scalar's value (exact for block and plain scalars)."""
+        value = node.value
+        before = value[:offset]
+        if node.style in ("|", ">"):
+            line = node.start_mark.line + 1 + before.count("\n")
+            raw = self.line_text(line + self.first_line)
+            indent = len(raw) - len(raw.lstrip(" "))
+            col = indent + len(before) - (before.rfind("\n") + 1)
+            return self.diag(line + self.first_line, col + 1, message, hint)
+        quoted = 1 if node.style in ("'", '"') else 0
+        if "\n" in before:
+            return self.at(node, message, hint)
+        return self.diag(node.start_mark.line + self.first_line, node.start_mark.column + 1 + quoted + offset,
+                         message, hint)
+
     def sub(self, text: str, first_line: int) -> "SourceFile":
         return SourceFile(self.rel, text, first_line)
 
@@ -116,7 +132,10 @@ def compose_yaml(src: SourceFile) -> tuple[yaml.Node | None, list[Diagnostic]]:
         problem = exc.problem or exc.context or "invalid YAML"
         message = f"YAML syntax error: {problem}"
         if exc.context and exc.problem:
-            message += f" ({exc.context})"
+            message += f" ({exc.context}"
+            if exc.context_mark and mark and exc.context_mark.line != mark.line:
+                message += f" that starts on line {exc.context_mark.line + src.first_line}"
+            message += ")"
         hint = next((h for key, h in _YAML_HINTS if key in str(exc)),
                     "check the line above too: YAML often reports a problem where it first noticed it")
         line = (mark.line if mark else 0) + src.first_line
@@ -124,4 +143,46 @@ def compose_yaml(src: SourceFile) -> tuple[yaml.Node | None, list[Diagnostic]]:
         return None, [src.diag(line, col, message, hint)]
     except yaml.YAMLError as exc:  # reader errors (control characters) have no problem_mark
         return None, [src.diag(src.first_line, 1, f"YAML error: {exc}", "remove control characters from the file")]
+    if node is not None:
+        bomb = _alias_bomb(node)
+        if bomb is not None:
+            return None, [src.at(bomb, f"the YAML expands to more than {NODE_BUDGET:,} values through aliases",
+                                 "remove the '&anchor' / '*alias' repetitions: these files need no aliases")]
     return node, []
+
+
+NODE_BUDGET = 100_000  # values one file may expand to through aliases
+
+
+def _alias_bomb(root: yaml.Node) -> yaml.Node | None:
+    """The deepest node that expands past NODE_BUDGET through aliases (or cycles), or None.
+
+    Sizes are memoized per node, so this costs one visit per distinct node however the aliases nest.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        sizes[key] = NODE_BUDGET + 1  # a node reached again while being sized is a cycle
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                total += size(child)
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k) + size(v)
+        sizes[key] = total = min(total, NODE_BUDGET + 1)
+        return total
+
+    if size(root) <= NODE_BUDGET:
+        return None
+    node = root
+    while True:
+        children = node.value if isinstance(node, yaml.SequenceNode) else \
+            [c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode) else []
+        big = next((c for c in children if sizes.get(id(c), 0) > NODE_BUDGET), None)
+        if big is None or big is root:
+            return node
+        node = big

@@ -47,9 +47,12 @@ def environment(root: Path, site: Any) -> tuple[jinja2.Environment | None, list[
             diags.append(Diagnostic(f"templates/{exc.name}", 1, 1, f"template '{exc.name}' is missing",
                                     f"every collection needs templates/{', templates/'.join(PAGES)}"))
         except jinja2.TemplateSyntaxError as exc:
-            diags.append(Diagnostic(f"templates/{exc.name or name}", exc.lineno or 1, 1,
-                                    f"template syntax error: {exc.message}",
-                                    "check the {% %} and {{ }} tags on this line"))
+            rel = f"templates/{exc.name or name}"
+            lines = (exc.source or "").split("\n")
+            line = exc.lineno or 1
+            diags.append(Diagnostic(rel, line, 1, f"template syntax error: {exc.message}",
+                                    "check the {% %} and {{ }} tags on this line and the blocks it closes",
+                                    source=lines[line - 1] if 0 < line <= len(lines) else ""))
     return (None if diags else env), diags
 
 

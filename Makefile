@@ -1,0 +1,40 @@
+# Apparatus — the two commands a newcomer needs: `make site` (or `make serve`) and `make test`.
+# Every target sets up what it needs first; `make setup` is idempotent.
+
+PY      := .venv/bin/python
+STAMP   := .venv/.setup-stamp
+NPMSTAMP := node_modules/.setup-stamp
+
+.PHONY: setup site check test lint bench clean
+
+setup: $(STAMP) $(NPMSTAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+# --ignore-scripts: vnu-jar ships its jar; its postinstall would try to download a Java runtime.
+$(NPMSTAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(NPMSTAMP)
+
+site: setup
+	$(PY) build.py build
+	@echo "Open _site/index.html in a browser (or: python3 -m http.server -d _site)."
+
+check: setup
+	$(PY) build.py check
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check apparatus tests bench build.py
+	$(PY) -m mypy
+
+bench: setup
+	$(PY) bench/run.py --sizes 1000,10000 --runs 5
+
+clean:
+	rm -rf _site _bench .pytest_cache

@@ -1,0 +1,63 @@
+"""Shared fixtures: copies of the tiny fixture site, an in-process CLI runner, output snapshots."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from apparatus import cli
+
+REPO = Path(__file__).resolve().parent.parent
+TESTS = REPO / "tests"
+TINY = TESTS / "sites" / "tiny"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files from the current output")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+def copy_site(src: Path, dest: Path) -> Path:
+    """A collection copied to dest, with the repository's real templates."""
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("_site"))
+    if not (dest / "templates").exists():
+        shutil.copytree(REPO / "templates", dest / "templates")
+    return dest
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    return copy_site(TINY, tmp_path / "tiny")
+
+
+@dataclasses.dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def run(root: Path, *args: str) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(["--root", str(root), *args])
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every file under folder (relative path → sha256), to prove an output was left untouched."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
