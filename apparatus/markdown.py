@@ -136,7 +136,7 @@ def _mark_children(children: list[Token], block: Block, anchors: list[Anchor],
         for ps, pe in zip(bounds, bounds[1:]):
             piece = child if len(bounds) == 2 else _slice(child, ps - s, pe - s)
             ids = covering(ps, pe)
-            if ids and child.type not in ("softbreak", "hardbreak"):
+            if ids:
                 attrs = " ".join(sorted({f"hl-{types[i]}" for i in ids}))
                 id_attr = ""
                 new = [i for i in ids if i not in first_piece]

@@ -1,0 +1,45 @@
+"""The tiny fixture site built end to end and compared with its golden output tree (tests/golden/tiny).
+
+Regenerate with ``pytest tests/test_golden.py --update-golden`` and read the diff before committing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import TESTS, run, tree_digest
+
+GOLDEN = TESTS / "golden" / "tiny"
+
+
+def test_tiny_site_matches_golden(tiny: Path, update_golden: bool) -> None:
+    result = run(tiny, "build")
+    assert result.code == 0, result.err
+    assert result.err == ""
+    assert result.out.startswith("built 1 articles, 8 annotations, 2 records in ")
+    out = tiny / "_site"
+    if update_golden:
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        shutil.copytree(out, GOLDEN)
+    produced = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    expected = sorted(p.relative_to(GOLDEN).as_posix() for p in GOLDEN.rglob("*") if p.is_file())
+    assert produced == expected
+    for rel in produced:
+        assert (out / rel).read_text(encoding="utf-8") == (GOLDEN / rel).read_text(encoding="utf-8"), rel
+
+
+def test_two_builds_are_byte_identical(tiny: Path, tmp_path: Path) -> None:
+    assert run(tiny, "build").code == 0
+    first = tree_digest(tiny / "_site")
+    shutil.rmtree(tiny / "_site")
+    assert run(tiny, "--jobs", "2", "build").code == 0
+    assert tree_digest(tiny / "_site") == first
+
+
+def test_check_writes_nothing(tiny: Path) -> None:
+    result = run(tiny, "check")
+    assert result.code == 0, result.err
+    assert result.out.startswith("checked 1 articles, 8 annotations, 2 records in ")
+    assert not (tiny / "_site").exists()
+    assert sorted(p.name for p in tiny.iterdir()) == ["annotations", "content", "site.yaml", "templates"]
