@@ -1,0 +1,98 @@
+"""The first collection: builds cleanly, its articles are verbatim, every claim is tied to its records."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from apparatus import markdown
+from apparatus.anchoring import plain_blocks
+from apparatus.articles import load_article
+from conftest import REPO, run
+
+SHARED = REPO.parent / "shared" / "articles"
+PAIRS = {
+    "le-drian-hrc46-xinjiang-2021": "000_66d39bb3fb566984.txt",
+    "france-china-mass-detentions-2019": "003_24acb7fafdfc3517.txt",
+}
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("collection") / "c"
+    root.mkdir()
+    for name in ("site.yaml", "content", "annotations", "templates"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    result = run(root, "build")
+    assert result.code == 0, result.err
+    assert result.err == "", "the collection must build without warnings"
+    return root / "_site"
+
+
+@pytest.mark.parametrize("slug", PAIRS)
+def test_article_text_is_verbatim(slug: str) -> None:
+    """What a reader sees, paragraph by paragraph, is the received text, character for character."""
+    received = (SHARED / PAIRS[slug]).read_text(encoding="utf-8")
+    article, diags = load_article(REPO / "content" / f"{slug}.md", f"content/{slug}.md")
+    assert article is not None, diags
+    seen = [b.text for b in plain_blocks(markdown.ARTICLE_MD.parse(article.body.text))]
+    paragraphs = [p for p in re.split(r"\n\s*\n", received) if p.strip()]
+    assert [squash(p) for p in seen] == [squash(p) for p in paragraphs]
+
+
+def test_every_annotation_file_has_records_and_types() -> None:
+    registry = yaml.safe_load((REPO / "annotations" / "_records.yaml").read_text(encoding="utf-8"))["records"]
+    ids = {r["id"] for r in registry}
+    cited: set[str] = set()
+    for slug in PAIRS:
+        anns = yaml.safe_load((REPO / "annotations" / f"{slug}.yaml").read_text(encoding="utf-8"))["annotations"]
+        types = {a["type"] for a in anns}
+        assert types == {"correction", "context", "source"}, slug
+        for a in anns:
+            cited.update(a.get("records", []))
+    assert cited == ids, "every record in the registry is cited, and only those"
+
+
+def test_known_corrections_are_published(built: Path) -> None:
+    page = (built / "articles" / "le-drian-hrc46-xinjiang-2021" / "index.html").read_text(encoding="utf-8")
+    assert "<del" in page and "Jean-Claude Le Drian</del>" in page
+    assert "<ins>Jean-Yves Le Drian</ins>" in page
+    other = (built / "articles" / "france-china-mass-detentions-2019" / "index.html").read_text(encoding="utf-8")
+    assert "International Consortium of Investigative Journalists" in other
+
+
+def test_no_request_to_another_host(built: Path) -> None:
+    """Nothing a page loads (styles, scripts, images, frames, fonts) comes from another host."""
+    loads = re.compile(r'<(?:link|script|img|iframe|source|video|audio|embed|object)\b[^>]*?'
+                       r'\b(?:src|href|data)="([^"]*)"', re.I)
+    for page in built.rglob("*.html"):
+        for url in loads.findall(page.read_text(encoding="utf-8")):
+            assert "//" not in url and not url.startswith(("http:", "https:", "data:")), (page, url)
+    for css in built.rglob("*.css"):
+        assert "url(" not in css.read_text(encoding="utf-8") or "//" not in css.read_text(encoding="utf-8")
+
+
+def test_records_without_url_say_so(built: Path) -> None:
+    registry = yaml.safe_load((REPO / "annotations" / "_records.yaml").read_text(encoding="utf-8"))["records"]
+    for r in registry:
+        page = (built / "records" / r["id"] / "index.html").read_text(encoding="utf-8")
+        if "url" in r:
+            assert f'href="{r["url"]}"'.replace("&", "&amp;") in page
+        else:
+            assert "No online copy located" in page
+
+
+def test_home_page_lists_counts(built: Path) -> None:
+    home = (built / "index.html").read_text(encoding="utf-8")
+    for slug in PAIRS:
+        assert f'href="articles/{slug}/"' in home
+    assert home.count("records cited") == 2
