@@ -88,6 +88,8 @@ class Validator:
                 self.error(key_node, f"unknown key '{key}' in {what}" + (f": {near}" if near else ""),
                            f"allowed keys: {', '.join(by_name)}")
                 out["!unknown"] = True
+                if near:
+                    out["!meant:" + near.split("'")[1]] = True
                 continue
             if "@" + key in out:
                 self.error(key_node, f"duplicate key '{key}' in {what}",
@@ -98,7 +100,7 @@ class Validator:
             if value is not None:
                 out[key] = value
         for field in fields:
-            if field.required and "@" + field.name not in out:
+            if field.required and "@" + field.name not in out and "!meant:" + field.name not in out:
                 example = f" (e.g. {field.name}: {field.example})" if field.example else ""
                 self.error(node, f"missing required field '{field.name}' in {what}",
                            f"add '{field.name}:' — {field.doc}{example}")

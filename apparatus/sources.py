@@ -112,7 +112,7 @@ def split_front_matter(src: SourceFile) -> tuple[SourceFile | None, SourceFile |
 
 
 _YAML_HINTS = (
-    ("found character '\\t'", "YAML does not allow tabs for indentation: indent with spaces"),
+    ("a tab character", "YAML does not allow tabs for indentation: indent with spaces"),
     ("mapping values are not allowed here", "a value contains ': ' — put the whole value in quotes"),
     ("could not find expected ':'", "each line of a mapping needs 'key: value'; check indentation and quotes"),
     ("found undefined alias", "an '*alias' needs a matching '&anchor' earlier in the file"),
@@ -136,7 +136,9 @@ def compose_yaml(src: SourceFile) -> tuple[yaml.Node | None, list[Diagnostic]]:
             if exc.context_mark and mark and exc.context_mark.line != mark.line:
                 message += f" that starts on line {exc.context_mark.line + src.first_line}"
             message += ")"
-        hint = next((h for key, h in _YAML_HINTS if key in str(exc)),
+        if mark is not None and src.line_text(mark.line + src.first_line)[mark.column:mark.column + 1] == "\t":
+            problem = "a tab character"
+        hint = next((h for key, h in _YAML_HINTS if key in str(exc) or key == problem),
                     "check the line above too: YAML often reports a problem where it first noticed it")
         line = (mark.line if mark else 0) + src.first_line
         col = (mark.column if mark else 0) + 1
@@ -178,11 +180,12 @@ def _alias_bomb(root: yaml.Node) -> yaml.Node | None:
 
     if size(root) <= NODE_BUDGET:
         return None
-    node = root
+    node, seen = root, {id(root)}
     while True:
         children = node.value if isinstance(node, yaml.SequenceNode) else \
             [c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode) else []
         big = next((c for c in children if sizes.get(id(c), 0) > NODE_BUDGET), None)
-        if big is None or big is root:
+        if big is None or id(big) in seen:
             return node
+        seen.add(id(big))
         node = big

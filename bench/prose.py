@@ -32,11 +32,12 @@ trial trials lawyer lawyers judge judges election elections campaign campaigns p
 movement protest protests demonstration crowd crowds square street streets building buildings
 hospital university student students teacher teachers scholar scholars writer writers artist
 history memory question questions answer answers account accounts version versions detail details
-context source sources error errors claim claims fact facts truth quiet careful brief long short""".split()
+context source sources error errors claim claims fact facts truth quiet careful brief long short""".split()  # noqa: SIM905
 NAMES = ["Amara Okafor", "Lena Varga", "Tomas Reyes", "Mei Lin", "Jean-Paul Morel", "Ilse Brandt",
          "Geneva", "Ankara", "Lisbon", "Nairobi", "Oslo", "Kashgar", "Hotan", "Almaty", "Ottawa"]
-POSSESSIVES = [w + "’s" for w in "council government ministry minister parliament committee court "
-               "region city village agency family community delegation mission police army".split()]
+POSSESSIVES = [w + "’s" for w in ["council", "government", "ministry", "minister", "parliament", "committee",
+                                   "court", "region", "city", "village", "agency", "family", "community",
+                                   "delegation", "mission", "police", "army"]]
 POOL = WORDS + NAMES + POSSESSIVES + ["#"] * 8  # "#" becomes a number
 
 
