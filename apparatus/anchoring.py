@@ -28,17 +28,20 @@ from .annotations import Annotation
 from .errors import Diagnostic
 from .sources import SourceFile
 
-_SPACE = " \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-         "\u2028\u2029\u202f\u205f\u3000"
-_TABLE = str.maketrans({**{c: " " for c in _SPACE},
-                        **{c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"},
-                        **{c: "'" for c in "\u2018\u2019\u201a\u201b\u2032"}})
+_OTHER_SPACE = re.compile(r"[^\S ]")  # every white-space character but the plain space (1:1)
+_DOUBLE = re.compile("[\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb]")
+_SINGLE = re.compile("[\u2018\u2019\u201a\u201b\u2032]")
 _RUNS = re.compile(r"  +")
 SEP = "\n"
 
 
+def _one_to_one(text: str) -> str:
+    """White space → space, typographic quotes → straight: no offset changes. (Regexes beat str.translate.)"""
+    return _SINGLE.sub("'", _DOUBLE.sub('"', _OTHER_SPACE.sub(" ", text)))
+
+
 def normalize(text: str) -> str:
-    return _RUNS.sub(" ", text.translate(_TABLE))
+    return _RUNS.sub(" ", _one_to_one(text))
 
 
 @dataclasses.dataclass
@@ -93,7 +96,7 @@ class TextIndex:
         self.breaks: list[list[tuple[int, int]]] = []  # per block: (norm offset after a run, plain shift)
         pos = 0
         for block in blocks:
-            translated = block.text.translate(_TABLE)
+            translated = _one_to_one(block.text)
             breaks: list[tuple[int, int]] = []
             if "  " in translated:
                 shift = 0
