@@ -20,7 +20,7 @@ import bisect
 import dataclasses
 import difflib
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from markdown_it.token import Token
 
@@ -161,8 +161,9 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
         prefix = normalize(ann.prefix).strip()
         suffix = normalize(ann.suffix).strip()
         node = ann.nodes.get("quote")
-        where = (lambda msg, hint: src.at(node, msg, hint)) if node is not None else \
-            (lambda msg, hint: src.diag(1, 1, msg, hint))
+
+        def where(msg: str, hint: str, node: object = node) -> Diagnostic:
+            return src.at(node, msg, hint) if node is not None else src.diag(1, 1, msg, hint)  # type: ignore[arg-type]
         hits = index.occurrences(quote)
         matches = [i for i in hits if _context_ok(index, i, len(quote), prefix, suffix)]
         if len(matches) == 1:
@@ -186,7 +187,8 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
             diags.append(where(
                 f"quote of '{ann.id}' occurs in {body.rel} (lines {lines}) but never with this {what}",
                 f"the {what} must be the text right next to the quote: before it, "
-                f"\"{_words_before(index, hits[0], 4)}\"; after it, \"{_words_after(index, hits[0] + len(quote), 4)}\""))
+                f"\"{_words_before(index, hits[0], 4)}\"; "
+                f"after it, \"{_words_after(index, hits[0] + len(quote), 4)}\""))
         elif quote and quote in index.text.replace(SEP, " "):
             at = index.text.replace(SEP, " ").find(quote)
             diags.append(where(
@@ -234,5 +236,6 @@ def _closest_hint(index: TextIndex, quote: str, line) -> str:  # type: ignore[no
             if r > best_ratio:
                 best, best_at, best_ratio = cand, starts[i], r
     if best_ratio >= 0.5:
-        return f"closest text in the article, line {line(best_at)}: \"{best}\" — copy the quote exactly from the article"
+        return (f"closest text in the article, line {line(best_at)}: \"{best}\" — "
+                "copy the quote exactly from the article")
     return "copy the quote exactly from the article text (Markdown syntax such as * and [] is not part of it)"

@@ -8,7 +8,7 @@ them once, sorted, so a contributor sees every problem of a run together.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable
+from collections.abc import Iterable
 
 ERROR = "error"
 WARNING = "warning"

@@ -16,10 +16,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import markdown, site, templates
 from .anchoring import anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, Record, load_annotations, load_registry
-from .articles import Article, load_article
+from .articles import load_article
 from .config import Config, load_config
 from .errors import BuildError, Diagnostic, count_errors
 from .output import OutputNotOurs, Staging
@@ -100,6 +102,7 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
         for problem, needle in problems:
             assert ann_src is not None
             node = ann.nodes["note"]
+            assert isinstance(node, yaml.ScalarNode)
             diags.append(ann_src.at_text(node, max(node.value.find(needle), 0), problem,
                                          "write the note in Markdown: links as [text](https://…), no HTML tags, "
                                          "no images; to show a tag as text, put it in `backticks`"))
@@ -199,7 +202,8 @@ def build(root: Path, write: bool = True, jobs: int | None = None) -> BuildResul
         except OutputNotOurs as exc:
             raise BuildError([*diags, Diagnostic("site.yaml", 1, 1, f"the output folder {exc} exists and was not made "
                                                  "by Apparatus; it is left untouched",
-                                                 "set output: in site.yaml to a new folder, or remove that folder")])
+                                                 "set output: in site.yaml to a new folder, or remove that folder")]) \
+                from None
     try:
         results = _run_all(c, jobs or default_jobs())
         summaries = [r.summary for r in results if r.summary is not None]

@@ -14,7 +14,8 @@ import dataclasses
 import datetime
 import difflib
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import yaml
 
@@ -39,7 +40,7 @@ class Field:
     doc: str
     required: bool = False
     choices: tuple[str, ...] = ()
-    item: "tuple[Field, ...] | str" = ()  # for list: item kind, or fields of mapping items; for map: fields
+    item: tuple[Field, ...] | str = ()  # for list: item kind, or fields of mapping items; for map: fields
     example: str = ""
 
 
@@ -199,7 +200,8 @@ def _bool(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> bool 
 def _enum(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
     if node.value not in field.choices:
         near = did_you_mean(node.value, field.choices)
-        v.error(node, f"{what} '{node.value}' is not one of: {', '.join(field.choices)}" + (f"; {near}" if near else ""),
+        choices = ", ".join(field.choices)
+        v.error(node, f"{what} '{node.value}' is not one of: {choices}" + (f"; {near}" if near else ""),
                 f"{field.doc}")
         return None
     return node.value

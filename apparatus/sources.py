@@ -58,7 +58,7 @@ class SourceFile:
         return self.diag(node.start_mark.line + self.first_line, node.start_mark.column + 1 + quoted + offset,
                          message, hint)
 
-    def sub(self, text: str, first_line: int) -> "SourceFile":
+    def sub(self, text: str, first_line: int) -> SourceFile:
         return SourceFile(self.rel, text, first_line)
 
 

@@ -11,12 +11,12 @@ import re
 
 import pytest
 import yaml
+from conftest import TESTS
 
 from apparatus import markdown
 from apparatus.anchoring import TextIndex, anchor, normalize, plain_blocks
 from apparatus.annotations import Annotation
 from apparatus.sources import SourceFile
-from conftest import TESTS
 
 FIXTURES = TESTS / "fixtures" / "anchoring.yaml"
 CASES = yaml.safe_load(FIXTURES.read_text(encoding="utf-8"))

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO, run
 
 from apparatus import markdown
 from apparatus.anchoring import plain_blocks
 from apparatus.articles import load_article
-from conftest import REPO, run
 
 SHARED = REPO.parent / "shared" / "articles"
 PAIRS = {

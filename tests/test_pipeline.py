@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
+from conftest import REPO, tree_digest
 
 from apparatus import pipeline
 from apparatus.errors import BuildError
-from conftest import REPO, tree_digest
 
 
 @pytest.fixture(scope="module")

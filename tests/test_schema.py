@@ -36,9 +36,11 @@ def test_valid_values_come_back_as_python() -> None:
     ("when: 2021\n", "1:1 missing required field 'name' in f"),
     ("name: 12\n", "1:7 'name' must be text, not a number"),
     ("name: x\nwhen: 2021-02-30\n", "2:7 'when' '2021-02-30' is not a date"),
-    ("name: x\nurl: javascript:alert(1)\n", "2:6 'url' must be an http(s) link; 'javascript:alert(1)' uses 'javascript:'"),
+    ("name: x\nurl: javascript:alert(1)\n",
+     "2:6 'url' must be an http(s) link; 'javascript:alert(1)' uses 'javascript:'"),
     ("name: x\nflag: yes please\n", "2:7 'flag' must be true or false, not text"),
-    ("name: x\nkind: parliment\n", "2:7 'kind' 'parliment' is not one of: un, parliament; did you mean 'parliament'?"),
+    ("name: x\nkind: parliment\n",
+     "2:7 'kind' 'parliment' is not one of: un, parliament; did you mean 'parliament'?"),
     ("name: x\nids: [Bad Id]\n", "2:7 an item of 'ids' 'Bad Id' is not a valid id"),
     ("name: x\nname: y\n", "2:1 duplicate key 'name' in f"),
 ])

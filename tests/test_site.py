@@ -12,7 +12,8 @@ def test_backlinks_follow_article_then_note_order() -> None:
     c1 = Citation("a", "A", "x", 1, "correction", "q", "c", ("r1", "r2"))
     c2 = Citation("a", "A", "y", 2, "source", "q", "", ("r1",))
     c3 = Citation("b", "B", "z", 1, "context", "q", "", ("r2",))
-    s = [ArticleSummary("a", "A", "O", "2021", False, {}, (c1, c2)), ArticleSummary("b", "B", "O", "2021", False, {}, (c3,))]
+    s = [ArticleSummary("a", "A", "O", "2021", False, {}, (c1, c2)),
+         ArticleSummary("b", "B", "O", "2021", False, {}, (c3,))]
     assert backlinks(s) == {"r1": [c1, c2], "r2": [c1, c3]}
 
 
