@@ -1,0 +1,48 @@
+"""What a reader sees, in a real browser: notes readable and linked both ways without JavaScript."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from browser import browser, serve  # noqa: F401  (fixture)
+from conftest import REPO, run
+
+pytestmark = pytest.mark.browser
+ARTICLE = "articles/le-drian-hrc46-xinjiang-2021/"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("reader") / "c"
+    root.mkdir()
+    for name in ("site.yaml", "content", "annotations", "templates"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    assert run(root, "build").code == 0
+    server, base = serve(root / "_site")
+    yield base
+    server.shutdown()
+
+
+def test_without_javascript_every_note_is_reachable_both_ways(browser, site: str) -> None:  # noqa: F811
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(site + ARTICLE)
+    refs = page.locator("sup.nref a")
+    assert refs.count() == page.locator("section.notes li.note").count() >= 10
+    # follow the first correction's number to its note, then back
+    page.locator('sup.nref a[href="#minister-first-name"]').click()
+    assert page.url.endswith("#minister-first-name")
+    note = page.locator("#minister-first-name")
+    assert note.is_visible()
+    assert "Jean-Yves Le Drian" in note.inner_text()
+    note.locator("a.backref").click()
+    assert page.url.endswith("#ref_minister-first-name")
+    assert all(u.startswith(site) for u in requests), requests
+    context.close()
