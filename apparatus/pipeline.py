@@ -43,6 +43,12 @@ class Collection:
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
+        # every article page cites records the same way: render each citation once, with the _macros.html macro
+        self.cites: dict[str, Any] = {}
+        if self.env is not None:
+            cite = self.env.get_template("_macros.html").module.cite
+            root = site.root_of(site.article_url("x"))
+            self.cites = {rid: cite(r, root) for rid, r in self.registry.items()}
 
     @property
     def root(self) -> Path:
@@ -129,7 +135,7 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
     try:
         page = templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
                                 body_html=body_html, notes=ordered, numbers=numbers, notes_html=notes_html,
-                                records=c.registry, summary=summary)
+                                cites=c.cites, summary=summary)
     except templates.TemplateFailure as exc:
         return ArticleResult(None, [*diags, exc.diagnostic])
     if c.staging is not None:

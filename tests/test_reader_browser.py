@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
 from browser import browser, serve  # noqa: F401  (fixture)
 from conftest import REPO, run
 
