@@ -16,9 +16,34 @@ import yaml
 from .errors import Diagnostic
 
 try:  # libyaml is several times faster; PyYAML wheels ship it
-    _Loader: type = yaml.CSafeLoader
+    _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+_SEQ, _MAP = yaml.SequenceNode, yaml.MappingNode
+
+
+class _Loader(_Base):
+    """libyaml's parser with a memoized tag resolver.
+
+    PyYAML resolves every node's tag in Python, even under CSafeLoader. A scalar's implicit tag
+    depends only on its value and style (no path resolvers are registered), so it is cached.
+    """
+
+    _tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is _MAP:
+            return self.DEFAULT_MAPPING_TAG
+        if kind is _SEQ:
+            return self.DEFAULT_SEQUENCE_TAG
+        key = (value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._tags) < 50_000:
+                self._tags[key] = tag
+        return tag
 
 
 @dataclasses.dataclass
@@ -145,7 +170,7 @@ def compose_yaml(src: SourceFile) -> tuple[yaml.Node | None, list[Diagnostic]]:
         return None, [src.diag(line, col, message, hint)]
     except yaml.YAMLError as exc:  # reader errors (control characters) have no problem_mark
         return None, [src.diag(src.first_line, 1, f"YAML error: {exc}", "remove control characters from the file")]
-    if node is not None:
+    if node is not None and "&" in src.text:  # without an anchor there is no alias to expand
         bomb = _alias_bomb(node)
         if bomb is not None:
             return None, [src.at(bomb, f"the YAML expands to more than {NODE_BUDGET:,} values through aliases",
