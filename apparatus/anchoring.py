@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import difflib
+import json
 import re
 from collections.abc import Sequence
 
@@ -54,12 +55,17 @@ class Block:
     pieces: list[tuple[int, int, int]]  # (child index, start, end) in text
 
 
+EXACT, MOVED = "exact", "moved"
+MOVED_RATIO = 0.8  # how close (difflib ratio, ignoring case) a changed text must be to count as moved
+
+
 @dataclasses.dataclass(frozen=True)
 class Anchor:
     annotation: Annotation
     block: int  # index into the blocks list
     start: int  # offsets in the block's plain text
     end: int
+    status: str = EXACT  # exact, or moved: matched approximately after the article was edited
 
 
 def plain_blocks(tokens: Sequence[Token]) -> list[Block]:
@@ -152,8 +158,13 @@ def _context_ok(index: TextIndex, at: int, length: int, prefix: str, suffix: str
 
 
 def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFile, body: SourceFile,
-           diags: list[Diagnostic]) -> list[Anchor]:
-    """Anchor every annotation; report missing, ambiguous and cross-paragraph quotes."""
+           diags: list[Diagnostic], article_changed: bool = False) -> list[Anchor]:
+    """Anchor every annotation; report missing, ambiguous and cross-paragraph quotes.
+
+    When the article changed since the annotations were written (``article_changed``), a quote that
+    now matches only approximately is *moved*: anchored where it matches best, with a warning that
+    gives the updated quote. Otherwise (or when nothing is close) it is *orphaned*: an error.
+    """
     index = TextIndex(blocks)
     anchors = []
     for ann in annotations:
@@ -195,7 +206,26 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
                 f"quote of '{ann.id}' crosses a paragraph boundary (line {line(at)})",
                 "a quote must stay within one paragraph: split it into two annotations"))
         else:
-            diags.append(where(f"quote of '{ann.id}' not found in {body.rel}", _closest_hint(index, quote, line)))
+            best, at, ratio = _closest(index, quote)
+            if article_changed and ratio >= MOVED_RATIO and SEP not in index.text[at:at + len(best)]:
+                b, start = index.locate(at)
+                _, end = index.locate(at + len(best) - 1)
+                text = blocks[b].text[start:end + 1]
+                anchors.append(Anchor(dataclasses.replace(ann, quote=text), b, start, end + 1, MOVED))
+                snippet = f"quote: {json.dumps(text, ensure_ascii=False)}"
+                if len(index.occurrences(best)) > 1:
+                    snippet += f"\nprefix: {json.dumps(_words_before(index, at, 3), ensure_ascii=False)}"
+                diags.append(dataclasses.replace(where(
+                    f"quote of '{ann.id}' has moved: the article now reads \"{text}\" (line {line(at)})",
+                    "if the note still applies, update the annotation:\n" + snippet), severity="warning"))
+            elif ratio >= 0.5:
+                diags.append(where(f"quote of '{ann.id}' not found in {body.rel}",
+                                   f"closest text in the article, line {line(at)}: \"{best}\" — "
+                                   "copy the quote exactly from the article"))
+            else:
+                diags.append(where(f"quote of '{ann.id}' not found in {body.rel}",
+                                   "copy the quote exactly from the article text "
+                                   "(Markdown syntax such as * and [] is not part of it)"))
     return anchors
 
 
@@ -209,24 +239,26 @@ def _words_after(index: TextIndex, at: int, n: int) -> str:
     return " ".join(index.text[at:end if end != -1 else None].split()[:n])
 
 
-def _closest_hint(index: TextIndex, quote: str, line) -> str:  # type: ignore[no-untyped-def]
+def _closest(index: TextIndex, quote: str) -> tuple[str, int, float]:
+    """The run of words most like the quote (ignoring case): (text, normalized offset, difflib ratio)."""
     if not quote:
-        return "write the article's words the note is about"
+        return "", 0, 0.0
     flat = index.text.replace(SEP, " ")
-    low = flat.lower().find(quote.lower())
-    if low != -1:
-        return f"the text differs only in capitals: \"{flat[low:low + len(quote)]}\" (line {line(low)})"
-    words = flat.split(" ")
+    low = flat.lower()
+    at = low.find(quote.lower())
+    if at != -1:
+        return flat[at:at + len(quote)], at, 0.99
+    words = low.split(" ")
     n = max(1, len(quote.split(" ")))
     starts = []
     pos = 0
     for w in words:
         starts.append(pos)
         pos += len(w) + 1
-    best, best_at, best_ratio = "", 0, 0.0
+    best_at, best_len, best_ratio = 0, 0, 0.0
     matcher = difflib.SequenceMatcher(autojunk=False)
-    matcher.set_seq2(quote)
-    for width in {max(1, n - 1), n, n + 1}:
+    matcher.set_seq2(quote.lower())
+    for width in (max(1, n - 1), n, n + 1):
         for i in range(0, max(1, len(words) - width + 1)):
             cand = " ".join(words[i:i + width])
             matcher.set_seq1(cand)
@@ -234,8 +266,5 @@ def _closest_hint(index: TextIndex, quote: str, line) -> str:  # type: ignore[no
                 continue
             r = matcher.ratio()
             if r > best_ratio:
-                best, best_at, best_ratio = cand, starts[i], r
-    if best_ratio >= 0.5:
-        return (f"closest text in the article, line {line(best_at)}: \"{best}\" — "
-                "copy the quote exactly from the article")
-    return "copy the quote exactly from the article text (Markdown syntax such as * and [] is not part of it)"
+                best_at, best_len, best_ratio = starts[i], len(cand), r
+    return flat[best_at:best_at + best_len], best_at, best_ratio

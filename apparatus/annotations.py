@@ -99,6 +99,7 @@ class AnnotationFile:
     src: SourceFile
     annotations: list[Annotation]
     article_sha256: str = ""
+    nodes: dict[str, yaml.Node] = dataclasses.field(default_factory=dict, repr=False)
 
 
 def _nodes(values: dict[str, Any]) -> dict[str, yaml.Node]:
@@ -153,7 +154,7 @@ def load_annotations(path: Path, rel: str, record_ids: frozenset[str] | None
             prefix=item.get("prefix", ""), suffix=item.get("suffix", ""), correction=item.get("correction", ""),
             records=tuple(item.get("records", [])), links=links, nodes=nodes,
         ))
-    return AnnotationFile(src, out, values.get("article_sha256", "")), diags
+    return AnnotationFile(src, out, values.get("article_sha256", ""), _nodes(values)), diags
 
 
 def _record_nodes(node: yaml.Node | None) -> list[yaml.Node]:

@@ -1,4 +1,4 @@
-"""Command line: ``build`` and ``check``. Prints every diagnostic once, sorted, and sets the exit code.
+"""Command line: ``build``, ``check``, ``new`` and ``schema``. Prints every diagnostic once, sorted.
 
 Exit codes: 0 success, 1 content errors (nothing written), 2 usage errors.
 """
@@ -6,11 +6,15 @@ Exit codes: 0 success, 1 content errors (nothing written), 2 usage errors.
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
 import sys
 from pathlib import Path
 
-from . import pipeline
+from . import pipeline, scaffold
 from .errors import BuildError, Diagnostic, count_errors
+
+GITHUB_ANNOTATIONS = 10  # GitHub shows at most 10 annotations of each kind per step
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,12 +23,30 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only diagnostics")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("build", help="write the site to the output folder (default command)")
-    sub.add_parser("check", help="validate everything and write nothing")
+    for name, text in (("build", "write the site to the output folder (default command)"),
+                       ("check", "validate everything and write nothing")):
+        c = sub.add_parser(name, help=text, description=text)
+        c.add_argument("--strict", action="store_true", help="treat warnings as errors")
+        c.add_argument("--format", choices=("human", "github"), default="human",
+                       help="github: also print ::error annotations for pull requests")
+    n = sub.add_parser("new", help="start a new article and its annotation file (never overwrites)")
+    n.add_argument("slug", help="the article's slug: lowercase letters, digits and hyphens")
+    s = sub.add_parser("schema", help="write the JSON Schemas of annotation and records files")
+    s.add_argument("--output", default="schema", help="folder to write them to (default: schema/)")
     return p
 
 
-def _print(diags: list[Diagnostic]) -> None:
+def _report(diags: list[Diagnostic], fmt: str) -> None:
+    if fmt == "github":
+        for d in diags[:GITHUB_ANNOTATIONS]:
+            print(d.format_github(), file=sys.stderr)
+        if len(diags) > GITHUB_ANNOTATIONS:
+            print(f"::notice::{len(diags) - GITHUB_ANNOTATIONS} more problems: see the job summary", file=sys.stderr)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary and diags:
+            with open(summary, "a", encoding="utf-8") as f:
+                f.write(f"### {len(diags)} problem(s) in the collection\n\n```\n")
+                f.write("\n".join(d.format() for d in diags) + "\n```\n")
     for d in diags:
         print(d.format(), file=sys.stderr)
 
@@ -39,10 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("build.py: error: --jobs takes a whole number from 1", file=sys.stderr)
         return 2
+    if command == "new":
+        return scaffold.new(root, args.slug, datetime.date.today().isoformat())
+    if command == "schema":
+        return scaffold.write_schemas(root / args.output)
+    fmt = getattr(args, "format", "human")
     try:
-        result = pipeline.build(root, write=(command == "build"), jobs=args.jobs)
+        result = pipeline.build(root, write=(command == "build"), jobs=args.jobs,
+                                strict=getattr(args, "strict", False))
     except BuildError as exc:
-        _print(exc.diagnostics)
+        _report(exc.diagnostics, fmt)
         n = count_errors(exc.diagnostics)
         kept = " nothing was written" if command == "build" else ""
         print(f"{n} error{'s' if n != 1 else ''};{kept or ' check failed'}", file=sys.stderr)
@@ -50,11 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the last good site is unchanged", file=sys.stderr)
         return 130
-    _print(result.diagnostics)
+    _report(result.diagnostics, fmt)
     if not args.quiet:
         done = "checked" if command == "check" else "built"
         warnings = len(result.diagnostics)
-        print(f"{done} {result.articles} articles, {result.annotations} annotations, {result.records} records"
+        moved = f", {result.moved} moved" if result.moved else ""
+        print(f"{done} {result.articles} articles, {result.annotations} annotations{moved}, {result.records} records"
               f"{f', {warnings} warnings' if warnings else ''} in {result.seconds:.2f} s"
               + (f" → {result.output}/" if command == "build" else ""))
     return 0

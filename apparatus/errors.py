@@ -36,7 +36,7 @@ class Diagnostic:
             out.append(f"    {text}")
             out.append("    " + " " * max(self.col - 1, 0) + "^")
         if self.hint:
-            out.append(f"  hint: {self.hint}")
+            out.append("  hint: " + self.hint.replace("\n", "\n        "))
         return "\n".join(out)
 
     def format_github(self) -> str:

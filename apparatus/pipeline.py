@@ -10,6 +10,7 @@ until every diagnostic has been collected and none is an error; then the staging
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import multiprocessing
 import os
 import time
@@ -18,10 +19,10 @@ from typing import Any
 
 import yaml
 
-from . import markdown, site, templates
-from .anchoring import anchor, plain_blocks
+from . import markdown, scaffold, site, templates
+from .anchoring import MOVED, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, Record, load_annotations, load_registry
-from .articles import load_article
+from .articles import Article, load_article
 from .config import Config, load_config
 from .errors import BuildError, Diagnostic, count_errors
 from .output import OutputNotOurs, Staging
@@ -59,6 +60,7 @@ class Collection:
 class ArticleResult:
     summary: site.ArticleSummary | None
     diagnostics: list[Diagnostic]
+    moved: int = 0
 
 
 @dataclasses.dataclass
@@ -69,6 +71,7 @@ class BuildResult:
     seconds: float
     diagnostics: list[Diagnostic]
     output: str = ""
+    moved: int = 0  # annotations anchored approximately after their article changed
 
 
 _NOTES: dict[str, tuple[str, list[markdown.Problem]]] = {}  # each distinct note is rendered once per process
@@ -86,6 +89,7 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
     article, diags = load_article(c.root / rel, rel)
     annotations: list[Annotation] = []
     ann_src = None
+    af = None
     if slug in c.annotation_slugs:  # validated even when the article is broken: all errors in one run
         arel = f"annotations/{slug}.yaml"
         af, more = load_annotations(c.root / arel, arel, c.record_ids)
@@ -101,7 +105,15 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
                 line = article.body.first_line + (tok.map[0] if tok.map else 0)
                 diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
     blocks = plain_blocks(tokens)
-    anchors = anchor(annotations, blocks, ann_src, article.body, diags) if ann_src else []
+    changed = _article_changed(article, af, diags)
+    anchors = anchor(annotations, blocks, ann_src, article.body, diags, changed) if ann_src else []
+    if changed and af is not None:
+        status = {a.annotation.id: a.status for a in anchors}
+        review = ", ".join(f"{x.id} ({status.get(x.id, 'orphaned')})" for x in annotations)
+        diags.append(af.src.at(af.nodes["article_sha256"], f"{article.path} changed since these annotations were "
+                               f"checked; review: {review}",
+                               f"when every note is reviewed, set article_sha256: {article_hash(article)}",
+                               severity="warning"))
     notes_html = {}
     for ann in annotations:
         html, problems = _note_html(ann.note)
@@ -140,7 +152,16 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
         return ArticleResult(None, [*diags, exc.diagnostic])
     if c.staging is not None:
         c.staging.write(site.output_path(url), page)
-    return ArticleResult(summary, diags)
+    return ArticleResult(summary, diags, sum(a.status == MOVED for a in anchors))
+
+
+def article_hash(article: Article) -> str:
+    """The hash an annotation file records of the article text it was written against."""
+    return hashlib.sha256(article.body.text.encode("utf-8")).hexdigest()
+
+
+def _article_changed(article: Article, af: Any, diags: list[Diagnostic]) -> bool:
+    return bool(af is not None and af.article_sha256 and af.article_sha256 != article_hash(article))
 
 
 _COLLECTION: Collection | None = None  # set in the parent before forking workers
@@ -196,8 +217,11 @@ def load_collection(root: Path) -> tuple[Collection | None, list[Diagnostic]]:
     return Collection(config, registry, env, slugs, ann_slugs & set(slugs)), diags
 
 
-def build(root: Path, write: bool = True, jobs: int | None = None) -> BuildResult:
-    """Build (or with write=False, check) the collection at root. Raises BuildError on errors."""
+def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool = False) -> BuildResult:
+    """Build (or with write=False, check) the collection at root. Raises BuildError on errors.
+
+    With strict, warnings are errors: nothing is written when there is any.
+    """
     started = time.perf_counter()
     c, diags = load_collection(root)
     if c is None:
@@ -217,6 +241,9 @@ def build(root: Path, write: bool = True, jobs: int | None = None) -> BuildResul
             diags += r.diagnostics
         if not count_errors(diags) and c.env is not None:
             diags += _unused_records(c, summaries)
+            if strict:
+                diags = [dataclasses.replace(d, severity="error") for d in diags]
+        if not count_errors(diags) and c.env is not None:
             _write_collection_pages(c, summaries, diags)
         if count_errors(diags):
             raise BuildError(diags)
@@ -227,7 +254,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None) -> BuildResul
             c.staging.discard()
     n_ann = sum(len(s.citations) for s in summaries)
     return BuildResult(len(summaries), n_ann, len(c.registry), time.perf_counter() - started, sorted(diags),
-                       c.config.output)
+                       c.config.output, sum(r.moved for r in results))
 
 
 def _unused_records(c: Collection, summaries: list[site.ArticleSummary]) -> list[Diagnostic]:
@@ -253,6 +280,10 @@ def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
             return
         if c.staging is not None:
             c.staging.write(site.output_path(url), html)
+    if c.staging is None:
+        return
     static = c.root / "templates" / "static"
-    if c.staging is not None and static.is_dir():
+    if static.is_dir():
         c.staging.copytree(static, "static")
+    for name, text in scaffold.schema_files().items():  # published for editors' yaml-language-server
+        c.staging.write(f"schema/{name}", text)
