@@ -175,6 +175,7 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
 
         def where(msg: str, hint: str, node: object = node) -> Diagnostic:
             return src.at(node, msg, hint) if node is not None else src.diag(1, 1, msg, hint)  # type: ignore[arg-type]
+        orphan = " (orphaned: the article changed since the note was written)" if article_changed else ""
         hits = index.occurrences(quote)
         matches = [i for i in hits if _context_ok(index, i, len(quote), prefix, suffix)]
         if len(matches) == 1:
@@ -196,7 +197,8 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
             what = " and ".join(x for x, v in (("prefix", prefix), ("suffix", suffix)) if v)
             lines = ", ".join(str(line(i)) for i in hits[:8])
             diags.append(where(
-                f"quote of '{ann.id}' occurs in {body.rel} (lines {lines}) but never with this {what}",
+                f"quote of '{ann.id}' occurs in {body.rel} (line{'s' if len(hits) > 1 else ''} {lines}) "
+                f"but never with this {what}",
                 f"the {what} must be the text right next to the quote: before it, "
                 f"\"{_words_before(index, hits[0], 4)}\"; "
                 f"after it, \"{_words_after(index, hits[0] + len(quote), 4)}\""))
@@ -219,11 +221,11 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
                     f"quote of '{ann.id}' has moved: the article now reads \"{text}\" (line {line(at)})",
                     "if the note still applies, update the annotation:\n" + snippet), severity="warning"))
             elif ratio >= 0.5:
-                diags.append(where(f"quote of '{ann.id}' not found in {body.rel}",
+                diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",
                                    f"closest text in the article, line {line(at)}: \"{best}\" — "
                                    "copy the quote exactly from the article"))
             else:
-                diags.append(where(f"quote of '{ann.id}' not found in {body.rel}",
+                diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",
                                    "copy the quote exactly from the article text "
                                    "(Markdown syntax such as * and [] is not part of it)"))
     return anchors

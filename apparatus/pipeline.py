@@ -241,8 +241,8 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
             diags += r.diagnostics
         if not count_errors(diags) and c.env is not None:
             diags += _unused_records(c, summaries)
-            if strict:
-                diags = [dataclasses.replace(d, severity="error") for d in diags]
+        if strict:
+            diags = [dataclasses.replace(d, severity="error") for d in diags]
         if not count_errors(diags) and c.env is not None:
             _write_collection_pages(c, summaries, diags)
         if count_errors(diags):

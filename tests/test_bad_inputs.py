@@ -1,7 +1,8 @@
 """One case per bad input (tests/bad/*.yaml): the exact diagnostics, exit 1, and the last good site untouched.
 
 Each case lists files written over a copy of the tiny site (``null`` deletes one; ``binary:`` holds
-base64). The expected stderr is tests/bad/<case>.expected; regenerate with ``pytest --update-golden``
+base64) and optional extra ``args``. The expected stderr is tests/bad/<case>.expected (human format)
+and tests/bad/<case>.github (``check --format github``); regenerate with ``pytest --update-golden``
 and read the diff before committing.
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import TESTS, run, tree_digest
 
 CASES = sorted((TESTS / "bad").glob("*.yaml"))
@@ -30,24 +32,30 @@ def apply(root: Path, case: dict) -> None:
 
 
 @pytest.mark.parametrize("case_path", CASES, ids=[p.stem for p in CASES])
-@pytest.mark.parametrize("command", ["build", "check"])
-def test_bad_input(case_path: Path, command: str, tiny: Path, update_golden: bool) -> None:
+@pytest.mark.parametrize("command", ["build", "check", "check-github"])
+def test_bad_input(case_path: Path, command: str, tiny: Path, update_golden: bool,
+                   monkeypatch: pytest.MonkeyPatch) -> None:
     case = yaml.safe_load(case_path.read_text(encoding="utf-8"))
     assert run(tiny, "build").code == 0
     before = tree_digest(tiny / "_site")
     apply(tiny, case)
+    summary = tiny.parent / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
 
-    result = run(tiny, command)
+    args = ["check", "--format", "github"] if command == "check-github" else [command]
+    result = run(tiny, *args, *case.get("args", []))
 
     assert result.code == 1, result.err
     assert "Traceback" not in result.err
-    expected_path = case_path.with_suffix(".expected")
-    if command == "build" and update_golden:
+    expected_path = case_path.with_suffix(".github" if command == "check-github" else ".expected")
+    if command != "check" and update_golden:
         expected_path.write_text(result.err, encoding="utf-8")
     expected = expected_path.read_text(encoding="utf-8")
     if command == "check":
         expected = expected.replace("nothing was written", "check failed")
     assert result.err == expected
     assert result.out == ""
+    if command == "check-github":
+        assert summary.read_text(encoding="utf-8").startswith("### ")
     assert tree_digest(tiny / "_site") == before, "a failed build must leave the last good site exactly as it was"
     assert not list(tiny.glob(".*staging*")), "the staging folder must be removed"

@@ -27,3 +27,17 @@ def test_warnings_do_not_fail_the_build(tiny: Path) -> None:
     assert result.code == 0
     assert "annotations/_records.yaml:1:1: warning: record 'unused' is not cited by any annotation" in result.err
     assert "1 warnings" in result.out
+
+
+def test_moved_quote_is_a_warning_and_still_highlighted(tiny: Path) -> None:
+    import yaml
+    case = yaml.safe_load((Path(__file__).parent / "bad" / "anchor-moved.yaml").read_text(encoding="utf-8"))
+    for rel, text in case["files"].items():
+        (tiny / rel).write_text(text, encoding="utf-8")
+    result = run(tiny, "build")
+    assert result.code == 0, result.err
+    assert "warning: quote of 'across' has moved" in result.err
+    assert ", 1 moved," in result.out
+    page = (tiny / "_site" / "articles" / "alpha" / "index.html").read_text(encoding="utf-8")
+    assert 'data-ann="across"> spoke before the </mark>' in page
+    assert "<q lang=\"en\">Le Drian spoke before the Human Rights</q>" in page

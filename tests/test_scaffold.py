@@ -1,0 +1,46 @@
+"""`build.py new` and the JSON Schemas (kept in schema/, generated from the engine's declarations)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apparatus.scaffold import schema_files
+from conftest import REPO, run, tree_digest
+
+
+def test_new_creates_a_pair_that_checks_clean(tiny: Path) -> None:
+    result = run(tiny, "new", "france-hrc46-2021")
+    assert result.code == 0, result.err
+    assert (tiny / "content" / "france-hrc46-2021.md").is_file()
+    text = (tiny / "annotations" / "france-hrc46-2021.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=../schema/annotations.schema.json\n")
+    check = run(tiny, "check")
+    assert check.code == 0, check.err
+
+
+def test_new_refuses_an_existing_slug_and_changes_nothing(tiny: Path) -> None:
+    before = tree_digest(tiny)
+    result = run(tiny, "new", "alpha")
+    assert result.code == 1
+    assert result.err == ("build.py new: error: content/alpha.md, annotations/alpha.yaml already exists; "
+                          "nothing was written\n  hint: choose another slug, or edit the existing files\n")
+    assert tree_digest(tiny) == before
+
+
+def test_new_refuses_a_bad_slug(tiny: Path) -> None:
+    before = tree_digest(tiny)
+    assert run(tiny, "new", "Not A Slug").code == 2
+    assert tree_digest(tiny) == before
+
+
+def test_schema_files_in_the_repository_are_current() -> None:
+    for name, text in schema_files().items():
+        assert (REPO / "schema" / name).read_text(encoding="utf-8") == text, \
+            f"schema/{name} is stale: run `python build.py schema`"
+
+
+def test_annotation_files_point_editors_at_the_schema() -> None:
+    for path in sorted((REPO / "annotations").glob("*.yaml")):
+        name = "records" if path.name == "_records.yaml" else "annotations"
+        assert path.read_text(encoding="utf-8").startswith(
+            f"# yaml-language-server: $schema=../schema/{name}.schema.json\n"), path

@@ -1,0 +1,70 @@
+"""The published JSON Schemas and the engine agree: valid files pass both; every invalid fixture whose
+problem a schema can express is rejected by both.
+
+YAML is read as an editor's language server reads it (YAML 1.2: dates stay strings), then validated
+with the jsonschema library (draft 2020-12).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from conftest import REPO, TESTS, TINY
+
+SCHEMAS = {name: json.loads((REPO / "schema" / f"{name}.schema.json").read_text(encoding="utf-8"))
+           for name in ("annotations", "records")}
+
+
+class Yaml12Loader(yaml.SafeLoader):
+    pass
+
+
+Yaml12Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def schema_errors(path: str, text: str) -> list[str]:
+    kind = "records" if path.endswith("_records.yaml") else "annotations"
+    data = yaml.load(text, Loader=Yaml12Loader)
+    validator = jsonschema.Draft202012Validator(SCHEMAS[kind])
+    return [e.message for e in validator.iter_errors(data)]
+
+
+def annotation_files(root: Path) -> list[Path]:
+    return sorted((root / "annotations").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", annotation_files(REPO) + annotation_files(TINY), ids=lambda p: p.name)
+def test_valid_files_pass_the_schema(path: Path) -> None:
+    assert schema_errors(path.name, path.read_text(encoding="utf-8")) == []
+
+
+# engine messages a JSON Schema can express (the rest — quotes, record ids, uniqueness — need the article)
+SCHEMA_LEVEL = ("unknown key", "missing required field", "must be text", "must be a list", "must be a mapping",
+                "is not a valid id", "is not a date", "is not one of", "must be an http(s) link",
+                "is a correction but has no", "is only for type correction")
+CASES = sorted((TESTS / "bad").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("case_path", CASES, ids=[p.stem for p in CASES])
+def test_schema_rejects_what_the_engine_rejects(case_path: Path) -> None:
+    case = yaml.safe_load(case_path.read_text(encoding="utf-8"))
+    expected = case_path.with_suffix(".expected").read_text(encoding="utf-8")
+    for rel, text in (case.get("files") or {}).items():
+        if not rel.startswith("annotations/") or text is None:
+            continue
+        engine_lines = [line for line in expected.splitlines() if line.startswith(rel + ":")]
+        engine_schema_level = [line for line in engine_lines if any(k in line for k in SCHEMA_LEVEL)]
+        if any("YAML" in line for line in engine_lines):  # syntax errors and alias bombs: no document to compare
+            continue
+        errors = [e[:200] for e in schema_errors(rel, text)]
+        if engine_schema_level:
+            assert errors, f"{case_path.stem}: the engine reports {engine_schema_level} but the schema accepts {rel}"
+        else:
+            assert errors == [], f"{case_path.stem}: the schema rejects {rel} ({errors}) but the engine does not"
