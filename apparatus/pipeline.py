@@ -25,7 +25,7 @@ from .annotations import REGISTRY, Annotation, Record, load_annotations, load_re
 from .articles import Article, load_article
 from .config import Config, load_config
 from .errors import BuildError, Diagnostic, count_errors
-from .output import OutputNotOurs, Staging
+from .output import OutputNotOurs, Staging, Writer
 from .schema import did_you_mean
 
 PARALLEL_THRESHOLD = 64  # below this many articles a worker pool costs more than it saves
@@ -40,7 +40,7 @@ class Collection:
     env: Any  # jinja2.Environment
     slugs: list[str]
     annotation_slugs: set[str]
-    staging: Staging | None = None
+    staging: Writer | None = None  # where pages go: a Staging folder (build) or memory (serve); None: check
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
@@ -226,9 +226,10 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
     c, diags = load_collection(root)
     if c is None:
         raise BuildError(diags)
+    staging = None
     if write and not count_errors(diags):
         try:
-            c.staging = Staging(c.config.output_dir)
+            c.staging = staging = Staging(c.config.output_dir)
         except OutputNotOurs as exc:
             raise BuildError([*diags, Diagnostic("site.yaml", 1, 1, f"the output folder {exc} exists and was not made "
                                                  "by Apparatus; it is left untouched",
@@ -247,11 +248,11 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
             _write_collection_pages(c, summaries, diags)
         if count_errors(diags):
             raise BuildError(diags)
-        if c.staging is not None:
-            c.staging.commit()
+        if staging is not None:
+            staging.commit()
     finally:
-        if c.staging is not None and c.staging.dir.exists():
-            c.staging.discard()
+        if staging is not None and staging.dir.exists():
+            staging.discard()
     n_ann = sum(len(s.citations) for s in summaries)
     return BuildResult(len(summaries), n_ann, len(c.registry), time.perf_counter() - started, sorted(diags),
                        c.config.output, sum(r.moved for r in results))
@@ -264,7 +265,9 @@ def _unused_records(c: Collection, summaries: list[site.ArticleSummary]) -> list
             for rid in sorted(set(c.registry) - cited)]
 
 
-def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary], diags: list[Diagnostic]) -> None:
+def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary], diags: list[Diagnostic],
+                            only: set[str] | None = None) -> None:
+    """Render the pages made from the whole collection (all, or the URLs in ``only``), and copy assets."""
     links = site.backlinks(summaries)
     pages: list[tuple[str, str, dict[str, Any]]] = [
         ("", "index.html", {"articles": summaries}),
@@ -272,6 +275,8 @@ def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
     ]
     for rid, record in sorted(c.registry.items()):
         pages.append((site.record_url(rid), "record.html", {"record": record, "citations": links.get(rid, [])}))
+    if only is not None:
+        pages = [p for p in pages if p[0] in only]
     for url, template, context in pages:
         try:
             html = templates.render(c.env, template, page_url=url, root=site.root_of(url), **context)
@@ -280,7 +285,7 @@ def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
             return
         if c.staging is not None:
             c.staging.write(site.output_path(url), html)
-    if c.staging is None:
+    if c.staging is None or (only is not None and site.STATIC not in only):
         return
     static = c.root / "templates" / "static"
     if static.is_dir():

@@ -12,6 +12,11 @@ from collections import Counter
 from .annotations import Record
 
 
+STATIC = "static/"  # stands for the copied assets (templates/static, schemas) in dependency sets
+INDEX = ""
+RECORDS = "records/"
+
+
 def article_url(slug: str) -> str:
     return f"articles/{slug}/"
 
