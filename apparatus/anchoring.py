@@ -19,7 +19,6 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import difflib
-import json
 import re
 from collections.abc import Sequence
 
@@ -187,8 +186,8 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
         if matches:
             places = "; ".join(f"line {line(i)} after \"{_words_before(index, i, 4) or '(start of paragraph)'}\""
                                for i in matches[:6])
-            example = next((f"prefix: \"{w}\"" for w in (_words_before(index, i, 3) for i in matches) if w),
-                           f"suffix: \"{_words_after(index, matches[0] + len(quote), 3)}\"")
+            example = next((f"prefix: {yaml_quote(w)}" for w in (_words_before(index, i, 3) for i in matches) if w),
+                           f"suffix: {yaml_quote(_words_after(index, matches[0] + len(quote), 3))}")
             diags.append(where(
                 f"quote of '{ann.id}' is ambiguous: it occurs {len(matches)} times in {body.rel}: {places}",
                 "add prefix: (the words just before the one you mean) or suffix: (the words just after), "
@@ -214,9 +213,9 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
                 _, end = index.locate(at + len(best) - 1)
                 text = blocks[b].text[start:end + 1]
                 anchors.append(Anchor(dataclasses.replace(ann, quote=text), b, start, end + 1, MOVED))
-                snippet = f"quote: {json.dumps(text, ensure_ascii=False)}"
+                snippet = f"quote: {yaml_quote(text)}"
                 if len(index.occurrences(best)) > 1:
-                    snippet += f"\nprefix: {json.dumps(_words_before(index, at, 3), ensure_ascii=False)}"
+                    snippet += f"\nprefix: {yaml_quote(_words_before(index, at, 3))}"
                 diags.append(dataclasses.replace(where(
                     f"quote of '{ann.id}' has moved: the article now reads \"{text}\" (line {line(at)})",
                     "if the note still applies, update the annotation:\n" + snippet), severity="warning"))
@@ -229,6 +228,11 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
                                    "copy the quote exactly from the article text "
                                    "(Markdown syntax such as * and [] is not part of it)"))
     return anchors
+
+
+def yaml_quote(text: str) -> str:
+    """Text as a YAML scalar that can be pasted as is (single-quoted: only ' needs doubling)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _words_before(index: TextIndex, at: int, n: int) -> str:

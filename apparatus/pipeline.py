@@ -41,6 +41,7 @@ class Collection:
     slugs: list[str]
     annotation_slugs: set[str]
     staging: Writer | None = None  # where pages go: a Staging folder (build) or memory (serve); None: check
+    return_pages: bool = False  # article pages travel back in ArticleResult (workers cannot share memory)
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
@@ -61,6 +62,7 @@ class ArticleResult:
     summary: site.ArticleSummary | None
     diagnostics: list[Diagnostic]
     moved: int = 0
+    page: tuple[str, str] | None = None  # (path, html) when the collection keeps pages (the preview)
 
 
 @dataclasses.dataclass
@@ -150,9 +152,12 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
                                 cites=c.cites, summary=summary)
     except templates.TemplateFailure as exc:
         return ArticleResult(None, [*diags, exc.diagnostic])
+    moved = sum(a.status == MOVED for a in anchors)
+    if c.return_pages:
+        return ArticleResult(summary, diags, moved, (site.output_path(url), page))
     if c.staging is not None:
         c.staging.write(site.output_path(url), page)
-    return ArticleResult(summary, diags, sum(a.status == MOVED for a in anchors))
+    return ArticleResult(summary, diags, moved)
 
 
 def article_hash(article: Article) -> str:

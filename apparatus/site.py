@@ -11,7 +11,6 @@ from collections import Counter
 
 from .annotations import Record
 
-
 STATIC = "static/"  # stands for the copied assets (templates/static, schemas) in dependency sets
 INDEX = ""
 RECORDS = "records/"
@@ -89,3 +88,39 @@ def records_by_kind(records: dict[str, Record]) -> list[tuple[str, list[Record]]
     for r in sorted(records.values(), key=lambda r: (r.date, r.id)):
         groups.setdefault(r.kind, []).append(r)
     return [(KIND_LABELS[k], groups[k]) for k in KIND_LABELS if k in groups]
+
+
+# --- the dependency map: which outputs each source feeds -------------------------------------------------------
+
+ALL = "*"  # every page
+RECORD_PAGES = "records/*"  # every record page
+
+
+def article_dependencies(s: ArticleSummary) -> dict[str, set[str]]:
+    """The entries of the dependency map for one article's two source files."""
+    outs = {article_url(s.slug), INDEX, RECORDS, *(record_url(rid) for c in s.citations for rid in c.records)}
+    return {f"content/{s.slug}.md": outs, f"annotations/{s.slug}.yaml": outs}
+
+
+def dependencies(summaries: list[ArticleSummary], templates: list[str], statics: list[str]) -> dict[str, set[str]]:
+    """Source path (relative to the collection) → URLs of the outputs it feeds.
+
+    Explicit data, so that a preview rebuild is a lookup: an article or its annotation file feeds its
+    page, the home page (counts), the records index and every record page it cites; the registry and
+    site.yaml feed every page; a template feeds the pages rendered with it; a static file, the assets.
+    """
+    deps: dict[str, set[str]] = {"site.yaml": {ALL}, "annotations/_records.yaml": {ALL}}
+    for s in summaries:
+        deps.update(article_dependencies(s))
+    pages_of = {"article.html": {article_url(s.slug) for s in summaries}, "index.html": {INDEX},
+                "records.html": {RECORDS}}
+    for name in templates:
+        if name == "record.html":
+            deps[f"templates/{name}"] = {RECORD_PAGES}
+        elif name in pages_of:
+            deps[f"templates/{name}"] = pages_of[name]
+        else:  # base.html, _macros.html and other includes reach every page
+            deps[f"templates/{name}"] = {ALL}
+    for rel in statics:
+        deps[rel] = {STATIC}
+    return deps

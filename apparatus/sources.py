@@ -143,7 +143,8 @@ _YAML_HINTS = (
     ("found undefined alias", "an '*alias' needs a matching '&anchor' earlier in the file"),
     ("expected a single document", "a file holds one YAML document: remove the extra '---' line"),
     ("while scanning a quoted scalar", "a quoted value is not closed: add the closing quote"),
-    ("did not find expected key", "check the indentation of this line against the lines above"),
+    ("did not find expected key", "check the indentation of this line against the lines above, and quotes "
+     "inside a quoted value (write 'a \"b\" c' or \"a 'b' c\")"),
     ("did not find expected '-' indicator", "list items must line up: check the indentation"),
 )
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import TESTS, run, tree_digest
 
 CASES = sorted((TESTS / "bad").glob("*.yaml"))

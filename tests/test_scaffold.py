@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from apparatus.scaffold import schema_files
 from conftest import REPO, run, tree_digest
+
+from apparatus.scaffold import schema_files
 
 
 def test_new_creates_a_pair_that_checks_clean(tiny: Path) -> None:

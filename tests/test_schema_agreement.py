@@ -13,7 +13,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-
 from conftest import REPO, TESTS, TINY
 
 SCHEMAS = {name: json.loads((REPO / "schema" / f"{name}.schema.json").read_text(encoding="utf-8"))
