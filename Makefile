@@ -5,7 +5,7 @@ PY      := .venv/bin/python
 STAMP   := .venv/.setup-stamp
 NPMSTAMP := node_modules/.setup-stamp
 
-.PHONY: setup site check test lint bench clean
+.PHONY: setup site serve check test lint bench clean
 
 setup: $(STAMP) $(NPMSTAMP)
 
@@ -22,6 +22,9 @@ $(NPMSTAMP): package.json package-lock.json
 site: setup
 	$(PY) build.py build
 	@echo "Open _site/index.html in a browser (or: python3 -m http.server -d _site)."
+
+serve: setup
+	$(PY) build.py serve
 
 check: setup
 	$(PY) build.py check

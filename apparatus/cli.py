@@ -31,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="github: also print ::error annotations for pull requests")
     n = sub.add_parser("new", help="start a new article and its annotation file (never overwrites)")
     n.add_argument("slug", help="the article's slug: lowercase letters, digits and hyphens")
+    v = sub.add_parser("serve", help="live preview: rebuild on save, reload the browser")
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    v.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    v.add_argument("--open", action="store_true", help="open the site in a web browser")
     s = sub.add_parser("schema", help="write the JSON Schemas of annotation and records files")
     s.add_argument("--output", default="schema", help="folder to write them to (default: schema/)")
     return p
@@ -65,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         return scaffold.new(root, args.slug, datetime.date.today().isoformat())
     if command == "schema":
         return scaffold.write_schemas(root / args.output)
+    if command == "serve":
+        from .serve import serve  # watchdog and the server load only for the preview
+
+        return serve(root, args.host, args.port, args.open, args.jobs)
     fmt = getattr(args, "format", "human")
     try:
         result = pipeline.build(root, write=(command == "build"), jobs=args.jobs,

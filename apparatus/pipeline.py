@@ -63,6 +63,7 @@ class ArticleResult:
     diagnostics: list[Diagnostic]
     moved: int = 0
     page: tuple[str, str] | None = None  # (path, html) when the collection keeps pages (the preview)
+    notes: dict[str, int] = dataclasses.field(default_factory=dict)  # annotation id → hash of what it shows
 
 
 @dataclasses.dataclass
@@ -154,7 +155,8 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
         return ArticleResult(None, [*diags, exc.diagnostic])
     moved = sum(a.status == MOVED for a in anchors)
     if c.return_pages:
-        return ArticleResult(summary, diags, moved, (site.output_path(url), page))
+        notes = {a.id: hash((a.type, a.quote, a.correction, notes_html[a.id], a.records, a.links)) for a in ordered}
+        return ArticleResult(summary, diags, moved, (site.output_path(url), page), notes)
     if c.staging is not None:
         c.staging.write(site.output_path(url), page)
     return ArticleResult(summary, diags, moved)

@@ -1,0 +1,61 @@
+"""``build.py serve``: build in memory, serve on loopback, rebuild what a save touches, reload browsers."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import webbrowser
+from pathlib import Path
+
+from .preview import Preview
+from .server import PreviewServer
+from .watch import Watcher
+
+
+def start(root: Path, host: str = "127.0.0.1", port: int = 0, jobs: int | None = None,
+          quiet: float = 0.015) -> tuple[PreviewServer, Watcher]:
+    """Build, then serve and watch in background threads (used by the CLI and by tests)."""
+    preview = Preview(root, jobs)
+    started = time.perf_counter()
+    outcome = preview.full()
+    if outcome.ok:
+        print(f"built {len(preview.summaries)} articles in memory in {time.perf_counter() - started:.2f} s",
+              file=sys.stderr)
+    else:
+        print("\n".join(d.format() for d in outcome.diagnostics), file=sys.stderr)
+        print("the build has errors: fix them and save; the browser shows them too", file=sys.stderr)
+    server = PreviewServer(preview, host, port)
+    threading.Thread(target=server.serve_forever, name="apparatus-http", daemon=True).start()
+    watcher = Watcher(root, server.on_change, quiet=quiet)
+    watcher.start()
+    return server, watcher
+
+
+def stop(server: PreviewServer, watcher: Watcher) -> None:
+    watcher.stop()
+    server.stopping.set()
+    server.events.send("bye", {})
+    server.shutdown()
+    server.server_close()
+
+
+def serve(root: Path, host: str, port: int, open_browser: bool, jobs: int | None) -> int:
+    try:
+        server, watcher = start(root, host, port, jobs)
+    except OSError as exc:
+        print(f"build.py serve: error: cannot listen on {host}:{port}: {exc.strerror}\n"
+              "  hint: choose another port with --port, or stop the program using it", file=sys.stderr)
+        return 2
+    print(f"serving {root.resolve()} at {server.url} — edits show up in the browser; Ctrl-C stops",
+          file=sys.stderr)
+    if open_browser:
+        webbrowser.open(server.url)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+    finally:
+        stop(server, watcher)
+    return 0

@@ -1,0 +1,75 @@
+"""The preview's incremental build: the dependency map, what a change re-renders, and failure recovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apparatus import site
+from apparatus.preview import Preview
+
+
+def test_dependency_map_is_explicit(tiny: Path) -> None:
+    p = Preview(tiny, jobs=1)
+    assert p.full().ok
+    assert p.deps["annotations/alpha.yaml"] == {"articles/alpha/", "", "records/", "records/hrc46-speech/",
+                                                "records/ca-vote/"}
+    assert p.deps["content/alpha.md"] == p.deps["annotations/alpha.yaml"]
+    assert p.deps["site.yaml"] == p.deps["annotations/_records.yaml"] == {site.ALL}
+    assert p.deps["templates/article.html"] == {"articles/alpha/"}
+    assert p.deps["templates/index.html"] == {""}
+    assert p.deps["templates/record.html"] == {site.RECORD_PAGES}
+    assert p.deps["templates/base.html"] == {site.ALL}
+    assert p.deps["templates/static/style.css"] == {site.STATIC}
+
+
+def test_an_annotation_edit_rebuilds_its_page_first_then_what_depends_on_it(tiny: Path) -> None:
+    p = Preview(tiny, jobs=1)
+    p.full()
+    before = dict(p.files)
+    ann = tiny / "annotations" / "alpha.yaml"
+    ann.write_text(ann.read_text().replace("Straight quotes match", "Edited, straight quotes match"))
+    outcome = p.rebuild({"annotations/alpha.yaml"})
+    assert outcome.ok and outcome.urls == {"articles/alpha/"}
+    assert outcome.focus == ("articles/alpha/", "quotes")
+    assert b"Edited, straight quotes match" in p.files["articles/alpha/index.html"]
+    assert outcome.later is not None
+    later = outcome.later()
+    assert later.urls == set()  # the note's text shows only on its article page
+    changed = {k for k in p.files if p.files[k] != before.get(k)}
+    assert changed == {"articles/alpha/index.html"}
+
+
+def test_a_record_citation_change_updates_record_pages(tiny: Path) -> None:
+    p = Preview(tiny, jobs=1)
+    p.full()
+    ann = tiny / "annotations" / "alpha.yaml"
+    ann.write_text(ann.read_text().replace("    records: [ca-vote]\n", ""))
+    outcome = p.rebuild({"annotations/alpha.yaml"})
+    assert outcome.ok and outcome.later is not None
+    assert outcome.later().urls == {"", "records/", "records/ca-vote/"}
+    assert b"No note cites this record yet." in p.files["records/ca-vote/index.html"]
+
+
+def test_a_bad_edit_keeps_the_last_good_pages_and_the_fix_recovers(tiny: Path) -> None:
+    p = Preview(tiny, jobs=1)
+    p.full()
+    good = dict(p.files)
+    ann = tiny / "annotations" / "alpha.yaml"
+    text = ann.read_text()
+    ann.write_text(text.replace("quote: on 24 December", "quote: \"on 24 December"))
+    outcome = p.rebuild({"annotations/alpha.yaml"})
+    assert not outcome.ok
+    assert outcome.diagnostics[0].format().startswith("annotations/alpha.yaml:")
+    assert p.files == good
+    ann.write_text(text)
+    assert p.rebuild({"annotations/alpha.yaml"}).ok
+    assert not p.failed
+
+
+def test_site_yaml_and_new_articles_rebuild_everything(tiny: Path) -> None:
+    p = Preview(tiny, jobs=1)
+    p.full()
+    (tiny / "content" / "beta.md").write_text("---\ntitle: B\noutlet: O\npublished: 2020\nlanguage: en\n---\n\nB.\n")
+    outcome = p.rebuild({"content/beta.md"})
+    assert outcome.ok and outcome.urls == {site.ALL}
+    assert "articles/beta/index.html" in p.files
