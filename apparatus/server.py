@@ -24,6 +24,7 @@ from .preview import Outcome, Preview
 LIVE_JS = (Path(__file__).parent / "live.js").read_bytes()
 INJECT = b'<script src="/__apparatus/live.js" defer></script>'
 EVENTS = "/__apparatus/events"
+SETTLE = 0.1  # seconds between announcing a changed page and rendering the pages that depend on it
 
 
 class Broadcaster:
@@ -71,6 +72,7 @@ class PreviewServer(http.server.ThreadingHTTPServer):
         print(f"{'rebuilt' if outcome.ok else 'errors in'} {', '.join(sorted(paths))} ({took:.0f} ms)",
               file=sys.stderr)
         while outcome.ok and outcome.later is not None:
+            time.sleep(SETTLE)  # let browsers fetch the changed page before the dependent pages take the CPU
             outcome = outcome.later()
             self._announce(outcome)
 

@@ -1,0 +1,146 @@
+"""Benchmark the live preview: from a file save to the browser hearing the reload, and to the new page.
+
+    python bench/serve_bench.py [--sizes 1000,10000] [--edits 20] [--keep DIR]
+
+For each N: generate the synthetic collection (bench/gen.py), start `build.py serve --port 0` as its
+own process, connect to its Server-Sent Events stream as a browser does, then save files the way
+editors do (write a temporary file, rename it over the original) and measure, per save:
+  - save → reload event received (the browser would start reloading now);
+  - save → the changed page served with the new content (GET after the event).
+Two kinds of edit, --edits each: an annotation's note text, and an article's text (a paragraph
+appended). Reported: median and p95 in milliseconds, on stdout and in _bench/serve.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import queue
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+import gen  # noqa: E402
+
+
+def atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def listen(port: int, events: queue.Queue) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("GET", "/__apparatus/events")
+    r = conn.getresponse()
+    name = None
+    while True:
+        line = r.fp.readline()
+        if not line:
+            return
+        line = line.decode().rstrip("\n")
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            events.put((time.perf_counter(), name, json.loads(line[6:])))
+
+
+def fetch(port: int, path: str) -> bytes:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path)
+    return conn.getresponse().read()
+
+
+def measure(n: int, edits: int, workdir: Path) -> dict[str, object]:
+    coll = workdir / f"c{n}"
+    gen.main([str(coll), "--articles", str(n)]) if not coll.exists() else None
+    proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--root", str(coll), "serve", "--port", "0"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        port = 0
+        started = time.perf_counter()
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            m = re.search(r"at http://127\.0\.0\.1:(\d+)/", line)
+            if m:
+                port = int(m.group(1))
+                break
+        startup = time.perf_counter() - started
+        threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # drain
+        events: queue.Queue = queue.Queue()
+        threading.Thread(target=listen, args=(port, events), daemon=True).start()
+        time.sleep(0.5)
+        slugs = sorted(p.stem for p in (coll / "annotations").glob("*.yaml") if p.name != "_records.yaml")
+        results: dict[str, dict[str, list[float]]] = {}
+        for kind in ("annotation", "article"):
+            reload_ms, served_ms = [], []
+            for i in range(edits):
+                slug = slugs[(i * 37) % len(slugs)]
+                url = f"articles/{slug}/"
+                marker = f"Edit {kind} {i} {time.time_ns()}"
+                if kind == "annotation":
+                    path = coll / "annotations" / f"{slug}.yaml"
+                    text = path.read_text(encoding="utf-8")
+                    new = re.sub(r"(\n    note: )", rf"\1{marker}. ", text, count=1)
+                else:
+                    path = coll / "content" / f"{slug}.md"
+                    text = path.read_text(encoding="utf-8")
+                    new = text.rstrip("\n") + f"\n\n{marker}.\n"
+                while not events.empty():
+                    events.get_nowait()
+                t0 = time.perf_counter()
+                atomic_write(path, new)
+                while True:
+                    t, name, data = events.get(timeout=30)
+                    if name == "reload" and url in data["urls"]:
+                        break
+                    if name == "errors":
+                        raise SystemExit(f"the edit broke the build: {data['text']}")
+                reload_ms.append((t - t0) * 1000)
+                body = fetch(port, "/" + url)
+                assert marker.encode() in body, "the reload came before the new page"
+                served_ms.append((time.perf_counter() - t0) * 1000)
+                atomic_write(path, text)  # put it back, and let that rebuild settle
+                time.sleep(0.3)
+                while not events.empty():
+                    events.get_nowait()
+            results[kind] = {"reload": reload_ms, "served": served_ms}
+        return {"articles": n, "startup_s": round(startup, 2), **{
+            f"{kind}_{what}_{stat}": round(f(v), 1)
+            for kind, r in results.items() for what, v in r.items()
+            for stat, f in (("median_ms", statistics.median), ("p95_ms", lambda x: sorted(x)[int(0.95 * (len(x) - 1))]))}}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="1000,10000")
+    ap.add_argument("--edits", type=int, default=20)
+    ap.add_argument("--keep", metavar="DIR")
+    args = ap.parse_args()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="apparatus-serve-"))
+    rows = [measure(int(n), args.edits, work) for n in args.sizes.split(",")]
+    out = REPO / "_bench"
+    out.mkdir(exist_ok=True)
+    (out / "serve.json").write_text(json.dumps(rows, indent=2) + "\n")
+    for r in rows:
+        print(f"N={r['articles']:>6}  start {r['startup_s']:>5} s  "
+              f"annotation save→reload median {r['annotation_reload_median_ms']} ms p95 {r['annotation_reload_p95_ms']} ms"
+              f" (→page {r['annotation_served_median_ms']}/{r['annotation_served_p95_ms']})  "
+              f"article save→reload median {r['article_reload_median_ms']} ms p95 {r['article_reload_p95_ms']} ms"
+              f" (→page {r['article_served_median_ms']}/{r['article_served_p95_ms']})")
+
+
+if __name__ == "__main__":
+    main()
