@@ -31,6 +31,7 @@ ANNOTATION_FIELDS = (
     Field("prefix", "text", "text right before the quote, to pick one occurrence"),
     Field("suffix", "text", "text right after the quote, to pick one occurrence"),
     Field("correction", "text", "what the record shows, in place of the quote (corrections only)"),
+    Field("important", "bool", "true to list this correction first in the article's summary"),
     Field("note", "text", "the note in Markdown", required=True, example="|"),
     Field("records", "list", "ids of primary records in annotations/_records.yaml", item="id"),
     Field("links", "list", "other sources: url, title, publisher", item=LINK_FIELDS),
@@ -77,6 +78,7 @@ class Annotation:
     correction: str = ""
     records: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
+    important: bool = False
     nodes: dict[str, yaml.Node] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
 
@@ -152,7 +154,8 @@ def load_annotations(path: Path, rel: str, record_ids: frozenset[str] | None
         out.append(Annotation(
             id=ann_id, type=item["type"], quote=item["quote"], note=item["note"],
             prefix=item.get("prefix", ""), suffix=item.get("suffix", ""), correction=item.get("correction", ""),
-            records=tuple(item.get("records", [])), links=links, nodes=nodes,
+            records=tuple(item.get("records", [])), links=links, important=item.get("important", False),
+            nodes=nodes,
         ))
     return AnnotationFile(src, out, values.get("article_sha256", ""), _nodes(values)), diags
 

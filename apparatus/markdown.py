@@ -112,8 +112,8 @@ def _mark_children(children: list[Token], block: Block, anchors: list[Anchor],
     def refs(ids: list[str]) -> None:
         for ann_id in ids:
             n = numbers[ann_id]
-            out.append(_html(f'<sup class="nref"><a href="#{ann_id}" id="ref_{ann_id}" '
-                             f'aria-label="note {n}">{n}</a></sup>'))
+            out.append(_html(f'<sup class="nref"><a href="#{ann_id}" id="ref_{ann_id}" aria-details="{ann_id}" '
+                             f'aria-label="note {n}, {types[ann_id]}">{n}</a></sup>'))
 
     def covering(s: int, e: int) -> list[str]:
         return [a.annotation.id for a in anchors if a.start <= s and e <= a.end]

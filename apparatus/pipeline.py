@@ -279,6 +279,7 @@ def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
     pages: list[tuple[str, str, dict[str, Any]]] = [
         ("", "index.html", {"articles": summaries}),
         ("records/", "records.html", {"groups": site.records_by_kind(c.registry), "backlinks": links}),
+        ("about/", "about.html", {}),
     ]
     for rid, record in sorted(c.registry.items()):
         pages.append((site.record_url(rid), "record.html", {"record": record, "citations": links.get(rid, [])}))

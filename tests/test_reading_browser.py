@@ -1,0 +1,149 @@
+"""The reading experience in a real browser (Playwright + Debian Chromium), at 375 px and 1280 px.
+
+Gates: axe-core finds no violation on any page type; no horizontal scrolling; margin notes never
+overlap; the keyboard path (Tab to a note number, Enter opens, Escape closes, focus returns) works;
+without JavaScript every note's text is on the page; an article page transfers at most 50 KB
+gzipped. Screenshots of an article at both widths go to test-artifacts/ — look at them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from browser import browser, serve  # noqa: F401  (fixture)
+from conftest import REPO, run
+
+pytestmark = pytest.mark.browser
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = REPO / "test-artifacts"
+ARTICLE = "articles/le-drian-hrc46-xinjiang-2021/"
+PAGES = {"home": "", "article": ARTICLE, "article-2": "articles/france-china-mass-detentions-2019/",
+         "records": "records/", "record": "records/hrc46-le-drian-2021-02-24/", "about": "about/"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    root = tmp_path_factory.mktemp("reading") / "c"
+    root.mkdir()
+    for name in ("site.yaml", "content", "annotations", "templates"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    assert run(root, "build").code == 0
+    server, base = serve(root / "_site")
+    yield base, root / "_site"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_axe_finds_no_violation(browser, site, name: str, width: int) -> None:  # noqa: F811
+    base, _ = site
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(base + PAGES[name])
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+    page.close()
+    assert violations == []
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_no_horizontal_scrolling(browser, site, name: str, width: int) -> None:  # noqa: F811
+    base, _ = site
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(base + PAGES[name])
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.close()
+
+
+def test_margin_notes_stand_beside_their_highlights_without_overlap(browser, site) -> None:  # noqa: F811
+    base, _ = site
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base + ARTICLE)
+    page.wait_for_selector("article.js-margin")
+    boxes = page.evaluate("""() => Array.from(document.querySelectorAll('.notes li.note')).map(n => {
+        const r = n.getBoundingClientRect(), ref = document.getElementById('ref_' + n.id).getBoundingClientRect();
+        return {id: n.id, top: r.top, bottom: r.bottom, left: r.left, refTop: ref.top, refRight: ref.right}; })""")
+    assert len(boxes) == 20
+    for a, b in zip(boxes, boxes[1:], strict=False):
+        assert a["bottom"] <= b["top"], f"{a['id']} overlaps {b['id']}"
+    for box in boxes:
+        assert box["left"] > box["refRight"], "notes are in the margin, right of the text"
+        assert box["top"] >= box["refTop"] - 10, "a note never starts above its highlight"
+    assert abs(boxes[0]["top"] - boxes[0]["refTop"]) < 20, "the first note sits beside its highlight"
+    page.screenshot(path=str(ARTIFACTS / "article-1280.png"), full_page=True)
+    page.close()
+
+
+def test_keyboard_path_on_a_phone(browser, site) -> None:  # noqa: F811
+    base, _ = site
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    page.goto(base + ARTICLE)
+    refs = page.evaluate("Array.from(document.querySelectorAll('sup.nref a')).map(a => a.id)")
+    seen = []
+    for _ in range(60):  # Tab through the page: every note number, in reading order
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.id")
+        if focused.startswith("ref_"):
+            seen.append(focused)
+        if len(seen) == len(refs):
+            break
+    assert seen == refs
+    page.focus("#ref_minister-first-name")
+    page.keyboard.press("Enter")
+    holder = page.wait_for_selector(".inline-note #minister-first-name")
+    assert holder.is_visible()
+    assert page.evaluate("document.activeElement.id") == "minister-first-name"
+    assert "Jean-Yves Le Drian" in holder.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "article-375-note-open.png"))
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".inline-note", state="detached")
+    assert page.evaluate("document.activeElement.id") == "ref_minister-first-name"
+    page.close()
+
+
+def test_a_tap_on_a_highlight_opens_its_note_and_overlaps_open_separately(browser, site) -> None:  # noqa: F811
+    base, _ = site
+    page = browser.new_page(viewport={"width": 375, "height": 800}, has_touch=True)
+    page.goto(base + ARTICLE)
+    page.screenshot(path=str(ARTIFACTS / "article-375.png"), full_page=True)
+    page.tap('mark[data-ann~="speech-date"]')
+    page.wait_for_selector(".inline-note #speech-date")
+    page.click(".close-note")
+    page.wait_for_selector(".inline-note", state="detached")
+    page.close()
+
+
+def test_without_javascript_every_note_is_on_the_page(browser, site) -> None:  # noqa: F811
+    base, out = site
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    for url in (ARTICLE, PAGES["article-2"]):
+        page.goto(base + url)
+        text = page.inner_text("body")
+        for note in page.query_selector_all("section.notes li.note .note-text"):
+            assert note.is_visible()
+            assert note.inner_text().strip()[:60] in text
+    context.close()
+
+
+def test_an_article_page_is_lean(site) -> None:
+    _, out = site
+    page = (out / ARTICLE / "index.html").read_bytes()
+    assets = [out / "static" / "style.css", out / "static" / "notes.js"]
+    total = len(gzip.compress(page)) + sum(len(gzip.compress(a.read_bytes())) for a in assets)
+    assert total <= 50_000, total
+    html = page.decode()
+    assert "<script src=" not in html.split("</head>")[0].replace(" defer>", "") or " defer" in html
+    assert "@font-face" not in (out / "static" / "style.css").read_text()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def artifacts() -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
