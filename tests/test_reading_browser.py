@@ -52,7 +52,19 @@ def test_axe_finds_no_violation(browser, site, name: str, width: int) -> None:  
     assert violations == []
 
 
-@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("name", ["article", "home", "record"])
+def test_axe_finds_no_violation_in_dark_mode(browser, site, name: str) -> None:  # noqa: F811
+    base, _ = site
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    page.goto(base + PAGES[name])
+    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    page.close()
+    assert [v["id"] for v in result["violations"]] == []
+
+
+@pytest.mark.parametrize("width", [375, 640, 1280])  # 640: a 1280 px window zoomed to 200%
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_no_horizontal_scrolling(browser, site, name: str, width: int) -> None:  # noqa: F811
     base, _ = site
