@@ -20,20 +20,29 @@ Block subset (else the whole document goes to ``ARTICLE_MD.parse``)
 
 Inline subset (else that inline token is parsed by ``ARTICLE_MD.inline.parse`` + core ``text_join``,
     exactly as markdown-it's core ``inline`` rule does)
-    No backslash, backtick, ``<``, ``![`` or ``&`` followed by ``#`` or a letter: so the escape,
-    backticks, autolink, html_inline, image and entity rules never fire, and no ``text_special`` token
-    exists (``text_join`` is then a no-op). What remains is text, line breaks (softbreak; hardbreak
-    after two or more trailing spaces), ``*``/``_`` emphasis, and inline links ``[label](dest)`` whose
-    label contains no ``[`` and whose destination is a non-empty run without whitespace, parentheses,
-    ``<``, ``>``, backslash or ``&`` closed directly by ``)``. Any other ``[`` followed by ``](`` falls
-    back; a ``[`` with no later ``]``, or whose ``]`` is not followed by ``(``, is text (no references).
-    For that subset this module is a line-by-line port of markdown-it-py 4.3.0's ``text``,
-    ``newline``, ``emphasis`` (``scanDelims`` with the same Unicode whitespace/punctuation predicates,
-    called from markdown-it itself), ``link``, ``balance_pairs`` (rule of 3, openers_bottom, jumps),
-    emphasis ``postProcess`` (strong from adjacent pairs, emptied outer markers) and
-    ``fragments_join`` (levels recomputed, adjacent text merged), working on plain lists instead of
-    ``StateInline`` and ``Token`` objects; link ``href`` is ``ARTICLE_MD.normalizeLink`` of the
-    destination (``unescapeAll`` is the identity without ``\\`` and ``&``; ``validateLink`` accepts all).
+    No backtick, ``<``, ``![``, ``&`` followed by ``#`` or a letter, and no backslash except right
+    before a newline: so the backticks, autolink, html_inline, image and entity rules never fire, the
+    escape rule only makes hardbreaks, and no ``text_special`` token exists (``text_join`` is then a
+    no-op). What remains is text, line breaks (softbreak; hardbreak after two or more trailing spaces,
+    which are dropped, or after a backslash), ``*``/``_`` emphasis, and inline links
+    ``[label](dest)`` whose label contains no ``[`` and whose destination is a non-empty run without
+    whitespace, parentheses, ``<``, ``>``, backslash or ``&``, closed directly by ``)``. Any other
+    ``[label](`` falls back; a ``[`` with no later ``]``, or whose ``]`` is not followed by ``(``, is
+    text (there are no references). Link ``href`` is ``ARTICLE_MD.normalizeLink`` of the destination
+    (``unescapeAll`` is the identity without ``\\`` and ``&``; ``validateLink`` accepts all).
+
+    Two implementations, both checked against markdown-it by the tests:
+
+    - ``_Inline``, the general one, is a line-by-line port of markdown-it-py 4.3.0's ``text``,
+      ``newline``, ``escape``, ``emphasis`` tokenize (``scanDelims``, with markdown-it's own Unicode
+      whitespace/punctuation predicates), ``link``, ``balance_pairs`` (rule of 3, openers_bottom,
+      jumps), emphasis ``postProcess`` (strong from nested adjacent pairs, the outer markers left as
+      empty text tokens) and ``fragments_join`` (levels recomputed, adjacent text merged), on plain
+      lists instead of ``StateInline`` and ``Token`` objects: it builds the same pre-postprocessing
+      token list and delimiter lists, and runs the same algorithms on them.
+    - ``_simple`` handles, in one pass, paragraphs whose delimiter runs pair up trivially (see its
+      docstring for the argument why balance_pairs and postProcess then give exactly its result). It
+      gives up (returns None) on anything else, and ``_Inline`` takes over.
 
 At import the parser's configuration (options, active rules) is checked against the one this port
 was written for; if it differs, every call falls back. tests/test_fastmd.py compares both parsers on
@@ -113,24 +122,44 @@ def _token(ttype: str, tag: str, nesting: int, level: int, content: str = "", ma
 
 def _block_token(ttype: str, tag: str, nesting: int, level: int, markup: str = "",
                  map_: list[int] | None = None) -> Token:
+    """A block-level Token as StateBlock.push makes it."""
     return _token(ttype, tag, nesting, level, "", markup, None, True, map_)
 
 
 # --- Inline ---------------------------------------------------------------------------------------------------
 
-_INLINE_UNSAFE = re.compile(r"[\\`<]|&[#A-Za-z]|!\[")
+_INLINE_UNSAFE = re.compile(r"&[#A-Za-z]|!\[")
 _LINK_DEST = re.compile(r"\(([^\s()<>\\&\x00-\x1f\x7f]+)\)")
 
-_char_class: dict[str, tuple[bool, bool]] = {}
 
+class _CharClass(dict[str, int]):
+    """char -> 1 if punctuation + 2 if whitespace, by the predicates StateInline.scanDelims uses."""
 
-def _classify(ch: str) -> tuple[bool, bool]:
-    """(punctuation, whitespace) exactly as StateInline.scanDelims decides them."""
-    got = _char_class.get(ch)
-    if got is None:
+    def __missing__(self, ch: str) -> int:
         code = ord(ch)
-        got = _char_class[ch] = (isMdAsciiPunct(code) or isPunctChar(ch), isWhiteSpace(code))
-    return got
+        got = self[ch] = int(isMdAsciiPunct(code) or isPunctChar(ch)) + 2 * int(isWhiteSpace(code))
+        return got
+
+
+_CHAR_CLASS = _CharClass()
+_EDGE = 2  # the start or end of the scanned range counts as a space
+
+
+def _flank_table(split_word: bool) -> tuple[int, ...]:
+    """(last class * 4 + next class) -> can_open + 2 * can_close, exactly as scanDelims computes them."""
+    table = []
+    for last in range(4):
+        for nxt in range(4):
+            lp, lw, np_, nw = bool(last & 1), bool(last & 2), bool(nxt & 1), bool(nxt & 2)
+            left = not (nw or (np_ and not (lw or lp)))
+            right = not (lw or (lp and not (nw or np_)))
+            can_open = left and (split_word or not right or lp)
+            can_close = right and (split_word or not left or np_)
+            table.append(int(can_open) + 2 * int(can_close))
+    return tuple(table)
+
+
+_FLANK = {"*": _flank_table(True), "_": _flank_table(False)}
 
 
 @lru_cache(maxsize=8192)
@@ -163,7 +192,7 @@ class _Inline:
 
     def __init__(self, src: str, specials: list[int]) -> None:
         self.src = src
-        self.specials = specials  # sorted positions of every "*", "_", "[" and newline in src
+        self.specials = specials  # sorted positions of every "*", "_", "[", newline and backslash in src
         self.cursor = 0
         self.types: list[str] = []
         self.contents: list[str] = []
@@ -182,7 +211,7 @@ class _Inline:
         self.delims.append(dl)
         pend = pos  # start of pending text: it is always src[pend:pos]
         while True:
-            # the next "*", "_", "[" or newline at or after pos (the text rule stops at each)
+            # the next "*", "_", "[", newline or backslash at or after pos (the text rule stops at each)
             k = self.cursor
             while k < nspecial and specials[k] < pos:
                 k += 1
@@ -206,31 +235,34 @@ class _Inline:
                 while pos < end and src[pos] in " \t":
                     pos += 1
                 pend = pos
-            elif c == "[":
-                if not top:  # pragma: no cover - labels never contain "[" (checked below)
-                    raise _Fallback
-                close = src.find("]", i + 1, end)
-                if close < 0:
-                    pos = i + 1  # no "]": not a link, "[" is text
-                    continue
-                if src.find("[", i + 1, close) >= 0:
-                    raise _Fallback  # a nested bracket: leave it to markdown-it
-                if close + 1 >= end or src[close + 1] != "(":
-                    pos = i + 1  # "[label]" with no references: text
-                    continue
-                dm = _LINK_DEST.match(src, close + 1, end)
-                if dm is None:
-                    raise _Fallback  # titles, spaces, <…>, nested parens, empty destination…
+            elif c == "\\":  # escape rule; only a backslash before a newline gets here: a hardbreak
                 if i > pend:
                     types.append("text")
                     contents.append(src[pend:i])
-                self.hrefs[len(types)] = _normalize_link(dm.group(1))
+                types.append("hardbreak")
+                contents.append("")
+                pos = i + 2
+                while pos < end and src[pos] in " \t":
+                    pos += 1
+                pend = pos
+            elif c == "[":
+                if not top:  # pragma: no cover - labels never contain "[" (checked by _link_at)
+                    raise _Fallback
+                link = _link_at(src, i, end)
+                if link is None:
+                    pos = i + 1  # "[" is text
+                    continue
+                close, href, after = link
+                if i > pend:
+                    types.append("text")
+                    contents.append(src[pend:i])
+                self.hrefs[len(types)] = href
                 types.append("link_open")
                 contents.append("")
                 self.scan(i + 1, close, False)
                 types.append("link_close")
                 contents.append("")
-                pos = pend = dm.end()
+                pos = pend = after
             else:  # "*" or "_": StateInline.scanDelims + emphasis.tokenize
                 if i > pend:
                     types.append("text")
@@ -238,15 +270,9 @@ class _Inline:
                 k = i + 1
                 while k < end and src[k] == c:
                     k += 1
-                lp, lw = _classify(src[i - 1]) if i > 0 else (False, True)
-                np_, nw = _classify(src[k]) if k < end else (False, True)
-                left = not (nw or (np_ and not (lw or lp)))
-                right = not (lw or (lp and not (nw or np_)))
-                if c == "*":
-                    can_open, can_close = left, right
-                else:
-                    can_open = left and (not right or lp)
-                    can_close = right and (not left or np_)
+                flags = _FLANK[c][(_CHAR_CLASS[src[i - 1]] if i > 0 else _EDGE) * 4
+                                  + (_CHAR_CLASS[src[k]] if k < end else _EDGE)]
+                can_open, can_close = bool(flags & 1), bool(flags & 2)
                 n = k - i
                 first = len(types)
                 types.extend(["text"] * n)
@@ -379,17 +405,202 @@ class _Inline:
         return out
 
 
+def _link_at(src: str, i: int, end: int) -> tuple[int, str, int] | None:
+    """At src[i] == "[": (label end, href, position after ")") for a link, None if the "[" is text.
+
+    Raises _Fallback when markdown-it's answer depends on something this module does not reproduce.
+    """
+    close = src.find("]", i + 1, end)
+    if close < 0:
+        return None  # parseLinkLabel finds no "]": not a link
+    if src.find("[", i + 1, close) >= 0:
+        raise _Fallback  # a nested bracket: leave it to markdown-it
+    if close + 1 >= end or src[close + 1] != "(":
+        return None  # "[label]" without "(": a reference link, and there are no references
+    dm = _LINK_DEST.match(src, close + 1, end)
+    if dm is None:
+        raise _Fallback  # titles, spaces, <…>, nested parens, empty destination…
+    return close, _normalize_link(dm.group(1)), dm.end()
+
+
+def _simple(src: str, specials: list[int]) -> list[Token] | None:
+    """The children for the common case, in one pass, or None if emphasis is not "simple".
+
+    Simple: in each delimiter list (the paragraph, or one link label), the ``*``/``_`` runs are, in
+    order, opener, closer, opener, closer… where an opener can open but not close, a closer can
+    close but not open, and each closer has its opener's marker and length (1 or 2). For such a list
+    balance_pairs gives the first character of each closer run the delimiter just before it (the
+    last character of its opener run; runs are never adjacent tokens, some token always separates
+    them) and matches them: the rule of 3 does not apply, as neither can both open and close. For
+    length 2 the second character of the closer jumps over the first (jumps = 1) to the opener's
+    first character, and matches it. openers_bottom is never set, since every closer matches.
+    emphasis.postProcess then makes em of a length-1 pair and strong of a length-2 pair (adjacent
+    matched pairs), whose outer markers stay behind as empty text tokens: "" then strong_open,
+    strong_close then "". Text is merged as fragments_join does, levels are depths. Anything else
+    returns None, and the general port (_Inline) handles the paragraph.
+    """
+    out: list[Token] = []
+    append = out.append
+    token = _token
+    classes = _CHAR_CLASS
+    buf: list[str] | None = None  # pieces of the text token being built (fragments_join), if any
+    level = 0
+    opened = ""  # the open run ("*", "**", "_", "__") in the current delimiter list, if any
+    outer_opened = ""  # the paragraph's open run while inside a link label
+    in_label = False
+    resume = 0  # while inside a link label: the position after the link's ")"
+    end = limit = len(src)  # limit: the end of the current range (the paragraph, or a link label)
+    pos = pend = 0  # pending text is src[pend:pos]
+    for i in specials:
+        if i < pos:
+            continue
+        if i >= limit:  # leaving a link label (at its "]")
+            if limit > pend:
+                if buf is None:
+                    buf = [src[pend:limit]]
+                else:
+                    buf.append(src[pend:limit])
+            if opened:
+                return None  # an unclosed run: not simple
+            if buf is not None:
+                append(token("text", "", 0, level, "".join(buf)))
+                buf = None
+            level -= 1
+            append(token("link_close", "a", -1, level))
+            opened, outer_opened = outer_opened, ""
+            in_label = False
+            limit = end
+            pos = pend = resume
+            if i < pos:
+                continue
+        c = src[i]
+        if c == "\n":
+            j = i
+            while j > pend and src[j - 1] == " ":
+                j -= 1
+            if j > pend:
+                if buf is None:
+                    buf = [src[pend:j]]
+                else:
+                    buf.append(src[pend:j])
+            if buf is not None:
+                append(token("text", "", 0, level, "".join(buf)))
+                buf = None
+            append(token("hardbreak" if i - j >= 2 else "softbreak", "br", 0, level))
+            pos = i + 1
+            while pos < limit and src[pos] in " \t":
+                pos += 1
+            pend = pos
+        elif c == "\\":  # escape rule; only a backslash before a newline gets here: a hardbreak
+            if i > pend:
+                if buf is None:
+                    buf = [src[pend:i]]
+                else:
+                    buf.append(src[pend:i])
+            if buf is not None:
+                append(token("text", "", 0, level, "".join(buf)))
+                buf = None
+            append(token("hardbreak", "br", 0, level))
+            pos = i + 2
+            while pos < limit and src[pos] in " \t":
+                pos += 1
+            pend = pos
+        elif c == "[":
+            link = _link_at(src, i, limit)
+            if link is None:
+                pos = i + 1
+                continue
+            if i > pend:
+                if buf is None:
+                    buf = [src[pend:i]]
+                else:
+                    buf.append(src[pend:i])
+            if buf is not None:
+                append(token("text", "", 0, level, "".join(buf)))
+                buf = None
+            limit, href, resume = link
+            in_label = True
+            append(token("link_open", "a", 1, level, attrs={"href": href}))
+            level += 1
+            outer_opened, opened = opened, ""
+            pos = pend = i + 1
+        else:
+            r = i + 1
+            while r < limit and src[r] == c:
+                r += 1
+            n = r - i
+            if n > 2:
+                return None
+            flags = _FLANK[c][(classes[src[i - 1]] if i else _EDGE) * 4 + (classes[src[r]] if r < limit else _EDGE)]
+            run = src[i:r]
+            if i > pend:
+                if buf is None:
+                    buf = [src[pend:i]]
+                else:
+                    buf.append(src[pend:i])
+            if flags == 1 and not opened:
+                if n == 2 and buf is None:
+                    buf = [""]  # the outer "*" of a strong pair stays as an empty text token
+                if buf is not None:
+                    append(token("text", "", 0, level, "".join(buf)))
+                    buf = None
+                tag = "strong" if n == 2 else "em"
+                append(token(tag + "_open", tag, 1, level, "", run))
+                level += 1
+                opened = run
+            elif flags == 2 and opened == run:
+                if buf is not None:
+                    append(token("text", "", 0, level, "".join(buf)))
+                level -= 1
+                tag = "strong" if n == 2 else "em"
+                append(token(tag + "_close", tag, -1, level, "", run))
+                buf = [""] if n == 2 else None
+                opened = ""
+            else:
+                return None
+            pos = pend = r
+    if in_label:  # the last link label ends after the last special character
+        if limit > pend:
+            if buf is None:
+                buf = [src[pend:limit]]
+            else:
+                buf.append(src[pend:limit])
+        if opened:
+            return None
+        if buf is not None:
+            append(token("text", "", 0, level, "".join(buf)))
+            buf = None
+        level -= 1
+        append(token("link_close", "a", -1, level))
+        opened = outer_opened
+        pos = pend = resume
+    if opened:
+        return None
+    if end > pend:
+        if buf is None:
+            buf = [src[pend:end]]
+        else:
+            buf.append(src[pend:end])
+    if buf is not None:
+        append(token("text", "", 0, level, "".join(buf)))
+    return out
+
+
+_USE_SIMPLE = True  # tests switch it off to run the general port on every input
+
+
 def _inline_children(content: str) -> list[Token] | None:
     """The children markdown-it gives an inline token with this content, or None (outside the subset)."""
     if not content:
         return []
     # `in` is far faster than a regex scan over non-ASCII text
-    if "\\" in content or "`" in content or "<" in content or (
-            ("&" in content or "!" in content) and _INLINE_UNSAFE.search(content)):
+    if "`" in content or "<" in content or (
+            ("&" in content or "!" in content) and _INLINE_UNSAFE.search(content)) or (
+            "\\" in content and content.count("\\") != content.count("\\\n")):
         return None
     specials: list[int] = []
     find = content.find
-    for ch in "*_[\n":
+    for ch in "*_[\n\\":
         i = find(ch)
         while i >= 0:
             specials.append(i)
@@ -397,8 +608,12 @@ def _inline_children(content: str) -> list[Token] | None:
     if not specials:
         return [_token("text", "", 0, 0, content)]
     specials.sort()
-    state = _Inline(content, specials)
     try:
+        if _USE_SIMPLE:
+            simple = _simple(content, specials)
+            if simple is not None:
+                return simple
+        state = _Inline(content, specials)
         state.scan(0, len(content), True)
     except _Fallback:
         return None
@@ -425,51 +640,65 @@ def _blocks(text: str) -> list[Token] | None:
     """Block tokens (inline children still empty), or None if the document is outside the subset."""
     if "\r" in text or "\t" in text or "\x00" in text or "]:" in text:
         return None
-    lines = text.split("\n")
-    n = len(lines)
     out: list[Token] = []
-    i = 0
-    while i < n:
-        line = lines[i]
-        if not line.strip(" "):  # blank: empty or spaces only (tabs never get here)
-            i += 1
+    find = text.find
+    n = len(text)
+    pos = 0  # the start of line number `line`
+    line = 0
+    while pos < n:
+        eol = find("\n", pos)
+        if eol < 0:
+            eol = n
+        if pos == eol or text[pos] == " " and not text[pos:eol].strip(" "):  # blank: empty or spaces only
+            pos = eol + 1
+            line += 1
             continue
-        if line[0] == "#":
-            hm = _HEADING.match(line)
+        if text[pos] == "#":
+            hm = _HEADING.match(text, pos, eol)
             if hm is None:
                 return None
             rest = hm.group(2) or ""
             if rest.rstrip(" ").endswith("#"):
                 return None  # a closing sequence: leave its trimming rules to markdown-it
-            tag = f"h{len(hm.group(1))}"
             markup = hm.group(1)
-            out.append(_block_token("heading_open", tag, 1, 0, markup, [i, i + 1]))
-            inline = _block_token("inline", "", 0, 1, "", [i, i + 1])
+            tag = f"h{len(markup)}"
+            out.append(_block_token("heading_open", tag, 1, 0, markup, [line, line + 1]))
+            inline = _block_token("inline", "", 0, 1, "", [line, line + 1])
             inline.content = mdTrim(rest)
             inline.children = []
             out.append(inline)
             out.append(_block_token("heading_close", tag, -1, 0, markup))
-            i += 1
+            pos = eol + 1
+            line += 1
             continue
-        if _UNSAFE_START.match(line):
+        if _UNSAFE_START.match(text, pos, eol):
             return None
-        j = i + 1
-        while j < n:
-            nxt = lines[j]
-            if not nxt.strip(" "):
+        first, start, end = line, pos, eol
+        pos = eol + 1
+        line += 1
+        while pos < n:  # continuation lines, up to a blank line or a heading
+            eol = find("\n", pos)
+            if eol < 0:
+                eol = n
+            if pos == eol:
                 break
-            if nxt[0] == "#" and _HEADING.match(nxt):
-                break  # a heading ends the paragraph
-            if _UNSAFE_START.match(nxt):
+            if text[pos] == " ":
+                if not text[pos:eol].strip(" "):
+                    break
                 return None
-            j += 1
-        out.append(_block_token("paragraph_open", "p", 1, 0, "", [i, j]))
-        inline = _block_token("inline", "", 0, 1, "", [i, j])
-        inline.content = mdTrim("\n".join(lines[i:j]))
+            if text[pos] == "#" and _HEADING.match(text, pos, eol):
+                break  # a heading ends the paragraph
+            if _UNSAFE_START.match(text, pos, eol):
+                return None
+            end = eol
+            pos = eol + 1
+            line += 1
+        out.append(_block_token("paragraph_open", "p", 1, 0, "", [first, line]))
+        inline = _block_token("inline", "", 0, 1, "", [first, line])
+        inline.content = mdTrim(text[start:end])  # the lines joined by "\n", as StateBlock.getLines
         inline.children = []
         out.append(inline)
         out.append(_block_token("paragraph_close", "p", -1, 0))
-        i = j
     return out
 
 

@@ -61,3 +61,6 @@ def tree_digest(folder: Path) -> dict[str, str]:
     """Every file under folder (relative path → sha256), to prove an output was left untouched."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+from browser import browser  # noqa: E402,F401  (the one session-wide Chromium for every browser test)

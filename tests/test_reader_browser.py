@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from browser import browser, serve  # noqa: F401  (fixture)
+from browser import serve
 from conftest import REPO, run
 
 pytestmark = pytest.mark.browser
@@ -26,7 +26,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.shutdown()
 
 
-def test_without_javascript_every_note_is_reachable_both_ways(browser, site: str) -> None:  # noqa: F811
+def test_without_javascript_every_note_is_reachable_both_ways(browser, site: str) -> None:
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     requests: list[str] = []

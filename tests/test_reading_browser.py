@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from browser import browser, serve  # noqa: F401  (fixture)
+from browser import serve
 from conftest import REPO, run
 
 pytestmark = pytest.mark.browser
@@ -41,7 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
 
 @pytest.mark.parametrize("width", [375, 1280])
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_axe_finds_no_violation(browser, site, name: str, width: int) -> None:  # noqa: F811
+def test_axe_finds_no_violation(browser, site, name: str, width: int) -> None:
     base, _ = site
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.goto(base + PAGES[name])
@@ -53,7 +52,7 @@ def test_axe_finds_no_violation(browser, site, name: str, width: int) -> None:  
 
 
 @pytest.mark.parametrize("name", ["article", "home", "record"])
-def test_axe_finds_no_violation_in_dark_mode(browser, site, name: str) -> None:  # noqa: F811
+def test_axe_finds_no_violation_in_dark_mode(browser, site, name: str) -> None:
     base, _ = site
     page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark")
     page.goto(base + PAGES[name])
@@ -66,7 +65,7 @@ def test_axe_finds_no_violation_in_dark_mode(browser, site, name: str) -> None: 
 
 @pytest.mark.parametrize("width", [375, 640, 1280])  # 640: a 1280 px window zoomed to 200%
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_no_horizontal_scrolling(browser, site, name: str, width: int) -> None:  # noqa: F811
+def test_no_horizontal_scrolling(browser, site, name: str, width: int) -> None:
     base, _ = site
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.goto(base + PAGES[name])
@@ -74,7 +73,7 @@ def test_no_horizontal_scrolling(browser, site, name: str, width: int) -> None: 
     page.close()
 
 
-def test_margin_notes_stand_beside_their_highlights_without_overlap(browser, site) -> None:  # noqa: F811
+def test_margin_notes_stand_beside_their_highlights_without_overlap(browser, site) -> None:
     base, _ = site
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(base + ARTICLE)
@@ -93,7 +92,7 @@ def test_margin_notes_stand_beside_their_highlights_without_overlap(browser, sit
     page.close()
 
 
-def test_keyboard_path_on_a_phone(browser, site) -> None:  # noqa: F811
+def test_keyboard_path_on_a_phone(browser, site) -> None:
     base, _ = site
     page = browser.new_page(viewport={"width": 375, "height": 800})
     page.goto(base + ARTICLE)
@@ -120,7 +119,7 @@ def test_keyboard_path_on_a_phone(browser, site) -> None:  # noqa: F811
     page.close()
 
 
-def test_a_tap_on_a_highlight_opens_its_note_and_overlaps_open_separately(browser, site) -> None:  # noqa: F811
+def test_a_tap_on_a_highlight_opens_its_note_and_overlaps_open_separately(browser, site) -> None:
     base, _ = site
     page = browser.new_page(viewport={"width": 375, "height": 800}, has_touch=True)
     page.goto(base + ARTICLE)
@@ -132,7 +131,7 @@ def test_a_tap_on_a_highlight_opens_its_note_and_overlaps_open_separately(browse
     page.close()
 
 
-def test_without_javascript_every_note_is_on_the_page(browser, site) -> None:  # noqa: F811
+def test_without_javascript_every_note_is_on_the_page(browser, site) -> None:
     base, out = site
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()

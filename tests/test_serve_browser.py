@@ -10,7 +10,6 @@ import pytest
 
 from apparatus.serve import start, stop
 from apparatus.server import PreviewServer
-from browser import browser  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +21,7 @@ def served(tiny: Path) -> Iterator[PreviewServer]:
     stop(s, w)
 
 
-def test_edit_break_and_fix_an_annotation(browser, served: PreviewServer, tiny: Path) -> None:  # noqa: F811
+def test_edit_break_and_fix_an_annotation(browser, served: PreviewServer, tiny: Path) -> None:
     page = browser.new_page()
     page.goto(served.url + "articles/alpha/")
     page.wait_for_function("() => document.readyState === 'complete'")

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from apparatus.templates import TemplateFailure, environment, human_date, render
+from apparatus.templates import PAGES, TemplateFailure, environment, human_date, render
 
 
 def test_human_dates() -> None:
@@ -13,7 +13,7 @@ def test_human_dates() -> None:
 
 def test_undefined_names_are_errors_with_the_template_line(tmp_path: Path) -> None:
     (tmp_path / "templates").mkdir()
-    for name in ("index.html", "article.html", "records.html", "record.html"):
+    for name in PAGES:
         (tmp_path / "templates" / name).write_text("ok\n{{ missing.name }}\n")
     env, diags = environment(tmp_path, site={"title": "T"})
     assert diags == [] and env is not None
@@ -24,7 +24,7 @@ def test_undefined_names_are_errors_with_the_template_line(tmp_path: Path) -> No
 
 def test_autoescape(tmp_path: Path) -> None:
     (tmp_path / "templates").mkdir()
-    for name in ("index.html", "article.html", "records.html", "record.html"):
+    for name in PAGES:
         (tmp_path / "templates" / name).write_text("{{ x }}")
     env, _ = environment(tmp_path, site={})
     assert env is not None

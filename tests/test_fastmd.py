@@ -1,0 +1,281 @@
+"""apparatus.fastmd.parse must give exactly the tokens (and so the HTML) of ARTICLE_MD.parse, for every input."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from apparatus import fastmd
+from apparatus.markdown import ARTICLE_MD
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def body(text: str) -> str:
+    """The article text after the front matter's closing '---' line (as sources.split_front_matter)."""
+    end = text.find("\n---\n", 3)
+    assert text.startswith("---\n") and end > 0
+    return text[end + 5:]
+
+
+def render(tokens: list) -> str:
+    return str(ARTICLE_MD.renderer.render(tokens, ARTICLE_MD.options, {}))
+
+
+def assert_same(text: str) -> None:
+    expected, got = ARTICLE_MD.parse(text), fastmd.parse(text)
+    assert [t.as_dict() for t in got] == [t.as_dict() for t in expected], repr(text)
+    assert got == expected  # dataclass equality: also tells attrs {} from None, which as_dict does not
+    assert render(got) == render(expected), repr(text)
+
+
+def compare(texts: list[str]) -> tuple[list[str], list[fastmd.FastPathStats]]:
+    """The texts on which the two parsers differ (tokens or HTML), and how fastmd handled each text.
+
+    A text whose block structure is outside the subset is handed whole to ARTICLE_MD.parse, whose
+    result fastmd returns as is: those are not parsed a second time to be compared. Tokens are
+    compared with Token's dataclass equality first, which compares every field as_dict holds (children
+    included) and is much cheaper; as_dict is then compared too unless there are many texts (the fuzz).
+    """
+    bad, stats = [], []
+    for text in texts:
+        got, stat = fastmd.parse_with_stats(text)
+        stats.append(stat)
+        if stat.document_fast:
+            expected = ARTICLE_MD.parse(text)
+            if got != expected or render(got) != render(expected) or (
+                    len(texts) <= 1000 and [t.as_dict() for t in got] != [t.as_dict() for t in expected]):
+                bad.append(text)
+    return bad, stats
+
+
+def mismatches(texts: list[str]) -> list[str]:
+    return compare(texts)[0]
+
+
+@pytest.fixture(params=[True, False], ids=["simple+general", "general-only"])
+def both_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run a test with fastmd's one-pass "simple" emphasis path, and with only its general port."""
+    monkeypatch.setattr(fastmd, "_USE_SIMPLE", request.param)
+    yield
+
+
+def test_configuration_is_the_one_ported() -> None:
+    assert fastmd._ENABLED
+
+
+# --- (1) the real articles -----------------------------------------------------------------------------------
+
+ARTICLES = sorted((REPO / "content").glob("*.md"))
+
+
+@pytest.mark.parametrize("path", ARTICLES, ids=[p.stem for p in ARTICLES])
+def test_real_articles(path: Path, both_paths: None) -> None:
+    text = body(path.read_text(encoding="utf-8"))
+    assert_same(text)
+    assert fastmd.fast_path_used(text)
+
+
+# --- (2) the anchoring fixtures --------------------------------------------------------------------------------
+
+ANCHORING = [case["markdown"] for case in yaml.safe_load((REPO / "tests/fixtures/anchoring.yaml").read_text())]
+
+
+def test_anchoring_fixtures(both_paths: None) -> None:
+    assert ANCHORING
+    assert mismatches(ANCHORING) == []
+    assert sum(map(fastmd.fast_path_used, ANCHORING)) >= len(ANCHORING) - 3  # `code` and &amp; fall back
+
+
+# --- (3) the synthetic corpus of bench/gen.py ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    dest = tmp_path_factory.mktemp("fastmd") / "coll"
+    subprocess.run([sys.executable, str(REPO / "bench/gen.py"), str(dest), "--articles", "200"], check=True,
+                   capture_output=True)
+    return [body(p.read_text(encoding="utf-8")) for p in sorted((dest / "content").glob("*.md"))]
+
+
+def test_generated_corpus(generated: list[str]) -> None:
+    assert len(generated) == 200
+    assert mismatches(generated) == []
+
+
+def test_generated_corpus_general_port(generated: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastmd, "_USE_SIMPLE", False)
+    assert mismatches(generated[:50]) == []
+
+
+def test_generated_corpus_takes_the_fast_path(generated: list[str]) -> None:
+    stats = [fastmd.parse_with_stats(text)[1] for text in generated]
+    assert all(s.document_fast for s in stats)
+    fast = sum(s.inline_fast for s in stats)
+    assert fast >= 0.95 * (fast + sum(s.inline_fallback for s in stats))
+    assert sum(map(fastmd.fast_path_used, generated)) >= 0.95 * len(generated)
+
+
+# --- (4) randomized documents ----------------------------------------------------------------------------------
+
+WORDS = ["the", "a", "Council", "rights", "minister", "x", "ab", "1995", "e.g.", "don’t", "“quoted”", "‘single’",
+         "مرحبا", "الإيغور", "بكين", "新疆", "中国人", "。", "word\u00a0word", "\u00a0", "Ürümqi", "naïve", "—",
+         "(paren)", '"', "'", "foo_bar", "snake_case", "a*b", "2*3", "$5", "50%", "#tag", "C#", "+1", "-", "=",
+         ":", "@", "^", "{x}", "~", "|", "!", "wow!", "?", ".", ",", ";", "…", "🙂", "\u3000", "\u2003", "é", "ß", "http://x.org/a_b"]
+MARKUP = ["*", "**", "_", "__", "***", "___", "*", "_", "[", "]", "](", ")", "](http://x.org/a_b)",
+          "](https://example.org/ref/7)", "](/a/b?c=d)", "](ü/ñ%20x)", "](#frag)", "](mailto:a@b.c)", "](x)",
+          "[x](y)", "*[", "]*", "**[", "_[", "](u)*", "[]", "[](z)", "\\\n"]
+BREAKS = [" ", " ", " ", "  \n", "\n", "\n", "\n\n", "\n\n", " \n", "   \n", "\n \n"]
+HEADINGS = ["# ", "## ", "###### ", "#", "####### ", "#x ", "### "]
+TRIGGERS = ["\\", "\\*", "`", "``", "<", "<b>", "<http://a.b>", "&amp;", "&#42;", "&copy;", "&", "![", "![a](b)",
+            "> ", "- ", "* ", "+ ", "1. ", "2) ", "    ", "\t", "---", "===", "***", "[x]: /u", "~~~", "```", "\r",
+            "\0", "](a b)", "](<a>)", '](a "t")', "](a(b))", "[[", "]]", "]()", "\n ", "\n#", "\n1.", "\n-",
+            "\n=", "\n_", "\n*", "\n+", "\n>", "\n[", "  #", "# #", "\n\n    code"]
+
+
+def random_doc(rng: random.Random) -> str:
+    """Prose-like pieces: words, emphasis and link markup, breaks, headings, sometimes a fallback trigger."""
+    out = []
+    triggers = rng.random() < 0.25
+    for _ in range(rng.randint(1, 24)):
+        r = rng.random()
+        if r < 0.5:
+            out.append(rng.choice(WORDS))
+        elif r < 0.8:
+            out.append(rng.choice(MARKUP))
+        elif r < 0.93:
+            out.append(rng.choice(BREAKS))
+            if out[-1].endswith("\n") and rng.random() < 0.2:
+                out.append(rng.choice(HEADINGS))
+        else:
+            out.append(rng.choice(TRIGGERS if triggers else WORDS))
+        if rng.random() < 0.4:
+            out.append(" ")
+    text = "".join(out)
+    return rng.choice(HEADINGS) + text if rng.random() < 0.15 else text
+
+
+DENSE = ["*", "**", "_", "__", "***", "a", "b", " ", " ", "\n", "[", "]", "](u)", "(", ")", ".", "“", "”", "’", "-",
+         "\u00a0", "x_y", "  \n", "[l](v)", "é", "新", ",", "\\\n"]
+
+
+def dense_doc(rng: random.Random) -> str:
+    """Short strings made almost only of delimiters, to exercise the delimiter algorithm's corners."""
+    return "".join(rng.choice(DENSE) for _ in range(rng.randint(1, 16)))
+
+
+SPAN_EDGES = ["", "", "", "“", "”", "’", "(", ")", ",", ".", "—", "«", "»", "\u00a0", "新", "ب", "a", "_", "*", "é"]
+SPANS = ["*", "*", "**", "**", "_", "__", "***"]
+URLS = ["https://example.org/ref/1", "http://x.org/a_b", "/p?q=1", "ü", "#x", "a*b", "a_b_"]
+
+
+def prose_doc(rng: random.Random) -> str:
+    """Paragraphs like articles: words with emphasis, strong and links, their edges touching punctuation,
+    quotes or other scripts; sometimes nested, adjacent, broken over lines, or unbalanced."""
+    paragraphs = []
+    for _ in range(rng.randint(1, 3)):
+        words = [rng.choice(WORDS[:24]) for _ in range(rng.randint(1, 14))]
+        for _ in range(rng.randint(0, 3)):
+            a = rng.randrange(len(words))
+            b = min(len(words) - 1, a + rng.randint(0, 3))
+            pre, post = rng.choice(SPAN_EDGES), rng.choice(SPAN_EDGES)
+            if rng.random() < 0.3:
+                words[a] = f"{pre}[{words[a]}"
+                words[b] = f"{words[b]}]({rng.choice(URLS)}){post}"
+            else:
+                mark = rng.choice(SPANS)
+                close = mark if rng.random() < 0.9 else rng.choice(SPANS)
+                words[a] = f"{pre}{mark}{words[a]}"
+                words[b] = f"{words[b]}{close}{post}"
+        seps = [rng.choice([" "] * 12 + ["\n", "  \n", "\\\n", ""]) for _ in words]
+        paragraphs.append("".join(w + s for w, s in zip(words, seps, strict=True)).strip("\n"))
+        if rng.random() < 0.2:
+            paragraphs[-1] = rng.choice(HEADINGS[:3]) + paragraphs[-1].replace("\n", " ")
+    return "\n\n".join(paragraphs)
+
+
+def random_docs(seed: int, n: int) -> list[str]:
+    rng = random.Random(seed)
+    makers = [random_doc, dense_doc, prose_doc]
+    return [makers[i % 3](rng) for i in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_documents(seed: int) -> None:
+    bad, stats = compare(random_docs(seed, 5000))
+    assert bad == []
+    assert sum(s.document_fast for s in stats) > 0.6 * len(stats)  # the fuzz exercises the fast path
+    assert sum(s.inline_fast for s in stats) > 3000
+
+
+def test_random_documents_general_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastmd, "_USE_SIMPLE", False)
+    assert mismatches(random_docs(100, 3000)) == []
+
+
+def test_random_documents_exercise_both_inline_paths() -> None:
+    simple = general = 0
+    for text in random_docs(7, 3000):
+        for tok in fastmd.parse(text):
+            if tok.type == "inline" and fastmd._inline_children(tok.content) is not None:
+                specials = sorted(i for i, ch in enumerate(tok.content) if ch in "*_[\n\\")
+                if specials and fastmd._simple(tok.content, specials) is not None:
+                    simple += 1
+                elif specials:
+                    general += 1
+    assert simple > 200 and general > 200
+
+
+# --- (5) hand-written cases ------------------------------------------------------------------------------------
+
+EDGE_CASES = [
+    "", "\n", "\n\n\n", "   ", "a", " a", "a ", "a\n", "\n\na\n\n", "a\n  ", "  \na", "\u00a0a\u00a0", "\u3000", "\x0c",
+    "\ufeffa", "a\u2028b",
+    # emphasis (CommonMark spec section 6.2 and friends)
+    "*a **b** c*", "**a*", "*a**", "a*\"foo\"*", "*foo*bar", "_foo_bar_", "foo__bar__", "__foo__bar", "_foo_",
+    "*foo bar *", "* a *", "a * foo bar*", "*(*foo*)*", "*(*foo)", "**foo**bar", "foo*bar*", "5*6*78",
+    "пристаням_стремятся_", "__foo, __bar__, baz__", "foo-__(bar)__", "*foo**bar**baz*", "*foo**bar*",
+    "***foo** bar*", "*foo**bar***",
+    "foo***bar***baz", "foo******bar*********baz", "**foo*bar*baz**", "***foo***", "_____foo_____", "*foo _bar* baz_",
+    "*foo __bar *baz bim__ bam*", "**foo **bar baz**", "*foo *bar baz*", "**a*b*c**", "*a*b*c*", "****", "**", "*", "_",
+    "__", "** **", "**  **", "*\u00a0a*", "*a\u00a0*", "“*a*”", "*“a”*", "a*“b”*c", "*a*’s", "l’*a*", "新*疆*人",
+    "مرحبا *بكين* مرحبا", "a_b_c", "_a_b", "__a__b", "a__b__", "*a\nb*", "*a  \nb*", "**a\n**", "*\na*",
+    "*a*  \n*b*", "a  \nb", "a \nb", "a   \n   b", "a\n b", "**a**", "**a** b **c**", "_a_ *b* __c__ **d**",
+    "*a _b* c_", "*a **b***", "***a* b**", "***a** b*", "**a *b***", "*a*_b_", "_a_*b*", "**a**__b__",
+    "*a* *b* *c*", "*a\\\nb*", "a\\\nb", "**\\\n**",
+    # links
+    "[a](b) [c](d)", "[a *b](c)*", "*[a](b)*", "[*a*](b)", "[**a**](b)", "*a [b* c](d)", "[a*](b)*", "[a](b)c",
+    "[](x)", "[a]", "[a] (b)", "[a](b", "[a][b]", "[a](http://x.org/a_b)", "[x](http://example.com/ü?q=1)",
+    "[x](HTTP://EXAMPLE.COM/%7e)", "[x](//host/path)", "[x](mailto:a@b.c)", "[x](javascript:alert(1))",
+    "[a\nb](c)", "[a  \nb](c)", "[a](b)[c](d)", "[a](b)*c*", "_[a](b)_", "__[a](b)__", "[a _b_](c) _d_",
+    "[a](b_c) _d_", "[*a](b) c*", "a [b] [c](d)", "[a] b](c)", "[", "]", "[]", "[a", "a]", "](", "[a](b)]",
+    "[a](b))", "[a](b)(c)", "[a](b\"c)", "[a](b'c)", "[a](*b*)", "[a](b*c*d)", "[新](疆)", "[a](b]c)",
+    # blocks
+    "# H", "#", "# ", "## H ##", "# H #", "####### H", "#H", "# *a*", "# [a](b)", "a\n# H\nb", "# H\na\nb",
+    "a\n\n# H\n\nb", "a\n\n\n\nb", "a\nb\nc", "a\n=", "a\n===", "a\n---", "a\n- b", "a\n1. b", "a\n> b",
+    "a\n    b", "a\n```\nb", "- a", "1. a", "> a", "    a", "***", "---", "___", "<div>", "[a]: b\n\n[a]",
+    "a\tb", "a\r\nb", "a\x00b", "`a`", "a & b", "a &amp; b", "a&b", "!a", "a!", "![a](b)", "\\*a\\*", "<http://a>",
+]
+
+
+@pytest.mark.parametrize("text", EDGE_CASES, ids=[repr(t)[:40] for t in EDGE_CASES])
+def test_edge_cases(text: str, both_paths: None) -> None:
+    assert_same(text)
+
+
+@pytest.mark.parametrize("text", ["*a **b** c*", "**a*", "a*\"foo\"*", "_foo_bar_", "foo__bar__", "*foo*bar",
+                                  "[a](b) [c](d)", "[a *b](c)*", "a\\\nb", "# H\nb", "[a](b_c)"])
+def test_typical_constructs_take_the_fast_path(text: str) -> None:
+    assert fastmd.fast_path_used(text)
+
+
+@pytest.mark.parametrize("text", ["`a`", "a &amp; b", "![a](b)", "\\*", "a\n- b", "> a", "[a]: b", "a\tb", "a\r\nb",
+                                  "[a](b c)", "[[a](b)](c)", "[a](<b>)", "a\n    b", "a\n===", "<b>"])
+def test_outside_the_subset_falls_back(text: str) -> None:
+    assert not fastmd.fast_path_used(text)
+    assert_same(text)
