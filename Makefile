@@ -39,6 +39,7 @@ lint: setup
 bench: setup
 	$(PY) bench/run.py --sizes 1000,10000 --runs 5
 	$(PY) bench/serve_bench.py --sizes 1000,10000 --edits 20
+	$(PY) bench/search_bench.py --sizes 1000,10000 --runs 3
 
 clean:
 	rm -rf _site _bench .pytest_cache

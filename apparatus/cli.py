@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--strict", action="store_true", help="treat warnings as errors")
         c.add_argument("--format", choices=("human", "github"), default="human",
                        help="github: also print ::error annotations for pull requests")
+        if name == "build":
+            c.add_argument("--no-search", action="store_true", help="leave out the search index (benchmarks)")
     n = sub.add_parser("new", help="start a new article and its annotation file (never overwrites)")
     n.add_argument("slug", help="the article's slug: lowercase letters, digits and hyphens")
     v = sub.add_parser("serve", help="live preview: rebuild on save, reload the browser")
@@ -76,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     fmt = getattr(args, "format", "human")
     try:
         result = pipeline.build(root, write=(command == "build"), jobs=args.jobs,
-                                strict=getattr(args, "strict", False))
+                                strict=getattr(args, "strict", False),
+                                search_index=not getattr(args, "no_search", False))
     except BuildError as exc:
         _report(exc.diagnostics, fmt)
         n = count_errors(exc.diagnostics)

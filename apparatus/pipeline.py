@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from . import fastmd, markdown, scaffold, site, templates
+from . import fastmd, markdown, scaffold, search, site, templates
 from .anchoring import MOVED, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, Record, load_annotations, load_registry
 from .articles import Article, load_article
@@ -42,6 +42,7 @@ class Collection:
     annotation_slugs: set[str]
     staging: Writer | None = None  # where pages go: a Staging folder (build) or memory (serve); None: check
     return_pages: bool = False  # article pages travel back in ArticleResult (workers cannot share memory)
+    search: bool = True  # write the search index (build --no-search: not)
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
@@ -108,6 +109,7 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
                 line = article.body.first_line + (tok.map[0] if tok.map else 0)
                 diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
     blocks = plain_blocks(tokens)
+    text = "\n".join(b.text for b in blocks)
     changed = _article_changed(article, af, diags)
     anchors = anchor(annotations, blocks, ann_src, article.body, diags, changed) if ann_src else []
     if changed and af is not None:
@@ -142,7 +144,8 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
         published_approximate=article.published_approximate,
         counts=site.count_types([a.type for a in ordered], cited),
         citations=tuple(site.Citation(slug, article.title, a.id, numbers[a.id], a.type, a.quote, a.correction,
-                                      a.records) for a in ordered),
+                                      a.records, search.plain_text(notes_html[a.id])) for a in ordered),
+        text=text,
     )
     url = site.article_url(slug)
     if c.env is None:  # a template is broken: validate only
@@ -224,15 +227,18 @@ def load_collection(root: Path) -> tuple[Collection | None, list[Diagnostic]]:
     return Collection(config, registry, env, slugs, ann_slugs & set(slugs)), diags
 
 
-def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool = False) -> BuildResult:
+def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool = False,
+          search_index: bool = True) -> BuildResult:
     """Build (or with write=False, check) the collection at root. Raises BuildError on errors.
 
-    With strict, warnings are errors: nothing is written when there is any.
+    With strict, warnings are errors: nothing is written when there is any. Without search_index,
+    the search index is left out (benchmarks).
     """
     started = time.perf_counter()
     c, diags = load_collection(root)
     if c is None:
         raise BuildError(diags)
+    c.search = search_index
     staging = None
     if write and not count_errors(diags):
         try:
@@ -280,6 +286,7 @@ def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
         ("", "index.html", {"articles": summaries}),
         ("records/", "records.html", {"groups": site.records_by_kind(c.registry), "backlinks": links}),
         ("about/", "about.html", {}),
+        (site.SEARCH, "search.html", {}),
     ]
     for rid, record in sorted(c.registry.items()):
         pages.append((site.record_url(rid), "record.html", {"record": record, "citations": links.get(rid, [])}))
@@ -293,6 +300,8 @@ def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
             return
         if c.staging is not None:
             c.staging.write(site.output_path(url), html)
+    if c.staging is not None and c.search and (only is None or site.SEARCH in only):
+        _write_search_index(c, summaries, diags)
     if c.staging is None or (only is not None and site.STATIC not in only):
         return
     static = c.root / "templates" / "static"
@@ -300,3 +309,15 @@ def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
         c.staging.copytree(static, "static")
     for name, text in scaffold.schema_files().items():  # published for editors' yaml-language-server
         c.staging.write(f"schema/{name}", text)
+
+
+def _write_search_index(c: Collection, summaries: list[site.ArticleSummary], diags: list[Diagnostic]) -> None:
+    """search/: the split lunr index of every article, note and record, and lunr.js with its licence."""
+    assert c.staging is not None
+    try:
+        files = {**search.build_index(search.collection_docs(summaries, c.registry)), **search.assets()}
+    except search.LunrMissing as exc:
+        diags.append(Diagnostic("node_modules/lunr", 1, 1, str(exc), "run `make setup` (npm installs lunr.js)"))
+        return
+    for rel, data in files.items():
+        c.staging.write(rel, data)

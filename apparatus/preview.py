@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from . import pipeline, site
+from . import pipeline, search, site
 from .errors import Diagnostic, count_errors
 from .output import MemoryOutput
 from .watch import Kind, classify
@@ -45,6 +45,7 @@ class Preview:
         self.collection: pipeline.Collection | None = None
         self.diagnostics: list[Diagnostic] = []
         self.lock = threading.RLock()  # one build at a time
+        self.generation = 0  # bumped by every committed change: a search refresh of an older one is dropped
 
     @property
     def failed(self) -> bool:
@@ -79,6 +80,7 @@ class Preview:
             self.deps = site.dependencies(summaries, templates, statics)
             self.files = out.files
             self.diagnostics = sorted(diags)
+            self.generation += 1
             return Outcome(True, {site.ALL}, self.diagnostics)
 
     def _failed(self, diags: list[Diagnostic]) -> Outcome:
@@ -125,7 +127,8 @@ class Preview:
                         site.output_path(site.article_url(s)))}
             self.files = {**self.files, **pages}
             self.diagnostics = sorted(diags)
-            rest = urls - {site.article_url(s) for s in slugs} - {site.RECORD_PAGES}
+            self.generation += 1
+            rest = urls - {site.article_url(s) for s in slugs} - {site.RECORD_PAGES, site.SEARCH}
             later = (lambda: self._collection_pages(rest, diags)) if rest else None
             return Outcome(True, done, self.diagnostics, focus, later)
 
@@ -147,6 +150,24 @@ class Preview:
                 changed.add(site.STATIC)
             self.files = {**self.files, **out.files}
             return Outcome(True, changed, self.diagnostics)
+
+    def refresh_search(self) -> bool:
+        """Rebuild the search index from the current pages' data, outside the build lock (it is the
+        slowest part and no page waits for it). Returns False if a newer change made it stale."""
+        with self.lock:
+            c = self.collection
+            if c is None or self.failed:
+                return False
+            summaries, registry, generation = list(self.summaries.values()), c.registry, self.generation
+        try:
+            files = {**search.build_index(search.collection_docs(summaries, registry), jobs=1), **search.assets()}
+        except search.LunrMissing:
+            return False
+        with self.lock:
+            if generation != self.generation:
+                return False
+            self.files = {**self.files, **{k: v.encode() if isinstance(v, str) else v for k, v in files.items()}}
+            return True
 
     def _needs_full(self, c: pipeline.Collection, kinds: dict[str, Kind]) -> bool:
         for path, kind in kinds.items():

@@ -56,7 +56,9 @@ class PreviewServer(http.server.ThreadingHTTPServer):
         self.events = Broadcaster()
         self.stopping = threading.Event()
         self.showing_errors = preview.failed
+        self._search_due = threading.Event()
         super().__init__((host, port), _Handler)
+        threading.Thread(target=self._search_loop, name="apparatus-search", daemon=True).start()
 
     @property
     def url(self) -> str:
@@ -71,10 +73,22 @@ class PreviewServer(http.server.ThreadingHTTPServer):
         took = (time.perf_counter() - started) * 1000
         print(f"{'rebuilt' if outcome.ok else 'errors in'} {', '.join(sorted(paths))} ({took:.0f} ms)",
               file=sys.stderr)
-        while outcome.ok and outcome.later is not None:
+        if not outcome.ok:
+            return
+        while outcome.later is not None:
             time.sleep(SETTLE)  # let browsers fetch the changed page before the dependent pages take the CPU
             outcome = outcome.later()
             self._announce(outcome)
+            if not outcome.ok:
+                return
+        self._search_due.set()  # last: the search index, in its own thread
+
+    def _search_loop(self) -> None:
+        while not self.stopping.is_set():
+            if not self._search_due.wait(timeout=1):
+                continue
+            self._search_due.clear()
+            self.preview.refresh_search()
 
     def _announce(self, outcome: Outcome) -> None:
         if outcome.ok and self.showing_errors:

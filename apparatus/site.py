@@ -14,6 +14,7 @@ from .annotations import Record
 STATIC = "static/"  # stands for the copied assets (templates/static, schemas) in dependency sets
 INDEX = ""
 RECORDS = "records/"
+SEARCH = "search/"  # the search page; the index lies under it
 
 
 def article_url(slug: str) -> str:
@@ -44,6 +45,7 @@ class Citation:
     quote: str
     correction: str
     records: tuple[str, ...]
+    note_text: str = ""  # the note as plain text (for search)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +57,7 @@ class ArticleSummary:
     published_approximate: bool
     counts: dict[str, int]  # correction, context, source, records
     citations: tuple[Citation, ...]
+    text: str = ""  # the article as plain text (for search)
 
     @property
     def url(self) -> str:

@@ -114,13 +114,17 @@ def measure(n: int, edits: int, workdir: Path) -> dict[str, object]:
                 while not events.empty():
                     events.get_nowait()
             results[kind] = {"reload": reload_ms, "served": served_ms}
+        stats = (("median_ms", statistics.median), ("p95_ms", p95))
         return {"articles": n, "startup_s": round(startup, 2), **{
             f"{kind}_{what}_{stat}": round(f(v), 1)
-            for kind, r in results.items() for what, v in r.items()
-            for stat, f in (("median_ms", statistics.median), ("p95_ms", lambda x: sorted(x)[int(0.95 * (len(x) - 1))]))}}
+            for kind, r in results.items() for what, v in r.items() for stat, f in stats}}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[int(0.95 * (len(values) - 1))]
 
 
 def main() -> None:
@@ -136,7 +140,8 @@ def main() -> None:
     (out / "serve.json").write_text(json.dumps(rows, indent=2) + "\n")
     for r in rows:
         print(f"N={r['articles']:>6}  start {r['startup_s']:>5} s  "
-              f"annotation save→reload median {r['annotation_reload_median_ms']} ms p95 {r['annotation_reload_p95_ms']} ms"
+              f"annotation save→reload median {r['annotation_reload_median_ms']} ms "
+              f"p95 {r['annotation_reload_p95_ms']} ms"
               f" (→page {r['annotation_served_median_ms']}/{r['annotation_served_p95_ms']})  "
               f"article save→reload median {r['article_reload_median_ms']} ms p95 {r['article_reload_p95_ms']} ms"
               f" (→page {r['article_served_median_ms']}/{r['article_served_p95_ms']})")

@@ -73,3 +73,15 @@ def test_site_yaml_and_new_articles_rebuild_everything(tiny: Path) -> None:
     outcome = p.rebuild({"content/beta.md"})
     assert outcome.ok and outcome.urls == {site.ALL}
     assert "articles/beta/index.html" in p.files
+
+
+def test_the_search_index_is_refreshed_after_the_pages(tiny: Path) -> None:
+    p = Preview(tiny, jobs=1)
+    p.full()
+    ann = tiny / "annotations" / "alpha.yaml"
+    ann.write_text(ann.read_text().replace("note: Arabic script.", "note: Arabic script, zebrafish."))
+    outcome = p.rebuild({"annotations/alpha.yaml"})
+    assert outcome.ok and site.SEARCH not in outcome.urls
+    assert not any(b"zebrafish" in v for k, v in p.files.items() if k.startswith("search/"))
+    assert p.refresh_search()
+    assert any(b"zebrafish" in v for k, v in p.files.items() if k.startswith("search/"))

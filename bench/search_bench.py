@@ -1,0 +1,199 @@
+"""Benchmark the search: index build time, and what a browser transfers for a first query.
+
+    python bench/search_bench.py [--sizes 1000,10000] [--runs 3] [--words 12] [--seed 1] [--keep DIR]
+
+For each N, a synthetic collection (bench/gen.py, timed on its own, not part of the figures), then:
+  - index build time, two ways: (1) in process, apparatus.search.build_index on the collection's
+    documents (the pipeline's summaries), median of --runs; (2) end to end, the median wall time of
+    fresh `build.py build` processes minus that of `build.py build --no-search`, --runs each after
+    one warm-up of each;
+  - the first query, in Debian's Chromium (Playwright): for each of --words words (a seeded sample
+    of the generator's vocabulary, stop words left out), a fresh browser context (empty cache) opens
+    the home page, focuses the header search box and types the word. Every file requested from the
+    focus to the first result shown is counted as a server would send it gzipped (gzip -6), and the
+    time from the first (and from the last) keystroke to the first result is read in the page
+    (performance.now(); it includes search.js's 100 ms typing pause). Reported: median and largest.
+The repository's own collection is measured the same way (words: Drian, Xinjiang, CERD/C/CHN/CO/14-17,
+117-78). Results go to _bench/search.json and a table on stdout. Needs node_modules (make setup)
+and /usr/bin/chromium.
+"""
+import argparse
+import gzip
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / "tests"))
+import gen  # noqa: E402  (bench/gen.py)
+from prose import WORDS  # noqa: E402
+
+from apparatus import pipeline, search  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+REAL_WORDS = ["Drian", "Xinjiang", "CERD/C/CHN/CO/14-17", "117-78"]
+PROBE = """
+window.__search = {};
+document.addEventListener("input", () => {
+  window.__search.input ??= performance.now();
+  window.__search.last = performance.now();
+}, true);
+new MutationObserver(() => {
+  if (!window.__search.result && document.querySelector("#site_search_panel li")) {
+    window.__search.result = performance.now();
+  }
+}).observe(document, {subtree: true, childList: true});
+"""
+
+
+def build(coll, *extra):
+    """One fresh `build.py build` process; returns wall seconds."""
+    shutil.rmtree(coll / "_site", ignore_errors=True)
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(coll), "-q", "build", *extra],
+                          cwd=REPO, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        sys.exit(f"build failed: {proc.stderr[-3000:]}")
+    return wall
+
+
+def index_seconds(coll, runs):
+    """Median seconds of search.build_index on the collection's documents, in this process."""
+    c, _ = pipeline.load_collection(coll)
+    summaries = [r.summary for r in pipeline._run_all(c, pipeline.default_jobs()) if r.summary is not None]
+    docs = search.collection_docs(summaries, c.registry)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        files = search.build_index(docs)
+        times.append(time.perf_counter() - t)
+    index_bytes = sum(len(v) for v in files.values())
+    return statistics.median(times), len(docs), len(files), index_bytes
+
+
+def first_queries(site_dir, words):
+    """Per word: (gzipped bytes, raw bytes, files, ms to first result), each in a fresh browser context."""
+    from browser import CHROMIUM_ARGS, serve
+    from playwright.sync_api import sync_playwright
+    server, base = serve(site_dir)
+    sizes = {}
+
+    def gz(path):
+        if path not in sizes:
+            data = (site_dir / path).read_bytes()
+            sizes[path] = (len(gzip.compress(data, 6)), len(data))
+        return sizes[path]
+
+    out = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for word in words:
+                context = browser.new_context()
+                page = context.new_page()
+                page.add_init_script(PROBE)
+                page.goto(base)
+                fetched: list[str] = []
+                page.on("request", lambda r, fetched=fetched: fetched.append(r.url))
+                page.locator("#site_search_q").click()
+                page.keyboard.type(word)
+                page.locator("#site_search_panel li").first.wait_for(timeout=60000)
+                page.wait_for_load_state("networkidle")
+                t = page.evaluate("window.__search")
+                paths = [u[len(base):].split("?")[0] for u in fetched]
+                assert all(u.startswith(base) for u in fetched), fetched
+                out.append({"word": word, "gzip_bytes": sum(gz(x)[0] for x in paths),
+                            "raw_bytes": sum(gz(x)[1] for x in paths), "files": paths,
+                            "ms_to_first_result": round(t["result"] - t["input"]),
+                            "ms_after_last_key": round(t["result"] - t["last"])})
+                context.close()
+            browser.close()
+    finally:
+        server.shutdown()
+    return out
+
+
+def summary(queries):
+    gzb = [q["gzip_bytes"] for q in queries]
+    ms = [q["ms_to_first_result"] for q in queries]
+    last = [q["ms_after_last_key"] for q in queries]
+    return {"median_gzip_kb": round(statistics.median(gzb) / 1000, 1), "max_gzip_kb": round(max(gzb) / 1000, 1),
+            "median_ms": statistics.median(ms), "max_ms": max(ms), "median_ms_after_last_key": statistics.median(last),
+            "words": len(queries)}
+
+
+def bench_size(n, args, workdir):
+    coll = workdir / str(n)
+    gen.generate(coll, n, args.seed)
+    in_process, docs, files, index_bytes = index_seconds(coll, args.runs)
+    build(coll)
+    build(coll, "--no-search")
+    with_search = [build(coll) for _ in range(args.runs)]
+    without = [build(coll, "--no-search") for _ in range(args.runs)]
+    build(coll)
+    rng = random.Random(args.seed)
+    words = rng.sample(sorted({w for w in WORDS if w not in search.STOP_WORDS and len(w) > 2}), args.words)
+    queries = first_queries(coll / "_site", words)
+    if not args.keep:
+        shutil.rmtree(coll)
+    diff = statistics.median(with_search) - statistics.median(without)
+    return {"articles": n, "documents": docs, "index_files": files, "index_mib": round(index_bytes / 2**20, 1),
+            "index_s_in_process": round(in_process, 3), "index_s_per_1000": round(in_process * 1000 / n, 3),
+            "build_s": round(statistics.median(with_search), 2),
+            "build_no_search_s": round(statistics.median(without), 2),
+            "build_difference_s_per_1000": round(diff * 1000 / n, 3),
+            "first_query": summary(queries), "queries": queries}
+
+
+def bench_real(workdir):
+    root = workdir / "real"
+    root.mkdir()
+    for name in ("site.yaml", "content", "annotations", "templates"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    build(root)
+    queries = first_queries(root / "_site", REAL_WORDS)
+    return {"first_query": summary(queries), "queries": queries}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="1000,10000", help="comma-separated article counts")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--words", type=int, default=12, help="one-word queries per size")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", metavar="DIR", help="generate into DIR/N and keep it")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    workdir = Path(args.keep or tempfile.mkdtemp(prefix="apparatus-search-bench-")).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        real = bench_real(workdir)
+        results = [bench_size(n, args, workdir) for n in sizes]
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    report = {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "runs": args.runs, "seed": args.seed,
+              "real": real, "synthetic": results}
+    (REPO / "_bench").mkdir(exist_ok=True)
+    (REPO / "_bench" / "search.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"{'collection':>12} {'index s/1000':>12} {'build diff s/1000':>17} {'first query gz KB':>18} "
+          f"{'max KB':>7} {'ms to result':>12} {'after last key':>14}")
+    rows = [(r["articles"], r["index_s_per_1000"], r["build_difference_s_per_1000"], r["first_query"]) for r in results]
+    for n, index_s, diff_s, q in [*rows, ("real", "", "", real["first_query"])]:
+        print(f"{n:>12} {index_s:>12} {diff_s:>17} {q['median_gzip_kb']:>18} {q['max_gzip_kb']:>7} "
+              f"{q['median_ms']:>12} {q['median_ms_after_last_key']:>14}")
+    print(f"results: {REPO / '_bench' / 'search.json'}")
+
+
+if __name__ == "__main__":
+    main()

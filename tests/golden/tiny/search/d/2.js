@@ -1,0 +1,1 @@
+ApparatusSearch.data("d/2",[["records/ca-vote/","record","Journals No. 63","House of Commons of Canada · 22 February 2021","\nHouse of Commons of Canada\n22 February 2021 (2021-02-22)"],["records/hrc46-speech/","record","Statement at the 46th session","UN Human Rights Council · 24 February 2021 · A/HRC/46/2","A/HRC/46/2\nUN Human Rights Council\n24 February 2021 (2021-02-24)"]]);
