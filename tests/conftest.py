@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import io
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,38 @@ def copy_site(src: Path, dest: Path) -> Path:
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     return copy_site(TINY, tmp_path / "tiny")
+
+
+COLLECTION_PARTS = ("site.yaml", "content", "annotations", "templates")
+
+
+def copy_collection(dest: Path) -> Path:
+    """The repository's own collection (the first two articles), copied to dest."""
+    dest.mkdir(parents=True)
+    for name in COLLECTION_PARTS:
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def collection_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real collection, built once per test session (tests only read it)."""
+    root = copy_collection(tmp_path_factory.mktemp("collection") / "c")
+    result = run(root, "build")
+    assert result.code == 0, result.err
+    assert result.err == "", "the collection must build without warnings"
+    return root / "_site"
+
+
+@pytest.fixture(scope="session")
+def served_collection(collection_site: Path) -> Iterator[str]:
+    """The built collection over HTTP on loopback: its base URL."""
+    from browser import serve
+
+    server, base = serve(collection_site)
+    yield base
+    server.shutdown()
 
 
 @dataclasses.dataclass

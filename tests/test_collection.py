@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, run
+from conftest import REPO
 
 from apparatus import markdown
 from apparatus.anchoring import plain_blocks
@@ -26,16 +25,8 @@ def squash(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("collection") / "c"
-    root.mkdir()
-    for name in ("site.yaml", "content", "annotations", "templates"):
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
-    result = run(root, "build")
-    assert result.code == 0, result.err
-    assert result.err == "", "the collection must build without warnings"
-    return root / "_site"
+def built(collection_site: Path) -> Path:
+    return collection_site
 
 
 @pytest.mark.parametrize("slug", PAIRS)

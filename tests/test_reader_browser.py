@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
 import pytest
-from browser import serve
-from conftest import REPO, run
 
 pytestmark = pytest.mark.browser
 ARTICLE = "articles/le-drian-hrc46-xinjiang-2021/"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("reader") / "c"
-    root.mkdir()
-    for name in ("site.yaml", "content", "annotations", "templates"):
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
-    assert run(root, "build").code == 0
-    server, base = serve(root / "_site")
-    yield base
-    server.shutdown()
+def site(served_collection: str) -> str:
+    return served_collection
 
 
 def test_without_javascript_every_note_is_reachable_both_ways(browser, site: str) -> None:

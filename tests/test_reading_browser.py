@@ -9,13 +9,10 @@ gzipped. Screenshots of an article at both widths go to test-artifacts/ — look
 from __future__ import annotations
 
 import gzip
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import serve
-from conftest import REPO, run
+from conftest import REPO
 
 pytestmark = pytest.mark.browser
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -26,16 +23,8 @@ PAGES = {"home": "", "article": ARTICLE, "article-2": "articles/france-china-mas
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("reading") / "c"
-    root.mkdir()
-    for name in ("site.yaml", "content", "annotations", "templates"):
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
-    assert run(root, "build").code == 0
-    server, base = serve(root / "_site")
-    yield base, root / "_site"
-    server.shutdown()
+def site(served_collection: str, collection_site: Path) -> tuple[str, Path]:
+    return served_collection, collection_site
 
 
 @pytest.mark.parametrize("width", [375, 1280])
