@@ -13,9 +13,11 @@ pages and reports its diagnostics. Pages are replaced whole: a page is never ser
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from . import pipeline, search, site
 from .errors import Diagnostic, count_errors
@@ -151,17 +153,17 @@ class Preview:
             self.files = {**self.files, **out.files}
             return Outcome(True, changed, self.diagnostics)
 
-    def refresh_search(self) -> bool:
-        """Rebuild the search index from the current pages' data, outside the build lock (it is the
-        slowest part and no page waits for it). Returns False if a newer change made it stale."""
+    def refresh_search(self, in_process: bool = False) -> bool:
+        """Rebuild the search index from the current pages' data (it is the slowest part, and no page
+        waits for it). It runs in a forked process, so that it never holds this process's GIL while
+        the next save is being rebuilt. Returns False if a newer change made it stale."""
         with self.lock:
             c = self.collection
             if c is None or self.failed:
                 return False
             summaries, registry, generation = list(self.summaries.values()), c.registry, self.generation
-        try:
-            files = {**search.build_index(search.collection_docs(summaries, registry), jobs=1), **search.assets()}
-        except search.LunrMissing:
+        files = _search_files(summaries, registry) if in_process else _in_child(_search_files, summaries, registry)
+        if files is None:
             return False
         with self.lock:
             if generation != self.generation:
@@ -192,3 +194,32 @@ class Preview:
                 if old.get(cit.ann_id) != notes[slug].get(cit.ann_id):
                     return site.article_url(slug), cit.ann_id
         return None
+
+
+def _search_files(summaries: list[site.ArticleSummary], registry: dict[str, Any]) -> dict[str, bytes] | None:
+    try:
+        return {**search.build_index(search.collection_docs(summaries, registry), jobs=1), **search.assets()}
+    except search.LunrMissing:
+        return None
+
+
+def _in_child(fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args) in a forked process (arguments are inherited, not pickled); its result comes back."""
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def run() -> None:
+        try:
+            send.send(fn(*args))
+        finally:
+            send.close()
+
+    child = ctx.Process(target=run, daemon=True)
+    child.start()
+    send.close()
+    try:
+        return receive.recv()
+    except EOFError:
+        return None
+    finally:
+        child.join()
