@@ -12,6 +12,7 @@ pages and reports its diagnostics. Pages are replaced whole: a page is never ser
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import multiprocessing
 import threading
@@ -48,6 +49,7 @@ class Preview:
         self.diagnostics: list[Diagnostic] = []
         self.lock = threading.RLock()  # one build at a time
         self.generation = 0  # bumped by every committed change: a search refresh of an older one is dropped
+        self._pending: set[str] = set()  # dependent pages still to render (see render_pending)
 
     @property
     def failed(self) -> bool:
@@ -130,23 +132,29 @@ class Preview:
             self.files = {**self.files, **pages}
             self.diagnostics = sorted(diags)
             self.generation += 1
-            rest = urls - {site.article_url(s) for s in slugs} - {site.RECORD_PAGES, site.SEARCH}
-            later = (lambda: self._collection_pages(rest, diags)) if rest else None
-            return Outcome(True, done, self.diagnostics, focus, later)
+            self._pending |= urls - {site.article_url(s) for s in slugs} - {site.RECORD_PAGES, site.SEARCH}
+            return Outcome(True, done, self.diagnostics, focus, self.render_pending if self._pending else None)
 
-    def _collection_pages(self, urls: set[str], diags: list[Diagnostic]) -> Outcome:
+    def render_pending(self) -> Outcome:
+        """Render the dependent pages queued by rebuilds. The rendering (the home page of a large
+        collection takes a while) runs on a snapshot, outside the lock, so that the next save is
+        rebuilt at once; if a newer change was committed meanwhile, the pages are queued again."""
         with self.lock:
-            c = self.collection
-            assert c is not None
-            out = MemoryOutput()
-            c.staging = out
-            more: list[Diagnostic] = []
-            try:
-                pipeline._write_collection_pages(c, list(self.summaries.values()), more, only=urls)
-            finally:
-                c.staging = None
+            urls, self._pending = self._pending, set()
+            if not urls or self.collection is None or self.failed:
+                return Outcome(True, set(), self.diagnostics)
+            c = copy.copy(self.collection)
+            summaries, generation = list(self.summaries.values()), self.generation
+        out = MemoryOutput()
+        c.staging = out
+        more: list[Diagnostic] = []
+        pipeline._write_collection_pages(c, summaries, more, only=urls)
+        with self.lock:
+            if generation != self.generation:
+                self._pending |= urls
+                return Outcome(True, set(), self.diagnostics, later=self.render_pending)
             if count_errors(more):
-                return self._failed(diags + more)
+                return self._failed(self.diagnostics + more)
             changed = {u for u in urls if out.files.get(site.output_path(u)) != self.files.get(site.output_path(u))}
             if site.STATIC in urls:
                 changed.add(site.STATIC)

@@ -57,8 +57,10 @@ class PreviewServer(http.server.ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.showing_errors = preview.failed
         self._search_due = threading.Event()
+        self._pages_due = threading.Event()
         super().__init__((host, port), _Handler)
         threading.Thread(target=self._search_loop, name="apparatus-search", daemon=True).start()
+        threading.Thread(target=self._pages_loop, name="apparatus-pages", daemon=True).start()
 
     @property
     def url(self) -> str:
@@ -73,15 +75,19 @@ class PreviewServer(http.server.ThreadingHTTPServer):
         took = (time.perf_counter() - started) * 1000
         print(f"{'rebuilt' if outcome.ok else 'errors in'} {', '.join(sorted(paths))} ({took:.0f} ms)",
               file=sys.stderr)
-        if not outcome.ok:
-            return
-        while outcome.later is not None:
+        if outcome.ok:  # the dependent pages, then the search index: each in its own thread, never in the way
+            (self._pages_due if outcome.later is not None else self._search_due).set()
+
+    def _pages_loop(self) -> None:
+        while not self.stopping.is_set():
+            if not self._pages_due.wait(timeout=1):
+                continue
+            self._pages_due.clear()
             time.sleep(SETTLE)  # let browsers fetch the changed page before the dependent pages take the CPU
-            outcome = outcome.later()
+            outcome = self.preview.render_pending()
             self._announce(outcome)
-            if not outcome.ok:
-                return
-        self._search_due.set()  # last: the search index, in its own thread
+            if outcome.ok:
+                (self._pages_due if outcome.later is not None else self._search_due).set()
 
     def _search_loop(self) -> None:
         while not self.stopping.is_set():
