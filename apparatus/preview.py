@@ -145,10 +145,11 @@ class Preview:
                 return Outcome(True, set(), self.diagnostics)
             c = copy.copy(self.collection)
             summaries, generation = list(self.summaries.values()), self.generation
-        out = MemoryOutput()
-        c.staging = out
-        more: list[Diagnostic] = []
-        pipeline._write_collection_pages(c, summaries, more, only=urls)
+        result = _in_child(_render_pages, c, summaries, urls)  # a forked process: this one's GIL stays free
+        if result is None:
+            out, more = MemoryOutput(), [Diagnostic("templates", 1, 1, "rendering the dependent pages failed")]
+        else:
+            out, more = result
         with self.lock:
             if generation != self.generation:
                 self._pending |= urls
@@ -202,6 +203,16 @@ class Preview:
                 if old.get(cit.ann_id) != notes[slug].get(cit.ann_id):
                     return site.article_url(slug), cit.ann_id
         return None
+
+
+def _render_pages(c: pipeline.Collection, summaries: list[site.ArticleSummary], urls: set[str]
+                  ) -> tuple[MemoryOutput, list[Diagnostic]]:
+    out = MemoryOutput()
+    c.staging = out
+    diags: list[Diagnostic] = []
+    pipeline._write_collection_pages(c, summaries, diags, only=urls)
+    c.staging = None
+    return out, diags
 
 
 def _search_files(summaries: list[site.ArticleSummary], registry: dict[str, Any]) -> dict[str, bytes] | None:
