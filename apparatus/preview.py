@@ -145,7 +145,8 @@ class Preview:
                 return Outcome(True, set(), self.diagnostics)
             c = copy.copy(self.collection)
             summaries, generation = list(self.summaries.values()), self.generation
-        result = _in_child(_render_pages, c, summaries, urls)  # a forked process: this one's GIL stays free
+        # in a forked process, so that this one's GIL stays free for the next save
+        result = _in_child(self.lock, _render_pages, c, summaries, urls)
         if result is None:
             out, more = MemoryOutput(), [Diagnostic("templates", 1, 1, "rendering the dependent pages failed")]
         else:
@@ -171,7 +172,8 @@ class Preview:
             if c is None or self.failed:
                 return False
             summaries, registry, generation = list(self.summaries.values()), c.registry, self.generation
-        files = _search_files(summaries, registry) if in_process else _in_child(_search_files, summaries, registry)
+        files = (_search_files(summaries, registry) if in_process
+                 else _in_child(self.lock, _search_files, summaries, registry))
         if files is None:
             return False
         with self.lock:
@@ -222,19 +224,26 @@ def _search_files(summaries: list[site.ArticleSummary], registry: dict[str, Any]
         return None
 
 
-def _in_child(fn: Callable[..., Any], *args: Any) -> Any:
-    """fn(*args) in a forked process (arguments are inherited, not pickled); its result comes back."""
+def _in_child(lock: threading.RLock, fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args) in a forked process (arguments are inherited, not pickled); its result comes back.
+
+    The fork happens under the build lock: no other thread is then inside Jinja or the pipeline, so
+    the child inherits no lock held mid-operation. The child closes its copy of the read end, so
+    that if this process dies the child's send fails instead of blocking forever.
+    """
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
 
     def run() -> None:
+        receive.close()
         try:
             send.send(fn(*args))
         finally:
             send.close()
 
     child = ctx.Process(target=run, daemon=True)
-    child.start()
+    with lock:
+        child.start()
     send.close()
     try:
         return receive.recv()

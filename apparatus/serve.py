@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 import time
@@ -40,6 +41,10 @@ def stop(server: PreviewServer, watcher: Watcher) -> None:
     server.server_close()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(root: Path, host: str, port: int, open_browser: bool, jobs: int | None) -> int:
     try:
         server, watcher = start(root, host, port, jobs)
@@ -51,6 +56,7 @@ def serve(root: Path, host: str, port: int, open_browser: bool, jobs: int | None
           file=sys.stderr)
     if open_browser:
         webbrowser.open(server.url)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:
         while True:
             time.sleep(3600)

@@ -56,11 +56,9 @@ class PreviewServer(http.server.ThreadingHTTPServer):
         self.events = Broadcaster()
         self.stopping = threading.Event()
         self.showing_errors = preview.failed
-        self._search_due = threading.Event()
-        self._pages_due = threading.Event()
+        self._after_due = threading.Event()
         super().__init__((host, port), _Handler)
-        threading.Thread(target=self._search_loop, name="apparatus-search", daemon=True).start()
-        threading.Thread(target=self._pages_loop, name="apparatus-pages", daemon=True).start()
+        threading.Thread(target=self._after_loop, name="apparatus-after", daemon=True).start()
 
     @property
     def url(self) -> str:
@@ -75,26 +73,24 @@ class PreviewServer(http.server.ThreadingHTTPServer):
         took = (time.perf_counter() - started) * 1000
         print(f"{'rebuilt' if outcome.ok else 'errors in'} {', '.join(sorted(paths))} ({took:.0f} ms)",
               file=sys.stderr)
-        if outcome.ok:  # the dependent pages, then the search index: each in its own thread, never in the way
-            (self._pages_due if outcome.later is not None else self._search_due).set()
+        if outcome.ok:
+            self._after_due.set()
 
-    def _pages_loop(self) -> None:
+    def _after_loop(self) -> None:
+        """The dependent pages, then the search index: after the reader's page, one at a time, never in the
+        way of the next save (each runs in a forked process; a burst of saves is handled once)."""
         while not self.stopping.is_set():
-            if not self._pages_due.wait(timeout=1):
+            if not self._after_due.wait(timeout=1):
                 continue
-            self._pages_due.clear()
-            time.sleep(SETTLE)  # let browsers fetch the changed page before the dependent pages take the CPU
+            self._after_due.clear()
+            time.sleep(SETTLE)  # let browsers fetch the changed page first
             outcome = self.preview.render_pending()
+            while outcome.ok and outcome.later is not None and not self._after_due.is_set():
+                self._announce(outcome)
+                outcome = self.preview.render_pending()
             self._announce(outcome)
-            if outcome.ok:
-                (self._pages_due if outcome.later is not None else self._search_due).set()
-
-    def _search_loop(self) -> None:
-        while not self.stopping.is_set():
-            if not self._search_due.wait(timeout=1):
-                continue
-            self._search_due.clear()
-            self.preview.refresh_search()
+            if outcome.ok and not self._after_due.is_set():
+                self.preview.refresh_search()
 
     def _announce(self, outcome: Outcome) -> None:
         if outcome.ok and self.showing_errors:
