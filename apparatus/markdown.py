@@ -9,7 +9,6 @@ a link when the quote ends inside one: links cannot nest).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from html import escape
 
@@ -34,12 +33,6 @@ def _md(html: bool = False) -> MarkdownIt:
 ARTICLE_MD = _md()
 NOTE_MD = _md()
 _RAW_MD = _md(html=True)  # only used to find raw HTML in notes, never to render
-
-
-@dataclasses.dataclass(frozen=True)
-class NoteRef:
-    number: int
-    ann_id: str
 
 
 Problem = tuple[str, str]  # (message, the source text it is about, to locate it)

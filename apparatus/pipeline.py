@@ -110,7 +110,7 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
                 diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
     blocks = plain_blocks(tokens)
     text = "\n".join(b.text for b in blocks)
-    changed = _article_changed(article, af, diags)
+    changed = _article_changed(article, af)
     anchors = anchor(annotations, blocks, ann_src, article.body, diags, changed) if ann_src else []
     if changed and af is not None:
         status = {a.annotation.id: a.status for a in anchors}
@@ -170,7 +170,7 @@ def article_hash(article: Article) -> str:
     return hashlib.sha256(article.body.text.encode("utf-8")).hexdigest()
 
 
-def _article_changed(article: Article, af: Any, diags: list[Diagnostic]) -> bool:
+def _article_changed(article: Article, af: Any) -> bool:
     return bool(af is not None and af.article_sha256 and af.article_sha256 != article_hash(article))
 
 

@@ -207,19 +207,12 @@ def _enum(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str |
     return node.value
 
 
-def _int(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> int | None:
-    if node.tag != "tag:yaml.org,2002:int":
-        v.error(node, f"{what} must be a whole number, not {describe(node)}", f"write {field.name}: 2")
-        return None
-    return int(node.value)
-
-
 _CHECKS: dict[str, Callable[..., Any]] = {
-    "text": _text, "id": _id, "date": _date, "url": _url, "bool": _bool, "enum": _enum, "int": _int,
+    "text": _text, "id": _id, "date": _date, "url": _url, "bool": _bool, "enum": _enum,
 }
 _KIND_WORDS = {
     "text": "text", "id": "an id", "date": "a date", "url": "a link", "bool": "true or false",
-    "enum": "one word", "int": "a whole number", "list": "a list", "map": "a mapping",
+    "enum": "one word", "list": "a list", "map": "a mapping",
 }
 _KIND_HINTS = {
     "text": "write the text on the same line, or after '|' for several lines",
@@ -261,8 +254,6 @@ def _json_value(field: Field) -> dict[str, Any]:
         out = {"type": "string", "pattern": URL_RE.pattern}
     elif kind == "bool":
         out = {"type": "boolean"}
-    elif kind == "int":
-        out = {"type": "integer"}
     else:  # enum
         out = {"enum": list(field.choices)}
     out["description"] = field.doc
