@@ -44,16 +44,16 @@ import functools
 import html as html_lib
 import json
 import math
-import multiprocessing
 import os
+import pickle
 import re
 import threading
 import unicodedata
-from array import array
-from collections import Counter
+from collections import _count_elements  # type: ignore[attr-defined]  # Counter's C loop
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, repeat
-from operator import sub
+from json.encoder import encode_basestring
+from operator import getitem, mul, sub
 from pathlib import Path
 from typing import Any
 
@@ -269,28 +269,52 @@ class Model:
 
     count: int  # documents
     terms: dict[str, int]  # term → lunr term index (the order lunr.py meets them in)
-    docs: list[list[array[int]]]  # per field, per term index: ascending doc numbers
-    tfs: list[list[array[int]]]  # per field, per term index: how often the term is in each
+    docs: list[list[list[int]]]  # per field, per term index: ascending doc numbers
+    tfs: list[list[list[int]]]  # per field, per term index: how often the term is in each
     idf: list[float]  # per term index
     dens: list[list[float]]  # per field, per doc: the BM25 length part, k1 * (1 - b + b * length / average)
     field_terms: list[list[list[int]]]  # per doc, per field: its term indices (kept for serialize only)
+    saturations: list[_Saturation] = dataclasses.field(default_factory=list)  # per field
+
+    def __post_init__(self) -> None:
+        self.saturations = [_Saturation(den) for den in self.dens]
 
     def weights(self, f: int, i: int) -> list[int]:
         """The field vector elements of term i in field f, in its documents' order, in thousandths."""
-        return _weights(self.idf[i], self.docs[f][i], self.tfs[f][i], self.dens[f], FIELDS[f][1])
+        return _weights(self.idf[i], self.docs[f][i], self.tfs[f][i], self.saturations[f], FIELDS[f][1])
 
 
-class _TermIds(dict[str, tuple[int, ...]]):
-    """chunk → lunr term indices of its index tokens (stop words left out), terms numbered on first sight."""
+class _PieceIds(dict[str, tuple[int, ...]]):
+    """A piece of raw text between white space → the lunr term indices of its index tokens, in order
+    (stop words left out), terms numbered on first sight.
+
+    A chunk never spans white space, and folding works character by character (NFKD and lower case
+    never look across white space), so cutting a text at white space before folding it finds the
+    same chunks: :func:`index_tokens` of the text (tests/test_search.py). Each distinct piece is
+    then folded, cut and stemmed once, and every other occurrence costs a dict lookup.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.terms: dict[str, int] = {}
+        self.chunks: dict[str, tuple[int, ...]] = {}
 
-    def __missing__(self, chunk: str) -> tuple[int, ...]:
-        ids = tuple(self.terms.setdefault(t, len(self.terms)) for t in map(term, expand(chunk)) if t is not None)
-        self[chunk] = ids
-        return ids
+    def __missing__(self, piece: str) -> tuple[int, ...]:
+        ids: list[int] = []
+        for chunk in _patterns()[0].findall(fold(piece)):
+            got = self.chunks.get(chunk)
+            if got is None:
+                got = self.chunks[chunk] = tuple(self.terms.setdefault(t, len(self.terms))
+                                                 for t in map(term, expand(chunk)) if t is not None)
+            ids += got
+        self[piece] = found = tuple(ids)
+        return found
+
+
+def piece_tokens(text: str) -> list[str]:
+    """:func:`index_tokens` computed piece by piece, as the builder cuts text (equal: tested)."""
+    chunk_re = _patterns()[0]
+    return [tok for piece in text.split() for c in chunk_re.findall(fold(piece)) for tok in expand(c)]
 
 
 @dataclasses.dataclass
@@ -298,120 +322,185 @@ class _Part:
     """The postings of a run of documents (doc numbers from ``start``), terms numbered in the order met."""
 
     terms: list[str]
-    docs: list[list[array[int]]]  # per field, per term
-    tfs: list[list[array[int]]]
-    lengths: list[array[int]]  # per field, per doc: how many terms
+    docs: list[list[list[int]]]  # per field, per term
+    tfs: list[list[list[int]]]
+    lengths: list[list[int]]  # per field, per doc: how many terms
     field_terms: list[list[list[int]]]
 
 
 def _count(docs: Sequence[SearchDoc], start: int, vectors: bool) -> _Part:
-    chunk_re = _patterns()[0]
-    ids = _TermIds()
+    ids = _PieceIds()
     get = ids.__getitem__
+    terms = ids.terms
     lengths: list[list[int]] = [[] for _ in FIELDS]
     post_docs: list[list[list[int]]] = [[] for _ in FIELDS]  # per field, per term
     post_tfs: list[list[list[int]]] = [[] for _ in FIELDS]
     field_terms: list[list[list[int]]] = []
     append = list.append
+    known = 0  # terms that have posting lists
     for d, doc in enumerate(docs, start):
         per_field: list[list[int]] = []
-        for f, value in enumerate(field_values(doc)):
+        for f, value in enumerate((doc.title, " ".join(doc.symbols) if doc.symbols else "", doc.text)):
             if not value:
                 lengths[f].append(0)
                 per_field.append([])
                 continue
-            counts = Counter(chain.from_iterable(map(get, chunk_re.findall(fold(value)))))
-            pd, pt = post_docs[f], post_tfs[f]
-            if len(pd) < len(ids.terms):
+            counts: dict[int, int] = {}
+            _count_elements(counts, chain.from_iterable(map(get, value.split())))
+            if len(terms) > known:
                 for grow in post_docs + post_tfs:
-                    grow += [[] for _ in range(len(ids.terms) - len(grow))]
+                    grow += [[] for _ in range(len(terms) - known)]
+                known = len(terms)
             # pd[i].append(d) and pt[i].append(n) for each term i, n times in this field (loops run in C)
-            any(map(append, map(pd.__getitem__, counts), repeat(d)))
-            any(map(append, map(pt.__getitem__, counts), counts.values()))
+            any(map(append, map(post_docs[f].__getitem__, counts), repeat(d)))
+            any(map(append, map(post_tfs[f].__getitem__, counts), counts.values()))
             lengths[f].append(sum(counts.values()))
             if vectors:
                 per_field.append(list(counts))
         if vectors:
             field_terms.append(per_field)
-    for grow in post_docs + post_tfs:
-        grow += [[] for _ in range(len(ids.terms) - len(grow))]
-    return _Part(list(ids.terms), [[array("i", x) for x in pd] for pd in post_docs],
-                 [[array("i", x) for x in pt] for pt in post_tfs], [array("i", x) for x in lengths], field_terms)
+    return _Part(list(terms), post_docs, post_tfs, lengths, field_terms)
 
 
-def _merge(parts: list[_Part]) -> tuple[dict[str, int], list[list[array[int]]], list[list[array[int]]],
-                                        list[array[int]]]:
+def _merge(parts: list[_Part]) -> tuple[dict[str, int], list[list[list[int]]], list[list[list[int]]],
+                                        list[list[int]]]:
     """Parts of consecutive documents, in order → one: terms renumbered in the order first met overall."""
     if len(parts) == 1:
         p = parts[0]
         return {t: i for i, t in enumerate(p.terms)}, p.docs, p.tfs, p.lengths
     terms: dict[str, int] = {}
-    docs: list[list[array[int]]] = [[] for _ in FIELDS]
-    tfs: list[list[array[int]]] = [[] for _ in FIELDS]
+    docs: list[list[list[int]]] = [[] for _ in FIELDS]
+    tfs: list[list[list[int]]] = [[] for _ in FIELDS]
     for p in parts:
         for local, t in enumerate(p.terms):
             i = terms.setdefault(t, len(terms))
             for f in range(len(FIELDS)):
                 if i == len(docs[f]):
-                    docs[f].append(array("i"))
-                    tfs[f].append(array("i"))
-                docs[f][i] += p.docs[f][local]
-                tfs[f][i] += p.tfs[f][local]
-    lengths = [array("i") for _ in FIELDS]
+                    docs[f].append(p.docs[f][local])
+                    tfs[f].append(p.tfs[f][local])
+                else:
+                    docs[f][i] += p.docs[f][local]
+                    tfs[f][i] += p.tfs[f][local]
+    lengths: list[list[int]] = [[] for _ in FIELDS]
     for p in parts:
         for f in range(len(FIELDS)):
             lengths[f] += p.lengths[f]
     return terms, docs, tfs, lengths
 
 
-def _denominators(lengths: list[array[int]], count: int) -> list[list[float]]:
+def _denominators(lengths: list[list[int]], count: int) -> list[list[float]]:
     """Per field, per document: k1 * (1 - b + b * (field length / average field length)), as lunr.py computes it."""
-    out = []
+    out: list[list[float]] = []
     for field in lengths:
         avg = sum(field) / count if count else 0.0
-        out.append([K1 * (1 - B + B * (fl / avg)) for fl in field] if avg else [])
+        if not avg:
+            out.append([])
+            continue
+        by_length = {fl: K1 * (1 - B + B * (fl / avg)) for fl in set(field)}
+        out.append(list(map(by_length.__getitem__, field)))
     return out
 
 
-def _weights(idf: float, docs: array[int], tfs: array[int], den: list[float], boost: int) -> list[int]:
-    """round(round(idf * ((k1 + 1) * tf) / (den + tf) * boost, 3) * 1000) for each posting, as lunr.py.
+def _exact_weight(idf: float, tf: int, den: float, boost: int) -> int:
+    """lunr.py's field vector element, round(score, 3), in thousandths: lunr.py's very arithmetic."""
+    score = idf * ((K1 + 1) * tf) / (den + tf)
+    score *= boost
+    return round(round(score, 3) * 1000)
 
-    In lunr.py's order of operations, once per distinct (tf, field length). round(x * 1000) is
-    round(round(x, 3) * 1000) unless x * 1000 lies within rounding error of a half: those are
-    recomputed the slow way.
+
+_NEAR_HALF = 0.5 - 1e-5  # |x - round(x)| beyond this: x may be a rounding error away from a half
+
+
+class _Saturation(dict[int, list[float]]):
+    """tf → per document of a field: tf / (den + tf), the part of a BM25 weight that is not the term's."""
+
+    def __init__(self, den: list[float]) -> None:
+        super().__init__()
+        self.den = den
+
+    def __missing__(self, tf: int) -> list[float]:
+        self[tf] = row = [tf / (x + tf) for x in self.den]
+        return row
+
+
+def _weights(idf: float, docs: Sequence[int], tfs: Sequence[int], saturation: _Saturation, boost: int) -> list[int]:
+    """:func:`_exact_weight` for each posting (doc, tf), computed fast.
+
+    x = idf * (k1 + 1) * boost * 1000 * (tf / (den + tf)), multiplied in another order than lunr.py
+    does, differs from lunr.py's score * 1000 by a few units in the last place: under 1e-5 while x <
+    1e9 (x is under 1e6 for any collection). So round(x) is lunr.py's round(score, 3) * 1000, unless
+    x lies within 1e-5 of a half: those (about one in 50,000) are recomputed with lunr.py's arithmetic.
     """
-    k1_1 = K1 + 1
-    cache: dict[tuple[int, float], int] = {}
-    out = []
-    for d, n in zip(docs, tfs, strict=True):
-        key = (n, den[d])
-        w = cache.get(key)
-        if w is None:
-            score = idf * (k1_1 * n) / (key[1] + n) * boost
-            w = round(score * 1000)
-            if abs(score * 1000 - w) > 0.4999:
-                w = round(round(score, 3) * 1000)
-            cache[key] = w
-        out.append(w)
+    if not docs:
+        return []
+    scale = idf * (K1 + 1) * boost * 1000
+    top = max(tfs)
+    den = saturation.den
+    if scale > 1e9 or top > 10_000:  # pragma: no cover - out of any real collection's range
+        return [_exact_weight(idf, n, den[d], boost) for d, n in zip(docs, tfs, strict=True)]
+    if top == 1:
+        xs = list(map(mul, repeat(scale), map(saturation[1].__getitem__, docs)))
+    else:
+        xs = list(map(mul, repeat(scale), map(getitem, map(saturation.__getitem__, tfs), docs)))
+    out = list(map(round, xs))
+    off = list(map(sub, xs, out))
+    if max(off) > _NEAR_HALF or min(off) < -_NEAR_HALF:
+        for k, x in enumerate(off):
+            if abs(x) > _NEAR_HALF:
+                out[k] = _exact_weight(idf, tfs[k], den[docs[k]], boost)
     return out
 
 
-_FORKED: Any = None  # what forked workers read: set in the parent just before the pool starts
+_FORKED: Any = None  # what forked workers read: set in the parent just before they fork
 
 
 def _pool_map(fn: Callable[[Any], Any], items: list[Any], shared: Any, jobs: int) -> list[Any]:
-    """[fn(item) for item in items], on jobs forked processes that see ``shared`` as _FORKED."""
+    """[fn(item) for item in items], the first items each in a forked child, the last one in this
+    process meanwhile; the children see ``shared`` as _FORKED and send their results back pickled.
+
+    jobs <= 1 (or no fork on this system): all in this process.
+    """
     global _FORKED
-    if jobs <= 1 or len(items) <= 1:
-        _FORKED = shared
-        try:
-            return [fn(item) for item in items]
-        finally:
-            _FORKED = None
     _FORKED = shared
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            return pool.map(fn, items, chunksize=1)
+        if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
+            return [fn(item) for item in items]
+        children: list[tuple[int, int]] = []
+        try:
+            for item in items[:-1]:
+                read, write = os.pipe()
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - the child (coverage does not follow forks)
+                    os.close(read)
+                    status = 0
+                    try:
+                        data = pickle.dumps((True, fn(item)), protocol=pickle.HIGHEST_PROTOCOL)
+                    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                        data = pickle.dumps((False, f"{type(exc).__name__}: {exc}"))
+                        status = 1
+                    try:
+                        with os.fdopen(write, "wb") as out:
+                            out.write(data)
+                    finally:
+                        os._exit(status)
+                os.close(write)
+                children.append((pid, read))
+            last = fn(items[-1])
+            results = []
+            while children:
+                pid, read = children.pop(0)
+                with os.fdopen(read, "rb") as inp:
+                    data = inp.read()
+                os.waitpid(pid, 0)
+                ok, value = pickle.loads(data) if data else (False, "worker died")
+                if not ok:
+                    raise RuntimeError(f"search index worker failed: {value}")
+                results.append(value)
+            return [*results, last]
+        finally:
+            for pid, read in children:  # after an error: no zombies, no open pipes
+                os.close(read)
+                os.waitpid(pid, 0)
     finally:
         _FORKED = None
 
@@ -432,6 +521,17 @@ def _runs(sizes: list[int], n: int) -> list[tuple[int, int]]:
     return [*runs, (start, len(sizes))]
 
 
+def _model(docs: Sequence[SearchDoc], parts: list[_Part]) -> Model:
+    terms, post_docs, post_tfs, lengths = _merge(parts)
+    count = len(docs)
+    idf = []
+    for i in range(len(terms)):
+        with_term = sum(len(pd[i]) for pd in post_docs)
+        x = (count - with_term + 0.5) / (with_term + 0.5)
+        idf.append(math.log(1 + abs(x)))
+    return Model(count, terms, post_docs, post_tfs, idf, _denominators(lengths, count), parts[0].field_terms)
+
+
 def build_model(docs: Sequence[SearchDoc], vectors: bool = False, jobs: int = 1) -> Model:
     """lunr.py's Builder (fields FIELDS, pipeline stop words + :func:`stem`), computed in bulk.
 
@@ -443,16 +543,9 @@ def build_model(docs: Sequence[SearchDoc], vectors: bool = False, jobs: int = 1)
     if vectors or jobs <= 1:
         parts = [_count(docs, 0, vectors)]
     else:
-        runs = _runs([sum(map(len, field_values(d))) for d in docs], 2 * jobs)
+        runs = _runs([sum(map(len, field_values(d))) for d in docs], jobs)
         parts = _pool_map(_count_run, runs, docs, jobs)
-    terms, post_docs, post_tfs, lengths = _merge(parts)
-    count = len(docs)
-    idf = []
-    for i in range(len(terms)):
-        with_term = sum(len(pd[i]) for pd in post_docs)
-        x = (count - with_term + 0.5) / (with_term + 0.5)
-        idf.append(math.log(1 + abs(x)))
-    return Model(count, terms, post_docs, post_tfs, idf, _denominators(lengths, count), parts[0].field_terms)
+    return _model(docs, parts)
 
 
 def serialize(model: Model) -> dict[str, Any]:
@@ -465,8 +558,9 @@ def serialize(model: Model) -> dict[str, Any]:
         posting: dict[str, Any] = {}
         for f, name in enumerate(names):
             posting[name] = {str(d): {} for d in model.docs[f][i]}
-            for d, w in zip(model.docs[f][i], model.weights(f, i), strict=True):
-                weight_of[f][(d, i)] = w / 1000
+            if model.docs[f][i]:
+                for d, w in zip(model.docs[f][i], model.weights(f, i), strict=True):
+                    weight_of[f][(d, i)] = w / 1000
         posting["_index"] = i
         inverted.append([t, posting])
     vectors = []
@@ -502,8 +596,11 @@ def lunr_document(number: int, doc: SearchDoc) -> dict[str, Any]:
 
 # --- the split index ----------------------------------------------------------------------------------
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def _separator(before: str, first: str) -> str:
@@ -514,17 +611,41 @@ def _separator(before: str, first: str) -> str:
     return first
 
 
+_NUMBERS: list[str] = []  # str(n) for n < len(_NUMBERS): joined many times faster than written by json
+
+
+def _numbers(upto: int) -> list[str]:
+    if len(_NUMBERS) < upto:
+        _NUMBERS.extend(map(str, range(len(_NUMBERS), upto)))
+    return _NUMBERS
+
+
+def _json_ints(values: Iterable[int]) -> str:
+    """A JSON array of non-negative ints, as json writes it (no spaces)."""
+    values = list(values)
+    try:
+        return "[" + ",".join(map(_NUMBERS.__getitem__, values)) + "]"
+    except IndexError:  # a number beyond the table
+        return "[" + ",".join(map(str, values)) + "]"
+
+
 def _entries(terms: list[str]) -> list[bytes]:
-    """Each term's shard entry: [term, lunr index, then per field: doc number deltas, weights]."""
+    """The terms' shard entries: [term, lunr index, then per field: doc number deltas, weights] (JSON)."""
     model: Model = _FORKED
+    index, all_docs, all_tfs, idf = model.terms, model.docs, model.tfs, model.idf
+    fields = [(all_docs[f], all_tfs[f], model.saturations[f], boost) for f, (_, boost) in enumerate(FIELDS)]
     out = []
     for t in terms:
-        i = model.terms[t]
-        entry: list[Any] = [t, i]
-        for f in range(len(FIELDS)):
-            ds = model.docs[f][i]
-            entry += (list(map(sub, ds, chain((0,), ds))), model.weights(f, i))
-        out.append(_dumps(entry))
+        i = index[t]
+        entry = [encode_basestring(t), _NUMBERS[i] if i < len(_NUMBERS) else str(i)]
+        for docs, tfs, saturation, boost in fields:
+            ds = docs[i]
+            if ds:
+                entry += (_json_ints(map(sub, ds, chain((0,), ds))),
+                          _json_ints(_weights(idf[i], ds, tfs[i], saturation, boost)))
+            else:
+                entry += ("[]", "[]")
+        out.append(("[" + ",".join(entry) + "]").encode("utf-8"))
     return out
 
 
@@ -532,7 +653,8 @@ def _shards(model: Model, jobs: int = 1) -> tuple[list[str], list[bytes]]:
     """Shards of consecutive terms (sorted), each up to about SHARD_BYTES, and their first terms' keys."""
     ordered_terms = sorted(model.terms)
     sizes = [1 + sum(len(model.docs[f][model.terms[t]]) for f in range(len(FIELDS))) for t in ordered_terms]
-    runs = _runs(sizes, 4 * jobs) if jobs > 1 else [(0, len(ordered_terms))]
+    runs = _runs(sizes, jobs) if jobs > 1 else [(0, len(ordered_terms))]
+    _numbers(max(model.count + 1, 1 << 15))  # (filled before the fork: every worker has it)
     entries = [e for run in _pool_map(_entries, [ordered_terms[a:b] for a, b in runs], model, jobs) for e in run]
     keys: list[str] = []
     shards: list[bytes] = []
@@ -590,19 +712,39 @@ def parallel_jobs(docs: Sequence[SearchDoc]) -> int:
         return os.cpu_count() or 1
 
 
+def _count_display(item: tuple[int, int, bool]) -> tuple[_Part, tuple[list[list[int]], list[bytes]] | None]:
+    """A run of documents counted, and with the flag the display fragments of all (build_index's first stage)."""
+    start, end, display = item
+    return _count(_FORKED[start:end], start, False), _fragments(_FORKED) if display else None
+
+
 def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, bytes]:
     """The split index: output path (relative to the site root, under search/) → bytes. Deterministic.
 
-    jobs: worker processes (default: :func:`parallel_jobs`); the bytes do not depend on it.
+    jobs: worker processes (default: :func:`parallel_jobs`); the bytes do not depend on it. With
+    jobs > 1, two stages each run in jobs processes (this one and forked children): runs of
+    documents counted (this process also writes the display fragments), then runs of terms weighed
+    and encoded.
     """
     for doc in docs:
         if doc.kind not in KINDS:
             raise ValueError(f"search document {doc.ref!r} has unknown kind {doc.kind!r}")
     docs = ordered(docs)
     jobs = parallel_jobs(docs) if jobs is None else jobs
-    model = build_model(docs, jobs=jobs)
+    if jobs > 1:
+        sizes = [len(d.title) + len(d.text) + 16 for d in docs]
+        # the display fragments cost about what counting a quarter of the text does
+        runs = _runs([*sizes, sum(sizes) // 4], jobs)
+        items = [(a, b, False) for a, b in runs[:-1]] + [(min(runs[-1][0], len(docs)), len(docs), True)]
+        counted = _pool_map(_count_display, items, docs, jobs)
+        model = _model(docs, [part for part, _ in counted])
+        display = counted[-1][1]
+        assert display is not None
+        groups, fragments = display
+    else:
+        model = build_model(docs)
+        groups, fragments = _fragments(docs)
     keys, shards = _shards(model, jobs)
-    groups, fragments = _fragments(docs)
     manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "pipeline": list(PIPELINE),
                 "documents": len(docs), "shards": keys, "fragments": groups}
     files = {"search/manifest.js": _script("manifest", _dumps(manifest))}

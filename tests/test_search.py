@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import random
 import re
 import shutil
@@ -125,6 +126,23 @@ def test_tokens_agree_on_every_bmp_character() -> None:
     assert len(mismatched) < 100
 
 
+def test_cutting_at_white_space_first_finds_the_same_tokens(corpora: dict[str, list[search.SearchDoc]]) -> None:
+    """The builder cuts text into pieces at white space and folds each piece once (search._PieceIds)."""
+    strings = [f"a{chr(cp)}b {chr(cp)}-{chr(cp)}Z x{chr(cp)} {chr(cp)}y" for cp in range(0x20, 0x10000)
+               if not 0xD800 <= cp < 0xE000]
+    strings += [d.text for docs in corpora.values() for d in docs] + [d.title for d in corpora["real"]]
+    rng = random.Random(5)
+    alphabet = "aZ9-/.'_:&, \t\n\u00a0\u2003\u3000\u2019\u2011ΣσςİéÉ\u0301ﬁ½¨\u00ad\U0001d400"
+    strings += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(20000)]
+    for s in strings:
+        assert search.piece_tokens(s) == search.index_tokens(s), s
+    ids = search._PieceIds()
+    for s in strings[-2000:]:  # the cache's term indices follow the tokens, stop words left out
+        numbered = [i for piece in s.split() for i in ids[piece]]
+        assert [list(ids.terms)[i] for i in numbered] == [
+            t for t in map(search.term, search.index_tokens(s)) if t is not None]
+
+
 # --- the fast builder writes what lunr.py writes -------------------------------------------------------
 
 def lunr_py_index(docs: list[search.SearchDoc]) -> Any:
@@ -139,6 +157,54 @@ def test_fast_builder_equals_lunr_py(corpora: dict[str, list[search.SearchDoc]],
     docs = corpora[name]
     mine = search.serialize(search.build_model(search.ordered(docs), vectors=True))
     assert json.dumps(mine) == json.dumps(lunr_py_index(docs).serialize())
+
+
+def test_fast_weights_equal_lunr_py_arithmetic() -> None:
+    """search._weights (reordered, vectorised, rounded once) = lunr.py's round(score, 3), in thousandths."""
+    rng = random.Random(11)
+    dens = [search.K1 * (1 - search.B + search.B * rng.uniform(0.01, 8)) for _ in range(300)] + [0.3, 1.2, 3.0]
+    saturation = search._Saturation(dens)
+    near = 0
+    for case in range(3000):
+        boost = rng.choice([1, 2, 4, 3])
+        docs = sorted(rng.sample(range(len(dens)), rng.randint(1, 60)))
+        tfs = [rng.choice([1, 1, 2, 3, 7, 40]) for _ in docs]
+        idf = rng.uniform(0.001, 12)
+        if case % 3 == 0:  # an idf that puts one posting's score * 1000 on (or next to) a half
+            d, n = docs[0], tfs[0]
+            idf = (rng.randint(0, 9000) + 0.5) / 1000 / boost / ((search.K1 + 1) * n / (dens[d] + n))
+            idf = math.nextafter(idf, rng.choice([0, math.inf])) if case % 2 else idf
+        expected = [search._exact_weight(idf, n, dens[d], boost) for d, n in zip(docs, tfs, strict=True)]
+        assert search._weights(idf, docs, tfs, saturation, boost) == expected
+        x = idf * (search.K1 + 1) * tfs[0] / (dens[docs[0]] + tfs[0]) * boost * 1000
+        near += abs(x - round(x)) > search._NEAR_HALF
+    assert near > 300  # the slow path was taken
+    # _exact_weight is lunr.py's own computation
+    from lunr.builder import Builder
+    builder = Builder()
+    assert builder._k1 == search.K1 and builder._b == search.B
+
+
+def test_numbers_are_written_as_json_writes_them() -> None:
+    search._numbers(1 << 15)
+    for values in ([], [0], [1, 2, 3], list(range(0, 200_000, 7)), [10**12, 5, len(search._NUMBERS)]):
+        assert search._json_ints(values) == json.dumps(values, separators=(",", ":"))
+
+
+def _fails(item: int) -> int:
+    if item == 0:
+        raise ValueError("boom")
+    return item
+
+
+def test_pool_map_runs_in_order_and_reports_a_failing_worker() -> None:
+    assert search._pool_map(lambda i: i * search._FORKED, [1, 2, 3], 10, 2) == [10, 20, 30]
+    assert search._pool_map(lambda i: i * search._FORKED, [1, 2, 3], 10, 1) == [10, 20, 30]
+    with pytest.raises(RuntimeError, match="ValueError: boom"):
+        search._pool_map(_fails, [0, 1], None, 2)
+    with pytest.raises(ValueError, match="boom"):  # the item this process runs
+        search._pool_map(_fails, [1, 0], None, 2)
+    assert search._FORKED is None
 
 
 # --- lunr.js: whole index = split index = lunr.py ------------------------------------------------------
