@@ -100,8 +100,8 @@ class TextIndex:
         self.starts: list[int] = []  # start of each block in self.text
         self.breaks: list[list[tuple[int, int]]] = []  # per block: (norm offset after a run, plain shift)
         pos = 0
-        for block in blocks:
-            translated = _one_to_one(block.text)
+        # translated in one pass (NUL never occurs in markdown-it's text: it becomes U+FFFD)
+        for translated in _one_to_one("\0".join(b.text for b in blocks)).split("\0") if blocks else []:
             breaks: list[tuple[int, int]] = []
             if "  " in translated:
                 shift = 0

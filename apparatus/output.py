@@ -53,16 +53,17 @@ class Staging:
         if self.dir.exists():
             shutil.rmtree(self.dir)
         self.dir.mkdir()
+        self._base = f"{self.dir}{os.sep}"  # plain strings: a page write is two system calls, not Path objects
         self._made: set[str] = {""}
 
     def write(self, rel: str, data: bytes | str) -> None:
         folder = rel.rpartition("/")[0]
         if folder not in self._made:
-            (self.dir / folder).mkdir(parents=True, exist_ok=True)
+            os.makedirs(self._base + folder, exist_ok=True)
             self._made.add(folder)
         if isinstance(data, str):
             data = data.encode("utf-8")
-        with open(self.dir / rel, "wb") as f:
+        with open(self._base + rel, "wb") as f:
             f.write(data)
 
     def copytree(self, src: Path, rel: str) -> None:

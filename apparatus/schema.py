@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import difflib
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +43,12 @@ class Field:
     choices: tuple[str, ...] = ()
     item: tuple[Field, ...] | str = ()  # for list: item kind, or fields of mapping items; for map: fields
     example: str = ""
+
+    @functools.cached_property
+    def item_field(self) -> Field:
+        """The field each item of a list of scalars is checked as."""
+        assert isinstance(self.item, str)
+        return Field(self.name, self.item, self.doc)
 
 
 def describe(node: yaml.Node) -> str:
@@ -132,7 +139,7 @@ class Validator:
     def item(self, node: yaml.Node, field: Field, what: str) -> Any:
         if isinstance(field.item, tuple):
             return self.mapping(node, field.item, f"an item of {what}")
-        return self.scalar(node, Field(field.name, field.item, field.doc), f"an item of {what}")
+        return self.scalar(node, field.item_field, f"an item of {what}")
 
     def scalar(self, node: yaml.Node, field: Field, what: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
