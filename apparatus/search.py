@@ -269,8 +269,7 @@ class Model:
 
     count: int  # documents
     terms: dict[str, int]  # term → lunr term index (the order lunr.py meets them in)
-    docs: list[list[list[int]]]  # per field, per term index: ascending doc numbers
-    tfs: list[list[list[int]]]  # per field, per term index: how often the term is in each
+    postings: list[list[list[int]]]  # per field, per term index: doc number, tf, doc number, tf … (docs ascending)
     idf: list[float]  # per term index
     dens: list[list[float]]  # per field, per doc: the BM25 length part, k1 * (1 - b + b * length / average)
     field_terms: list[list[list[int]]]  # per doc, per field: its term indices (kept for serialize only)
@@ -279,9 +278,14 @@ class Model:
     def __post_init__(self) -> None:
         self.saturations = [_Saturation(den) for den in self.dens]
 
+    def docs(self, f: int, i: int) -> list[int]:
+        """The documents that have term i in field f, ascending."""
+        return self.postings[f][i][0::2]
+
     def weights(self, f: int, i: int) -> list[int]:
         """The field vector elements of term i in field f, in its documents' order, in thousandths."""
-        return _weights(self.idf[i], self.docs[f][i], self.tfs[f][i], self.saturations[f], FIELDS[f][1])
+        p = self.postings[f][i]
+        return _weights(self.idf[i], p[0::2], p[1::2], self.saturations[f], FIELDS[f][1])
 
 
 class _PieceIds(dict[str, tuple[int, ...]]):
@@ -322,8 +326,7 @@ class _Part:
     """The postings of a run of documents (doc numbers from ``start``), terms numbered in the order met."""
 
     terms: list[str]
-    docs: list[list[list[int]]]  # per field, per term
-    tfs: list[list[list[int]]]
+    postings: list[list[list[int]]]  # per field, per term: doc number, tf, doc number, tf …
     lengths: list[list[int]]  # per field, per doc: how many terms
     field_terms: list[list[list[int]]]
 
@@ -333,10 +336,9 @@ def _count(docs: Sequence[SearchDoc], start: int, vectors: bool) -> _Part:
     get = ids.__getitem__
     terms = ids.terms
     lengths: list[list[int]] = [[] for _ in FIELDS]
-    post_docs: list[list[list[int]]] = [[] for _ in FIELDS]  # per field, per term
-    post_tfs: list[list[list[int]]] = [[] for _ in FIELDS]
+    postings: list[list[list[int]]] = [[] for _ in FIELDS]  # per field, per term: d, tf, d, tf …
     field_terms: list[list[list[int]]] = []
-    append = list.append
+    extend = list.extend
     known = 0  # terms that have posting lists
     for d, doc in enumerate(docs, start):
         per_field: list[list[int]] = []
@@ -348,44 +350,39 @@ def _count(docs: Sequence[SearchDoc], start: int, vectors: bool) -> _Part:
             counts: dict[int, int] = {}
             _count_elements(counts, chain.from_iterable(map(get, value.split())))
             if len(terms) > known:
-                for grow in post_docs + post_tfs:
+                for grow in postings:
                     grow += [[] for _ in range(len(terms) - known)]
                 known = len(terms)
-            # pd[i].append(d) and pt[i].append(n) for each term i, n times in this field (loops run in C)
-            any(map(append, map(post_docs[f].__getitem__, counts), repeat(d)))
-            any(map(append, map(post_tfs[f].__getitem__, counts), counts.values()))
+            # postings[f][i] += (d, n) for each term i, n times in this field (the loop runs in C)
+            any(map(extend, map(postings[f].__getitem__, counts), zip(repeat(d), counts.values())))
             lengths[f].append(sum(counts.values()))
             if vectors:
                 per_field.append(list(counts))
         if vectors:
             field_terms.append(per_field)
-    return _Part(list(terms), post_docs, post_tfs, lengths, field_terms)
+    return _Part(list(terms), postings, lengths, field_terms)
 
 
-def _merge(parts: list[_Part]) -> tuple[dict[str, int], list[list[list[int]]], list[list[list[int]]],
-                                        list[list[int]]]:
+def _merge(parts: list[_Part]) -> tuple[dict[str, int], list[list[list[int]]], list[list[int]]]:
     """Parts of consecutive documents, in order → one: terms renumbered in the order first met overall."""
     if len(parts) == 1:
         p = parts[0]
-        return {t: i for i, t in enumerate(p.terms)}, p.docs, p.tfs, p.lengths
+        return {t: i for i, t in enumerate(p.terms)}, p.postings, p.lengths
     terms: dict[str, int] = {}
-    docs: list[list[list[int]]] = [[] for _ in FIELDS]
-    tfs: list[list[list[int]]] = [[] for _ in FIELDS]
+    postings: list[list[list[int]]] = [[] for _ in FIELDS]
     for p in parts:
         for local, t in enumerate(p.terms):
             i = terms.setdefault(t, len(terms))
             for f in range(len(FIELDS)):
-                if i == len(docs[f]):
-                    docs[f].append(p.docs[f][local])
-                    tfs[f].append(p.tfs[f][local])
+                if i == len(postings[f]):
+                    postings[f].append(p.postings[f][local])
                 else:
-                    docs[f][i] += p.docs[f][local]
-                    tfs[f][i] += p.tfs[f][local]
+                    postings[f][i] += p.postings[f][local]
     lengths: list[list[int]] = [[] for _ in FIELDS]
     for p in parts:
         for f in range(len(FIELDS)):
             lengths[f] += p.lengths[f]
-    return terms, docs, tfs, lengths
+    return terms, postings, lengths
 
 
 def _denominators(lengths: list[list[int]], count: int) -> list[list[float]]:
@@ -522,14 +519,14 @@ def _runs(sizes: list[int], n: int) -> list[tuple[int, int]]:
 
 
 def _model(docs: Sequence[SearchDoc], parts: list[_Part]) -> Model:
-    terms, post_docs, post_tfs, lengths = _merge(parts)
+    terms, postings, lengths = _merge(parts)
     count = len(docs)
     idf = []
     for i in range(len(terms)):
-        with_term = sum(len(pd[i]) for pd in post_docs)
+        with_term = sum(len(field[i]) for field in postings) // 2
         x = (count - with_term + 0.5) / (with_term + 0.5)
         idf.append(math.log(1 + abs(x)))
-    return Model(count, terms, post_docs, post_tfs, idf, _denominators(lengths, count), parts[0].field_terms)
+    return Model(count, terms, postings, idf, _denominators(lengths, count), parts[0].field_terms)
 
 
 def build_model(docs: Sequence[SearchDoc], vectors: bool = False, jobs: int = 1) -> Model:
@@ -557,9 +554,10 @@ def serialize(model: Model) -> dict[str, Any]:
         i = model.terms[t]
         posting: dict[str, Any] = {}
         for f, name in enumerate(names):
-            posting[name] = {str(d): {} for d in model.docs[f][i]}
-            if model.docs[f][i]:
-                for d, w in zip(model.docs[f][i], model.weights(f, i), strict=True):
+            docs = model.docs(f, i)
+            posting[name] = {str(d): {} for d in docs}
+            if docs:
+                for d, w in zip(docs, model.weights(f, i), strict=True):
                     weight_of[f][(d, i)] = w / 1000
         posting["_index"] = i
         inverted.append([t, posting])
@@ -632,17 +630,18 @@ def _json_ints(values: Iterable[int]) -> str:
 def _entries(terms: list[str]) -> list[bytes]:
     """The terms' shard entries: [term, lunr index, then per field: doc number deltas, weights] (JSON)."""
     model: Model = _FORKED
-    index, all_docs, all_tfs, idf = model.terms, model.docs, model.tfs, model.idf
-    fields = [(all_docs[f], all_tfs[f], model.saturations[f], boost) for f, (_, boost) in enumerate(FIELDS)]
+    index, idf = model.terms, model.idf
+    fields = [(model.postings[f], model.saturations[f], boost) for f, (_, boost) in enumerate(FIELDS)]
     out = []
     for t in terms:
         i = index[t]
         entry = [encode_basestring(t), _NUMBERS[i] if i < len(_NUMBERS) else str(i)]
-        for docs, tfs, saturation, boost in fields:
-            ds = docs[i]
-            if ds:
+        for postings, saturation, boost in fields:
+            p = postings[i]
+            if p:
+                ds = p[0::2]
                 entry += (_json_ints(map(sub, ds, chain((0,), ds))),
-                          _json_ints(_weights(idf[i], ds, tfs[i], saturation, boost)))
+                          _json_ints(_weights(idf[i], ds, p[1::2], saturation, boost)))
             else:
                 entry += ("[]", "[]")
         out.append(("[" + ",".join(entry) + "]").encode("utf-8"))
@@ -652,7 +651,7 @@ def _entries(terms: list[str]) -> list[bytes]:
 def _shards(model: Model, jobs: int = 1) -> tuple[list[str], list[bytes]]:
     """Shards of consecutive terms (sorted), each up to about SHARD_BYTES, and their first terms' keys."""
     ordered_terms = sorted(model.terms)
-    sizes = [1 + sum(len(model.docs[f][model.terms[t]]) for f in range(len(FIELDS))) for t in ordered_terms]
+    sizes = [1 + sum(len(field[model.terms[t]]) for field in model.postings) for t in ordered_terms]
     runs = _runs(sizes, jobs) if jobs > 1 else [(0, len(ordered_terms))]
     _numbers(max(model.count + 1, 1 << 15))  # (filled before the fork: every worker has it)
     entries = [e for run in _pool_map(_entries, [ordered_terms[a:b] for a, b in runs], model, jobs) for e in run]
