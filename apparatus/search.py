@@ -431,20 +431,16 @@ def _weights(idf: float, docs: Sequence[int], tfs: Sequence[int], saturation: _S
     if not docs:
         return []
     scale = idf * (K1 + 1) * boost * 1000
-    top = max(tfs)
-    den = saturation.den
-    if scale > 1e9 or top > 10_000:  # pragma: no cover - out of any real collection's range
+    if scale > 1e9:  # pragma: no cover - out of any real collection's range
+        den = saturation.den
         return [_exact_weight(idf, n, den[d], boost) for d, n in zip(docs, tfs, strict=True)]
-    if top == 1:
-        xs = list(map(mul, repeat(scale), map(saturation[1].__getitem__, docs)))
-    else:
-        xs = list(map(mul, repeat(scale), map(getitem, map(saturation.__getitem__, tfs), docs)))
+    xs = list(map(mul, repeat(scale), map(getitem, map(saturation.__getitem__, tfs), docs)))
     out = list(map(round, xs))
     off = list(map(sub, xs, out))
     if max(off) > _NEAR_HALF or min(off) < -_NEAR_HALF:
         for k, x in enumerate(off):
             if abs(x) > _NEAR_HALF:
-                out[k] = _exact_weight(idf, tfs[k], den[docs[k]], boost)
+                out[k] = _exact_weight(idf, tfs[k], saturation.den[docs[k]], boost)
     return out
 
 
