@@ -14,8 +14,10 @@ Porter stemmer differs from lunr.js's (``say`` → ``sai`` vs ``say``), so the i
 ``stopWordFilter`` and ``stemmer``: the browser needs no plug-in.
 
 The index. :func:`build_model` computes exactly what lunr.py's Builder computes (same term order,
-BM25 weights, rounding), several times faster and on every core; :func:`serialize` writes it in
-lunr's format, byte-equal to lunr.py's ``Index.serialize()`` (tests/test_search.py). lunr.js
+BM25 weights, rounding), many times faster and on every core (text cut at white space, each distinct
+piece tokenized once; postings as flat (doc, tf) lists; weights computed a list at a time and
+rounded exactly as lunr.py where a value lies near a half; see :func:`build_index`); :func:`serialize`
+writes it in lunr's format, byte-equal to lunr.py's ``Index.serialize()`` (tests/test_search.py). lunr.js
 scores a document field as dot(query vector, field vector) / |query vector|: the field vector's own
 magnitude is never used, so a query needs only the postings of its own terms. The site therefore
 gets the index split (:func:`build_index`), each file a script ``ApparatusSearch.data(name, JSON)``
