@@ -12,6 +12,7 @@ setup: $(STAMP) $(NPMSTAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m compileall -q apparatus
 	touch $(STAMP)
 
 # --ignore-scripts: vnu-jar ships its jar; its postinstall would try to download a Java runtime.

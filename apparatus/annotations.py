@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from .errors import Diagnostic
-from .schema import ID_RE, Field, Validator, did_you_mean
+from .schema import ID_RE, Field, Validator, did_you_mean, valid_values
 from .sources import SourceFile, compose_yaml, read_source
 
 TYPES = ("correction", "context", "source")
@@ -104,16 +104,41 @@ class AnnotationFile:
     nodes: dict[str, yaml.Node] = dataclasses.field(default_factory=dict, repr=False)
 
 
+class NodesNeeded(Exception):
+    """A diagnostic needs YAML positions the fast path did not keep: the file is to be loaded exactly."""
+
+
+class _NoNodes(dict[str, yaml.Node]):
+    """The nodes of a file loaded by the fast path: asking for one raises :class:`NodesNeeded`."""
+
+    def __getitem__(self, key: str) -> yaml.Node:
+        raise NodesNeeded(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        raise NodesNeeded(key)
+
+
+NO_NODES: dict[str, yaml.Node] = _NoNodes()
+
+
 def _nodes(values: dict[str, Any]) -> dict[str, yaml.Node]:
     return {k[1:]: v for k, v in values.items() if k.startswith("@")}
 
 
-def load_annotations(path: Path, rel: str, record_ids: frozenset[str] | None
+def load_annotations(path: Path, rel: str, record_ids: frozenset[str] | None, exact: bool = False
                      ) -> tuple[AnnotationFile | None, list[Diagnostic]]:
-    """Load and validate one annotation file. Record ids are checked when the registry is known."""
+    """Load and validate one annotation file. Record ids are checked when the registry is known.
+
+    A file with no problem is loaded by the fast path, without YAML nodes (see :data:`NO_NODES`);
+    ``exact`` (or any problem) takes the path that keeps every node for diagnostics.
+    """
     src, diags = read_source(path, rel)
     if src is None:
         return None, diags
+    if not exact:
+        fast = _load_valid(src, record_ids)
+        if fast is not None:
+            return fast, []
     node, diags = compose_yaml(src)
     if node is None:
         return (None, diags) if diags else (AnnotationFile(src, []), [])
@@ -158,6 +183,29 @@ def load_annotations(path: Path, rel: str, record_ids: frozenset[str] | None
             nodes=nodes,
         ))
     return AnnotationFile(src, out, values.get("article_sha256", ""), _nodes(values)), diags
+
+
+def _load_valid(src: SourceFile, record_ids: frozenset[str] | None) -> AnnotationFile | None:
+    """The file as the exact path loads it, when the exact path would find no problem; else None."""
+    values = valid_values(src.text, ANNOTATIONS_FILE_FIELDS)
+    if values is None:
+        return None
+    out: list[Annotation] = []
+    seen: set[str] = set()
+    for item in values["annotations"]:
+        ann_id = item["id"]
+        records = item.get("records", ())
+        if ann_id in seen or (item["type"] == "correction") != ("correction" in item) or (
+                record_ids is not None and not record_ids.issuperset(records)):
+            return None
+        seen.add(ann_id)
+        out.append(Annotation(
+            id=ann_id, type=item["type"], quote=item["quote"], note=item["note"],
+            prefix=item.get("prefix", ""), suffix=item.get("suffix", ""), correction=item.get("correction", ""),
+            records=tuple(records), important=item.get("important", False), nodes=NO_NODES,
+            links=tuple(Link(x["url"], x["title"], x.get("publisher", "")) for x in item.get("links", ())),
+        ))
+    return AnnotationFile(src, out, values.get("article_sha256", ""), NO_NODES)
 
 
 def _record_nodes(node: yaml.Node | None) -> list[yaml.Node]:

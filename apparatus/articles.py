@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from .errors import Diagnostic
-from .schema import ID_RE, Field, Validator
+from .schema import ID_RE, Field, Validator, valid_values
 from .sources import SourceFile, compose_yaml, read_source, split_front_matter
 
 FRONT_MATTER_FIELDS = (
@@ -52,6 +52,10 @@ def load_article(path: Path, rel: str) -> tuple[Article | None, list[Diagnostic]
     diags += more
     if fm is None or body is None:
         return None, diags
+    if not diags:
+        values = valid_values(fm.text, FRONT_MATTER_FIELDS)
+        if values is not None:  # no problem to report: the nodes are not needed
+            return Article(slug=slug, body=body, **values), diags
     node, more = compose_yaml(fm)
     diags += more
     if node is None:

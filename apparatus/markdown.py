@@ -127,6 +127,9 @@ def _mark_children(children: list[Token], block: Block, anchors: list[Anchor],
             out.append(child)
             continue
         s, e = span
+        if e not in ends and not any(a.start < e and s < a.end for a in anchors):
+            out.append(child)  # text no annotation covers (most of a paragraph)
+            continue
         inner = [c for c in cuts if s < c < e]
         bounds = [s, *inner, e]
         for ps, pe in zip(bounds, bounds[1:], strict=False):

@@ -24,7 +24,7 @@ import yaml
 
 from . import fastmd, markdown, scaffold, search, site, templates
 from .anchoring import MOVED, anchor, plain_blocks
-from .annotations import REGISTRY, Annotation, Record, load_annotations, load_registry
+from .annotations import REGISTRY, Annotation, NodesNeeded, Record, load_annotations, load_registry
 from .articles import Article, load_article
 from .config import Config, load_config
 from .errors import BuildError, Diagnostic, count_errors
@@ -92,6 +92,14 @@ def _note_html(text: str) -> tuple[str, list[markdown.Problem]]:
 
 
 def process_article(c: Collection, slug: str) -> ArticleResult:
+    """Load, check, anchor and render one article (and write its page, or return it)."""
+    try:
+        return _process_article(c, slug, exact=False)
+    except NodesNeeded:  # a diagnostic to write: the annotation file is loaded again, with positions
+        return _process_article(c, slug, exact=True)
+
+
+def _process_article(c: Collection, slug: str, exact: bool) -> ArticleResult:
     rel = f"content/{slug}.md"
     article, diags = load_article(c.root / rel, rel)
     annotations: list[Annotation] = []
@@ -99,7 +107,7 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
     af = None
     if slug in c.annotation_slugs:  # validated even when the article is broken: all errors in one run
         arel = f"annotations/{slug}.yaml"
-        af, more = load_annotations(c.root / arel, arel, c.record_ids)
+        af, more = load_annotations(c.root / arel, arel, c.record_ids, exact)
         diags += more
         if af is not None:
             annotations, ann_src = af.annotations, af.src

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from . import fastyaml
 from .errors import Diagnostic
 from .sources import SourceFile
 
@@ -224,6 +225,123 @@ _KIND_WORDS = {
 _KIND_HINTS = {
     "text": "write the text on the same line, or after '|' for several lines",
     "id": "write a single id such as 'minister-first-name'",
+}
+
+
+# --- the fast path: values of a file that has no problem -------------------------------------------------------
+
+
+class _Bad(Exception):
+    """Something the validator would report: the caller takes the exact path, which reports it."""
+
+
+def valid_values(text: str, fields: tuple[Field, ...]) -> dict[str, Any] | None:
+    """What :meth:`Validator.mapping` returns for ``text`` (without the node entries) when it finds no
+    problem at all; None when it might find one, or the text is outside :mod:`apparatus.fastyaml`'s subset.
+
+    Only for speed: None never means the text is wrong, and every diagnostic comes from the exact path.
+    """
+    value = fastyaml.load(text)
+    if value is None:
+        return None
+    try:
+        return _fast_mapping(value, fields)
+    except _Bad:
+        return None
+
+
+_BY_NAME: dict[int, dict[str, Field]] = {}
+
+
+def _fast_mapping(value: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise _Bad
+    by_name = _BY_NAME.get(id(fields))
+    if by_name is None:
+        by_name = _BY_NAME[id(fields)] = {f.name: f for f in fields}
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        field = by_name.get(key)
+        if field is None:
+            raise _Bad
+        kind = field.kind
+        if kind == "list":
+            if type(v) is not list:
+                raise _Bad
+            if isinstance(field.item, tuple):
+                out[key] = [_fast_mapping(item, field.item) for item in v]
+            else:
+                check, item_field = _FAST[field.item], field.item_field
+                out[key] = [check(item, item_field) for item in v]
+        elif kind == "map":
+            assert isinstance(field.item, tuple)
+            out[key] = _fast_mapping(v, field.item)
+        else:
+            out[key] = _FAST[kind](v, field)
+    for field in fields:
+        if field.required and field.name not in out:
+            raise _Bad
+    return out
+
+
+def _scalar_text(v: Any) -> str:
+    if type(v) is str:
+        return v
+    if type(v) is fastyaml.Typed:
+        return v.value
+    raise _Bad  # a list or a mapping
+
+
+def _fast_text(v: Any, field: Field) -> str:
+    if type(v) is not str or not v.strip():
+        raise _Bad
+    return v
+
+
+def _fast_id(v: Any, field: Field) -> str:
+    value = _scalar_text(v)
+    if not ID_RE.match(value):
+        raise _Bad
+    return value
+
+
+def _fast_date(v: Any, field: Field) -> str:
+    value = _scalar_text(v).strip()
+    m = DATE_RE.match(value)
+    if not m:
+        raise _Bad
+    year, month, day = (int(g) if g else 1 for g in m.groups())
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        raise _Bad from None
+    return value
+
+
+def _fast_url(v: Any, field: Field) -> str:
+    if type(v) is not str:
+        raise _Bad
+    value = v.strip()
+    if not URL_RE.match(value):
+        raise _Bad
+    return value
+
+
+def _fast_bool(v: Any, field: Field) -> bool:
+    if type(v) is not fastyaml.Typed or v.tag != "tag:yaml.org,2002:bool":
+        raise _Bad
+    return v.value.lower() in ("true", "yes", "on")
+
+
+def _fast_enum(v: Any, field: Field) -> str:
+    value = _scalar_text(v)
+    if value not in field.choices:
+        raise _Bad
+    return value
+
+
+_FAST: dict[str, Callable[[Any, Field], Any]] = {
+    "text": _fast_text, "id": _fast_id, "date": _fast_date, "url": _fast_url, "bool": _fast_bool, "enum": _fast_enum,
 }
 
 

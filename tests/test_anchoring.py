@@ -72,3 +72,12 @@ def test_offsets_map_back_through_collapsed_white_space() -> None:
         b, off = index.locate(norm_off)
         assert b == 0
         assert normalize(plain[off]) == char
+
+
+def test_one_to_one_is_the_documented_mapping() -> None:
+    """White space but the space (regex [^\\S ]) → space, typographic quotes → straight, for every character."""
+    from apparatus import anchoring
+    every = "".join(map(chr, range(0x110000))).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    expected = re.sub("[\u2018\u2019\u201a\u201b\u2032]", "'",
+                      re.sub("[\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb]", '"', re.sub(r"[^\S ]", " ", every)))
+    assert anchoring._one_to_one(every) == expected

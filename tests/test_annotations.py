@@ -1,6 +1,8 @@
 from pathlib import Path
 
-from apparatus.annotations import Link, load_annotations, load_registry
+import pytest
+
+from apparatus.annotations import Link, NodesNeeded, load_annotations, load_registry
 
 
 def test_annotations_load_with_links_and_nodes(tmp_path: Path) -> None:
@@ -11,7 +13,12 @@ def test_annotations_load_with_links_and_nodes(tmp_path: Path) -> None:
     assert diags == [] and af is not None
     (ann,) = af.annotations
     assert (ann.id, ann.type, ann.records, ann.links) == ("x", "source", ("r",), (Link("https://e.org", "T"),))
-    assert ann.nodes["quote"].start_mark.line == 3
+    with pytest.raises(NodesNeeded):  # the fast path keeps no nodes: a diagnostic asks for the exact path
+        ann.nodes["quote"]
+    af, diags = load_annotations(p, "annotations/a.yaml", frozenset({"r"}), exact=True)
+    assert diags == [] and af is not None
+    assert af.annotations == [ann]
+    assert af.annotations[0].nodes["quote"].start_mark.line == 3
 
 
 def test_empty_annotation_file_is_fine(tmp_path: Path) -> None:
