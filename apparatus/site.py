@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 
-from .annotations import Record
+from .annotations import Annotation, Record
 
 STATIC = "static/"  # stands for the copied assets (templates/static, schemas) in dependency sets
 INDEX = ""
@@ -62,6 +62,11 @@ class ArticleSummary:
     @property
     def url(self) -> str:
         return article_url(self.slug)
+
+
+def key_notes(notes: list[Annotation]) -> list[Annotation]:
+    """The notes an article's summary lists: those marked important, then the other corrections."""
+    return [a for a in notes if a.important] + [a for a in notes if not a.important and a.type == "correction"]
 
 
 def count_types(types: list[str], record_ids: set[str]) -> dict[str, int]:

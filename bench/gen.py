@@ -72,6 +72,14 @@ def pick_quote(rng, paras, blocks, used, cross):
     raise RuntimeError("no unique quote found")
 
 
+def scratch():
+    """Where the benchmarks generate collections: _bench/ in the repository (ignored by git), on the same
+    file system as a user's project. /tmp on this machine is far slower to create files in (bench/run.py)."""
+    path = REPO / "_bench"
+    path.mkdir(exist_ok=True)
+    return str(path)
+
+
 def slugify(words):
     s = "-".join("".join(c for c in w.lower() if c.isascii() and c.isalnum()) for w in words)
     return "-".join(x for x in s.split("-") if x)

@@ -174,7 +174,7 @@ def main(argv=None):
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR/N and keep it")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    workdir = Path(args.keep or tempfile.mkdtemp(prefix="apparatus-search-bench-")).resolve()
+    workdir = Path(args.keep or tempfile.mkdtemp(prefix="apparatus-search-bench-", dir=gen.scratch())).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         real = bench_real(workdir)

@@ -133,7 +133,7 @@ def main() -> None:
     ap.add_argument("--edits", type=int, default=20)
     ap.add_argument("--keep", metavar="DIR")
     args = ap.parse_args()
-    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="apparatus-serve-"))
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="apparatus-serve-", dir=gen.scratch()))
     rows = [measure(int(n), args.edits, work) for n in args.sizes.split(",")]
     out = REPO / "_bench"
     out.mkdir(exist_ok=True)
