@@ -9,20 +9,16 @@ until every diagnostic has been collected and none is an error; then the staging
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import hashlib
-import multiprocessing
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from . import fastmd, markdown, scaffold, search, site, templates
+from . import fastmd, forking, markdown, scaffold, search, site, templates
 from .anchoring import MOVED, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, NodesNeeded, Record, load_annotations, load_registry
 from .articles import Article, load_article
@@ -186,48 +182,15 @@ def _article_changed(article: Article, af: Any) -> bool:
     return bool(af is not None and af.article_sha256 and af.article_sha256 != article_hash(article))
 
 
-_COLLECTION: Collection | None = None  # set in the parent before forking workers
-
-
-def _work(slugs: list[str]) -> list[ArticleResult]:
-    assert _COLLECTION is not None
-    return [process_article(_COLLECTION, s) for s in slugs]
+def _work(bounds: tuple[int, int]) -> list[ArticleResult]:
+    c: Collection = forking.SHARED
+    return [process_article(c, s) for s in c.slugs[bounds[0]:bounds[1]]]
 
 
 def _run_all(c: Collection, jobs: int) -> list[ArticleResult]:
-    global _COLLECTION
     if jobs <= 1 or len(c.slugs) < PARALLEL_THRESHOLD:
         return [process_article(c, s) for s in c.slugs]
-    size = max(8, len(c.slugs) // (jobs * 8))
-    chunks = [c.slugs[i:i + size] for i in range(0, len(c.slugs), size)]
-    _COLLECTION = c
-    try:
-        with fork_pool(jobs) as pool:
-            return [r for chunk in pool.imap(_work, chunks) for r in chunk]
-    finally:
-        _COLLECTION = None
-
-
-def _worker_init() -> None:
-    # A worker builds many small, short-lived objects and exits: a young generation this large lets
-    # reference counting free them before the cycle collector walks them (~3% of a build's instructions).
-    gc.set_threshold(20_000, 50, 50)
-
-
-@contextlib.contextmanager
-def fork_pool(jobs: int) -> Iterator[Any]:
-    """A pool of forked workers that inherit the parent's loaded state.
-
-    The parent's objects are frozen while it forks: the cycle collector then never touches them in a
-    child, so the inherited memory pages stay shared instead of being copied on the collector's first
-    write. They are unfrozen after (the preview server is a long-lived parent).
-    """
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init) as pool:
-            yield pool
-    finally:
-        gc.unfreeze()
+    return [r for run in forking.fork_map(_work, forking.runs(len(c.slugs), jobs), c, jobs) for r in run]
 
 
 def default_jobs() -> int:
@@ -237,13 +200,13 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def load_collection(root: Path) -> tuple[Collection | None, list[Diagnostic]]:
+def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection | None, list[Diagnostic]]:
     config, diags = load_config(root)
     if config is None:
         return None, diags
     registry, more = load_registry(root / "annotations" / REGISTRY, f"annotations/{REGISTRY}")
     diags += more
-    env, more = templates.environment(root, config)
+    env, more = templates.environment(root, config, auto_reload)
     diags += more
     content = root / "content"
     slugs = sorted(p.stem for p in content.glob("*.md")) if content.is_dir() else []
@@ -343,7 +306,6 @@ def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
 
 
 Page = tuple[str, str, dict[str, Any]]  # (URL, template, context)
-_PAGES: list[Page] = []  # set in the parent before forking page workers
 
 
 def _render_page(c: Collection, page: Page) -> Diagnostic | None:
@@ -358,32 +320,17 @@ def _render_page(c: Collection, page: Page) -> Diagnostic | None:
 
 
 def _page_work(bounds: tuple[int, int]) -> Diagnostic | None:
-    assert _COLLECTION is not None
-    for i in range(*bounds):
-        failed = _render_page(_COLLECTION, _PAGES[i])
-        if failed is not None:
-            return failed
-    return None
+    c, pages = forking.SHARED
+    return next((d for d in (_render_page(c, p) for p in pages[bounds[0]:bounds[1]]) if d is not None), None)
 
 
 def _render_pages(c: Collection, pages: list[Page], jobs: int) -> Diagnostic | None:
     """Render and write pages; the first template error, if any. Many pages written to disk share the cores:
     the records pages of a large collection hold a line for every note that cites them."""
-    global _COLLECTION, _PAGES
     if jobs <= 1 or len(pages) < PARALLEL_THRESHOLD or not isinstance(c.staging, Staging):
-        for page in pages:
-            failed = _render_page(c, page)
-            if failed is not None:
-                return failed
-        return None
-    size = max(8, len(pages) // (jobs * 4))
-    _COLLECTION, _PAGES = c, pages
-    try:
-        with fork_pool(jobs) as pool:
-            bounds = [(i, min(i + size, len(pages))) for i in range(0, len(pages), size)]
-            return next((d for d in pool.imap(_page_work, bounds) if d is not None), None)
-    finally:
-        _COLLECTION, _PAGES = None, []
+        return next((d for d in (_render_page(c, p) for p in pages) if d is not None), None)
+    failures = forking.fork_map(_page_work, forking.runs(len(pages), jobs), (c, pages), jobs)
+    return next((d for d in failures if d is not None), None)
 
 
 def _write_search_index(c: Collection, summaries: list[site.ArticleSummary], diags: list[Diagnostic]) -> None:

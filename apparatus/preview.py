@@ -58,7 +58,7 @@ class Preview:
     # -- full build ---------------------------------------------------------------------------------------
     def full(self) -> Outcome:
         with self.lock:
-            c, diags = pipeline.load_collection(self.root)
+            c, diags = pipeline.load_collection(self.root, auto_reload=True)  # page templates re-read on edit
             if c is None or c.env is None or count_errors(diags):
                 return self._failed(diags)
             out = MemoryOutput()

@@ -47,7 +47,6 @@ import html as html_lib
 import json
 import math
 import os
-import pickle
 import re
 import threading
 import unicodedata
@@ -61,7 +60,7 @@ from typing import Any
 
 from lunr.stop_word_filter import WORDS as STOP_WORDS
 
-from . import site
+from . import forking, site
 from .annotations import Record
 from .templates import human_date
 
@@ -446,62 +445,8 @@ def _weights(idf: float, docs: Sequence[int], tfs: Sequence[int], saturation: _S
     return out
 
 
-_FORKED: Any = None  # what forked workers read: set in the parent just before they fork
-
-
-def _pool_map(fn: Callable[[Any], Any], items: list[Any], shared: Any, jobs: int) -> list[Any]:
-    """[fn(item) for item in items], the first items each in a forked child, the last one in this
-    process meanwhile; the children see ``shared`` as _FORKED and send their results back pickled.
-
-    jobs <= 1 (or no fork on this system): all in this process.
-    """
-    global _FORKED
-    _FORKED = shared
-    try:
-        if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
-            return [fn(item) for item in items]
-        children: list[tuple[int, int]] = []
-        try:
-            for item in items[:-1]:
-                read, write = os.pipe()
-                pid = os.fork()
-                if pid == 0:  # pragma: no cover - the child (coverage does not follow forks)
-                    os.close(read)
-                    status = 0
-                    try:
-                        data = pickle.dumps((True, fn(item)), protocol=pickle.HIGHEST_PROTOCOL)
-                    except BaseException as exc:  # noqa: BLE001 - reported to the parent
-                        data = pickle.dumps((False, f"{type(exc).__name__}: {exc}"))
-                        status = 1
-                    try:
-                        with os.fdopen(write, "wb") as out:
-                            out.write(data)
-                    finally:
-                        os._exit(status)
-                os.close(write)
-                children.append((pid, read))
-            last = fn(items[-1])
-            results = []
-            while children:
-                pid, read = children.pop(0)
-                with os.fdopen(read, "rb") as inp:
-                    data = inp.read()
-                os.waitpid(pid, 0)
-                ok, value = pickle.loads(data) if data else (False, "worker died")
-                if not ok:
-                    raise RuntimeError(f"search index worker failed: {value}")
-                results.append(value)
-            return [*results, last]
-        finally:
-            for pid, read in children:  # after an error: no zombies, no open pipes
-                os.close(read)
-                os.waitpid(pid, 0)
-    finally:
-        _FORKED = None
-
-
 def _count_run(bounds: tuple[int, int]) -> _Part:
-    return _count(_FORKED[bounds[0]:bounds[1]], bounds[0], False)
+    return _count(forking.SHARED[bounds[0]:bounds[1]], bounds[0], False)
 
 
 def _runs(sizes: list[int], n: int) -> list[tuple[int, int]]:
@@ -539,7 +484,7 @@ def build_model(docs: Sequence[SearchDoc], vectors: bool = False, jobs: int = 1)
         parts = [_count(docs, 0, vectors)]
     else:
         runs = _runs([sum(map(len, field_values(d))) for d in docs], jobs)
-        parts = _pool_map(_count_run, runs, docs, jobs)
+        parts = forking.fork_map(_count_run, runs, docs, jobs)
     return _model(docs, parts)
 
 
@@ -627,7 +572,7 @@ def _json_ints(values: Iterable[int]) -> str:
 
 def _entries(terms: list[str]) -> list[bytes]:
     """The terms' shard entries: [term, lunr index, then per field: doc number deltas, weights] (JSON)."""
-    model: Model = _FORKED
+    model: Model = forking.SHARED
     index, idf = model.terms, model.idf
     fields = [(model.postings[f], model.saturations[f], boost) for f, (_, boost) in enumerate(FIELDS)]
     out = []
@@ -652,7 +597,7 @@ def _shards(model: Model, jobs: int = 1) -> tuple[list[str], list[bytes]]:
     sizes = [1 + sum(len(field[model.terms[t]]) for field in model.postings) for t in ordered_terms]
     runs = _runs(sizes, jobs) if jobs > 1 else [(0, len(ordered_terms))]
     _numbers(max(model.count + 1, 1 << 15))  # (filled before the fork: every worker has it)
-    entries = [e for run in _pool_map(_entries, [ordered_terms[a:b] for a, b in runs], model, jobs) for e in run]
+    entries = [e for run in forking.fork_map(_entries, [ordered_terms[a:b] for a, b in runs], model, jobs) for e in run]
     keys: list[str] = []
     shards: list[bytes] = []
     pending: list[bytes] = []
@@ -712,7 +657,7 @@ def parallel_jobs(docs: Sequence[SearchDoc]) -> int:
 def _count_display(item: tuple[int, int, bool]) -> tuple[_Part, tuple[list[list[int]], list[bytes]] | None]:
     """A run of documents counted, and with the flag the display fragments of all (build_index's first stage)."""
     start, end, display = item
-    return _count(_FORKED[start:end], start, False), _fragments(_FORKED) if display else None
+    return _count(forking.SHARED[start:end], start, False), _fragments(forking.SHARED) if display else None
 
 
 def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, bytes]:
@@ -733,7 +678,7 @@ def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, byt
         # the display fragments cost about what counting a quarter of the text does
         runs = _runs([*sizes, sum(sizes) // 4], jobs)
         items = [(a, b, False) for a, b in runs[:-1]] + [(min(runs[-1][0], len(docs)), len(docs), True)]
-        counted = _pool_map(_count_display, items, docs, jobs)
+        counted = forking.fork_map(_count_display, items, docs, jobs)
         model = _model(docs, [part for part, _ in counted])
         display = counted[-1][1]
         assert display is not None

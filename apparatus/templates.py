@@ -27,9 +27,12 @@ def human_date(value: str) -> str:
     return value
 
 
-def environment(root: Path, site: Any) -> tuple[jinja2.Environment | None, list[Diagnostic]]:
+def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja2.Environment | None, list[Diagnostic]]:
+    """The templates of a collection, loaded and checked. A build keeps them as loaded; the preview server
+    (auto_reload) has Jinja look at a template file's time on each use, to pick up an edit."""
     folder = root / "templates"
     env = jinja2.Environment(
+        auto_reload=auto_reload,
         loader=jinja2.FileSystemLoader(str(folder)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -85,3 +85,17 @@ def test_the_search_index_is_refreshed_after_the_pages(tiny: Path) -> None:
     assert not any(b"zebrafish" in v for k, v in p.files.items() if k.startswith("search/"))
     assert p.refresh_search()
     assert any(b"zebrafish" in v for k, v in p.files.items() if k.startswith("search/"))
+
+
+def test_a_page_template_edit_renders_its_pages_with_the_new_template(tiny: Path) -> None:
+    import os
+    p = Preview(tiny, jobs=1)
+    assert p.full().ok
+    template = tiny / "templates" / "record.html"
+    template.write_text(template.read_text().replace("<dt>Issued by</dt>", "<dt>Issued by (edited)</dt>"))
+    os.utime(template, (template.stat().st_mtime + 5,) * 2)  # Jinja compares modification times
+    outcome = p.rebuild({"templates/record.html"})
+    assert outcome.ok
+    later = outcome.later() if outcome.later else outcome
+    assert "records/ca-vote/" in outcome.urls | later.urls
+    assert b"Issued by (edited)" in p.files["records/ca-vote/index.html"]

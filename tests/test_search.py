@@ -191,22 +191,6 @@ def test_numbers_are_written_as_json_writes_them() -> None:
         assert search._json_ints(values) == json.dumps(values, separators=(",", ":"))
 
 
-def _fails(item: int) -> int:
-    if item == 0:
-        raise ValueError("boom")
-    return item
-
-
-def test_pool_map_runs_in_order_and_reports_a_failing_worker() -> None:
-    assert search._pool_map(lambda i: i * search._FORKED, [1, 2, 3], 10, 2) == [10, 20, 30]
-    assert search._pool_map(lambda i: i * search._FORKED, [1, 2, 3], 10, 1) == [10, 20, 30]
-    with pytest.raises(RuntimeError, match="ValueError: boom"):
-        search._pool_map(_fails, [0, 1], None, 2)
-    with pytest.raises(ValueError, match="boom"):  # the item this process runs
-        search._pool_map(_fails, [1, 0], None, 2)
-    assert search._FORKED is None
-
-
 # --- lunr.js: whole index = split index = lunr.py ------------------------------------------------------
 
 def queries(docs: list[search.SearchDoc], n: int, seed: int) -> list[str]:
