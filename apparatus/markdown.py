@@ -9,6 +9,8 @@ a link when the quote ends inside one: links cannot nest).
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from collections.abc import Sequence
 from html import escape
 
@@ -71,6 +73,14 @@ def render_note(text: str) -> tuple[str, list[Problem]]:
     tokens = NOTE_MD.parse(text)
     problems += check_links(tokens, "the note", allow_images=False)
     return NOTE_MD.renderer.render(tokens, NOTE_MD.options, {}), problems
+
+
+_TAG = re.compile("<[^>]*>")
+
+
+def plain_text(html: str) -> str:
+    """Rendered HTML (a note) → its text, as search indexes it: tags dropped, character references decoded."""
+    return html_lib.unescape(_TAG.sub("", html)).strip()
 
 
 def _html(content: str) -> Token:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from . import fastmd, forking, markdown, scaffold, search, site, templates
+from . import fastmd, forking, markdown, scaffold, site, templates
 from .anchoring import MOVED, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, NodesNeeded, Record, load_annotations, load_registry
 from .articles import Article, load_article
@@ -151,7 +151,7 @@ def _process_article(c: Collection, slug: str, exact: bool) -> ArticleResult:
         published_approximate=article.published_approximate,
         counts=site.count_types([a.type for a in ordered], cited),
         citations=tuple(site.Citation(slug, article.title, a.id, numbers[a.id], a.type, a.quote, a.correction,
-                                      a.records, search.plain_text(notes_html[a.id])) for a in ordered),
+                                      a.records, markdown.plain_text(notes_html[a.id])) for a in ordered),
         text=text,
     )
     url = site.article_url(slug)
@@ -335,6 +335,8 @@ def _render_pages(c: Collection, pages: list[Page], jobs: int) -> Diagnostic | N
 
 def _write_search_index(c: Collection, summaries: list[site.ArticleSummary], diags: list[Diagnostic]) -> None:
     """search/: the split lunr index of every article, note and record, and lunr.js with its licence."""
+    from . import search  # lunr and the index builder: only for builds that write the index
+
     assert c.staging is not None
     try:
         files = {**search.build_index(search.collection_docs(summaries, c.registry)), **search.assets()}

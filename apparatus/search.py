@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import html as html_lib
 import json
 import math
 import os
@@ -113,7 +112,6 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.P
 
 
 _NON_ASCII = re.compile("[^\x00-\x7f]")
-_TAG = re.compile("<[^>]*>")
 
 
 @functools.cache
@@ -709,11 +707,6 @@ def assets() -> dict[str, bytes]:
 
 
 # --- the collection's documents -----------------------------------------------------------------------
-
-def plain_text(html: str) -> str:
-    """Rendered HTML (a note) → its text: tags dropped, character references decoded."""
-    return html_lib.unescape(_TAG.sub("", html)).strip()
-
 
 def collection_docs(summaries: Sequence[site.ArticleSummary], registry: dict[str, Record]) -> list[SearchDoc]:
     """Every article, note and record of a built collection, as search documents."""

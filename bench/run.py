@@ -23,7 +23,11 @@ Measured per run:
     (checked: a child whose own child peaked at 300 MiB reports ~310 MiB; two concurrent
     200 MiB grandchildren report ~210 MiB). So with worker processes this is the largest single
     process, not the total; descendants that are never reaped are not counted.
-Reported: median/min/max seconds, median seconds per 1000 articles, median peak RSS in MiB,
+Also from the child's rusage: user and system CPU seconds of the build and its workers (both cores:
+they can add up to twice the wall time). System time here is mostly the kernel creating files and
+mapping fresh memory; on this VM it swings widely from run to run, user time much less.
+Reported: median/min/max seconds, median seconds per 1000 articles, median user and system CPU
+seconds, median peak RSS in MiB,
 as a table on stdout and as JSON in _bench/results.json (repository root). A failed build
 prints its output and makes this script exit 1.
 """
@@ -53,7 +57,7 @@ def output_dir(coll):
 
 
 def build(coll, extra):
-    """Run one cold build; return (wall seconds, peak RSS MiB). Exit 1 if it fails."""
+    """Run one cold build; return (wall seconds, peak RSS MiB, user CPU s, system CPU s). Exit 1 if it fails."""
     shutil.rmtree(output_dir(coll), ignore_errors=True)
     cmd = [sys.executable, str(REPO / "build.py"), "--root", str(coll), "build", *extra]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -68,7 +72,7 @@ def build(coll, extra):
             sys.stdout.write(out.read().decode(errors="replace")[-5000:])
             sys.stderr.write(err.read().decode(errors="replace"))
             sys.exit(f"build failed with exit status {proc.returncode}: {' '.join(cmd)}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime, usage.ru_stime
 
 
 def site_size(path):
@@ -86,9 +90,11 @@ def bench_size(n, args, extra, workdir):
     runs = []
     for i in range(args.runs):
         runs.append(build(coll, extra))
-        print(f"N={n}: run {i + 1}/{args.runs}: {runs[-1][0]:.2f}s {runs[-1][1]:.0f} MiB",
+        print(f"N={n}: run {i + 1}/{args.runs}: {runs[-1][0]:.2f}s {runs[-1][1]:.0f} MiB "
+              f"(user {runs[-1][2]:.2f}s, sys {runs[-1][3]:.2f}s)",
               file=sys.stderr, flush=True)
     secs, rss = [r[0] for r in runs], [r[1] for r in runs]
+    user, system = [r[2] for r in runs], [r[3] for r in runs]
     files, mib = site_size(output_dir(coll))
     if not args.keep:
         shutil.rmtree(coll)
@@ -99,14 +105,15 @@ def bench_size(n, args, extra, workdir):
             "max_s": round(max(secs), 3),
             "s_per_1000": round(statistics.median(secs) * 1000 / n, 3),
             "median_peak_rss_mib": round(statistics.median(rss), 1),
+            "median_user_s": round(statistics.median(user), 3), "median_sys_s": round(statistics.median(system), 3),
             "output_files": files, "output_mib": round(mib, 1)}
 
 
 def table(results):
-    head = ("articles", "median s", "min s", "max s", "s/1000", "RSS MiB", "out files",
+    head = ("articles", "median s", "min s", "max s", "s/1000", "user s", "sys s", "RSS MiB", "out files",
             "out MiB", "gen s")
-    rows = [(r["articles"], r["median_s"], r["min_s"], r["max_s"], r["s_per_1000"],
-             r["median_peak_rss_mib"], r["output_files"], r["output_mib"], r["generate_s"])
+    rows = [(r["articles"], r["median_s"], r["min_s"], r["max_s"], r["s_per_1000"], r["median_user_s"],
+             r["median_sys_s"], r["median_peak_rss_mib"], r["output_files"], r["output_mib"], r["generate_s"])
             for r in results]
     cells = [head] + [tuple(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row)
                       for row in rows]
