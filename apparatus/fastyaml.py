@@ -30,6 +30,7 @@ _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +|$)")
 # a plain scalar may not start with an indicator (YAML 1.1 §9.1.3 as libyaml reads it); some
 # starts that YAML allows ("-x", "?x", ":x") are left to libyaml for simplicity
 _PLAIN_START = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`]")
+_NOT_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`")  # with isspace(): not _PLAIN_START, for one character
 _FLOW_ITEM_BAD = re.compile(r"[:#\[\]{}'\"]")
 
 
@@ -161,7 +162,7 @@ class _Parser:
         return items, i
 
     def mapping(self, i: int, col: int) -> tuple[dict[str, Value], int]:
-        lines, indents = self.lines, self.indents
+        lines, indents, n = self.lines, self.indents, self.n
         pairs: dict[str, Value] = {}
         while True:
             line = lines[i]
@@ -187,8 +188,9 @@ class _Parser:
             else:
                 value, i = self.inline(i, c, col)
             pairs[key] = value
-            i = self.skip(i)
-            if i == self.n or indents[i] < col:
+            if i == n or indents[i] >= len(lines[i]) or lines[i][indents[i]] == "#":
+                i = self.skip(i)  # blank or comment lines (the next line has content, most often)
+            if i == n or indents[i] < col:
                 break
             if indents[i] > col:
                 raise _Decline  # a continuation line, or bad indentation: libyaml knows
@@ -214,7 +216,7 @@ class _Parser:
             return pairs, i + 1
         if ch == "|":
             return self.literal(i, c, parent)
-        if not _PLAIN_START.match(ch):
+        if ch in _NOT_PLAIN_START or ch.isspace():
             raise _Decline
         value = line[c:]
         cut = value.find(" #")

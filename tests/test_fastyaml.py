@@ -292,3 +292,8 @@ def test_seeded_mutations_of_front_matter(tmp_path: Path, monkeypatch: pytest.Mo
     for _ in range(1500):
         fast += check_front_matter(mutate(rnd.choice(seeds), rnd), tmp_path / "x.md", monkeypatch)
     assert fast > 200  # many mutants stay valid and are compared
+
+
+def test_not_plain_start_is_the_regex_for_one_character() -> None:
+    for c in map(chr, range(0x110000)):
+        assert (fastyaml._PLAIN_START.match(c) is None) == (c in fastyaml._NOT_PLAIN_START or c.isspace()), repr(c)
