@@ -1,10 +1,15 @@
 """The full build: load → validate + anchor → render → write atomically.
 
 Site-wide inputs (site.yaml, the records registry, templates) are loaded first. Articles are then
-processed independently — each by :func:`process_article`, on all cores through a forked worker
-pool for large collections — and write their page into the staging folder. Pages that need the
-whole collection (home, records) are rendered once every article is done. Nothing becomes visible
-until every diagnostic has been collected and none is an error; then the staging folder is swapped in.
+processed independently — each by :func:`process_article`, on all cores for large collections
+(:func:`apparatus.forking.fork_map`) — and write their page into the staging folder. Pages that
+need the whole collection (home, records) are rendered once every article is done, on all cores
+too. Nothing becomes visible until every diagnostic has been collected and none is an error; then
+the staging folder is swapped in.
+
+An annotation file with no problem is loaded without YAML nodes (:mod:`apparatus.fastyaml`); if
+anything about its article then needs a diagnostic, the article is processed again from the
+exact, node-keeping load, so every message reads as if there were no fast path.
 """
 
 from __future__ import annotations
