@@ -55,7 +55,12 @@ def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], shared: Any, jobs: 
                         os._exit(status)
                 os.close(write)
                 children.append((pid, read))
-            last = fn(items[-1])
+            threshold = gc.get_threshold()
+            gc.set_threshold(20_000, 50, 50)  # this process's share, like a child's
+            try:
+                last = fn(items[-1])
+            finally:
+                gc.set_threshold(*threshold)
             results = []
             while children:
                 pid, read = children.pop(0)

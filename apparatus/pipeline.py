@@ -121,7 +121,6 @@ def _process_article(c: Collection, slug: str, exact: bool) -> ArticleResult:
                 line = article.body.first_line + (tok.map[0] if tok.map else 0)
                 diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
     blocks = plain_blocks(tokens)
-    text = "\n".join(b.text for b in blocks)
     changed = _article_changed(article, af)
     anchors = anchor(annotations, blocks, ann_src, article.body, diags, changed) if ann_src else []
     if changed and af is not None:
@@ -156,8 +155,9 @@ def _process_article(c: Collection, slug: str, exact: bool) -> ArticleResult:
         published_approximate=article.published_approximate,
         counts=site.count_types([a.type for a in ordered], cited),
         citations=tuple(site.Citation(slug, article.title, a.id, numbers[a.id], a.type, a.quote, a.correction,
-                                      a.records, markdown.plain_text(notes_html[a.id])) for a in ordered),
-        text=text,
+                                      a.records, markdown.plain_text(notes_html[a.id]) if c.search else "")
+                        for a in ordered),
+        text="\n".join(b.text for b in blocks) if c.search else "",  # the texts are only for the search index
     )
     url = site.article_url(slug)
     if c.env is None:  # a template is broken: validate only
