@@ -109,13 +109,17 @@ class NodesNeeded(Exception):
 
 
 class _NoNodes(dict[str, yaml.Node]):
-    """The nodes of a file loaded by the fast path: asking for one raises :class:`NodesNeeded`."""
+    """The nodes of a file loaded by the fast path: asking for one (``[key]``, ``get``, ``in``) raises
+    :class:`NodesNeeded`. Read nodes only that way: they are for diagnostics."""
 
     def __getitem__(self, key: str) -> yaml.Node:
         raise NodesNeeded(key)
 
     def get(self, key: str, default: Any = None) -> Any:
         raise NodesNeeded(key)
+
+    def __contains__(self, key: object) -> bool:
+        raise NodesNeeded(str(key))
 
 
 NO_NODES: dict[str, yaml.Node] = _NoNodes()

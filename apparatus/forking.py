@@ -38,21 +38,14 @@ def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], shared: Any, jobs: 
         try:
             for item in items[:-1]:
                 read, write = os.pipe()
-                pid = os.fork()
-                if pid == 0:  # pragma: no cover - the child (coverage does not follow forks)
+                try:
+                    pid = os.fork()
+                except BaseException:
                     os.close(read)
-                    gc.set_threshold(20_000, 50, 50)
-                    status = 0
-                    try:
-                        data = pickle.dumps((True, fn(item)), protocol=pickle.HIGHEST_PROTOCOL)
-                    except BaseException as exc:  # noqa: BLE001 - reported to the parent
-                        data = pickle.dumps((False, f"{type(exc).__name__}: {exc}"))
-                        status = 1
-                    try:
-                        with os.fdopen(write, "wb") as out:
-                            out.write(data)
-                    finally:
-                        os._exit(status)
+                    os.close(write)
+                    raise
+                if pid == 0:  # pragma: no cover - the child (coverage does not follow forks)
+                    _child(fn, item, read, write)  # never returns
                 os.close(write)
                 children.append((pid, read))
             threshold = gc.get_threshold()
@@ -79,6 +72,28 @@ def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], shared: Any, jobs: 
             gc.unfreeze()  # the preview server is a long-lived parent
     finally:
         SHARED = None
+
+
+def _child(fn: Callable[[Any], Any], item: Any, read: int, write: int) -> None:  # pragma: no cover - forked
+    """Run fn(item) in a forked child and send the result; whatever happens, the child ends here and
+    never returns into the parent's code (which would, say, clean up the parent's staging folder)."""
+    status = 1
+    try:
+        os.close(read)
+        gc.set_threshold(20_000, 50, 50)
+        try:
+            data = pickle.dumps((True, fn(item)), protocol=pickle.HIGHEST_PROTOCOL)
+            status = 0
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            try:
+                message = f"{type(exc).__name__}: {exc}"
+            except BaseException:  # noqa: BLE001 - an exception that cannot even be described
+                message = type(exc).__name__
+            data = pickle.dumps((False, message))
+        with os.fdopen(write, "wb") as out:
+            out.write(data)
+    finally:
+        os._exit(status)
 
 
 def runs(n: int, parts: int) -> list[tuple[int, int]]:

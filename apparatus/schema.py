@@ -250,15 +250,18 @@ def valid_values(text: str, fields: tuple[Field, ...]) -> dict[str, Any] | None:
         return None
 
 
-_BY_NAME: dict[int, dict[str, Field]] = {}
+_BY_NAME: dict[int, tuple[tuple[Field, ...], dict[str, Field]]] = {}  # id → (the tuple, kept alive; by name)
 
 
 def _fast_mapping(value: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
     if type(value) is not dict:
         raise _Bad
-    by_name = _BY_NAME.get(id(fields))
-    if by_name is None:
-        by_name = _BY_NAME[id(fields)] = {f.name: f for f in fields}
+    known = _BY_NAME.get(id(fields))
+    if known is not None and known[0] is fields:
+        by_name = known[1]
+    else:
+        by_name = {f.name: f for f in fields}
+        _BY_NAME[id(fields)] = (fields, by_name)
     out: dict[str, Any] = {}
     for key, v in value.items():
         field = by_name.get(key)

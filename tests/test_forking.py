@@ -1,6 +1,11 @@
 """fork_map: results in order, the parent does the last item, a failing worker is reported, state reset."""
 
 import gc
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +35,48 @@ def test_runs_cover_everything_once(n: int, parts: int) -> None:
     assert [i for a, b in runs for i in range(a, b)] == list(range(n))
     assert all(b > a for a, b in runs) or n == 0
     assert max((b - a for a, b in runs), default=0) - min((b - a for a, b in runs), default=0) <= 1
+
+
+def test_a_child_whose_error_cannot_be_described_still_ends_in_the_child(tmp_path: Path) -> None:
+    """A failing child never returns into the caller's code (there it would, e.g., discard the parent's staging)."""
+    script = tmp_path / "escape.py"
+    script.write_text(textwrap.dedent("""\
+        import os
+        from apparatus import forking
+        parent = os.getpid()
+
+        class Odd(Exception):
+            def __str__(self):
+                raise RuntimeError("cannot describe")
+
+        def fn(i):
+            if i == 0:
+                raise Odd()
+            return i
+
+        try:
+            forking.fork_map(fn, [0, 1], None, 2)
+        except RuntimeError as exc:
+            print("parent caught:", exc)
+        finally:
+            print("finally in", "parent" if os.getpid() == parent else "child")
+        """), encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60).stdout
+    assert out.splitlines() == ["parent caught: a worker process failed: Odd", "finally in parent"]
+
+
+def test_a_failed_fork_leaks_no_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_fork, calls = os.fork, []
+
+    def fork() -> int:
+        calls.append(1)
+        if len(calls) == 2:
+            raise BlockingIOError("no more processes")
+        return real_fork()
+
+    before = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(os, "fork", fork)
+    with pytest.raises(BlockingIOError):
+        forking.fork_map(lambda i: i, [1, 2, 3], None, 3)
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert gc.get_freeze_count() == 0

@@ -52,3 +52,12 @@ def test_each_problem_is_reported_where_it_is(text: str, message: str) -> None:
 def test_did_you_mean_needs_a_close_match() -> None:
     assert did_you_mean("qoute", ["quote", "note"]) == "did you mean 'quote'?"
     assert did_you_mean("zzz", ["quote", "note"]) == ""
+
+
+def test_valid_values_never_uses_another_tuples_fields() -> None:
+    """The by-name table is cached per fields tuple; a tuple that reuses a dead one's id gets its own."""
+    from apparatus import schema
+    fields = (Field("beta", "text", "d"),)
+    schema._BY_NAME[id(fields)] = ((Field("alpha", "text", "d"),), {"alpha": Field("alpha", "text", "d")})
+    assert schema.valid_values("alpha: x\n", fields) is None
+    assert schema.valid_values("beta: x\n", fields) == {"beta": "x"}
