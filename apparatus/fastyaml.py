@@ -350,14 +350,9 @@ def _flow_seq(line: str, c: int) -> tuple[list[Value], int]:
     while True:
         item, k = _flow_scalar(line, k, ",]")
         items.append(item)
-        k = _spaces(line, k)
-        if line[k] == "]":
-            return items, k + 1
-        if line[k] != ",":
-            raise _Decline
-        k = _spaces(line, k + 1)
-        if line[k] in ",]":
-            raise _Decline  # an empty item or a trailing comma
+        done, k = _flow_next(line, k, "]")
+        if done:
+            return items, k
 
 
 def _flow_map(line: str, c: int) -> tuple[dict[str, Value], int]:
@@ -373,11 +368,20 @@ def _flow_map(line: str, c: int) -> tuple[dict[str, Value], int]:
         if key in pairs:
             raise _Decline
         pairs[key], k = _flow_scalar(line, m.end(), ",}")
-        k = _spaces(line, k)
-        if line[k] == "}":
-            return pairs, k + 1
-        if line[k] != ",":
-            raise _Decline
-        k = _spaces(line, k + 1)
-        if line[k] in ",}":
-            raise _Decline
+        done, k = _flow_next(line, k, "}")
+        if done:
+            return pairs, k
+
+
+def _flow_next(line: str, k: int, close: str) -> tuple[bool, int]:
+    """After an item of a one-line flow collection: (True, the column after ``close``) at its end,
+    else (False, the column of the next item)."""
+    k = _spaces(line, k)
+    if line[k] == close:
+        return True, k + 1
+    if line[k] != ",":
+        raise _Decline
+    k = _spaces(line, k + 1)
+    if line[k] == "," or line[k] == close:
+        raise _Decline  # an empty item or a trailing comma
+    return False, k
