@@ -29,11 +29,11 @@ from .errors import Diagnostic
 from .sources import SourceFile
 
 # every white-space character but the plain space (str.isspace(), = regex [^\S ]; tests/test_anchoring.py checks)
-OTHER_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-               "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-DOUBLE = "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
-SINGLE = "\u2018\u2019\u201a\u201b\u2032"
-_ONE_TO_ONE = [(c, " ") for c in OTHER_SPACE] + [(c, '"') for c in DOUBLE] + [(c, "'") for c in SINGLE]
+_OTHER_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_DOUBLE = "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
+_SINGLE = "\u2018\u2019\u201a\u201b\u2032"
+_ONE_TO_ONE = [(c, " ") for c in _OTHER_SPACE] + [(c, '"') for c in _DOUBLE] + [(c, "'") for c in _SINGLE]
 _RUNS = re.compile(r"  +")
 SEP = "\n"
 

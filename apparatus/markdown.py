@@ -176,7 +176,7 @@ def _slice(child: Token, start: int, end: int) -> Token:
 
 # What ARTICLE_MD's renderer writes for tokens without attributes (commonmark preset: xhtmlOut, no breaks)
 _PLAIN_INLINE = {"em_open": "<em>", "em_close": "</em>", "strong_open": "<strong>", "strong_close": "</strong>",
-                 "link_close": "</a>", "softbreak": "\n", "hardbreak": "<br />\n", "s_open": "<s>", "s_close": "</s>"}
+                 "link_close": "</a>", "softbreak": "\n", "hardbreak": "<br />\n"}
 _PLAIN_BLOCK = {"paragraph_open", "paragraph_close", "heading_open", "heading_close"}
 
 
