@@ -9,6 +9,7 @@ a node budget so that an alias bomb is an error, not an out-of-memory.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import yaml
@@ -87,10 +88,23 @@ class SourceFile:
         return SourceFile(self.rel, text, first_line)
 
 
+def _read_bytes(path: Path) -> bytes:
+    """A file's bytes with open, fstat, read and close only (a buffered file object also asks whether it is a
+    terminal and seeks: a build reads two files per article)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = [os.read(fd, os.fstat(fd).st_size + 1)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_source(path: Path, rel: str) -> tuple[SourceFile | None, list[Diagnostic]]:
     """Read ``path`` as UTF-8 (a BOM is dropped, CRLF read as LF)."""
     try:
-        data = path.read_bytes()
+        data = _read_bytes(path)
     except OSError as exc:
         return None, [Diagnostic(rel, 1, 1, f"cannot read the file: {exc.strerror}", "check its permissions")]
     if data.startswith(b"\xef\xbb\xbf"):
