@@ -38,7 +38,8 @@ lint: setup
 	$(PY) -m mypy
 
 bench: setup
-	$(PY) bench/run.py --sizes 1000,10000 --runs 5
+	$(PY) bench/run.py --sizes 1000,10000 --runs 5 --out build.json -- --no-search
+	$(PY) bench/run.py --sizes 1000,10000 --runs 3 --out build-search.json
 	$(PY) bench/serve_bench.py --sizes 1000,10000 --edits 20
 	$(PY) bench/search_bench.py --sizes 1000,10000 --runs 3
 

@@ -28,7 +28,7 @@ they can add up to twice the wall time). System time here is mostly the kernel c
 mapping fresh memory; on this VM it swings widely from run to run, user time much less.
 Reported: median/min/max seconds, median seconds per 1000 articles, median user and system CPU
 seconds, median peak RSS in MiB,
-as a table on stdout and as JSON in _bench/results.json (repository root). A failed build
+as a table on stdout and as JSON in _bench/results.json (or --out NAME; repository root). A failed build
 prints its output and makes this script exit 1.
 """
 import argparse
@@ -137,6 +137,7 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=5, help="timed builds per size (default 5)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR/N and keep it")
+    ap.add_argument("--out", default="results.json", help="file name of the JSON report under _bench/")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if args.runs < 1 or not sizes or min(sizes) < 1:
@@ -154,11 +155,11 @@ def main(argv=None):
               "platform": platform.platform(), "cpus": os.cpu_count(), "seed": args.seed,
               "runs": args.runs, "build_args": extra, "results": results}
     (REPO / "_bench").mkdir(exist_ok=True)
-    (REPO / "_bench" / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    (REPO / "_bench" / args.out).write_text(json.dumps(report, indent=2) + "\n")
     print(f"build.py build {' '.join(extra)}  ({args.runs} runs after 1 warm-up; "
           f"Python {report['python']}, {report['cpus']} CPUs)")
     print(table(results))
-    print(f"results: {REPO / '_bench' / 'results.json'}")
+    print(f"results: {REPO / '_bench' / args.out}")
 
 
 if __name__ == "__main__":
