@@ -96,6 +96,14 @@ def _child(fn: Callable[[Any], Any], item: Any, read: int, write: int) -> None: 
         os._exit(status)
 
 
+def cores() -> int:
+    """The cores this process may run on: the default number of processes for a build."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def runs(n: int, parts: int) -> list[tuple[int, int]]:
     """0..n cut into ``parts`` consecutive runs of (nearly) equal length, none empty."""
     parts = max(1, min(parts, n))

@@ -53,7 +53,7 @@ class Staging:
         if self.dir.exists():
             shutil.rmtree(self.dir)
         self.dir.mkdir()
-        self._base = f"{self.dir}{os.sep}"  # plain strings: a page write is two system calls, not Path objects
+        self._base = f"{self.dir}{os.sep}"  # plain strings, not Path objects: writes are on the hot path
         self._made: set[str] = {""}
 
     def write(self, rel: str, data: bytes | str) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -198,13 +197,6 @@ def _run_all(c: Collection, jobs: int) -> list[ArticleResult]:
     return [r for run in forking.fork_map(_work, forking.runs(len(c.slugs), jobs), c, jobs) for r in run]
 
 
-def default_jobs() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
 def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection | None, list[Diagnostic]]:
     config, diags = load_config(root)
     if config is None:
@@ -251,7 +243,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
                                                  "set output: in site.yaml to a new folder, or remove that folder")]) \
                 from None
     try:
-        jobs = jobs or default_jobs()
+        jobs = jobs or forking.cores()
         results = _run_all(c, jobs)
         summaries = [r.summary for r in results if r.summary is not None]
         for r in results:
@@ -324,16 +316,21 @@ def _render_page(c: Collection, page: Page) -> Diagnostic | None:
     return None
 
 
+def _render_run(c: Collection, pages: list[Page]) -> Diagnostic | None:
+    """Render and write pages in order, up to the first template error (returned)."""
+    return next((d for d in (_render_page(c, p) for p in pages) if d is not None), None)
+
+
 def _page_work(bounds: tuple[int, int]) -> Diagnostic | None:
     c, pages = forking.SHARED
-    return next((d for d in (_render_page(c, p) for p in pages[bounds[0]:bounds[1]]) if d is not None), None)
+    return _render_run(c, pages[bounds[0]:bounds[1]])
 
 
 def _render_pages(c: Collection, pages: list[Page], jobs: int) -> Diagnostic | None:
     """Render and write pages; the first template error, if any. Many pages written to disk share the cores:
     the records pages of a large collection hold a line for every note that cites them."""
     if jobs <= 1 or len(pages) < PARALLEL_THRESHOLD or not isinstance(c.staging, Staging):
-        return next((d for d in (_render_page(c, p) for p in pages) if d is not None), None)
+        return _render_run(c, pages)
     failures = forking.fork_map(_page_work, forking.runs(len(pages), jobs), (c, pages), jobs)
     return next((d for d in failures if d is not None), None)
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import pipeline, search, site
+from . import forking, pipeline, search, site
 from .errors import Diagnostic, count_errors
 from .output import MemoryOutput
 from .watch import Kind, classify
@@ -63,7 +63,7 @@ class Preview:
                 return self._failed(diags)
             out = MemoryOutput()
             c.staging, c.return_pages = out, True
-            results = pipeline._run_all(c, self.jobs or pipeline.default_jobs())
+            results = pipeline._run_all(c, self.jobs or forking.cores())
             for r in results:
                 diags += r.diagnostics
                 if r.page is not None:

@@ -45,7 +45,6 @@ import dataclasses
 import functools
 import json
 import math
-import os
 import re
 import threading
 import unicodedata
@@ -646,10 +645,7 @@ def parallel_jobs(docs: Sequence[SearchDoc]) -> int:
     """Worker processes for build_index: one per core for a large collection, none in a threaded process."""
     if threading.active_count() > 1 or len(docs) < PARALLEL_DOCS:
         return 1  # forking a process that runs other threads (the preview server) is not safe
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    return forking.cores()
 
 
 def _count_display(item: tuple[int, int, bool]) -> tuple[_Part, tuple[list[list[int]], list[bytes]] | None]:

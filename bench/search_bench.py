@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO / "tests"))
 import gen  # noqa: E402  (bench/gen.py)
 from prose import WORDS  # noqa: E402
 
-from apparatus import pipeline, search  # noqa: E402
+from apparatus import forking, pipeline, search  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 REAL_WORDS = ["Drian", "Xinjiang", "CERD/C/CHN/CO/14-17", "117-78"]
@@ -69,7 +69,7 @@ def build(coll, *extra):
 def index_seconds(coll, runs):
     """Median seconds of search.build_index on the collection's documents, in this process."""
     c, _ = pipeline.load_collection(coll)
-    summaries = [r.summary for r in pipeline._run_all(c, pipeline.default_jobs()) if r.summary is not None]
+    summaries = [r.summary for r in pipeline._run_all(c, forking.cores()) if r.summary is not None]
     docs = search.collection_docs(summaries, c.registry)
     times = []
     for _ in range(runs):
