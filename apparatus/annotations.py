@@ -178,15 +178,19 @@ def load_annotations(path: Path, rel: str, record_ids: frozenset[str] | None, ex
                     near = did_you_mean(rid, sorted(record_ids))
                     v.error(rnode, f"unknown record id '{rid}'" + (f": {near}" if near else ""),
                             f"add the record to annotations/{REGISTRY} or fix the id")
-        links = tuple(Link(x["url"], x["title"], x.get("publisher", ""))
-                      for x in item.get("links", []) if x and "url" in x and "title" in x)
-        out.append(Annotation(
-            id=ann_id, type=item["type"], quote=item["quote"], note=item["note"],
-            prefix=item.get("prefix", ""), suffix=item.get("suffix", ""), correction=item.get("correction", ""),
-            records=tuple(item.get("records", [])), links=links, important=item.get("important", False),
-            nodes=nodes,
-        ))
+        out.append(_annotation(item, nodes))
     return AnnotationFile(src, out, values.get("article_sha256", ""), _nodes(values)), diags
+
+
+def _annotation(item: dict[str, Any], nodes: dict[str, yaml.Node]) -> Annotation:
+    """An annotation from its validated values (links that failed validation are left out)."""
+    links = tuple(Link(x["url"], x["title"], x.get("publisher", ""))
+                  for x in item.get("links", ()) if x and "url" in x and "title" in x)
+    return Annotation(
+        id=item["id"], type=item["type"], quote=item["quote"], note=item["note"],
+        prefix=item.get("prefix", ""), suffix=item.get("suffix", ""), correction=item.get("correction", ""),
+        records=tuple(item.get("records", ())), links=links, important=item.get("important", False), nodes=nodes,
+    )
 
 
 def _load_valid(src: SourceFile, record_ids: frozenset[str] | None) -> AnnotationFile | None:
@@ -203,12 +207,7 @@ def _load_valid(src: SourceFile, record_ids: frozenset[str] | None) -> Annotatio
                 record_ids is not None and not record_ids.issuperset(records)):
             return None
         seen.add(ann_id)
-        out.append(Annotation(
-            id=ann_id, type=item["type"], quote=item["quote"], note=item["note"],
-            prefix=item.get("prefix", ""), suffix=item.get("suffix", ""), correction=item.get("correction", ""),
-            records=tuple(records), important=item.get("important", False), nodes=NO_NODES,
-            links=tuple(Link(x["url"], x["title"], x.get("publisher", "")) for x in item.get("links", ())),
-        ))
+        out.append(_annotation(item, NO_NODES))
     return AnnotationFile(src, out, values.get("article_sha256", ""), NO_NODES)
 
 
