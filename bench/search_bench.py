@@ -6,7 +6,7 @@ For each N, a synthetic collection (bench/gen.py, timed on its own, not part of 
   - index build time, two ways: (1) in process, apparatus.search.build_index on the collection's
     documents (the pipeline's summaries), median of --runs; (2) end to end, the median wall time of
     fresh `build.py build` processes minus that of `build.py build --no-search`, --runs each after
-    one warm-up of each;
+    one warm-up of each, each into a new output folder, nothing deleted meanwhile (bench/builds.py);
   - the first query, in Debian's Chromium (Playwright): for each of --words words (a seeded sample
     of the generator's vocabulary, stop words left out), a fresh browser context (empty cache) opens
     the home page, focuses the header search box and types the word. Every file requested from the
@@ -24,7 +24,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "tests"))
+import builds  # noqa: E402  (bench/builds.py)
 import gen  # noqa: E402  (bench/gen.py)
 from prose import WORDS  # noqa: E402
 
@@ -55,15 +55,8 @@ new MutationObserver(() => {
 
 
 def build(coll, *extra):
-    """One fresh `build.py build` process; returns wall seconds."""
-    shutil.rmtree(coll / "_site", ignore_errors=True)
-    t = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(coll), "-q", "build", *extra],
-                          cwd=REPO, capture_output=True, text=True)
-    wall = time.perf_counter() - t
-    if proc.returncode != 0:
-        sys.exit(f"build failed: {proc.stderr[-3000:]}")
-    return wall
+    """One fresh `build.py build` process into a new output folder (bench/builds.py); returns wall seconds."""
+    return builds.build(coll, extra)[0]
 
 
 def index_seconds(coll, runs):
@@ -139,12 +132,10 @@ def bench_size(n, args, workdir):
     build(coll, "--no-search")
     with_search = [build(coll) for _ in range(args.runs)]
     without = [build(coll, "--no-search") for _ in range(args.runs)]
-    build(coll)
+    site = builds.build(coll)[4]
     rng = random.Random(args.seed)
     words = rng.sample(sorted({w for w in WORDS if w not in search.STOP_WORDS and len(w) > 2}), args.words)
-    queries = first_queries(coll / "_site", words)
-    if not args.keep:
-        shutil.rmtree(coll)
+    queries = first_queries(site, words)
     diff = statistics.median(with_search) - statistics.median(without)
     return {"articles": n, "documents": docs, "index_files": files, "index_mib": round(index_bytes / 2**20, 1),
             "index_s_in_process": round(in_process, 3), "index_s_per_1000": round(in_process * 1000 / n, 3),
@@ -160,8 +151,7 @@ def bench_real(workdir):
     for name in ("site.yaml", "content", "annotations", "templates"):
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
-    build(root)
-    queries = first_queries(root / "_site", REAL_WORDS)
+    queries = first_queries(builds.build(root)[4], REAL_WORDS)
     return {"first_query": summary(queries), "queries": queries}
 
 
@@ -172,10 +162,13 @@ def main(argv=None):
     ap.add_argument("--words", type=int, default=12, help="one-word queries per size")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR/N and keep it")
+    ap.add_argument("--settle", type=float, default=builds.SETTLE_S,
+                    help=f"seconds to wait before the first build (default {builds.SETTLE_S}; bench/builds.py)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="apparatus-search-bench-", dir=gen.scratch())).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    builds.settle(args.settle, log=lambda m: print(m, file=sys.stderr, flush=True))  # nothing is deleted from here on
     try:
         real = bench_real(workdir)
         results = [bench_size(n, args, workdir) for n in sizes]
