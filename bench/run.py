@@ -8,8 +8,8 @@ then --runs timed builds. apparatus/ is byte-compiled first (python -m compileal
 an installed package: with PYTHONDONTWRITEBYTECODE set (it is, on this machine) every build would
 otherwise compile the engine's source again (~60 ms). Each build is a fresh process
 `python build.py --root COLLECTION build [EXTRA]` writing into an output folder that does not exist
-yet (site.yaml's `output:` is set to _site-warmup, _site-run1, _site-run2, ...), so every run is a
-cold build of the site from nothing (but with a warm OS file cache).
+yet (bench/builds.py sets site.yaml's `output:` to a new _site-K for each), so every run is a cold
+build of the site from nothing (but with a warm OS file cache).
 
 Nothing is deleted while builds are timed, and the first build waits --settle seconds
 (default 365) for earlier deletions to age (bench/builds.py explains why: this machine's ext4 has
@@ -27,7 +27,7 @@ Measured per run:
     process, not the total; descendants that are never reaped are not counted.
 Also from the child's rusage: user and system CPU seconds of the build and its workers (both cores:
 they can add up to twice the wall time). System time here is mostly the kernel creating files and
-mapping fresh memory; on this VM it swings widely from run to run, user time much less.
+mapping fresh memory; without the wait above it swung widely from run to run.
 Reported: median/min/max seconds, median seconds per 1000 articles, median user and system CPU
 seconds, median peak RSS in MiB,
 as a table on stdout and as JSON in _bench/results.json (or --out NAME; repository root). A failed build
