@@ -5,9 +5,10 @@ generated collection's ``output:`` to a new name), and nothing is deleted while 
 the caller removes the outputs after the last one.
 
 Why: this machine's file system is ext4 without a journal (/proc/fs/jbd2 is empty). On such a
-file system ext4 does not hand out an inode number freed in the last 60 s, or 360 s while its
-inode-table block is dirty (fs/ext4/ialloc.c, recently_deleted()), and every new file or folder
-scans past each such inode of its block group, a buffer-cache lookup each. Deleting a
+file system ext4 avoids reusing an inode number freed in the last 60 s, or 360 s while its
+inode-table block is dirty and cached (fs/ext4/ialloc.c, find_inode_bit() and recently_deleted()):
+every new file or folder scans its block group from the start past each such inode, a
+buffer-cache lookup each. Deleting a
 1000-article site just before a build made that build's kernel time grow from run to run:
 `perf record` put ~40% of its samples under __ext4_new_inode (find_get_block_common,
 recently_deleted, find_inode_bit). A user's first `make site` after a clone deletes nothing, so
@@ -20,15 +21,18 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+import gen  # noqa: E402  (bench/gen.py)
+
 SETTLE_S = 365  # RECENTCY_MIN + RECENTCY_DIRTY in fs/ext4/ialloc.c, and a margin
 _names = itertools.count(1)
 
@@ -43,30 +47,61 @@ def set_output(coll: Path, name: str) -> Path:
 
 
 def build(coll: Path, extra: list[str] | tuple[str, ...] = ()) -> tuple[float, float, float, float, Path]:
-    """One cold `build.py build` process into a new output folder under coll; returns
+    """One cold `build.py build` process into a new output folder coll/_site-K; returns
     (wall seconds, peak RSS MiB, user CPU s, system CPU s, output folder). Exits 1 if the build fails.
+    What the build prints goes to coll/_site-K.log (a file in /tmp would be deleted meanwhile).
 
     Wall time is time.perf_counter() from start to reap; peak RSS is ru_maxrss from os.wait4() (for
     a process with workers, the largest single process: Linux folds in the descendants it reaped as a
     max, not a sum); user and system CPU include the workers.
     """
-    out = set_output(coll, f"_site-{next(_names)}")
-    if out.exists():
+    name = f"_site-{next(_names)}"
+    out, log = coll / name, coll / f"{name}.log"
+    if out.exists() or log.exists():
         sys.exit(f"{out} exists: every timed build writes a new folder")
+    set_output(coll, name)
     cmd = [sys.executable, str(REPO / "build.py"), "--root", str(coll), "build", *extra]
-    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+    with log.open("w+b") as printed:
         t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, cwd=REPO)
+        proc = subprocess.Popen(cmd, stdout=printed, stderr=subprocess.STDOUT, cwd=REPO)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         if proc.returncode != 0:
-            stdout.seek(0)
-            stderr.seek(0)
-            sys.stdout.write(stdout.read().decode(errors="replace")[-5000:])
-            sys.stderr.write(stderr.read().decode(errors="replace"))
+            printed.seek(0)
+            sys.stderr.write(printed.read().decode(errors="replace")[-8000:])
             sys.exit(f"build failed with exit status {proc.returncode}: {' '.join(cmd)}")
     return wall, usage.ru_maxrss / 1024, usage.ru_utime, usage.ru_stime, out
+
+
+def git_commit() -> str | None:
+    """The commit the benchmarks measure, for their reports."""
+    r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+def made_by_gen(coll: Path) -> bool:
+    return (coll / gen.MARKER).is_file()
+
+
+def forget(coll: Path) -> None:
+    """Delete a collection an earlier run generated and kept, before :func:`settle` (gen.py would
+    replace it after the wait, right before the timed builds). Anything else is left alone."""
+    if made_by_gen(coll):
+        shutil.rmtree(coll)
+
+
+def tidy(coll: Path) -> None:
+    """After the last timed build: delete a generated collection's outputs and build logs, and point it
+    at _site again. A folder gen.py did not make is left alone."""
+    if not made_by_gen(coll):
+        return
+    for path in coll.glob("_site-*"):
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    set_output(coll, "_site")
 
 
 def settle(seconds: float = SETTLE_S, log=print) -> None:

@@ -4,15 +4,15 @@
 
 For each N: generate a collection with bench/gen.py (timed on its own, not part of the figures)
 into a temporary folder under _bench/ (or DIR/N with --keep), run one warm-up build (fills the OS file cache),
-then --runs timed builds. apparatus/ is byte-compiled first (python -m compileall), as pip does for
+then --runs timed builds (each size once). apparatus/ is byte-compiled first (python -m compileall), as pip does for
 an installed package: with PYTHONDONTWRITEBYTECODE set (it is, on this machine) every build would
 otherwise compile the engine's source again (~60 ms). Each build is a fresh process
 `python build.py --root COLLECTION build [EXTRA]` writing into an output folder that does not exist
 yet (bench/builds.py sets site.yaml's `output:` to a new _site-K for each), so every run is a cold
 build of the site from nothing (but with a warm OS file cache).
 
-Nothing is deleted while builds are timed, and the first build waits --settle seconds
-(default 365) for earlier deletions to age (bench/builds.py explains why: this machine's ext4 has
+Nothing is deleted while builds are timed: before generating anything, the script waits --settle
+seconds (default 365) for earlier deletions to age (bench/builds.py explains why: this machine's ext4 has
 no journal and slows down creating files for minutes after many are deleted). Every output folder is
 removed after the last build. The collections live under _bench/, not /tmp, whose many recently
 deleted files (tests) made creating files there far slower.
@@ -98,11 +98,6 @@ def table(results):
     return "\n".join([lines[0], "  ".join("-" * w for w in widths)] + lines[1:])
 
 
-def git_commit():
-    r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
-    return r.stdout.strip() if r.returncode == 0 else None
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
@@ -114,19 +109,18 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR/N and keep it")
     ap.add_argument("--out", default="results.json", help="file name of the JSON report under _bench/")
-    ap.add_argument("--settle", type=float, default=builds.SETTLE_S,
+    ap.add_argument("--settle", type=float, default=float(builds.SETTLE_S),
                     help=f"seconds to wait before the first build, for earlier deletions to stop slowing "
                          f"down creating files (default {builds.SETTLE_S}; 0: no wait; see bench/builds.py)")
     args = ap.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    sizes = list(dict.fromkeys(int(s) for s in args.sizes.split(",") if s.strip()))  # each size once
     if args.runs < 1 or not sizes or min(sizes) < 1:
         ap.error("--runs and every size must be at least 1")
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "apparatus")], check=True)
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="apparatus-bench-", dir=gen.scratch())).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    for n in sizes:  # a kept collection from an earlier run is replaced before the wait, not after
-        if (workdir / str(n) / gen.MARKER).exists():
-            shutil.rmtree(workdir / str(n))
+    for n in sizes:  # a kept collection from an earlier run goes before the wait, not after it
+        builds.forget(workdir / str(n))
     builds.settle(args.settle, log=lambda m: print(m, file=sys.stderr, flush=True))  # nothing is deleted from here on
     try:
         results = [bench_size(n, args, extra, workdir) for n in sizes]
@@ -135,11 +129,9 @@ def main(argv=None):
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             for n in sizes:
-                for out in (workdir / str(n)).glob("_site-*"):
-                    shutil.rmtree(out, ignore_errors=True)
-                builds.set_output(workdir / str(n), "_site")
+                builds.tidy(workdir / str(n))
     report = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "commit": git_commit(), "python": platform.python_version(),
+              "commit": builds.git_commit(), "python": platform.python_version(),
               "platform": platform.platform(), "cpus": os.cpu_count(), "seed": args.seed,
               "runs": args.runs, "settled_s": args.settle, "build_args": extra, "results": results}
     (REPO / "_bench").mkdir(exist_ok=True)

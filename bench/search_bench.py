@@ -1,6 +1,7 @@
 """Benchmark the search: index build time, and what a browser transfers for a first query.
 
     python bench/search_bench.py [--sizes 1000,10000] [--runs 3] [--words 12] [--seed 1] [--keep DIR]
+                                 [--settle SECONDS]
 
 For each N, a synthetic collection (bench/gen.py, timed on its own, not part of the figures), then:
   - index build time, two ways: (1) in process, apparatus.search.build_index on the collection's
@@ -14,8 +15,10 @@ For each N, a synthetic collection (bench/gen.py, timed on its own, not part of 
     time from the first (and from the last) keystroke to the first result is read in the page
     (performance.now(); it includes search.js's 100 ms typing pause). Reported: median and largest.
 The repository's own collection is measured the same way (words: Drian, Xinjiang, CERD/C/CHN/CO/14-17,
-117-78). Results go to _bench/search.json and a table on stdout. Needs node_modules (make setup)
-and /usr/bin/chromium.
+117-78). As in bench/run.py, the script first waits --settle seconds for earlier deletions to age,
+deletes nothing until the last timed build, and opens a browser (whose temporary profile is
+deleted when it closes) only after it. Results go to _bench/search.json and a table on stdout.
+Needs node_modules (make setup) and /usr/bin/chromium.
 """
 import argparse
 import gzip
@@ -27,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -125,6 +129,7 @@ def summary(queries):
 
 
 def bench_size(n, args, workdir):
+    """The timed part for one size; returns (its figures, the site to query afterwards)."""
     coll = workdir / str(n)
     gen.generate(coll, n, args.seed)
     in_process, docs, files, index_bytes = index_seconds(coll, args.runs)
@@ -132,27 +137,28 @@ def bench_size(n, args, workdir):
     build(coll, "--no-search")
     with_search = [build(coll) for _ in range(args.runs)]
     without = [build(coll, "--no-search") for _ in range(args.runs)]
-    site = builds.build(coll)[4]
-    rng = random.Random(args.seed)
-    words = rng.sample(sorted({w for w in WORDS if w not in search.STOP_WORDS and len(w) > 2}), args.words)
-    queries = first_queries(site, words)
     diff = statistics.median(with_search) - statistics.median(without)
     return {"articles": n, "documents": docs, "index_files": files, "index_mib": round(index_bytes / 2**20, 1),
             "index_s_in_process": round(in_process, 3), "index_s_per_1000": round(in_process * 1000 / n, 3),
             "build_s": round(statistics.median(with_search), 2),
             "build_no_search_s": round(statistics.median(without), 2),
-            "build_difference_s_per_1000": round(diff * 1000 / n, 3),
-            "first_query": summary(queries), "queries": queries}
+            "build_difference_s_per_1000": round(diff * 1000 / n, 3)}, builds.build(coll)[4]
 
 
-def bench_real(workdir):
+def real_site(workdir):
+    """The repository's own collection, copied (as a generated collection, so that it is tidied) and built."""
     root = workdir / "real"
     root.mkdir()
     for name in ("site.yaml", "content", "annotations", "templates"):
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
-    queries = first_queries(builds.build(root)[4], REAL_WORDS)
-    return {"first_query": summary(queries), "queries": queries}
+    (root / gen.MARKER).write_text("copied by bench/search_bench.py, which may delete this folder\n")
+    return builds.build(root)[4]
+
+
+def words(args):
+    rng = random.Random(args.seed)
+    return rng.sample(sorted({w for w in WORDS if w not in search.STOP_WORDS and len(w) > 2}), args.words)
 
 
 def main(argv=None):
@@ -162,21 +168,32 @@ def main(argv=None):
     ap.add_argument("--words", type=int, default=12, help="one-word queries per size")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR/N and keep it")
-    ap.add_argument("--settle", type=float, default=builds.SETTLE_S,
+    ap.add_argument("--settle", type=float, default=float(builds.SETTLE_S),
                     help=f"seconds to wait before the first build (default {builds.SETTLE_S}; bench/builds.py)")
     args = ap.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    sizes = list(dict.fromkeys(int(s) for s in args.sizes.split(",") if s.strip()))  # each size once
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="apparatus-search-bench-", dir=gen.scratch())).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    for name in [*map(str, sizes), "real"]:  # kept folders of an earlier run go before the wait, not after it
+        builds.forget(workdir / name)
     builds.settle(args.settle, log=lambda m: print(m, file=sys.stderr, flush=True))  # nothing is deleted from here on
     try:
-        real = bench_real(workdir)
-        results = [bench_size(n, args, workdir) for n in sizes]
+        timed = [bench_size(n, args, workdir) for n in sizes]
+        real_queries = first_queries(real_site(workdir), REAL_WORDS)  # the browser only after the timed builds
+        real = {"first_query": summary(real_queries), "queries": real_queries}
+        results = []
+        for figures, site in timed:
+            queries = first_queries(site, words(args))
+            results.append({**figures, "first_query": summary(queries), "queries": queries})
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    report = {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "runs": args.runs, "seed": args.seed,
-              "real": real, "synthetic": results}
+        else:
+            for name in [*map(str, sizes), "real"]:
+                builds.tidy(workdir / name)
+    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": builds.git_commit(),
+              "cpus": os.cpu_count(), "load_average": os.getloadavg(), "runs": args.runs, "seed": args.seed,
+              "settled_s": args.settle, "real": real, "synthetic": results}
     (REPO / "_bench").mkdir(exist_ok=True)
     (REPO / "_bench" / "search.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"{'collection':>12} {'index s/1000':>12} {'build diff s/1000':>17} {'first query gz KB':>18} "

@@ -1,6 +1,6 @@
 """Benchmark the live preview: from a file save to the browser hearing the reload, and to the new page.
 
-    python bench/serve_bench.py [--sizes 1000,10000] [--edits 20] [--keep DIR]
+    python bench/serve_bench.py [--sizes 1000,10000] [--edits 20] [--keep DIR] [--settle SECONDS]
 
 For each N: generate the synthetic collection (bench/gen.py), start `build.py serve --port 0` as its
 own process, connect to its Server-Sent Events stream as a browser does, then save files the way
@@ -9,6 +9,8 @@ editors do (write a temporary file, rename it over the original) and measure, pe
   - save → the changed page served with the new content (GET after the event).
 Two kinds of edit, --edits each: an annotation's note text, and an article's text (a paragraph
 appended). Reported: median and p95 in milliseconds, on stdout and in _bench/serve.json.
+Each save creates a file, as an editor's does, so the script first waits --settle seconds for
+earlier deletions to age (bench/builds.py), and deletes its collections only at the end.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,6 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
+import builds  # noqa: E402  (bench/builds.py)
 import gen  # noqa: E402
 
 
@@ -132,9 +136,16 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000")
     ap.add_argument("--edits", type=int, default=20)
     ap.add_argument("--keep", metavar="DIR")
+    ap.add_argument("--settle", type=float, default=float(builds.SETTLE_S),
+                    help=f"seconds to wait before the first save (default {builds.SETTLE_S}; bench/builds.py)")
     args = ap.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="apparatus-serve-", dir=gen.scratch()))
-    rows = [measure(int(n), args.edits, work) for n in args.sizes.split(",")]
+    builds.settle(args.settle, log=lambda m: print(m, file=sys.stderr, flush=True))
+    try:
+        rows = [measure(int(n), args.edits, work) for n in args.sizes.split(",")]
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     out = REPO / "_bench"
     out.mkdir(exist_ok=True)
     (out / "serve.json").write_text(json.dumps(rows, indent=2) + "\n")

@@ -1,8 +1,11 @@
-"""bench/builds.py: timed builds write new output folders and delete nothing; settle probes and returns."""
+"""bench/builds.py: timed builds write new output folders and delete nothing; kept collections are
+replaced before the wait and tidied after the last build; nothing gen.py did not make is touched."""
 import importlib.util
+import itertools
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -19,10 +22,14 @@ def _load(name):
         sys.path.remove(str(REPO / "bench"))
 
 
-def test_each_build_writes_a_new_folder_and_deletes_none(tmp_path):
-    gen, builds = _load("gen"), _load("builds")
+@pytest.fixture(scope="module")
+def builds():
+    return _load("builds")
+
+
+def test_each_build_writes_a_new_folder_and_deletes_none(builds, tmp_path):
     coll = tmp_path / "c"
-    gen.generate(coll, 3, 1)
+    builds.gen.generate(coll, 3, 1)
     first = builds.build(coll, ["--no-search"])
     second = builds.build(coll, ["--no-search"])
     assert first[4] != second[4]
@@ -30,15 +37,42 @@ def test_each_build_writes_a_new_folder_and_deletes_none(tmp_path):
         assert wall > 0 and rss > 0 and user >= 0 and system >= 0
         assert out.parent == coll and out.name.startswith("_site-")
         assert (out / "index.html").is_file()  # the first build's site is still there
+        assert "built 3 articles" in (coll / f"{out.name}.log").read_text(encoding="utf-8")
     assert yaml.safe_load((coll / "site.yaml").read_text(encoding="utf-8"))["output"] == second[4].name
 
+    builds.tidy(coll)
+    assert not list(coll.glob("_site*"))
+    assert yaml.safe_load((coll / "site.yaml").read_text(encoding="utf-8"))["output"] == "_site"
+    builds.forget(coll)
+    assert not coll.exists()
 
-def test_settle_syncs_and_waits(monkeypatch):
-    builds = _load("builds")
+
+def test_a_build_never_writes_into_an_existing_folder(builds, tmp_path, monkeypatch):
+    coll = tmp_path / "c"
+    builds.gen.generate(coll, 1, 1)
+    (coll / "_site-7").mkdir()
+    monkeypatch.setattr(builds, "_names", itertools.count(7))
+    with pytest.raises(SystemExit, match="_site-7 exists"):
+        builds.build(coll)
+
+
+def test_folders_gen_did_not_make_are_left_alone(builds, tmp_path):
+    mine = tmp_path / "mine"
+    (mine / "_site-1").mkdir(parents=True)
+    (mine / "site.yaml").write_text("title: Mine  # a comment\noutput: public\n", encoding="utf-8")
+    builds.tidy(mine)
+    builds.forget(mine)
+    builds.tidy(tmp_path / "never-made")
+    assert (mine / "_site-1").is_dir()
+    assert (mine / "site.yaml").read_text(encoding="utf-8") == "title: Mine  # a comment\noutput: public\n"
+
+
+def test_settle_syncs_and_waits(builds, monkeypatch):
     calls = []
     monkeypatch.setattr(builds.os, "sync", lambda: calls.append("sync"))
     monkeypatch.setattr(builds.time, "sleep", lambda s: calls.append(s))
     said = []
     builds.settle(log=said.append)
     builds.settle(0, log=said.append)
-    assert calls == ["sync", builds.SETTLE_S, "sync"] and len(said) == 1 and "365 s" in said[0]
+    assert calls == ["sync", builds.SETTLE_S, "sync"]
+    assert len(said) == 1 and f"{builds.SETTLE_S:g} s" in said[0]
