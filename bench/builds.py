@@ -1,4 +1,4 @@
-"""Timed cold builds for the benchmarks (bench/run.py, bench/search_bench.py), and a quiet file system.
+"""Timed cold builds for the benchmarks, and a quiet file system to time them on.
 
 Every timed build writes into an output folder that does not exist yet (:func:`build` sets the
 generated collection's ``output:`` to a new name), and nothing is deleted while builds are timed:
@@ -8,14 +8,14 @@ Why: this machine's file system is ext4 without a journal (/proc/fs/jbd2 is empt
 file system ext4 avoids reusing an inode number freed in the last 60 s, or 360 s while its
 inode-table block is dirty and cached (fs/ext4/ialloc.c, find_inode_bit() and recently_deleted()):
 every new file or folder scans its block group from the start past each such inode, a
-buffer-cache lookup each. Deleting a
-1000-article site just before a build made that build's kernel time grow from run to run:
-`perf record` put ~40% of its samples under __ext4_new_inode (find_get_block_common,
-recently_deleted, find_inode_bit). A user's first `make site` after a clone deletes nothing, so
-the benchmarks first wait (:func:`settle`) for deletions made before to age, then build without
-deleting. (Waiting for a probe of a few hundred files to become fast was tried and is not enough:
-the probe landed in other block groups and reported quiet while builds still spent 9% of their
-samples in recently_deleted.)
+buffer-cache lookup each. Deleting a 1000-article site just before a build made that build's
+kernel time grow from run to run: `perf record` put ~40% of its samples under __ext4_new_inode
+(find_get_block_common, recently_deleted, find_inode_bit). A user's first `make site` after a
+clone deletes nothing, so the benchmark scripts (run.py, search_bench.py, serve_bench.py) first
+wait (:func:`settle`) for deletions made before to age, then work without deleting. (Waiting for
+a probe of a few hundred files to become fast was tried and is not enough: the probe landed in
+other block groups and reported quiet while builds still spent 9% of their samples in
+recently_deleted.)
 """
 from __future__ import annotations
 

@@ -2,20 +2,20 @@
 
     python bench/run.py [--sizes 1000,10000] [--runs 5] [--seed 1] [--keep DIR] [--settle SECONDS] [-- EXTRA BUILD ARGS]
 
-For each N: generate a collection with bench/gen.py (timed on its own, not part of the figures)
-into a temporary folder under _bench/ (or DIR/N with --keep), run one warm-up build (fills the OS file cache),
-then --runs timed builds (each size once). apparatus/ is byte-compiled first (python -m compileall), as pip does for
-an installed package: with PYTHONDONTWRITEBYTECODE set (it is, on this machine) every build would
-otherwise compile the engine's source again (~60 ms). Each build is a fresh process
-`python build.py --root COLLECTION build [EXTRA]` writing into an output folder that does not exist
-yet (bench/builds.py sets site.yaml's `output:` to a new _site-K for each), so every run is a cold
-build of the site from nothing (but with a warm OS file cache).
+For each N: generate a collection with bench/gen.py (timed on its own, not part of the figures) into
+a temporary folder under _bench/ (or DIR/N with --keep), run one warm-up build (fills the OS file
+cache), then --runs timed builds (a size given twice is measured once). apparatus/ is byte-compiled
+first (python -m compileall), as pip does for an installed package: with PYTHONDONTWRITEBYTECODE set
+(it is, on this machine) every build would otherwise compile the engine's source again (~60 ms).
+Each build is a fresh process `python build.py --root COLLECTION build [EXTRA]` writing into an
+output folder that does not exist yet (bench/builds.py sets site.yaml's `output:` to a new _site-K
+for each), so every run is a cold build of the site from nothing (but with a warm OS file cache).
 
 Nothing is deleted while builds are timed: before generating anything, the script waits --settle
 seconds (default 365) for earlier deletions to age (bench/builds.py explains why: this machine's ext4 has
 no journal and slows down creating files for minutes after many are deleted). Every output folder is
-removed after the last build. The collections live under _bench/, not /tmp, whose many recently
-deleted files (tests) made creating files there far slower.
+removed after the last build. The collections live under _bench/, not /tmp, where creating files
+was far slower, probably for the same reason: tests delete many files there.
 
 Measured per run:
   - wall time: time.perf_counter() around start-to-reap of the process (interpreter start-up,
