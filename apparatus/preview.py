@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -229,12 +230,16 @@ def _in_child(lock: threading.RLock, fn: Callable[..., Any], *args: Any) -> Any:
 
     The fork happens under the build lock: no other thread is then inside Jinja or the pipeline, so
     the child inherits no lock held mid-operation. The child closes its copy of the read end, so
-    that if this process dies the child's send fails instead of blocking forever.
+    that if this process dies the child's send fails instead of blocking forever. It leaves Ctrl-C
+    to this process (the terminal sends SIGINT to both) and dies quietly on SIGTERM, which is how
+    this process stops it at exit: the serve command's handler, inherited, would print a traceback.
     """
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
 
     def run() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         receive.close()
         try:
             send.send(fn(*args))

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
-from apparatus import site
-from apparatus.preview import Preview
+import pytest
+
+from apparatus import serve, site
+from apparatus.preview import Preview, _in_child
 
 
 def test_dependency_map_is_explicit(tiny: Path) -> None:
@@ -99,3 +105,23 @@ def test_a_page_template_edit_renders_its_pages_with_the_new_template(tiny: Path
     later = outcome.later() if outcome.later else outcome
     assert "records/ca-vote/" in outcome.urls | later.urls
     assert b"Issued by (edited)" in p.files["records/ca-vote/index.html"]
+
+
+def _stopped_by(signum: int) -> str:
+    os.kill(os.getpid(), signum)
+    time.sleep(0.5)  # SIGINT is ignored: the work goes on
+    return "finished"
+
+
+def test_a_background_child_leaves_ctrl_c_to_the_server_and_stops_quietly(capfd: pytest.CaptureFixture[str]) -> None:
+    """`build.py serve` turns SIGTERM into KeyboardInterrupt; a forked renderer must not inherit that (nor
+    Ctrl-C's SIGINT) and print a traceback when the server stops it."""
+    old = signal.signal(signal.SIGTERM, serve._interrupt)
+    try:
+        lock = threading.RLock()
+        assert _in_child(lock, _stopped_by, signal.SIGINT) == "finished"
+        assert _in_child(lock, _stopped_by, signal.SIGTERM) is None  # died at once, sent nothing
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
