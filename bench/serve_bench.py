@@ -1,6 +1,6 @@
 """Benchmark the live preview: from a file save to the browser hearing the reload, and to the new page.
 
-    python bench/serve_bench.py [--sizes 1000,10000] [--edits 20] [--keep DIR] [--settle SECONDS]
+    python bench/serve_bench.py [--sizes 1000,10000] [--edits 20] [--pause 0.3] [--keep DIR] [--settle SECONDS]
 
 For each N: generate the synthetic collection (bench/gen.py), start `build.py serve --port 0` as its
 own process, connect to its Server-Sent Events stream as a browser does, then save files the way
@@ -64,7 +64,7 @@ def fetch(port: int, path: str) -> bytes:
     return conn.getresponse().read()
 
 
-def measure(n: int, edits: int, workdir: Path) -> dict[str, object]:
+def measure(n: int, edits: int, workdir: Path, pause: float = 0.3) -> dict[str, object]:
     coll = workdir / f"c{n}"
     gen.main([str(coll), "--articles", str(n)]) if not coll.exists() else None
     proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--root", str(coll), "serve", "--port", "0"],
@@ -114,14 +114,15 @@ def measure(n: int, edits: int, workdir: Path) -> dict[str, object]:
                 assert marker.encode() in body, "the reload came before the new page"
                 served_ms.append((time.perf_counter() - t0) * 1000)
                 atomic_write(path, text)  # put it back, and let that rebuild settle
-                time.sleep(0.3)
+                time.sleep(pause)
                 while not events.empty():
                     events.get_nowait()
             results[kind] = {"reload": reload_ms, "served": served_ms}
         stats = (("median_ms", statistics.median), ("p95_ms", p95))
-        return {"articles": n, "startup_s": round(startup, 2), **{
+        return {"articles": n, "startup_s": round(startup, 2), "pause_s": pause, **{
             f"{kind}_{what}_{stat}": round(f(v), 1)
-            for kind, r in results.items() for what, v in r.items() for stat, f in stats}}
+            for kind, r in results.items() for what, v in r.items() for stat, f in stats},
+            **{f"{kind}_{what}_ms": [round(x, 1) for x in v] for kind, r in results.items() for what, v in r.items()}}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -135,6 +136,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1000,10000")
     ap.add_argument("--edits", type=int, default=20)
+    ap.add_argument("--pause", type=float, default=0.3,
+                    help="seconds between putting a file back and the next save (default 0.3)")
     ap.add_argument("--keep", metavar="DIR")
     ap.add_argument("--settle", type=float, default=float(builds.SETTLE_S),
                     help=f"seconds to wait before the first save (default {builds.SETTLE_S}; bench/builds.py)")
@@ -142,7 +145,7 @@ def main() -> None:
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="apparatus-serve-", dir=gen.scratch()))
     builds.settle(args.settle, log=lambda m: print(m, file=sys.stderr, flush=True))
     try:
-        rows = [measure(int(n), args.edits, work) for n in args.sizes.split(",")]
+        rows = [measure(int(n), args.edits, work, args.pause) for n in args.sizes.split(",")]
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
