@@ -19,12 +19,17 @@ recently_deleted.)
 """
 from __future__ import annotations
 
+import argparse
+import contextlib
 import itertools
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import yaml
@@ -80,6 +85,19 @@ def git_commit() -> str | None:
     return r.stdout.strip() if r.returncode == 0 else None
 
 
+def out_option(ap: argparse.ArgumentParser, default: str) -> None:
+    """The scripts' --out option: the report's file name under _bench/ (a trial run need not replace the last one)."""
+    ap.add_argument("--out", default=default, help=f"file name of the JSON report under _bench/ (default {default})")
+
+
+def write_report(name: str, report: object) -> Path:
+    """Write a benchmark's JSON report to _bench/NAME; returns its path."""
+    path = REPO / "_bench" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    return path
+
+
 def made_by_gen(coll: Path) -> bool:
     return (coll / gen.MARKER).is_file()
 
@@ -104,7 +122,11 @@ def tidy(coll: Path) -> None:
     set_output(coll, "_site")
 
 
-def settle(seconds: float = SETTLE_S, log=print) -> None:
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def settle(seconds: float = SETTLE_S, log=_say) -> None:
     """Write out dirty buffers, then wait ``seconds``: long enough for inodes deleted before the call
     to stop counting as recently deleted (360 s while their inode-table block is dirty, which the
     timed builds' own new files make it)."""
@@ -112,3 +134,32 @@ def settle(seconds: float = SETTLE_S, log=print) -> None:
     if seconds > 0:
         log(f"waiting {seconds:g} s for earlier deletions to age (bench/builds.py) ...")
         time.sleep(seconds)
+
+
+def settle_option(ap: argparse.ArgumentParser) -> None:
+    """The scripts' --settle option (the seconds given to :func:`settle`)."""
+    ap.add_argument("--settle", type=float, default=float(SETTLE_S), metavar="SECONDS",
+                    help=f"seconds to wait first, for earlier deletions to stop slowing down creating files "
+                         f"(default {SETTLE_S}; 0: no wait; see bench/builds.py)")
+
+
+@contextlib.contextmanager
+def workspace(keep: str | None, prefix: str, collections: Iterable[str], seconds: float) -> Iterator[Path]:
+    """The folder a benchmark works in: ``keep`` (kept afterwards) or a new one under _bench/ (deleted
+    afterwards). In order: the generated ``collections`` an earlier run kept there are deleted, then
+    :func:`settle`; nothing is deleted while the caller works; then the folder goes, or, when kept,
+    those collections are tidied (:func:`tidy`)."""
+    workdir = Path(keep or tempfile.mkdtemp(prefix=prefix, dir=gen.scratch())).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    names = list(collections)
+    for name in names:
+        forget(workdir / name)
+    settle(seconds)
+    try:
+        yield workdir
+    finally:
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            for name in names:
+                tidy(workdir / name)

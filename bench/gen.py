@@ -74,7 +74,7 @@ def pick_quote(rng, paras, blocks, used, cross):
 
 def scratch():
     """Where the benchmarks generate collections: _bench/ in the repository (ignored by git), on the same
-    file system as a user's project. /tmp on this machine is far slower to create files in (bench/run.py)."""
+    file system as a user's project. /tmp on this machine was far slower to create files in (bench/builds.py)."""
     path = REPO / "_bench"
     path.mkdir(exist_ok=True)
     return str(path)

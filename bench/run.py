@@ -34,14 +34,11 @@ as a table on stdout and as JSON in _bench/results.json (or --out NAME; reposito
 prints its output and makes this script exit 1.
 """
 import argparse
-import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,38 +105,24 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=5, help="timed builds per size (default 5)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR/N and keep it")
-    ap.add_argument("--out", default="results.json", help="file name of the JSON report under _bench/")
-    ap.add_argument("--settle", type=float, default=float(builds.SETTLE_S),
-                    help=f"seconds to wait before the first build, for earlier deletions to stop slowing "
-                         f"down creating files (default {builds.SETTLE_S}; 0: no wait; see bench/builds.py)")
+    builds.out_option(ap, "results.json")
+    builds.settle_option(ap)
     args = ap.parse_args(argv)
     sizes = list(dict.fromkeys(int(s) for s in args.sizes.split(",") if s.strip()))  # each size once
     if args.runs < 1 or not sizes or min(sizes) < 1:
         ap.error("--runs and every size must be at least 1")
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "apparatus")], check=True)
-    workdir = Path(args.keep or tempfile.mkdtemp(prefix="apparatus-bench-", dir=gen.scratch())).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    for n in sizes:  # a kept collection from an earlier run goes before the wait, not after it
-        builds.forget(workdir / str(n))
-    builds.settle(args.settle, log=lambda m: print(m, file=sys.stderr, flush=True))  # nothing is deleted from here on
-    try:
+    with builds.workspace(args.keep, "apparatus-bench-", map(str, sizes), args.settle) as workdir:
         results = [bench_size(n, args, extra, workdir) for n in sizes]
-    finally:  # every output folder goes only now, after the last timed build
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            for n in sizes:
-                builds.tidy(workdir / str(n))
     report = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
               "commit": builds.git_commit(), "python": platform.python_version(),
               "platform": platform.platform(), "cpus": os.cpu_count(), "seed": args.seed,
               "runs": args.runs, "settled_s": args.settle, "build_args": extra, "results": results}
-    (REPO / "_bench").mkdir(exist_ok=True)
-    (REPO / "_bench" / args.out).write_text(json.dumps(report, indent=2) + "\n")
+    path = builds.write_report(args.out, report)
     print(f"build.py build {' '.join(extra)}  ({args.runs} runs after 1 warm-up; "
           f"Python {report['python']}, {report['cpus']} CPUs)")
     print(table(results))
-    print(f"results: {REPO / '_bench' / args.out}")
+    print(f"results: {path}")
 
 
 if __name__ == "__main__":

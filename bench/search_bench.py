@@ -1,7 +1,7 @@
 """Benchmark the search: index build time, and what a browser transfers for a first query.
 
     python bench/search_bench.py [--sizes 1000,10000] [--runs 3] [--words 12] [--seed 1] [--keep DIR]
-                                 [--settle SECONDS]
+                                 [--settle SECONDS] [--out NAME]
 
 For each N, a synthetic collection (bench/gen.py, timed on its own, not part of the figures), then:
   - index build time, two ways: (1) in process, apparatus.search.build_index on the collection's
@@ -16,19 +16,17 @@ For each N, a synthetic collection (bench/gen.py, timed on its own, not part of 
     (performance.now(); it includes search.js's 100 ms typing pause). Reported: median and largest.
 The repository's own collection is measured the same way (words: Drian, Xinjiang, CERD/C/CHN/CO/14-17,
 117-78). As in bench/run.py, the script first waits --settle seconds for earlier deletions to age,
-deletes nothing until the last timed build, and opens a browser (whose temporary profile is
-deleted when it closes) only after it. Results go to _bench/search.json and a table on stdout.
-Needs node_modules (make setup) and /usr/bin/chromium.
+deletes nothing until the last timed build, and opens a browser (whose temporary profile is deleted
+when it closes) only after it. Results go to _bench/search.json (or --out NAME) and a table on
+stdout. Needs node_modules (make setup) and /usr/bin/chromium.
 """
 import argparse
 import gzip
-import json
 import os
 import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -168,16 +166,11 @@ def main(argv=None):
     ap.add_argument("--words", type=int, default=12, help="one-word queries per size")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR/N and keep it")
-    ap.add_argument("--settle", type=float, default=float(builds.SETTLE_S),
-                    help=f"seconds to wait before the first build (default {builds.SETTLE_S}; bench/builds.py)")
+    builds.settle_option(ap)
+    builds.out_option(ap, "search.json")
     args = ap.parse_args(argv)
     sizes = list(dict.fromkeys(int(s) for s in args.sizes.split(",") if s.strip()))  # each size once
-    workdir = Path(args.keep or tempfile.mkdtemp(prefix="apparatus-search-bench-", dir=gen.scratch())).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    for name in [*map(str, sizes), "real"]:  # kept folders of an earlier run go before the wait, not after it
-        builds.forget(workdir / name)
-    builds.settle(args.settle, log=lambda m: print(m, file=sys.stderr, flush=True))  # nothing is deleted from here on
-    try:
+    with builds.workspace(args.keep, "apparatus-search-bench-", [*map(str, sizes), "real"], args.settle) as workdir:
         timed = [bench_size(n, args, workdir) for n in sizes]
         real_queries = first_queries(real_site(workdir), REAL_WORDS)  # the browser only after the timed builds
         real = {"first_query": summary(real_queries), "queries": real_queries}
@@ -185,24 +178,17 @@ def main(argv=None):
         for figures, site in timed:
             queries = first_queries(site, words(args))
             results.append({**figures, "first_query": summary(queries), "queries": queries})
-    finally:
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            for name in [*map(str, sizes), "real"]:
-                builds.tidy(workdir / name)
     report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": builds.git_commit(),
               "cpus": os.cpu_count(), "load_average": os.getloadavg(), "runs": args.runs, "seed": args.seed,
               "settled_s": args.settle, "real": real, "synthetic": results}
-    (REPO / "_bench").mkdir(exist_ok=True)
-    (REPO / "_bench" / "search.json").write_text(json.dumps(report, indent=2) + "\n")
+    path = builds.write_report(args.out, report)
     print(f"{'collection':>12} {'index s/1000':>12} {'build diff s/1000':>17} {'first query gz KB':>18} "
           f"{'max KB':>7} {'ms to result':>12} {'after last key':>14}")
     rows = [(r["articles"], r["index_s_per_1000"], r["build_difference_s_per_1000"], r["first_query"]) for r in results]
     for n, index_s, diff_s, q in [*rows, ("real", "", "", real["first_query"])]:
         print(f"{n:>12} {index_s:>12} {diff_s:>17} {q['median_gzip_kb']:>18} {q['max_gzip_kb']:>7} "
               f"{q['median_ms']:>12} {q['median_ms_after_last_key']:>14}")
-    print(f"results: {REPO / '_bench' / 'search.json'}")
+    print(f"results: {path}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Benchmark the live preview: from a file save to the browser hearing the reload, and to the new page.
 
     python bench/serve_bench.py [--sizes 1000,10000] [--edits 20] [--pause 0.3] [--keep DIR] [--settle SECONDS]
+                                [--out NAME]
 
 For each N: generate the synthetic collection (bench/gen.py), start `build.py serve --port 0` as its
 own process, connect to its Server-Sent Events stream as a browser does, then save files the way
@@ -8,7 +9,7 @@ editors do (write a temporary file, rename it over the original) and measure, pe
   - save → reload event received (the browser would start reloading now);
   - save → the changed page served with the new content (GET after the event).
 Two kinds of edit, --edits each: an annotation's note text, and an article's text (a paragraph
-appended). Reported: median and p95 in milliseconds, on stdout and in _bench/serve.json.
+appended). Reported: median and p95 in milliseconds, on stdout and in _bench/serve.json (or --out NAME).
 Each save creates a file, as an editor's does, so the script first waits --settle seconds for
 earlier deletions to age (bench/builds.py), and deletes its collections only at the end.
 """
@@ -21,11 +22,9 @@ import json
 import os
 import queue
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -139,19 +138,12 @@ def main() -> None:
     ap.add_argument("--pause", type=float, default=0.3,
                     help="seconds between putting a file back and the next save (default 0.3)")
     ap.add_argument("--keep", metavar="DIR")
-    ap.add_argument("--settle", type=float, default=float(builds.SETTLE_S),
-                    help=f"seconds to wait before the first save (default {builds.SETTLE_S}; bench/builds.py)")
+    builds.settle_option(ap)
+    builds.out_option(ap, "serve.json")
     args = ap.parse_args()
-    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="apparatus-serve-", dir=gen.scratch()))
-    builds.settle(args.settle, log=lambda m: print(m, file=sys.stderr, flush=True))
-    try:
+    with builds.workspace(args.keep, "apparatus-serve-", (), args.settle) as work:  # kept collections are reused
         rows = [measure(int(n), args.edits, work, args.pause) for n in args.sizes.split(",")]
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-    out = REPO / "_bench"
-    out.mkdir(exist_ok=True)
-    (out / "serve.json").write_text(json.dumps(rows, indent=2) + "\n")
+    builds.write_report(args.out, rows)
     for r in rows:
         print(f"N={r['articles']:>6}  start {r['startup_s']:>5} s  "
               f"annotation save→reload median {r['annotation_reload_median_ms']} ms "

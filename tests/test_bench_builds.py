@@ -76,3 +76,18 @@ def test_settle_syncs_and_waits(builds, monkeypatch):
     builds.settle(0, log=said.append)
     assert calls == ["sync", builds.SETTLE_S, "sync"]
     assert len(said) == 1 and f"{builds.SETTLE_S:g} s" in said[0]
+
+
+def test_a_workspace_deletes_before_the_wait_and_after_the_work_never_between(builds, tmp_path, monkeypatch):
+    builds.gen.generate(tmp_path / "3", 3, 1)  # kept by an earlier run
+    seen = []
+    monkeypatch.setattr(builds, "settle", lambda seconds: seen.append(((tmp_path / "3").exists(), seconds)))
+    with builds.workspace(str(tmp_path), "unused-", ["3"], 7.0) as workdir:
+        assert workdir == tmp_path.resolve() and seen == [(False, 7.0)]  # gone before the wait
+        builds.gen.generate(workdir / "3", 3, 1)
+        out = builds.build(workdir / "3", ["--no-search"])[4]
+    assert not out.exists() and (tmp_path / "3" / "site.yaml").is_file()  # kept: outputs tidied only
+
+    with builds.workspace(None, "apparatus-test-", [], 0) as scratch:
+        assert scratch.parent == builds.REPO / "_bench" and scratch.is_dir()
+    assert not scratch.exists()
