@@ -1,4 +1,5 @@
-"""Work shared with forked children: the build's articles and pages, the search index's stages.
+"""Work shared with forked children: the build's articles and pages, the search index's stages, and
+the live preview's long-lived background worker.
 
 :func:`fork_map` forks one child per item but the last, which this process does meanwhile: on two
 cores, one child and the parent keep both busy, with half the processes (and half the copied
@@ -8,13 +9,23 @@ state as :data:`SHARED`; they send their results back pickled through a pipe.
 Before forking, the parent's objects are frozen (``gc.freeze``): the cycle collector then never
 writes to them in a child, so inherited pages stay shared instead of being copied on its first
 pass. Children, short-lived and allocation-heavy, collect cycles rarely.
+
+:class:`Worker` is the other shape: one child forked once, kept, and sent calls on the state it
+inherited. A process that has forked shares its memory pages with the child until one of them
+writes to a page, and then pays a page fault and a copy for it. Forking a large process again and
+again (the preview of a big collection holds more than a gigabyte) makes the parent pay those
+copies over again after each fork, in whatever it does next. Forked once, the copies are paid once.
 """
 
 from __future__ import annotations
 
 import gc
+import multiprocessing.connection
 import os
 import pickle
+import signal
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -108,3 +119,72 @@ def runs(n: int, parts: int) -> list[tuple[int, int]]:
     """0..n cut into ``parts`` consecutive runs of (nearly) equal length, none empty."""
     parts = max(1, min(parts, n))
     return [(n * k // parts, n * (k + 1) // parts) for k in range(parts)]
+
+
+_WORKER_ENDS: weakref.WeakSet[multiprocessing.connection.Connection] = weakref.WeakSet()  # parents' ends, open
+
+
+class Worker:
+    """A forked child that keeps the state it inherited and runs calls on it, one at a time.
+
+    ``call(fn, *args)`` sends fn (a module-level function, pickled by name) and args to the child,
+    which runs ``fn(state, *args)`` and sends the result back. The child may update its state from
+    what a call brings; the parent's memory is never touched. The child ends when told to (close),
+    when this process ends (its pipe closes), or at once on SIGTERM; it ignores SIGINT, which the
+    terminal sends the whole group on Ctrl-C, and leaves that to its parent.
+    """
+
+    def __init__(self, state: Any):
+        self._lock = threading.Lock()  # one call at a time on the pipe
+        self._conn, child_end = multiprocessing.Pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # pragma: no cover - the child (coverage does not follow forks)
+            status = 1
+            try:
+                self._conn.close()
+                for end in list(_WORKER_ENDS):  # other workers' pipes: they must see EOF when their parent ends
+                    end.close()
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                _serve(child_end, state)
+                status = 0
+            finally:
+                os._exit(status)
+        child_end.close()
+        _WORKER_ENDS.add(self._conn)
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any] | None:
+        """(True, fn(state, *args)) or (False, the error's description); None if the worker is gone."""
+        with self._lock:
+            if self._conn.closed:
+                return None
+            try:
+                self._conn.send((fn, args))
+                return self._conn.recv()
+            except (EOFError, OSError):
+                return None
+
+    def close(self) -> None:
+        """Stop the child now, even in the middle of a call (which then returns None), and reap it."""
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:  # pragma: no cover - already reaped
+            pass
+        else:
+            os.waitpid(self.pid, 0)
+        with self._lock:
+            _WORKER_ENDS.discard(self._conn)
+            self._conn.close()
+
+
+def _serve(conn: multiprocessing.connection.Connection, state: Any) -> None:  # pragma: no cover - forked
+    while True:
+        try:
+            fn, args = conn.recv()
+        except EOFError:
+            return
+        try:
+            reply: tuple[bool, Any] = (True, fn(state, *args))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent
+            reply = (False, f"{type(exc).__name__}: {exc}")
+        conn.send(reply)

@@ -8,14 +8,18 @@ home page's counts, the records index, the record pages it cites or stopped citi
 re-renders its pages; a static file is copied. What the map cannot bound (site.yaml, the registry,
 shared templates, an article added or removed) is a full build. A failed rebuild keeps the last good
 pages and reports its diagnostics. Pages are replaced whole: a page is never served half-built.
+
+The dependent pages and the search index are made by a :class:`apparatus.forking.Worker` forked
+after each full build, so that they never hold this process's GIL while the next save is rebuilt.
+Each call brings the worker the article summaries that changed since its last call, versioned, so
+that it renders from the same data the pages here were made from.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import multiprocessing
-import signal
+import gc
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +55,9 @@ class Preview:
         self.lock = threading.RLock()  # one build at a time
         self.generation = 0  # bumped by every committed change: a search refresh of an older one is dropped
         self._pending: set[str] = set()  # dependent pages still to render (see render_pending)
+        self._worker: forking.Worker | None = None  # renders the dependent pages and the search index
+        self._versions: dict[str, int] = {}  # slug → how many times its summary changed since the full build
+        self._unsent: set[str] = set()  # slugs whose summary the worker has not been sent yet
 
     @property
     def failed(self) -> bool:
@@ -86,7 +93,46 @@ class Preview:
             self.files = out.files
             self.diagnostics = sorted(diags)
             self.generation += 1
+            self._start_worker()
             return Outcome(True, {site.ALL}, self.diagnostics)
+
+    def _start_worker(self) -> None:
+        """A new worker, forked from the current build (called with the lock held: no other thread is then
+        inside Jinja or the pipeline, so the child inherits no lock held mid-operation)."""
+        if self._worker is not None:
+            self._worker.close()
+        assert self.collection is not None
+        self._versions = {slug: 0 for slug in self.summaries}
+        self._unsent = set()
+        gc.unfreeze()
+        gc.collect()  # the previous build's garbage, collected once here rather than during later saves,
+        gc.freeze()   # and what is left kept out of later collections: they would touch every shared page
+        self._worker = forking.Worker(_Mirror(self.collection, dict(self.summaries), dict(self._versions)))
+
+    def close(self) -> None:
+        """Stop the background worker (the preview server does at exit)."""
+        with self.lock:
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any] | None:
+        """fn(mirror, changes, *args) in the worker, which is restarted once if it has died; None if it
+        fails again or the build has failed meanwhile."""
+        for _ in range(2):
+            with self.lock:
+                worker = self._worker
+                if worker is None or self.failed:
+                    return None
+                changes = {slug: (self._versions[slug], self.summaries[slug]) for slug in self._unsent}
+                self._unsent = set()
+            result = worker.call(fn, changes, *args)
+            if result is not None:
+                return result
+            with self.lock:
+                if self._worker is worker and self.collection is not None:
+                    self._start_worker()
+        return None
 
     def _failed(self, diags: list[Diagnostic]) -> Outcome:
         self.diagnostics = sorted(set(diags))
@@ -127,6 +173,9 @@ class Preview:
             focus = self._first_changed_note(slugs, new, notes)
             self.summaries = dict(sorted(new.items()))
             self.notes.update(notes)
+            for slug in notes:
+                self._versions[slug] = self._versions.get(slug, 0) + 1
+            self._unsent |= set(notes)
             done = {site.article_url(s) for s in slugs
                     if pages.get(site.output_path(site.article_url(s))) != self.files.get(
                         site.output_path(site.article_url(s)))}
@@ -144,14 +193,13 @@ class Preview:
             urls, self._pending = self._pending, set()
             if not urls or self.collection is None or self.failed:
                 return Outcome(True, set(), self.diagnostics)
-            c = copy.copy(self.collection)
-            summaries, generation = list(self.summaries.values()), self.generation
-        # in a forked process, so that this one's GIL stays free for the next save
-        result = _in_child(self.lock, _render_pages, c, summaries, urls)
-        if result is None:
-            out, more = MemoryOutput(), [Diagnostic("templates", 1, 1, "rendering the dependent pages failed")]
+            generation = self.generation
+        result = self._call(_render_pages, urls)  # in the worker: this process's GIL stays free for the next save
+        if result is None or not result[0]:
+            why = f": {result[1]}" if result else ""
+            out, more = MemoryOutput(), [Diagnostic("templates", 1, 1, f"rendering the dependent pages failed{why}")]
         else:
-            out, more = result
+            out, more = result[1]
         with self.lock:
             if generation != self.generation:
                 self._pending |= urls
@@ -164,19 +212,16 @@ class Preview:
             self.files = {**self.files, **out.files}
             return Outcome(True, changed, self.diagnostics)
 
-    def refresh_search(self, in_process: bool = False) -> bool:
+    def refresh_search(self) -> bool:
         """Rebuild the search index from the current pages' data (it is the slowest part, and no page
-        waits for it). It runs in a forked process, so that it never holds this process's GIL while
-        the next save is being rebuilt. Returns False if a newer change made it stale."""
+        waits for it). It runs in the worker, so that it never holds this process's GIL while the
+        next save is being rebuilt. Returns False if a newer change made it stale."""
         with self.lock:
-            c = self.collection
-            if c is None or self.failed:
-                return False
-            summaries, registry, generation = list(self.summaries.values()), c.registry, self.generation
-        files = (_search_files(summaries, registry) if in_process
-                 else _in_child(self.lock, _search_files, summaries, registry))
-        if files is None:
+            generation = self.generation
+        result = self._call(_search_files)
+        if result is None or not result[0] or result[1] is None:
             return False
+        files = result[1]
         with self.lock:
             if generation != self.generation:
                 return False
@@ -208,51 +253,37 @@ class Preview:
         return None
 
 
-def _render_pages(c: pipeline.Collection, summaries: list[site.ArticleSummary], urls: set[str]
+@dataclasses.dataclass
+class _Mirror:
+    """The worker's copy of the last full build, brought up to date by each call's changes."""
+
+    collection: pipeline.Collection
+    summaries: dict[str, site.ArticleSummary]
+    versions: dict[str, int]
+
+    def update(self, changes: dict[str, tuple[int, site.ArticleSummary]]) -> list[site.ArticleSummary]:
+        """Apply the newer of each changed summary (calls may arrive out of order); all summaries, in order."""
+        for slug, (version, summary) in changes.items():
+            if version > self.versions[slug]:
+                self.versions[slug], self.summaries[slug] = version, summary
+        return list(self.summaries.values())
+
+
+def _render_pages(m: _Mirror, changes: dict[str, tuple[int, site.ArticleSummary]], urls: set[str]
                   ) -> tuple[MemoryOutput, list[Diagnostic]]:
+    summaries = m.update(changes)
+    c = copy.copy(m.collection)
     out = MemoryOutput()
     c.staging = out
     diags: list[Diagnostic] = []
     pipeline._write_collection_pages(c, summaries, diags, only=urls)
-    c.staging = None
     return out, diags
 
 
-def _search_files(summaries: list[site.ArticleSummary], registry: dict[str, Any]) -> dict[str, bytes] | None:
+def _search_files(m: _Mirror, changes: dict[str, tuple[int, site.ArticleSummary]]) -> dict[str, bytes] | None:
+    summaries = m.update(changes)
     try:
-        return {**search.build_index(search.collection_docs(summaries, registry), jobs=1), **search.assets()}
+        return {**search.build_index(search.collection_docs(summaries, m.collection.registry), jobs=1),
+                **search.assets()}
     except search.LunrMissing:
         return None
-
-
-def _in_child(lock: threading.RLock, fn: Callable[..., Any], *args: Any) -> Any:
-    """fn(*args) in a forked process (arguments are inherited, not pickled); its result comes back.
-
-    The fork happens under the build lock: no other thread is then inside Jinja or the pipeline, so
-    the child inherits no lock held mid-operation. The child closes its copy of the read end, so
-    that if this process dies the child's send fails instead of blocking forever. It leaves Ctrl-C
-    to this process (the terminal sends SIGINT to both) and dies quietly on SIGTERM, which is how
-    this process stops it at exit: the serve command's handler, inherited, would print a traceback.
-    """
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-
-    def run() -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        receive.close()
-        try:
-            send.send(fn(*args))
-        finally:
-            send.close()
-
-    child = ctx.Process(target=run, daemon=True)
-    with lock:
-        child.start()
-    send.close()
-    try:
-        return receive.recv()
-    except EOFError:
-        return None
-    finally:
-        child.join()

@@ -39,6 +39,7 @@ def stop(server: PreviewServer, watcher: Watcher) -> None:
     server.events.send("bye", {})
     server.shutdown()
     server.server_close()
+    server.preview.close()
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from apparatus import serve, site
-from apparatus.preview import Preview, _in_child
+from apparatus import forking, serve, site
+from apparatus.preview import Preview
 
 
 def test_dependency_map_is_explicit(tiny: Path) -> None:
@@ -107,21 +106,82 @@ def test_a_page_template_edit_renders_its_pages_with_the_new_template(tiny: Path
     assert b"Issued by (edited)" in p.files["records/ca-vote/index.html"]
 
 
-def _stopped_by(signum: int) -> str:
+def _stopped_by(state: object, signum: int) -> str:
     os.kill(os.getpid(), signum)
     time.sleep(0.5)  # SIGINT is ignored: the work goes on
     return "finished"
 
 
-def test_a_background_child_leaves_ctrl_c_to_the_server_and_stops_quietly(capfd: pytest.CaptureFixture[str]) -> None:
-    """`build.py serve` turns SIGTERM into KeyboardInterrupt; a forked renderer must not inherit that (nor
+def test_the_worker_leaves_ctrl_c_to_the_server_and_stops_quietly(capfd: pytest.CaptureFixture[str]) -> None:
+    """`build.py serve` turns SIGTERM into KeyboardInterrupt; the forked worker must not inherit that (nor
     Ctrl-C's SIGINT) and print a traceback when the server stops it."""
     old = signal.signal(signal.SIGTERM, serve._interrupt)
     try:
-        lock = threading.RLock()
-        assert _in_child(lock, _stopped_by, signal.SIGINT) == "finished"
-        assert _in_child(lock, _stopped_by, signal.SIGTERM) is None  # died at once, sent nothing
+        worker = forking.Worker(None)
+        assert worker.call(_stopped_by, signal.SIGINT) == (True, "finished")
+        assert worker.call(_stopped_by, signal.SIGTERM) is None  # died at once, sent nothing
+        worker.close()
     finally:
         signal.signal(signal.SIGTERM, old)
     err = capfd.readouterr().err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+def _remember(state: list[str], word: str) -> list[str]:
+    state.append(word)
+    return state
+
+
+def _fail(state: object) -> None:
+    raise ValueError("no such page")
+
+
+def test_the_worker_keeps_its_state_between_calls_and_the_parents_is_untouched() -> None:
+    mine: list[str] = []
+    worker = forking.Worker(mine)
+    try:
+        assert worker.call(_remember, "a") == (True, ["a"])
+        assert worker.call(_remember, "b") == (True, ["a", "b"])
+        assert worker.call(_fail) == (False, "ValueError: no such page")
+        assert worker.call(_remember, "c") == (True, ["a", "b", "c"])  # an error does not end it
+    finally:
+        worker.close()
+    assert mine == []
+    assert worker.call(_remember, "d") is None  # closed
+
+
+def test_the_worker_is_forked_once_per_full_build_not_per_save(tiny: Path) -> None:
+    p = Preview(tiny, jobs=1)
+    try:
+        assert p.full().ok
+        assert p._worker is not None
+        pid = p._worker.pid
+        ann = tiny / "annotations" / "alpha.yaml"
+        text = ann.read_text()
+        for k in range(3):
+            ann.write_text(text.replace("    records: [ca-vote]\n", "") if k % 2 == 0 else text)
+            outcome = p.rebuild({"annotations/alpha.yaml"})
+            assert outcome.ok and outcome.later is not None
+            assert outcome.later().urls == {"", "records/", "records/ca-vote/"}
+            assert p.refresh_search()
+        assert p._worker.pid == pid
+        assert (b"No note cites this record yet." in p.files["records/ca-vote/index.html"])  # the last edit's
+    finally:
+        p.close()
+
+
+def test_a_worker_that_died_is_replaced_from_the_current_build(tiny: Path) -> None:
+    p = Preview(tiny, jobs=1)
+    try:
+        p.full()
+        ann = tiny / "annotations" / "alpha.yaml"
+        ann.write_text(ann.read_text().replace("    records: [ca-vote]\n", ""))
+        outcome = p.rebuild({"annotations/alpha.yaml"})
+        assert p._worker is not None
+        dead = p._worker.pid
+        os.kill(dead, signal.SIGKILL)
+        assert outcome.later is not None
+        assert outcome.later().urls == {"", "records/", "records/ca-vote/"}  # the new worker has the edit
+        assert p._worker.pid != dead
+    finally:
+        p.close()
