@@ -1,10 +1,13 @@
-"""fork_map: results in order, the parent does the last item, a failing worker is reported, state reset."""
+"""fork_map: results in order, the parent does the last item, a failing worker is reported, state reset.
+Worker: state kept between calls, errors reported, signals left to the parent, closed for good."""
 
 import gc
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -80,3 +83,51 @@ def test_a_failed_fork_leaks_no_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
         forking.fork_map(lambda i: i, [1, 2, 3], None, 3)
     assert len(os.listdir("/proc/self/fd")) == before
     assert gc.get_freeze_count() == 0
+
+
+def _stopped_by(state: object, signum: int) -> str:
+    os.kill(os.getpid(), signum)
+    time.sleep(0.5)  # SIGINT is ignored: the work goes on
+    return "finished"
+
+
+def _interrupt(signum: int, frame: object) -> None:  # as `build.py serve` does
+    raise KeyboardInterrupt
+
+
+def test_the_worker_leaves_ctrl_c_to_the_server_and_stops_quietly(capfd: pytest.CaptureFixture[str]) -> None:
+    """`build.py serve` turns SIGTERM into KeyboardInterrupt; the forked worker must not inherit that (nor
+    Ctrl-C's SIGINT) and print a traceback when the server stops it."""
+    old = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        worker = forking.Worker(None)
+        assert worker.call(_stopped_by, signal.SIGINT) == (True, "finished")
+        assert worker.call(_stopped_by, signal.SIGTERM) is None  # died at once, sent nothing
+        worker.close()
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+def _remember(state: list[str], word: str) -> list[str]:
+    state.append(word)
+    return state
+
+
+def _fail(state: object) -> None:
+    raise ValueError("no such page")
+
+
+def test_the_worker_keeps_its_state_between_calls_and_the_parents_is_untouched() -> None:
+    mine: list[str] = []
+    worker = forking.Worker(mine)
+    try:
+        assert worker.call(_remember, "a") == (True, ["a"])
+        assert worker.call(_remember, "b") == (True, ["a", "b"])
+        assert worker.call(_fail) == (False, "ValueError: no such page")
+        assert worker.call(_remember, "c") == (True, ["a", "b", "c"])  # an error does not end it
+    finally:
+        worker.close()
+    assert mine == []
+    assert worker.call(_remember, "d") is None  # closed

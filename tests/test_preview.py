@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 
-import pytest
-
-from apparatus import forking, serve, site
+from apparatus import site
 from apparatus.preview import Preview
 
 
@@ -104,50 +101,6 @@ def test_a_page_template_edit_renders_its_pages_with_the_new_template(tiny: Path
     later = outcome.later() if outcome.later else outcome
     assert "records/ca-vote/" in outcome.urls | later.urls
     assert b"Issued by (edited)" in p.files["records/ca-vote/index.html"]
-
-
-def _stopped_by(state: object, signum: int) -> str:
-    os.kill(os.getpid(), signum)
-    time.sleep(0.5)  # SIGINT is ignored: the work goes on
-    return "finished"
-
-
-def test_the_worker_leaves_ctrl_c_to_the_server_and_stops_quietly(capfd: pytest.CaptureFixture[str]) -> None:
-    """`build.py serve` turns SIGTERM into KeyboardInterrupt; the forked worker must not inherit that (nor
-    Ctrl-C's SIGINT) and print a traceback when the server stops it."""
-    old = signal.signal(signal.SIGTERM, serve._interrupt)
-    try:
-        worker = forking.Worker(None)
-        assert worker.call(_stopped_by, signal.SIGINT) == (True, "finished")
-        assert worker.call(_stopped_by, signal.SIGTERM) is None  # died at once, sent nothing
-        worker.close()
-    finally:
-        signal.signal(signal.SIGTERM, old)
-    err = capfd.readouterr().err
-    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
-
-
-def _remember(state: list[str], word: str) -> list[str]:
-    state.append(word)
-    return state
-
-
-def _fail(state: object) -> None:
-    raise ValueError("no such page")
-
-
-def test_the_worker_keeps_its_state_between_calls_and_the_parents_is_untouched() -> None:
-    mine: list[str] = []
-    worker = forking.Worker(mine)
-    try:
-        assert worker.call(_remember, "a") == (True, ["a"])
-        assert worker.call(_remember, "b") == (True, ["a", "b"])
-        assert worker.call(_fail) == (False, "ValueError: no such page")
-        assert worker.call(_remember, "c") == (True, ["a", "b", "c"])  # an error does not end it
-    finally:
-        worker.close()
-    assert mine == []
-    assert worker.call(_remember, "d") is None  # closed
 
 
 def test_the_worker_is_forked_once_per_full_build_not_per_save(tiny: Path) -> None:
