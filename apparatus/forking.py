@@ -19,6 +19,7 @@ copies over again after each fork, in whatever it does next. Forked once, the co
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing.connection
 import os
@@ -45,6 +46,7 @@ def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], shared: Any, jobs: 
         if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
             return [fn(item) for item in items]
         children: list[tuple[int, int]] = []
+        frozen_before = gc.get_freeze_count() > 0  # the preview keeps its build frozen (preview.py)
         gc.freeze()
         try:
             for item in items[:-1]:
@@ -80,7 +82,8 @@ def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], shared: Any, jobs: 
             for pid, read in children:  # after an error: no zombies, no open pipes
                 os.close(read)
                 os.waitpid(pid, 0)
-            gc.unfreeze()  # the preview server is a long-lived parent
+            if not frozen_before:
+                gc.unfreeze()  # the preview server is a long-lived parent
     finally:
         SHARED = None
 
@@ -129,19 +132,27 @@ class Worker:
 
     ``call(fn, *args)`` sends fn (a module-level function, pickled by name) and args to the child,
     which runs ``fn(state, *args)`` and sends the result back. The child may update its state from
-    what a call brings; the parent's memory is never touched. The child ends when told to (close),
-    when this process ends (its pipe closes), or at once on SIGTERM; it ignores SIGINT, which the
-    terminal sends the whole group on Ctrl-C, and leaves that to its parent.
+    what a call brings; the parent's memory is never touched. The child ends when told to (close,
+    or this object being collected), when this process ends (its pipe closes), or at once on
+    SIGTERM; it ignores SIGINT, which the terminal sends the whole group on Ctrl-C, and leaves that
+    to its parent.
     """
 
     def __init__(self, state: Any):
         self._lock = threading.Lock()  # one call at a time on the pipe
-        self._conn, child_end = multiprocessing.Pipe()
-        self.pid = os.fork()
-        if self.pid == 0:  # pragma: no cover - the child (coverage does not follow forks)
+        self._closing = threading.Lock()  # one close at a time: the child is signalled only until reaped
+        self.status: int | None = None  # the child's wait status, once reaped
+        conn, child_end = multiprocessing.Pipe()
+        try:
+            pid = os.fork()
+        except BaseException:
+            conn.close()
+            child_end.close()
+            raise
+        if pid == 0:  # pragma: no cover - the child (coverage does not follow forks)
             status = 1
             try:
-                self._conn.close()
+                conn.close()
                 for end in list(_WORKER_ENDS):  # other workers' pipes: they must see EOF when their parent ends
                     end.close()
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -151,10 +162,15 @@ class Worker:
             finally:
                 os._exit(status)
         child_end.close()
-        _WORKER_ENDS.add(self._conn)
+        self.pid, self._conn = pid, conn
+        _WORKER_ENDS.add(conn)
+        self._reap = weakref.finalize(self, _stop, pid, conn)  # also when this object is collected: no zombie
 
     def call(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any] | None:
-        """(True, fn(state, *args)) or (False, the error's description); None if the worker is gone."""
+        """(True, fn(state, *args)) or (False, the error's description); None if the worker is gone.
+
+        Anything else that interrupts a call (Ctrl-C, an unpicklable argument) stops the worker before
+        it propagates: a reply left unread would otherwise answer the next call."""
         with self._lock:
             if self._conn.closed:
                 return None
@@ -163,18 +179,35 @@ class Worker:
                 return self._conn.recv()
             except (EOFError, OSError):
                 return None
+            except BaseException:
+                _kill(self.pid)
+                raise
 
     def close(self) -> None:
-        """Stop the child now, even in the middle of a call (which then returns None), and reap it."""
-        try:
-            os.kill(self.pid, signal.SIGTERM)
-        except ProcessLookupError:  # pragma: no cover - already reaped
-            pass
-        else:
-            os.waitpid(self.pid, 0)
-        with self._lock:
-            _WORKER_ENDS.discard(self._conn)
-            self._conn.close()
+        """Stop the child now, even in the middle of a call (which then returns None), and reap it. Idempotent."""
+        with self._closing:
+            if not self._reap.alive:
+                return
+            _kill(self.pid)  # first, so that a call waiting for a reply (holding the lock) gets EOF
+            with self._lock:
+                self.status = self._reap()
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it exited and was reaped already
+        os.kill(pid, signal.SIGTERM)
+
+
+def _stop(pid: int, conn: multiprocessing.connection.Connection) -> int | None:
+    """Stop and reap a worker's child, and close its pipe: its wait status."""
+    _kill(pid)
+    try:
+        status = os.waitpid(pid, 0)[1]
+    except ChildProcessError:  # pragma: no cover - reaped elsewhere
+        status = None
+    _WORKER_ENDS.discard(conn)
+    conn.close()
+    return status
 
 
 def _serve(conn: multiprocessing.connection.Connection, state: Any) -> None:  # pragma: no cover - forked
@@ -183,6 +216,9 @@ def _serve(conn: multiprocessing.connection.Connection, state: Any) -> None:  # 
             fn, args = conn.recv()
         except EOFError:
             return
+        except Exception as exc:  # noqa: BLE001 - a request it cannot read: said, and the next one read
+            conn.send((False, f"{type(exc).__name__}: {exc}"))
+            continue
         try:
             reply: tuple[bool, Any] = (True, fn(state, *args))
         except Exception as exc:  # noqa: BLE001 - reported to the parent

@@ -7,12 +7,15 @@ reload never waits for the rest; then ``Outcome.later`` re-renders the pages tha
 home page's counts, the records index, the record pages it cites or stopped citing). A page template
 re-renders its pages; a static file is copied. What the map cannot bound (site.yaml, the registry,
 shared templates, an article added or removed) is a full build. A failed rebuild keeps the last good
-pages and reports its diagnostics. Pages are replaced whole: a page is never served half-built.
+pages and reports its diagnostics; the next save re-processes the failed files with its own, so a fix
+costs what any save does (after a failed full build, the next save is a full build). Pages are
+replaced whole: a page is never served half-built.
 
 The dependent pages and the search index are made by a :class:`apparatus.forking.Worker` forked
-after each full build, so that they never hold this process's GIL while the next save is rebuilt.
-Each call brings the worker the article summaries that changed since its last call, versioned, so
-that it renders from the same data the pages here were made from.
+after each full build, so that they never hold this process's GIL while the next save is rebuilt
+(docs/performance.md: forking a large preview for each save slowed the next rebuild). Each call
+brings the worker every article summary changed since the full build, versioned, so that it renders
+from the same data the pages here were made from.
 """
 
 from __future__ import annotations
@@ -57,7 +60,8 @@ class Preview:
         self._pending: set[str] = set()  # dependent pages still to render (see render_pending)
         self._worker: forking.Worker | None = None  # renders the dependent pages and the search index
         self._versions: dict[str, int] = {}  # slug → how many times its summary changed since the full build
-        self._unsent: set[str] = set()  # slugs whose summary the worker has not been sent yet
+        self._retry: set[str] = set()  # the paths of a failed incremental rebuild: the next one takes them again
+        self._closed = False
 
     @property
     def failed(self) -> bool:
@@ -66,9 +70,10 @@ class Preview:
     # -- full build ---------------------------------------------------------------------------------------
     def full(self) -> Outcome:
         with self.lock:
+            self._retry = set()
             c, diags = pipeline.load_collection(self.root, auto_reload=True)  # page templates re-read on edit
             if c is None or c.env is None or count_errors(diags):
-                return self._failed(diags)
+                return self._failed(diags, stop_worker=True)
             out = MemoryOutput()
             c.staging, c.return_pages = out, True
             results = pipeline._run_all(c, self.jobs or forking.cores())
@@ -82,7 +87,7 @@ class Preview:
                 pipeline._write_collection_pages(c, summaries, diags)
             c.staging = None
             if count_errors(diags):
-                return self._failed(diags)
+                return self._failed(diags, stop_worker=True)
             self.collection = c
             self.summaries = {s.slug: s for s in summaries}
             self.notes = notes
@@ -99,51 +104,61 @@ class Preview:
     def _start_worker(self) -> None:
         """A new worker, forked from the current build (called with the lock held: no other thread is then
         inside Jinja or the pipeline, so the child inherits no lock held mid-operation)."""
-        if self._worker is not None:
-            self._worker.close()
-        assert self.collection is not None
+        self._stop_worker()
         self._versions = {slug: 0 for slug in self.summaries}
-        self._unsent = set()
+        if self._closed or self.collection is None:
+            return
         gc.unfreeze()
         gc.collect()  # the previous build's garbage, collected once here rather than during later saves,
         gc.freeze()   # and what is left kept out of later collections: they would touch every shared page
         self._worker = forking.Worker(_Mirror(self.collection, dict(self.summaries), dict(self._versions)))
 
+    def _stop_worker(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()
+
     def close(self) -> None:
-        """Stop the background worker (the preview server does at exit)."""
+        """Stop the background worker for good (the preview server does at exit)."""
         with self.lock:
-            if self._worker is not None:
-                self._worker.close()
-                self._worker = None
+            self._closed = True
+            self._stop_worker()
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any] | None:
-        """fn(mirror, changes, *args) in the worker, which is restarted once if it has died; None if it
-        fails again or the build has failed meanwhile."""
-        for _ in range(2):
+        """fn(mirror, changes, *args) in the worker; None if there is no worker (a failed build, or closed)
+        or it failed twice: a worker that died is replaced once, from the current build.
+
+        Each call brings every summary changed since the full build, with its version: the worker keeps
+        the newest of each, so no call can put back an older one or miss one."""
+        for attempt in range(2):
             with self.lock:
                 worker = self._worker
                 if worker is None or self.failed:
                     return None
-                changes = {slug: (self._versions[slug], self.summaries[slug]) for slug in self._unsent}
-                self._unsent = set()
+                changes = {slug: (v, self.summaries[slug]) for slug, v in self._versions.items() if v}
             result = worker.call(fn, changes, *args)
             if result is not None:
                 return result
             with self.lock:
-                if self._worker is worker and self.collection is not None:
+                if attempt == 0 and self._worker is worker:
                     self._start_worker()
         return None
 
-    def _failed(self, diags: list[Diagnostic]) -> Outcome:
+    def _failed(self, diags: list[Diagnostic], stop_worker: bool = False) -> Outcome:
+        """Report diagnostics, keeping the last good pages. A failed full build also stops the worker: it
+        would only keep sharing memory pages with this process until the next good full build."""
         self.diagnostics = sorted(set(diags))
+        if stop_worker:
+            self._stop_worker()
         return Outcome(False, set(), self.diagnostics)
 
     # -- incremental --------------------------------------------------------------------------------------
     def rebuild(self, paths: set[str]) -> Outcome:
         with self.lock:
             c = self.collection
+            paths = paths | self._retry  # after a failed rebuild, its files again: the fix may be in another
             kinds = {p: classify(p) for p in paths}
-            if c is None or self.failed or self._needs_full(c, kinds):
+            if c is None or (self.failed and not self._retry) or self._needs_full(c, kinds):
                 return self.full()
             slugs = sorted({Path(p).stem for p, k in kinds.items() if k in (Kind.ARTICLE, Kind.ANNOTATIONS)})
             diags: list[Diagnostic] = []
@@ -158,8 +173,10 @@ class Preview:
                     new[slug], notes[slug] = r.summary, r.notes
                 if r.page is not None:
                     pages[r.page[0]] = r.page[1].encode("utf-8")
-            if count_errors(diags):
+            if count_errors(diags):  # nothing has changed: the last good build stays, and so does its worker
+                self._retry = paths
                 return self._failed(diags)
+            self._retry = set()
             urls: set[str] = set()
             for p in paths:
                 urls |= self.deps.get(p, set())
@@ -175,7 +192,6 @@ class Preview:
             self.notes.update(notes)
             for slug in notes:
                 self._versions[slug] = self._versions.get(slug, 0) + 1
-            self._unsent |= set(notes)
             done = {site.article_url(s) for s in slugs
                     if pages.get(site.output_path(site.article_url(s))) != self.files.get(
                         site.output_path(site.article_url(s)))}
@@ -190,11 +206,15 @@ class Preview:
         collection takes a while) runs on a snapshot, outside the lock, so that the next save is
         rebuilt at once; if a newer change was committed meanwhile, the pages are queued again."""
         with self.lock:
+            if not self._pending or self.collection is None or self.failed:
+                return Outcome(True, set(), self.diagnostics)  # (while failed, the pages stay queued)
             urls, self._pending = self._pending, set()
-            if not urls or self.collection is None or self.failed:
-                return Outcome(True, set(), self.diagnostics)
             generation = self.generation
         result = self._call(_render_pages, urls)  # in the worker: this process's GIL stays free for the next save
+        with self.lock:
+            if result is None and (self.failed or self._worker is None):  # a failed build or close() meanwhile
+                self._pending |= urls
+                return Outcome(True, set(), self.diagnostics)
         if result is None or not result[0]:
             why = f": {result[1]}" if result else ""
             out, more = MemoryOutput(), [Diagnostic("templates", 1, 1, f"rendering the dependent pages failed{why}")]

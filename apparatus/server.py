@@ -84,13 +84,17 @@ class PreviewServer(http.server.ThreadingHTTPServer):
                 continue
             self._after_due.clear()
             time.sleep(SETTLE)  # let browsers fetch the changed page first
-            outcome = self.preview.render_pending()
-            while outcome.ok and outcome.later is not None and not self._after_due.is_set():
-                self._announce(outcome)
+            try:
                 outcome = self.preview.render_pending()
-            self._announce(outcome)
-            if outcome.ok and not self._after_due.is_set():
-                self.preview.refresh_search()
+                while outcome.ok and outcome.later is not None and not self._after_due.is_set():
+                    self._announce(outcome)
+                    outcome = self.preview.render_pending()
+                self._announce(outcome)
+                if outcome.ok and not self._after_due.is_set():
+                    self.preview.refresh_search()
+            except Exception as exc:  # noqa: BLE001 - a bug here must not end the refreshes for the session
+                print(f"build.py serve: the dependent pages or the search index could not be refreshed: "
+                      f"{type(exc).__name__}: {exc}", file=sys.stderr)
 
     def _announce(self, outcome: Outcome) -> None:
         if outcome.ok and self.showing_errors:

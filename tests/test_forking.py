@@ -101,11 +101,15 @@ def test_the_worker_leaves_ctrl_c_to_the_server_and_stops_quietly(capfd: pytest.
     old = signal.signal(signal.SIGTERM, _interrupt)
     try:
         worker = forking.Worker(None)
-        assert worker.call(_stopped_by, signal.SIGINT) == (True, "finished")
-        assert worker.call(_stopped_by, signal.SIGTERM) is None  # died at once, sent nothing
-        worker.close()
+        try:
+            assert worker.call(_stopped_by, signal.SIGINT) == (True, "finished")
+            assert worker.call(_stopped_by, signal.SIGTERM) is None  # died at once, sent nothing
+        finally:
+            worker.close()
     finally:
         signal.signal(signal.SIGTERM, old)
+    assert worker.status is not None
+    assert os.WIFSIGNALED(worker.status) and os.WTERMSIG(worker.status) == signal.SIGTERM  # not the handler's exit
     err = capfd.readouterr().err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
 
@@ -131,3 +135,60 @@ def test_the_worker_keeps_its_state_between_calls_and_the_parents_is_untouched()
         worker.close()
     assert mine == []
     assert worker.call(_remember, "d") is None  # closed
+
+
+def _slow(state: object, seconds: float) -> str:
+    time.sleep(seconds)
+    return "late"
+
+
+def test_closing_a_worker_ends_a_call_in_flight_and_can_be_repeated() -> None:
+    import threading
+    worker = forking.Worker(None)
+    got: list[object] = []
+    caller = threading.Thread(target=lambda: got.append(worker.call(_slow, 30)))
+    caller.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    worker.close()
+    caller.join(5)
+    assert got == [None] and time.monotonic() - started < 5
+    worker.close()  # again: nothing to do (the child's pid may belong to another process by now)
+    assert worker.call(_remember, "x") is None
+
+
+def test_an_interrupted_call_stops_the_worker_so_no_reply_answers_the_next_call() -> None:
+    worker = forking.Worker([])
+    try:
+        old = signal.signal(signal.SIGALRM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt))
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                worker.call(_slow, 1)  # its reply would come after the interruption
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        assert worker.call(_remember, "next") is None  # not the slow call's "late"
+    finally:
+        worker.close()
+
+
+def test_a_worker_dropped_without_close_is_reaped() -> None:
+    worker = forking.Worker(None)
+    pid = worker.pid
+    del worker
+    gc.collect()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left
+
+
+def test_fork_map_leaves_a_freeze_made_before_it() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        forking.fork_map(lambda i: i, [1, 2], None, 2)
+        assert gc.get_freeze_count() >= frozen > 0
+    finally:
+        gc.unfreeze()
+    forking.fork_map(lambda i: i, [1, 2], None, 2)
+    assert gc.get_freeze_count() == 0

@@ -64,8 +64,9 @@ def test_a_bad_edit_keeps_the_last_good_pages_and_the_fix_recovers(tiny: Path) -
     assert outcome.diagnostics[0].format().startswith("annotations/alpha.yaml:")
     assert p.files == good
     ann.write_text(text)
-    assert p.rebuild({"annotations/alpha.yaml"}).ok
-    assert not p.failed
+    fixed = p.rebuild({"annotations/alpha.yaml"})
+    assert fixed.ok and not p.failed
+    assert fixed.urls == set()  # rebuilt like any save, not the whole site: the page is the last good one again
 
 
 def test_site_yaml_and_new_articles_rebuild_everything(tiny: Path) -> None:
@@ -138,3 +139,54 @@ def test_a_worker_that_died_is_replaced_from_the_current_build(tiny: Path) -> No
         assert p._worker.pid != dead
     finally:
         p.close()
+
+
+def test_after_a_failed_rebuild_the_next_save_takes_the_failed_file_again(tiny: Path) -> None:
+    p = Preview(tiny, jobs=1)
+    try:
+        p.full()
+        ann = tiny / "annotations" / "alpha.yaml"
+        text = ann.read_text()
+        ann.write_text(text.replace("quote: on 24 December", "quote: \"on 24 December"))
+        assert not p.rebuild({"annotations/alpha.yaml"}).ok
+        style = tiny / "templates" / "static" / "style.css"
+        style.write_text(style.read_text() + "\n/* edited */\n")
+        assert not p.rebuild({"templates/static/style.css"}).ok  # the broken file is still broken
+        ann.write_text(text.replace("Straight quotes match", "Fixed, straight quotes match"))
+        outcome = p.rebuild({"templates/static/style.css"})  # whatever the save, the fixed file is taken again
+        assert outcome.ok and not p.failed and site.ALL not in outcome.urls
+        assert b"Fixed, straight quotes match" in p.files["articles/alpha/index.html"]
+    finally:
+        p.close()
+
+
+def test_a_failed_full_build_stops_the_worker_and_a_good_one_starts_another(tiny: Path) -> None:
+    import gc
+    p = Preview(tiny, jobs=1)
+    try:
+        p.full()
+        assert p._worker is not None and gc.get_freeze_count() > 0
+        first = p._worker
+        config = tiny / "site.yaml"
+        text = config.read_text()
+        config.write_text(text + "\nnot yaml: [\n")
+        assert not p.rebuild({"site.yaml"}).ok
+        assert p._worker is None and first.status is not None  # stopped and reaped
+        assert p.render_pending().ok and not p.refresh_search()  # nothing to do, and no error made up
+        config.write_text(text)
+        assert p.rebuild({"site.yaml"}).ok
+        assert p._worker is not None and p._worker.pid != first.pid
+    finally:
+        p.close()
+    assert p._worker is None
+    p.full()
+    assert p._worker is None  # closed for good
+
+
+def test_the_worker_keeps_the_newest_summary_whatever_the_order_calls_arrive_in() -> None:
+    from apparatus.preview import _Mirror
+
+    old, new = object(), object()
+    m = _Mirror(None, {"a": old, "b": old}, {"a": 0, "b": 0})  # type: ignore[arg-type]
+    assert m.update({"a": (2, new)}) == [new, old]
+    assert m.update({"a": (1, old), "b": (1, new)}) == [new, new]  # a late call's older "a" is ignored
