@@ -46,8 +46,9 @@ def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], shared: Any, jobs: 
         if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
             return [fn(item) for item in items]
         children: list[tuple[int, int]] = []
-        frozen_before = gc.get_freeze_count() > 0  # the preview keeps its build frozen (preview.py)
-        gc.freeze()
+        frozen_before = gc.get_freeze_count() > 0  # the preview keeps its build frozen (preview.py): left as is
+        if not frozen_before:
+            gc.freeze()
         try:
             for item in items[:-1]:
                 read, write = os.pipe()
@@ -164,7 +165,7 @@ class Worker:
         child_end.close()
         self.pid, self._conn = pid, conn
         _WORKER_ENDS.add(conn)
-        self._reap = weakref.finalize(self, _stop, pid, conn)  # also when this object is collected: no zombie
+        self._reap = weakref.finalize(self, _stop, pid, conn, os.getpid())  # also when collected: no zombie
 
     def call(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any] | None:
         """(True, fn(state, *args)) or (False, the error's description); None if the worker is gone.
@@ -198,8 +199,11 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGTERM)
 
 
-def _stop(pid: int, conn: multiprocessing.connection.Connection) -> int | None:
-    """Stop and reap a worker's child, and close its pipe: its wait status."""
+def _stop(pid: int, conn: multiprocessing.connection.Connection, parent: int) -> int | None:
+    """Stop and reap a worker's child, and close its pipe: its wait status. Only in the worker's parent:
+    a process forked later inherits the finalizer, and must leave its sibling alone."""
+    if os.getpid() != parent:  # pragma: no cover - in a forked process
+        return None
     _kill(pid)
     try:
         status = os.waitpid(pid, 0)[1]
@@ -223,4 +227,7 @@ def _serve(conn: multiprocessing.connection.Connection, state: Any) -> None:  # 
             reply: tuple[bool, Any] = (True, fn(state, *args))
         except Exception as exc:  # noqa: BLE001 - reported to the parent
             reply = (False, f"{type(exc).__name__}: {exc}")
-        conn.send(reply)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # noqa: BLE001 - a result that cannot be sent (pickled) is an error too
+            conn.send((False, f"the result could not be sent: {type(exc).__name__}: {exc}"))

@@ -98,6 +98,7 @@ class Preview:
             self.files = out.files
             self.diagnostics = sorted(diags)
             self.generation += 1
+            self._pending = set()  # every page is new
             self._start_worker()
             return Outcome(True, {site.ALL}, self.diagnostics)
 
@@ -224,7 +225,9 @@ class Preview:
             if generation != self.generation:
                 self._pending |= urls
                 return Outcome(True, set(), self.diagnostics, later=self.render_pending)
-            if count_errors(more):
+            if count_errors(more):  # a page template is broken: the next save is a full build, which reports it
+                self._pending |= urls
+                self._retry = set()
                 return self._failed(self.diagnostics + more)
             changed = {u for u in urls if out.files.get(site.output_path(u)) != self.files.get(site.output_path(u))}
             if site.STATIC in urls:

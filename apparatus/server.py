@@ -97,7 +97,8 @@ class PreviewServer(http.server.ThreadingHTTPServer):
                       f"{type(exc).__name__}: {exc}", file=sys.stderr)
 
     def _announce(self, outcome: Outcome) -> None:
-        if outcome.ok and self.showing_errors:
+        # a background render that ends well does not clear the errors of a save made meanwhile
+        if outcome.ok and self.showing_errors and not self.preview.failed:
             self.showing_errors = False
             self.events.send("ok", {})
         if outcome.ok and not outcome.urls:

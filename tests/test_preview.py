@@ -6,6 +6,8 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
 from apparatus import site
 from apparatus.preview import Preview
 
@@ -190,3 +192,47 @@ def test_the_worker_keeps_the_newest_summary_whatever_the_order_calls_arrive_in(
     m = _Mirror(None, {"a": old, "b": old}, {"a": 0, "b": 0})  # type: ignore[arg-type]
     assert m.update({"a": (2, new)}) == [new, old]
     assert m.update({"a": (1, old), "b": (1, new)}) == [new, new]  # a late call's older "a" is ignored
+
+
+def test_a_call_that_fails_before_reaching_the_worker_loses_no_change(tiny: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    p = Preview(tiny, jobs=1)
+    try:
+        p.full()
+        ann = tiny / "annotations" / "alpha.yaml"
+        ann.write_text(ann.read_text().replace("note: Arabic script.", "note: Arabic script, zebrafish."))
+        assert p.rebuild({"annotations/alpha.yaml"}).ok
+        assert p._worker is not None
+
+        def interrupted(*args: object) -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(p._worker, "call", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            p.refresh_search()
+        monkeypatch.undo()
+        assert p.refresh_search()  # the next call still brings the edit
+        assert any(b"zebrafish" in v for k, v in p.files.items() if k.startswith("search/"))
+    finally:
+        p.close()
+
+
+def test_a_page_template_error_in_the_background_is_kept_until_a_full_build_fixes_it(tiny: Path) -> None:
+    p = Preview(tiny, jobs=1)
+    try:
+        p.full()
+        template = tiny / "templates" / "record.html"
+        good = template.read_text()
+        template.write_text(good.replace("{% block main %}", "{% block main %}{{ no_such.thing }}", 1))
+        os.utime(template, (template.stat().st_mtime + 5,) * 2)  # Jinja compares modification times
+        outcome = p.rebuild({"templates/record.html"})
+        assert outcome.ok and outcome.later is not None
+        assert not outcome.later().ok and p.failed  # the broken template, rendered in the worker
+        ann = tiny / "annotations" / "alpha.yaml"
+        ann.write_text(ann.read_text().replace("Straight quotes match", "Edited, straight quotes match"))
+        assert not p.rebuild({"annotations/alpha.yaml"}).ok  # a full build, which reports the template again
+        template.write_text(good)
+        os.utime(template, (template.stat().st_mtime + 10,) * 2)
+        assert p.rebuild({"templates/record.html"}).ok and not p.failed
+    finally:
+        p.close()
