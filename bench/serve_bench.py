@@ -8,8 +8,10 @@ own process, connect to its Server-Sent Events stream as a browser does, then sa
 editors do (write a temporary file, rename it over the original) and measure, per save:
   - save → reload event received (the browser would start reloading now);
   - save → the changed page served with the new content (GET after the event).
-Two kinds of edit, --edits each: an annotation's note text, and an article's text (a paragraph
-appended). Reported: median and p95 in milliseconds, on stdout and in _bench/serve.json (or --out NAME).
+Three kinds of edit, --edits each: an annotation's note text; an article's text (a paragraph
+appended); and a fix: an annotation file saved broken (a quote left open), the errors event awaited,
+then saved with its note edited, as an editor fixes a typo (the fix's save is the one timed).
+Reported: median and p95 in milliseconds, on stdout and in _bench/serve.json (or --out NAME).
 Each save creates a file, as an editor's does, so the script first waits --settle seconds for
 earlier deletions to age (bench/builds.py), and deletes its collections only at the end.
 """
@@ -57,6 +59,16 @@ def listen(port: int, events: queue.Queue) -> None:
             events.put((time.perf_counter(), name, json.loads(line[6:])))
 
 
+def wait_for(events: queue.Queue, wanted: str, match) -> float:
+    """The time of the next event named wanted whose data match; exits if the build reports other errors."""
+    while True:
+        t, name, data = events.get(timeout=60)
+        if name == wanted and match(data):
+            return t
+        if name == "errors":
+            raise SystemExit(f"the edit broke the build: {data['text']}")
+
+
 def fetch(port: int, path: str) -> bytes:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("GET", path)
@@ -84,16 +96,21 @@ def measure(n: int, edits: int, workdir: Path, pause: float = 0.3) -> dict[str, 
         time.sleep(0.5)
         slugs = sorted(p.stem for p in (coll / "annotations").glob("*.yaml") if p.name != "_records.yaml")
         results: dict[str, dict[str, list[float]]] = {}
-        for kind in ("annotation", "article"):
+        for kind in ("annotation", "article", "fix"):
             reload_ms, served_ms = [], []
             for i in range(edits):
                 slug = slugs[(i * 37) % len(slugs)]
                 url = f"articles/{slug}/"
                 marker = f"Edit {kind} {i} {time.time_ns()}"
-                if kind == "annotation":
+                if kind in ("annotation", "fix"):
                     path = coll / "annotations" / f"{slug}.yaml"
                     text = path.read_text(encoding="utf-8")
                     new = re.sub(r"(\n    note: )", rf"\1{marker}. ", text, count=1)
+                    if kind == "fix":
+                        while not events.empty():
+                            events.get_nowait()
+                        atomic_write(path, text.replace("\n    quote: ", '\n    quote: "', 1))
+                        wait_for(events, "errors", lambda data: True)
                 else:
                     path = coll / "content" / f"{slug}.md"
                     text = path.read_text(encoding="utf-8")
@@ -102,12 +119,7 @@ def measure(n: int, edits: int, workdir: Path, pause: float = 0.3) -> dict[str, 
                     events.get_nowait()
                 t0 = time.perf_counter()
                 atomic_write(path, new)
-                while True:
-                    t, name, data = events.get(timeout=30)
-                    if name == "reload" and url in data["urls"]:
-                        break
-                    if name == "errors":
-                        raise SystemExit(f"the edit broke the build: {data['text']}")
+                t = wait_for(events, "reload", lambda data, url=url: url in data["urls"])
                 reload_ms.append((t - t0) * 1000)
                 body = fetch(port, "/" + url)
                 assert marker.encode() in body, "the reload came before the new page"
@@ -150,7 +162,9 @@ def main() -> None:
               f"p95 {r['annotation_reload_p95_ms']} ms"
               f" (→page {r['annotation_served_median_ms']}/{r['annotation_served_p95_ms']})  "
               f"article save→reload median {r['article_reload_median_ms']} ms p95 {r['article_reload_p95_ms']} ms"
-              f" (→page {r['article_served_median_ms']}/{r['article_served_p95_ms']})")
+              f" (→page {r['article_served_median_ms']}/{r['article_served_p95_ms']})  "
+              f"fix after an error save→reload median {r['fix_reload_median_ms']} ms p95 {r['fix_reload_p95_ms']} ms"
+              f" (→page {r['fix_served_median_ms']}/{r['fix_served_p95_ms']})")
 
 
 if __name__ == "__main__":
