@@ -141,7 +141,7 @@ class Preview:
             if result is not None:
                 return result
             with self.lock:
-                if attempt == 0 and self._worker is worker:
+                if attempt == 0 and self._worker is worker and not self.failed:
                     self._start_worker()
         return None
 
