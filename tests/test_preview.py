@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,177 +13,152 @@ from apparatus import site
 from apparatus.preview import Preview
 
 
-def test_dependency_map_is_explicit(tiny: Path) -> None:
+@pytest.fixture
+def preview(tiny: Path) -> Iterator[Preview]:
+    """The tiny site, built in memory; its worker stopped after the test."""
     p = Preview(tiny, jobs=1)
     assert p.full().ok
-    assert p.deps["annotations/alpha.yaml"] == {"articles/alpha/", "", "records/", "records/hrc46-speech/",
-                                                "records/ca-vote/"}
-    assert p.deps["content/alpha.md"] == p.deps["annotations/alpha.yaml"]
-    assert p.deps["site.yaml"] == p.deps["annotations/_records.yaml"] == {site.ALL}
-    assert p.deps["templates/article.html"] == {"articles/alpha/"}
-    assert p.deps["templates/index.html"] == {""}
-    assert p.deps["templates/record.html"] == {site.RECORD_PAGES}
-    assert p.deps["templates/base.html"] == {site.ALL}
-    assert p.deps["templates/static/style.css"] == {site.STATIC}
+    yield p
+    p.close()
 
 
-def test_an_annotation_edit_rebuilds_its_page_first_then_what_depends_on_it(tiny: Path) -> None:
-    p = Preview(tiny, jobs=1)
-    p.full()
-    before = dict(p.files)
+def test_dependency_map_is_explicit(preview: Preview) -> None:
+    assert preview.deps["annotations/alpha.yaml"] == {"articles/alpha/", "", "records/", "records/hrc46-speech/",
+                                                      "records/ca-vote/"}
+    assert preview.deps["content/alpha.md"] == preview.deps["annotations/alpha.yaml"]
+    assert preview.deps["site.yaml"] == preview.deps["annotations/_records.yaml"] == {site.ALL}
+    assert preview.deps["templates/article.html"] == {"articles/alpha/"}
+    assert preview.deps["templates/index.html"] == {""}
+    assert preview.deps["templates/record.html"] == {site.RECORD_PAGES}
+    assert preview.deps["templates/base.html"] == {site.ALL}
+    assert preview.deps["templates/static/style.css"] == {site.STATIC}
+
+
+def test_an_annotation_edit_rebuilds_its_page_first_then_what_depends_on_it(tiny: Path, preview: Preview) -> None:
+    before = dict(preview.files)
     ann = tiny / "annotations" / "alpha.yaml"
     ann.write_text(ann.read_text().replace("Straight quotes match", "Edited, straight quotes match"))
-    outcome = p.rebuild({"annotations/alpha.yaml"})
+    outcome = preview.rebuild({"annotations/alpha.yaml"})
     assert outcome.ok and outcome.urls == {"articles/alpha/"}
     assert outcome.focus == ("articles/alpha/", "quotes")
-    assert b"Edited, straight quotes match" in p.files["articles/alpha/index.html"]
+    assert b"Edited, straight quotes match" in preview.files["articles/alpha/index.html"]
     assert outcome.later is not None
     later = outcome.later()
     assert later.urls == set()  # the note's text shows only on its article page
-    changed = {k for k in p.files if p.files[k] != before.get(k)}
+    changed = {k for k in preview.files if preview.files[k] != before.get(k)}
     assert changed == {"articles/alpha/index.html"}
 
 
-def test_a_record_citation_change_updates_record_pages(tiny: Path) -> None:
-    p = Preview(tiny, jobs=1)
-    p.full()
+def test_a_record_citation_change_updates_record_pages(tiny: Path, preview: Preview) -> None:
     ann = tiny / "annotations" / "alpha.yaml"
     ann.write_text(ann.read_text().replace("    records: [ca-vote]\n", ""))
-    outcome = p.rebuild({"annotations/alpha.yaml"})
+    outcome = preview.rebuild({"annotations/alpha.yaml"})
     assert outcome.ok and outcome.later is not None
     assert outcome.later().urls == {"", "records/", "records/ca-vote/"}
-    assert b"No note cites this record yet." in p.files["records/ca-vote/index.html"]
+    assert b"No note cites this record yet." in preview.files["records/ca-vote/index.html"]
 
 
-def test_a_bad_edit_keeps_the_last_good_pages_and_the_fix_recovers(tiny: Path) -> None:
-    p = Preview(tiny, jobs=1)
-    p.full()
-    good = dict(p.files)
+def test_a_bad_edit_keeps_the_last_good_pages_and_the_fix_recovers(tiny: Path, preview: Preview) -> None:
+    good = dict(preview.files)
     ann = tiny / "annotations" / "alpha.yaml"
     text = ann.read_text()
     ann.write_text(text.replace("quote: on 24 December", "quote: \"on 24 December"))
-    outcome = p.rebuild({"annotations/alpha.yaml"})
+    outcome = preview.rebuild({"annotations/alpha.yaml"})
     assert not outcome.ok
     assert outcome.diagnostics[0].format().startswith("annotations/alpha.yaml:")
-    assert p.files == good
+    assert preview.files == good
     ann.write_text(text)
-    fixed = p.rebuild({"annotations/alpha.yaml"})
-    assert fixed.ok and not p.failed
+    fixed = preview.rebuild({"annotations/alpha.yaml"})
+    assert fixed.ok and not preview.failed
     assert fixed.urls == set()  # rebuilt like any save, not the whole site: the page is the last good one again
 
 
-def test_site_yaml_and_new_articles_rebuild_everything(tiny: Path) -> None:
-    p = Preview(tiny, jobs=1)
-    p.full()
+def test_site_yaml_and_new_articles_rebuild_everything(tiny: Path, preview: Preview) -> None:
     (tiny / "content" / "beta.md").write_text("---\ntitle: B\noutlet: O\npublished: 2020\nlanguage: en\n---\n\nB.\n")
-    outcome = p.rebuild({"content/beta.md"})
+    outcome = preview.rebuild({"content/beta.md"})
     assert outcome.ok and outcome.urls == {site.ALL}
-    assert "articles/beta/index.html" in p.files
+    assert "articles/beta/index.html" in preview.files
 
 
-def test_the_search_index_is_refreshed_after_the_pages(tiny: Path) -> None:
-    p = Preview(tiny, jobs=1)
-    p.full()
+def test_the_search_index_is_refreshed_after_the_pages(tiny: Path, preview: Preview) -> None:
     ann = tiny / "annotations" / "alpha.yaml"
     ann.write_text(ann.read_text().replace("note: Arabic script.", "note: Arabic script, zebrafish."))
-    outcome = p.rebuild({"annotations/alpha.yaml"})
+    outcome = preview.rebuild({"annotations/alpha.yaml"})
     assert outcome.ok and site.SEARCH not in outcome.urls
-    assert not any(b"zebrafish" in v for k, v in p.files.items() if k.startswith("search/"))
-    assert p.refresh_search()
-    assert any(b"zebrafish" in v for k, v in p.files.items() if k.startswith("search/"))
+    assert not any(b"zebrafish" in v for k, v in preview.files.items() if k.startswith("search/"))
+    assert preview.refresh_search()
+    assert any(b"zebrafish" in v for k, v in preview.files.items() if k.startswith("search/"))
 
 
-def test_a_page_template_edit_renders_its_pages_with_the_new_template(tiny: Path) -> None:
-    import os
-    p = Preview(tiny, jobs=1)
-    assert p.full().ok
+def test_a_page_template_edit_renders_its_pages_with_the_new_template(tiny: Path, preview: Preview) -> None:
     template = tiny / "templates" / "record.html"
     template.write_text(template.read_text().replace("<dt>Issued by</dt>", "<dt>Issued by (edited)</dt>"))
     os.utime(template, (template.stat().st_mtime + 5,) * 2)  # Jinja compares modification times
-    outcome = p.rebuild({"templates/record.html"})
+    outcome = preview.rebuild({"templates/record.html"})
     assert outcome.ok
     later = outcome.later() if outcome.later else outcome
     assert "records/ca-vote/" in outcome.urls | later.urls
-    assert b"Issued by (edited)" in p.files["records/ca-vote/index.html"]
+    assert b"Issued by (edited)" in preview.files["records/ca-vote/index.html"]
 
 
-def test_the_worker_is_forked_once_per_full_build_not_per_save(tiny: Path) -> None:
-    p = Preview(tiny, jobs=1)
-    try:
-        assert p.full().ok
-        assert p._worker is not None
-        pid = p._worker.pid
-        ann = tiny / "annotations" / "alpha.yaml"
-        text = ann.read_text()
-        for k in range(3):
-            ann.write_text(text.replace("    records: [ca-vote]\n", "") if k % 2 == 0 else text)
-            outcome = p.rebuild({"annotations/alpha.yaml"})
-            assert outcome.ok and outcome.later is not None
-            assert outcome.later().urls == {"", "records/", "records/ca-vote/"}
-            assert p.refresh_search()
-        assert p._worker.pid == pid
-        assert (b"No note cites this record yet." in p.files["records/ca-vote/index.html"])  # the last edit's
-    finally:
-        p.close()
+def test_the_worker_is_forked_once_per_full_build_not_per_save(tiny: Path, preview: Preview) -> None:
+    assert preview._worker is not None
+    pid = preview._worker.pid
+    ann = tiny / "annotations" / "alpha.yaml"
+    text = ann.read_text()
+    for k in range(3):
+        ann.write_text(text.replace("    records: [ca-vote]\n", "") if k % 2 == 0 else text)
+        outcome = preview.rebuild({"annotations/alpha.yaml"})
+        assert outcome.ok and outcome.later is not None
+        assert outcome.later().urls == {"", "records/", "records/ca-vote/"}
+        assert preview.refresh_search()
+    assert preview._worker.pid == pid
+    assert (b"No note cites this record yet." in preview.files["records/ca-vote/index.html"])  # the last edit's
 
 
-def test_a_worker_that_died_is_replaced_from_the_current_build(tiny: Path) -> None:
-    p = Preview(tiny, jobs=1)
-    try:
-        p.full()
-        ann = tiny / "annotations" / "alpha.yaml"
-        ann.write_text(ann.read_text().replace("    records: [ca-vote]\n", ""))
-        outcome = p.rebuild({"annotations/alpha.yaml"})
-        assert p._worker is not None
-        dead = p._worker.pid
-        os.kill(dead, signal.SIGKILL)
-        assert outcome.later is not None
-        assert outcome.later().urls == {"", "records/", "records/ca-vote/"}  # the new worker has the edit
-        assert p._worker.pid != dead
-    finally:
-        p.close()
+def test_a_worker_that_died_is_replaced_from_the_current_build(tiny: Path, preview: Preview) -> None:
+    ann = tiny / "annotations" / "alpha.yaml"
+    ann.write_text(ann.read_text().replace("    records: [ca-vote]\n", ""))
+    outcome = preview.rebuild({"annotations/alpha.yaml"})
+    assert preview._worker is not None
+    dead = preview._worker.pid
+    os.kill(dead, signal.SIGKILL)
+    assert outcome.later is not None
+    assert outcome.later().urls == {"", "records/", "records/ca-vote/"}  # the new worker has the edit
+    assert preview._worker.pid != dead
 
 
-def test_after_a_failed_rebuild_the_next_save_takes_the_failed_file_again(tiny: Path) -> None:
-    p = Preview(tiny, jobs=1)
-    try:
-        p.full()
-        ann = tiny / "annotations" / "alpha.yaml"
-        text = ann.read_text()
-        ann.write_text(text.replace("quote: on 24 December", "quote: \"on 24 December"))
-        assert not p.rebuild({"annotations/alpha.yaml"}).ok
-        style = tiny / "templates" / "static" / "style.css"
-        style.write_text(style.read_text() + "\n/* edited */\n")
-        assert not p.rebuild({"templates/static/style.css"}).ok  # the broken file is still broken
-        ann.write_text(text.replace("Straight quotes match", "Fixed, straight quotes match"))
-        outcome = p.rebuild({"templates/static/style.css"})  # whatever the save, the fixed file is taken again
-        assert outcome.ok and not p.failed and site.ALL not in outcome.urls
-        assert b"Fixed, straight quotes match" in p.files["articles/alpha/index.html"]
-    finally:
-        p.close()
+def test_after_a_failed_rebuild_the_next_save_takes_the_failed_file_again(tiny: Path, preview: Preview) -> None:
+    ann = tiny / "annotations" / "alpha.yaml"
+    text = ann.read_text()
+    ann.write_text(text.replace("quote: on 24 December", "quote: \"on 24 December"))
+    assert not preview.rebuild({"annotations/alpha.yaml"}).ok
+    style = tiny / "templates" / "static" / "style.css"
+    style.write_text(style.read_text() + "\n/* edited */\n")
+    assert not preview.rebuild({"templates/static/style.css"}).ok  # the broken file is still broken
+    ann.write_text(text.replace("Straight quotes match", "Fixed, straight quotes match"))
+    outcome = preview.rebuild({"templates/static/style.css"})  # whatever the save, the fixed file is taken again
+    assert outcome.ok and not preview.failed and site.ALL not in outcome.urls
+    assert b"Fixed, straight quotes match" in preview.files["articles/alpha/index.html"]
 
 
-def test_a_failed_full_build_stops_the_worker_and_a_good_one_starts_another(tiny: Path) -> None:
+def test_a_failed_full_build_stops_the_worker_and_a_good_one_starts_another(tiny: Path, preview: Preview) -> None:
     import gc
-    p = Preview(tiny, jobs=1)
-    try:
-        p.full()
-        assert p._worker is not None and gc.get_freeze_count() > 0
-        first = p._worker
-        config = tiny / "site.yaml"
-        text = config.read_text()
-        config.write_text(text + "\nnot yaml: [\n")
-        assert not p.rebuild({"site.yaml"}).ok
-        assert p._worker is None and first.status is not None  # stopped and reaped
-        assert p.render_pending().ok and not p.refresh_search()  # nothing to do, and no error made up
-        config.write_text(text)
-        assert p.rebuild({"site.yaml"}).ok
-        assert p._worker is not None and p._worker.pid != first.pid
-    finally:
-        p.close()
-    assert p._worker is None
-    p.full()
-    assert p._worker is None  # closed for good
+    assert preview._worker is not None and gc.get_freeze_count() > 0
+    first = preview._worker
+    config = tiny / "site.yaml"
+    text = config.read_text()
+    config.write_text(text + "\nnot yaml: [\n")
+    assert not preview.rebuild({"site.yaml"}).ok
+    assert preview._worker is None and first.status is not None  # stopped and reaped
+    assert preview.render_pending().ok and not preview.refresh_search()  # nothing to do, and no error made up
+    config.write_text(text)
+    assert preview.rebuild({"site.yaml"}).ok
+    assert preview._worker is not None and preview._worker.pid != first.pid
+    preview.close()
+    assert preview._worker is None
+    preview.full()
+    assert preview._worker is None  # closed for good
 
 
 def test_the_worker_keeps_the_newest_summary_whatever_the_order_calls_arrive_in() -> None:
@@ -194,45 +170,36 @@ def test_the_worker_keeps_the_newest_summary_whatever_the_order_calls_arrive_in(
     assert m.update({"a": (1, old), "b": (1, new)}) == [new, new]  # a late call's older "a" is ignored
 
 
-def test_a_call_that_fails_before_reaching_the_worker_loses_no_change(tiny: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    p = Preview(tiny, jobs=1)
-    try:
-        p.full()
-        ann = tiny / "annotations" / "alpha.yaml"
-        ann.write_text(ann.read_text().replace("note: Arabic script.", "note: Arabic script, zebrafish."))
-        assert p.rebuild({"annotations/alpha.yaml"}).ok
-        assert p._worker is not None
+def test_a_call_that_fails_before_reaching_the_worker_loses_no_change(tiny: Path, preview: Preview,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    ann = tiny / "annotations" / "alpha.yaml"
+    ann.write_text(ann.read_text().replace("note: Arabic script.", "note: Arabic script, zebrafish."))
+    assert preview.rebuild({"annotations/alpha.yaml"}).ok
+    assert preview._worker is not None
 
-        def interrupted(*args: object) -> None:
-            raise KeyboardInterrupt
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
 
-        monkeypatch.setattr(p._worker, "call", interrupted)
-        with pytest.raises(KeyboardInterrupt):
-            p.refresh_search()
-        monkeypatch.undo()
-        assert p.refresh_search()  # the next call still brings the edit
-        assert any(b"zebrafish" in v for k, v in p.files.items() if k.startswith("search/"))
-    finally:
-        p.close()
+    monkeypatch.setattr(preview._worker, "call", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        preview.refresh_search()
+    monkeypatch.undo()
+    assert preview.refresh_search()  # the next call still brings the edit
+    assert any(b"zebrafish" in v for k, v in preview.files.items() if k.startswith("search/"))
 
 
-def test_a_page_template_error_in_the_background_is_kept_until_a_full_build_fixes_it(tiny: Path) -> None:
-    p = Preview(tiny, jobs=1)
-    try:
-        p.full()
-        template = tiny / "templates" / "record.html"
-        good = template.read_text()
-        template.write_text(good.replace("{% block main %}", "{% block main %}{{ no_such.thing }}", 1))
-        os.utime(template, (template.stat().st_mtime + 5,) * 2)  # Jinja compares modification times
-        outcome = p.rebuild({"templates/record.html"})
-        assert outcome.ok and outcome.later is not None
-        assert not outcome.later().ok and p.failed  # the broken template, rendered in the worker
-        ann = tiny / "annotations" / "alpha.yaml"
-        ann.write_text(ann.read_text().replace("Straight quotes match", "Edited, straight quotes match"))
-        assert not p.rebuild({"annotations/alpha.yaml"}).ok  # a full build, which reports the template again
-        template.write_text(good)
-        os.utime(template, (template.stat().st_mtime + 10,) * 2)
-        assert p.rebuild({"templates/record.html"}).ok and not p.failed
-    finally:
-        p.close()
+def test_a_page_template_error_in_the_background_is_kept_until_a_full_build_fixes_it(
+        tiny: Path, preview: Preview) -> None:
+    template = tiny / "templates" / "record.html"
+    good = template.read_text()
+    template.write_text(good.replace("{% block main %}", "{% block main %}{{ no_such.thing }}", 1))
+    os.utime(template, (template.stat().st_mtime + 5,) * 2)  # Jinja compares modification times
+    outcome = preview.rebuild({"templates/record.html"})
+    assert outcome.ok and outcome.later is not None
+    assert not outcome.later().ok and preview.failed  # the broken template, rendered in the worker
+    ann = tiny / "annotations" / "alpha.yaml"
+    ann.write_text(ann.read_text().replace("Straight quotes match", "Edited, straight quotes match"))
+    assert not preview.rebuild({"annotations/alpha.yaml"}).ok  # a full build, which reports the template again
+    template.write_text(good)
+    os.utime(template, (template.stat().st_mtime + 10,) * 2)
+    assert preview.rebuild({"templates/record.html"}).ok and not preview.failed
