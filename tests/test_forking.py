@@ -198,3 +198,14 @@ def test_fork_map_leaves_a_freeze_made_before_it() -> None:
         gc.unfreeze()
     forking.fork_map(lambda i: i, [1, 2], None, 2)
     assert gc.get_freeze_count() == 0
+
+
+def test_a_worker_that_cannot_fork_leaks_no_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fork() -> int:
+        raise BlockingIOError("no more processes")
+
+    before = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(os, "fork", fork)
+    with pytest.raises(BlockingIOError):
+        forking.Worker(None)
+    assert len(os.listdir("/proc/self/fd")) == before

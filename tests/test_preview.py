@@ -203,3 +203,19 @@ def test_a_page_template_error_in_the_background_is_kept_until_a_full_build_fixe
     template.write_text(good)
     os.utime(template, (template.stat().st_mtime + 10,) * 2)
     assert preview.rebuild({"templates/record.html"}).ok and not preview.failed
+
+
+def test_a_full_build_whose_worker_cannot_fork_keeps_no_closed_worker(preview: Preview,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    old = preview._worker
+    assert old is not None
+
+    def fork() -> int:
+        raise BlockingIOError("no more processes")
+
+    monkeypatch.setattr(os, "fork", fork)
+    with pytest.raises(BlockingIOError):
+        preview.full()
+    assert preview._worker is None and old.status is not None  # the old one stopped and reaped, not kept
+    monkeypatch.undo()
+    assert preview.full().ok and preview._worker is not None

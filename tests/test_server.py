@@ -93,3 +93,17 @@ def _wait(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
     while not cond():
         assert time.monotonic() < end, "timed out"
         time.sleep(0.02)
+
+
+def test_a_background_render_that_ends_well_keeps_the_errors_of_a_save_made_meanwhile(
+        server: PreviewServer, tiny: Path) -> None:
+    from apparatus.preview import Outcome
+
+    ann = tiny / "annotations" / "alpha.yaml"
+    ann.write_text(ann.read_text().replace("type: correction", "type: corection", 1))
+    server.on_change({"annotations/alpha.yaml"})
+    assert server.preview.failed and server.showing_errors
+    seq = server.events.seq
+    server._announce(Outcome(True, {"records/"}, []))  # dependent pages of an earlier save, rendered meanwhile
+    assert [name for n, name, _ in server.events.events if n > seq] == ["reload"]  # no "ok": the errors stay
+    assert server.showing_errors
