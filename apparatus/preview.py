@@ -216,12 +216,12 @@ class Preview:
             if result is None and (self.failed or self._worker is None):  # a failed build or close() meanwhile
                 self._pending |= urls
                 return Outcome(True, set(), self.diagnostics)
-        if result is None or not result[0]:
-            why = f": {result[1]}" if result else ""
-            out, more = MemoryOutput(), [Diagnostic("templates", 1, 1, f"rendering the dependent pages failed{why}")]
-        else:
-            out, more = result[1]
-        with self.lock:
+            if result is None or not result[0]:
+                why = f": {result[1]}" if result else ""
+                out = MemoryOutput()
+                more = [Diagnostic("templates", 1, 1, f"rendering the dependent pages failed{why}")]
+            else:
+                out, more = result[1]
             if generation != self.generation:
                 self._pending |= urls
                 return Outcome(True, set(), self.diagnostics, later=self.render_pending)

@@ -69,6 +69,12 @@ def wait_for(events: queue.Queue, wanted: str, match) -> float:
             raise SystemExit(f"the edit broke the build: {data['text']}")
 
 
+def drain(events: queue.Queue) -> None:
+    """Forget the events received so far (those of earlier saves)."""
+    while not events.empty():
+        events.get_nowait()
+
+
 def fetch(port: int, path: str) -> bytes:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("GET", path)
@@ -107,16 +113,14 @@ def measure(n: int, edits: int, workdir: Path, pause: float = 0.3) -> dict[str, 
                     text = path.read_text(encoding="utf-8")
                     new = re.sub(r"(\n    note: )", rf"\1{marker}. ", text, count=1)
                     if kind == "fix":
-                        while not events.empty():
-                            events.get_nowait()
+                        drain(events)
                         atomic_write(path, text.replace("\n    quote: ", '\n    quote: "', 1))
                         wait_for(events, "errors", lambda data: True)
                 else:
                     path = coll / "content" / f"{slug}.md"
                     text = path.read_text(encoding="utf-8")
                     new = text.rstrip("\n") + f"\n\n{marker}.\n"
-                while not events.empty():
-                    events.get_nowait()
+                drain(events)
                 t0 = time.perf_counter()
                 atomic_write(path, new)
                 t = wait_for(events, "reload", lambda data, url=url: url in data["urls"])
@@ -126,8 +130,7 @@ def measure(n: int, edits: int, workdir: Path, pause: float = 0.3) -> dict[str, 
                 served_ms.append((time.perf_counter() - t0) * 1000)
                 atomic_write(path, text)  # put it back, and let that rebuild settle
                 time.sleep(pause)
-                while not events.empty():
-                    events.get_nowait()
+                drain(events)
             results[kind] = {"reload": reload_ms, "served": served_ms}
         stats = (("median_ms", statistics.median), ("p95_ms", p95))
         return {"articles": n, "startup_s": round(startup, 2), "pause_s": pause, **{
@@ -157,14 +160,10 @@ def main() -> None:
         rows = [measure(int(n), args.edits, work, args.pause) for n in args.sizes.split(",")]
     builds.write_report(args.out, rows)
     for r in rows:
-        print(f"N={r['articles']:>6}  start {r['startup_s']:>5} s  "
-              f"annotation save→reload median {r['annotation_reload_median_ms']} ms "
-              f"p95 {r['annotation_reload_p95_ms']} ms"
-              f" (→page {r['annotation_served_median_ms']}/{r['annotation_served_p95_ms']})  "
-              f"article save→reload median {r['article_reload_median_ms']} ms p95 {r['article_reload_p95_ms']} ms"
-              f" (→page {r['article_served_median_ms']}/{r['article_served_p95_ms']})  "
-              f"fix after an error save→reload median {r['fix_reload_median_ms']} ms p95 {r['fix_reload_p95_ms']} ms"
-              f" (→page {r['fix_served_median_ms']}/{r['fix_served_p95_ms']})")
+        print(f"N={r['articles']:>6}  start {r['startup_s']:>5} s  " + "  ".join(
+            f"{label} save→reload median {r[f'{kind}_reload_median_ms']} ms p95 {r[f'{kind}_reload_p95_ms']} ms"
+            f" (→page {r[f'{kind}_served_median_ms']}/{r[f'{kind}_served_p95_ms']})"
+            for kind, label in (("annotation", "annotation"), ("article", "article"), ("fix", "fix after an error"))))
 
 
 if __name__ == "__main__":
