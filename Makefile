@@ -42,6 +42,7 @@ bench: setup
 	$(PY) bench/run.py --sizes 1000,10000 --runs 3 --out build-search.json
 	$(PY) bench/serve_bench.py --sizes 1000,10000 --edits 20
 	$(PY) bench/search_bench.py --sizes 1000,10000 --runs 3
+	$(PY) bench/stages.py --articles 1000 --runs 7
 
 clean:
 	rm -rf _site _bench .pytest_cache
