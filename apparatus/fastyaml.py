@@ -32,6 +32,7 @@ _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +|$)")
 _PLAIN_START = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`]")
 _NOT_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`")  # with isspace(): not _PLAIN_START, for one character
 _FLOW_ITEM_BAD = re.compile(r"[:#\[\]{}'\"]")
+_FLOW_END = {stops: re.compile(f"[{re.escape(stops)}]") for stops in (",]", ",}")}  # where a flow item ends
 
 
 class Typed:
@@ -323,10 +324,8 @@ def _flow_scalar(line: str, c: int, stops: str) -> tuple[Value, int]:
     """A scalar inside [ ] or { }: quoted, or plain up to the next character of stops."""
     if line[c] in "'\"":
         return _quoted(line, c)
-    e = c
-    n = len(line)
-    while e < n and line[e] not in stops:
-        e += 1
+    m = _FLOW_END[stops].search(line, c)
+    e = m.start() if m else len(line)
     value = line[c:e].rstrip(" ")
     if not value or not _PLAIN_START.match(value) or _FLOW_ITEM_BAD.search(value):
         raise _Decline
