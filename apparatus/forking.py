@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing.connection
 import os
 import pickle
 import signal
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import multiprocessing.connection
 
 SHARED: Any = None  # what forked children read: set in the parent just before they fork
 
@@ -143,6 +145,8 @@ class Worker:
         self._lock = threading.Lock()  # one call at a time on the pipe
         self._closing = threading.Lock()  # one close at a time: the child is signalled only until reaped
         self.status: int | None = None  # the child's wait status, once reaped
+        import multiprocessing  # here, not at the top: a build never needs it (~25 ms of start-up)
+
         conn, child_end = multiprocessing.Pipe()
         try:
             pid = os.fork()
