@@ -127,6 +127,18 @@ def runs(n: int, parts: int) -> list[tuple[int, int]]:
     return [(n * k // parts, n * (k + 1) // parts) for k in range(parts)]
 
 
+def weighted_runs(sizes: Sequence[int], parts: int) -> list[tuple[int, int]]:
+    """0..len(sizes) cut into up to ``parts`` consecutive runs of about equal total size."""
+    runs: list[tuple[int, int]] = []
+    total, start, acc = sum(sizes) or 1, 0, 0
+    for i, size in enumerate(sizes):
+        acc += size
+        if acc * parts >= total * (len(runs) + 1) and i + 1 < len(sizes):
+            runs.append((start, i + 1))
+            start = i + 1
+    return [*runs, (start, len(sizes))]
+
+
 _WORKER_ENDS: weakref.WeakSet[multiprocessing.connection.Connection] = weakref.WeakSet()  # parents' ends, open
 
 

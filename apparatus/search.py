@@ -446,18 +446,6 @@ def _count_run(bounds: tuple[int, int]) -> _Part:
     return _count(forking.SHARED[bounds[0]:bounds[1]], bounds[0], False)
 
 
-def _runs(sizes: list[int], n: int) -> list[tuple[int, int]]:
-    """Cut 0..len(sizes) into up to n consecutive runs of about equal total size."""
-    runs: list[tuple[int, int]] = []
-    total, start, acc = sum(sizes) or 1, 0, 0
-    for i, size in enumerate(sizes):
-        acc += size
-        if acc * n >= total * (len(runs) + 1) and i + 1 < len(sizes):
-            runs.append((start, i + 1))
-            start = i + 1
-    return [*runs, (start, len(sizes))]
-
-
 def _model(docs: Sequence[SearchDoc], parts: list[_Part]) -> Model:
     terms, postings, lengths = _merge(parts)
     count = len(docs)
@@ -480,7 +468,7 @@ def build_model(docs: Sequence[SearchDoc], vectors: bool = False, jobs: int = 1)
     if vectors or jobs <= 1:
         parts = [_count(docs, 0, vectors)]
     else:
-        runs = _runs([sum(map(len, field_values(d))) for d in docs], jobs)
+        runs = forking.weighted_runs([sum(map(len, field_values(d))) for d in docs], jobs)
         parts = forking.fork_map(_count_run, runs, docs, jobs)
     return _model(docs, parts)
 
@@ -592,7 +580,7 @@ def _shards(model: Model, jobs: int = 1) -> tuple[list[str], list[bytes]]:
     """Shards of consecutive terms (sorted), each up to about SHARD_BYTES, and their first terms' keys."""
     ordered_terms = sorted(model.terms)
     sizes = [1 + sum(len(field[model.terms[t]]) for field in model.postings) for t in ordered_terms]
-    runs = _runs(sizes, jobs) if jobs > 1 else [(0, len(ordered_terms))]
+    runs = forking.weighted_runs(sizes, jobs) if jobs > 1 else [(0, len(ordered_terms))]
     _numbers(max(model.count + 1, 1 << 15))  # (filled before the fork: every worker has it)
     entries = [e for run in forking.fork_map(_entries, [ordered_terms[a:b] for a, b in runs], model, jobs) for e in run]
     keys: list[str] = []
@@ -670,7 +658,7 @@ def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, byt
     if jobs > 1:
         sizes = [len(d.title) + len(d.text) + 16 for d in docs]
         # the display fragments cost about what counting a quarter of the text does
-        runs = _runs([*sizes, sum(sizes) // 4], jobs)
+        runs = forking.weighted_runs([*sizes, sum(sizes) // 4], jobs)
         items = [(a, b, False) for a, b in runs[:-1]] + [(min(runs[-1][0], len(docs)), len(docs), True)]
         counted = forking.fork_map(_count_display, items, docs, jobs)
         model = _model(docs, [part for part, _ in counted])

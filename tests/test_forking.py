@@ -46,6 +46,19 @@ def test_runs_cover_everything_once(n: int, parts: int) -> None:
     assert max((b - a for a, b in runs), default=0) - min((b - a for a, b in runs), default=0) <= 1
 
 
+
+@pytest.mark.parametrize(("sizes", "parts", "expected"), [
+    ([], 2, [(0, 0)]),
+    ([5], 2, [(0, 1)]),
+    ([1, 1, 1, 1], 2, [(0, 2), (2, 4)]),
+    ([10, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 2, [(0, 1), (1, 11)]),  # a heavy first item is a run of its own
+    ([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 10], 2, [(0, 10), (10, 11)]),
+    ([0, 0, 0], 2, [(0, 3)]),  # nothing to share
+    ([3, 3, 3], 3, [(0, 1), (1, 2), (2, 3)]),
+])
+def test_weighted_runs_cut_by_total_size(sizes: list[int], parts: int, expected: list[tuple[int, int]]) -> None:
+    assert forking.weighted_runs(sizes, parts) == expected
+
 def test_a_child_whose_error_cannot_be_described_still_ends_in_the_child(tmp_path: Path) -> None:
     """A failing child never returns into the caller's code (there it would, e.g., discard the parent's staging)."""
     script = tmp_path / "escape.py"

@@ -54,3 +54,15 @@ def test_errors_found_in_workers_are_reported(synthetic: Path, tmp_path: Path) -
         pipeline.build(root, jobs=2)
     assert [d.path for d in exc.value.diagnostics] == [f"annotations/{victim.name}"]
     assert not (root / "_site").exists()
+
+
+def test_collection_pages_are_shared_by_their_rows() -> None:
+    """The home page lists every article, at ~4x the cost of a record page's line for a note: the first
+    worker's run, which has the home page, holds fewer pages."""
+    from apparatus import forking
+    pages: list[pipeline.Page] = [("", "index.html", {"articles": [None] * 1000}),
+                                  ("about/", "about.html", {})]
+    pages += [(f"records/r{i}/", "record.html", {"record": None, "citations": [None] * 6}) for i in range(1000)]
+    weights = [pipeline._page_weight(p) for p in pages]
+    assert weights[:3] == [4001, 1, 7]
+    assert forking.weighted_runs(weights, 2) == [(0, 217), (217, 1002)]  # 4002 + 215 * 7 >= 11002 / 2
