@@ -4,7 +4,8 @@ the live preview's long-lived background worker.
 :func:`fork_map` forks one child per item but the last, which this process does meanwhile: on two
 cores, one child and the parent keep both busy, with half the processes (and half the copied
 memory pages) of a pool. Children inherit everything loaded so far and read the work's shared
-state as :data:`SHARED`; they send their results back pickled through a pipe.
+state as :data:`SHARED`; they send their results back pickled through a pipe. :func:`fork_chunks`
+runs on it for the articles: many small chunks, each taken by whichever process is free.
 
 Before forking, the parent's objects are frozen (``gc.freeze``): the cycle collector then never
 writes to them in a child, so inherited pages stay shared instead of being copied on its first
@@ -89,6 +90,56 @@ def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], shared: Any, jobs: 
                 gc.unfreeze()  # the preview server is a long-lived parent
     finally:
         SHARED = None
+
+
+def fork_chunks(fn: Callable[[tuple[int, int]], list[Any]], n: int, shared: Any, jobs: int) -> list[Any]:
+    """fn(bounds) for consecutive chunks of 0..n, concatenated in order; fn reads ``shared`` as SHARED.
+
+    Unlike :func:`fork_map`'s fixed shares, the chunks are taken in turn: each process (``jobs - 1``
+    forked children and this one) takes the next chunk when it has finished its last. A process that
+    runs slower (at N=10000 the child measured 4-12% slower than its parent on the same number of
+    articles; another program on its core does the same) takes fewer chunks instead of keeping the other
+    waiting. The chunks' first indices wait in a pipe, written in one write before the fork and read 4
+    bytes at a time: a pipe's reads take the bytes they return under one lock, so no chunk is taken twice.
+    """
+    global SHARED
+    if n <= 0:
+        return []
+    count = max(1, min(n, CHUNKS_PER_JOB * max(jobs, 1), MAX_CHUNKS))
+    size = -(-n // count)  # ceil
+    starts = range(0, n, size)
+    if jobs <= 1 or len(starts) <= 1 or not hasattr(os, "fork"):
+        SHARED = shared
+        try:
+            return [r for a in starts for r in fn((a, min(a + size, n)))]
+        finally:
+            SHARED = None
+    read, write = os.pipe()
+    try:
+        try:
+            os.write(write, b"".join(a.to_bytes(4, "little") for a in starts))  # <= PIPE_BUF: one write, never blocks
+        finally:
+            os.close(write)
+        taken = fork_map(_take_chunks, [(fn, read, n, size)] * jobs, shared, jobs)
+    finally:
+        os.close(read)
+    return [r for _, rs in sorted((c for part in taken for c in part), key=lambda c: c[0]) for r in rs]
+
+
+CHUNKS_PER_JOB = 50
+MAX_CHUNKS = 1000  # 4 bytes each: the pipe is written in one atomic write (PIPE_BUF is at least 4096 on Linux)
+
+
+def _take_chunks(item: tuple[Callable[[tuple[int, int]], list[Any]], int, int, int]) -> list[tuple[int, list[Any]]]:
+    """Take chunks from the pipe until it is empty: [(first index, fn's results)] for the chunks taken."""
+    fn, read, n, size = item
+    done = []
+    while data := os.read(read, 4):
+        if len(data) != 4:  # pragma: no cover - a pipe read returns whole records here
+            raise RuntimeError("a chunk's index was read in part")
+        a = int.from_bytes(data, "little")
+        done.append((a, fn((a, min(a + size, n)))))
+    return done
 
 
 def _child(fn: Callable[[Any], Any], item: Any, read: int, write: int) -> None:  # pragma: no cover - forked

@@ -194,7 +194,7 @@ def _work(bounds: tuple[int, int]) -> list[ArticleResult]:
 def _run_all(c: Collection, jobs: int) -> list[ArticleResult]:
     if jobs <= 1 or len(c.slugs) < PARALLEL_THRESHOLD:
         return [process_article(c, s) for s in c.slugs]
-    return [r for run in forking.fork_map(_work, forking.runs(len(c.slugs), jobs), c, jobs) for r in run]
+    return forking.fork_chunks(_work, len(c.slugs), c, jobs)
 
 
 def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection | None, list[Diagnostic]]:

@@ -1,4 +1,5 @@
 """fork_map: results in order, the parent does the last item, a failing worker is reported, state reset.
+fork_chunks: every chunk once, in order, a slower process takes fewer.
 Worker: state kept between calls, errors reported, signals left to the parent, closed for good."""
 
 import gc
@@ -37,6 +38,40 @@ def test_fork_map_runs_in_order_and_reports_a_failing_worker() -> None:
     assert forking.SHARED is None
     assert gc.get_freeze_count() == 0  # the parent's objects are unfrozen after
 
+
+
+def _chunk(bounds: tuple[int, int]) -> list[tuple[int, int, int]]:
+    """(index, index times SHARED, the process) for each index; the forked child works 4x slower."""
+    if forking.SHARED[1] != -1:
+        time.sleep(0.005 if os.getpid() == forking.SHARED[1] else 0.02)
+    return [(i, i * forking.SHARED[0], os.getpid()) for i in range(*bounds)]
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 100, 250, 123_457])
+def test_fork_chunks_take_every_chunk_once_in_order(n: int) -> None:
+    results = forking.fork_chunks(_chunk, n, (3, -1), 2)
+    assert [(i, x) for i, x, _ in results] == [(i, 3 * i) for i in range(n)]
+    assert forking.SHARED is None and gc.get_freeze_count() == 0
+
+
+def test_fork_chunks_give_fewer_chunks_to_a_slower_process() -> None:
+    results = forking.fork_chunks(_chunk, 100, (1, os.getpid()), 2)  # 100 chunks of one; the child sleeps in each
+    mine = sum(pid == os.getpid() for _, _, pid in results)
+    assert 60 < mine < 100  # the child took some, and far fewer than half
+    assert forking.fork_chunks(_chunk, 5, (1, os.getpid()), 1) == [(i, i, os.getpid()) for i in range(5)]
+
+
+def _fails_in_child(bounds: tuple[int, int]) -> list[int]:
+    if os.getpid() != forking.SHARED:
+        raise ValueError("boom")
+    time.sleep(0.05)  # the child starts long before this process has taken every chunk
+    return list(range(*bounds))
+
+
+def test_fork_chunks_report_a_failing_chunk() -> None:
+    with pytest.raises(RuntimeError, match="ValueError: boom"):
+        forking.fork_chunks(_fails_in_child, 10, os.getpid(), 2)
+    assert forking.SHARED is None
 
 @pytest.mark.parametrize(("n", "parts"), [(0, 2), (1, 2), (5, 2), (1000, 2), (7, 3), (3, 8)])
 def test_runs_cover_everything_once(n: int, parts: int) -> None:
