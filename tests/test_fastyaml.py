@@ -256,6 +256,20 @@ def check_front_matter(fm: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return True
 
 
+
+def check_registry(text: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """True when the fast path loaded the registry; then the exact path loads the same and reports nothing."""
+    fast = annotations._registry_valid(SourceFile("annotations/_records.yaml", text))
+    if fast is None:
+        return False
+    path.write_text(text, encoding="utf-8")
+    with monkeypatch.context() as m:
+        m.setattr(annotations, "valid_values", lambda text, fields: None)
+        exact, diags = annotations.load_registry(path, "annotations/_records.yaml")
+    assert diags == [] and exact == fast, text
+    assert list(exact) == list(fast)  # the same order too
+    return True
+
 def test_annotation_files_load_the_same_both_ways(tmp_path: Path) -> None:
     for name in ("le-drian-hrc46-xinjiang-2021", "france-china-mass-detentions-2019"):
         text = (REPO / "annotations" / f"{name}.yaml").read_text(encoding="utf-8")
@@ -282,6 +296,24 @@ def test_seeded_mutations_of_annotation_files(tmp_path: Path) -> None:
         fast += check_annotation_file(mutate(text, rnd), tmp_path / "a.yaml", record_ids)
     assert fast > 300
 
+
+
+def test_registries_load_the_same_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real registry, a generated one, and damaged copies of both: the fast path accepts only what the
+    exact path loads the same, silently (a duplicate id is left to the exact path, which reports it)."""
+    gen.generate(tmp_path / "g", 12, 5)
+    seeds = [(REPO / "annotations" / "_records.yaml").read_text(encoding="utf-8"),
+             (tmp_path / "g" / "annotations" / "_records.yaml").read_text(encoding="utf-8")]
+    assert all(check_registry(t, tmp_path / "r.yaml", monkeypatch) for t in seeds)
+    twice = seeds[1] + "  - id: " + seeds[1].split("\n  - id: ")[1]  # the first record again
+    assert annotations.valid_values(twice, annotations.REGISTRY_FIELDS) is not None
+    assert annotations._registry_valid(SourceFile("r", twice)) is None
+    (tmp_path / "r.yaml").write_text(twice, encoding="utf-8")
+    [d] = annotations.load_registry(tmp_path / "r.yaml", "annotations/_records.yaml")[1]
+    assert d.message.startswith("duplicate record id")
+    rnd = random.Random(9)
+    fast = sum(check_registry(mutate(rnd.choice(seeds), rnd), tmp_path / "r.yaml", monkeypatch) for _ in range(800))
+    assert fast > 150
 
 def test_seeded_mutations_of_front_matter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rnd = random.Random(8)
