@@ -9,7 +9,7 @@ NPMSTAMP := node_modules/.setup-stamp
 
 setup: $(STAMP) $(NPMSTAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml apparatus/__init__.py  # (an editable install records whether the package has one)
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(PY) -m compileall -q apparatus

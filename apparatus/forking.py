@@ -101,6 +101,7 @@ def fork_chunks(fn: Callable[[tuple[int, int]], list[Any]], n: int, shared: Any,
     articles; another program on its core does the same) takes fewer chunks instead of keeping the other
     waiting. The chunks' first indices wait in a pipe, written in one write before the fork and read 4
     bytes at a time: a pipe's reads take the bytes they return under one lock, so no chunk is taken twice.
+    A process whose chunk fails empties the pipe, so that the others stop after their current chunk.
     """
     global SHARED
     if n <= 0:
@@ -108,7 +109,8 @@ def fork_chunks(fn: Callable[[tuple[int, int]], list[Any]], n: int, shared: Any,
     count = max(1, min(n, CHUNKS_PER_JOB * max(jobs, 1), MAX_CHUNKS))
     size = -(-n // count)  # ceil
     starts = range(0, n, size)
-    if jobs <= 1 or len(starts) <= 1 or not hasattr(os, "fork"):
+    jobs = min(jobs, len(starts))
+    if jobs <= 1 or not hasattr(os, "fork"):
         SHARED = shared
         try:
             return [r for a in starts for r in fn((a, min(a + size, n)))]
@@ -117,9 +119,11 @@ def fork_chunks(fn: Callable[[tuple[int, int]], list[Any]], n: int, shared: Any,
     read, write = os.pipe()
     try:
         try:
-            os.write(write, b"".join(a.to_bytes(4, "little") for a in starts))  # <= PIPE_BUF: one write, never blocks
+            data = b"".join(a.to_bytes(4, "little") for a in starts)
+            if os.write(write, data) != len(data):  # pragma: no cover - fits in any pipe's capacity (see MAX_CHUNKS)
+                raise RuntimeError("the chunks did not fit in the pipe")
         finally:
-            os.close(write)
+            os.close(write)  # before the fork: no child holds the write end, so the last read sees the end
         taken = fork_map(_take_chunks, [(fn, read, n, size)] * jobs, shared, jobs)
     finally:
         os.close(read)
@@ -127,18 +131,23 @@ def fork_chunks(fn: Callable[[tuple[int, int]], list[Any]], n: int, shared: Any,
 
 
 CHUNKS_PER_JOB = 50
-MAX_CHUNKS = 1000  # 4 bytes each: the pipe is written in one atomic write (PIPE_BUF is at least 4096 on Linux)
+MAX_CHUNKS = 1000  # 4 bytes each, written before anyone reads: within any pipe's capacity (Linux: 4096 at least)
 
 
 def _take_chunks(item: tuple[Callable[[tuple[int, int]], list[Any]], int, int, int]) -> list[tuple[int, list[Any]]]:
     """Take chunks from the pipe until it is empty: [(first index, fn's results)] for the chunks taken."""
     fn, read, n, size = item
     done = []
-    while data := os.read(read, 4):
-        if len(data) != 4:  # pragma: no cover - a pipe read returns whole records here
-            raise RuntimeError("a chunk's index was read in part")
-        a = int.from_bytes(data, "little")
-        done.append((a, fn((a, min(a + size, n)))))
+    try:
+        while data := os.read(read, 4):
+            if len(data) != 4:  # pragma: no cover - a pipe read returns whole records here
+                raise RuntimeError("a chunk's index was read in part")
+            a = int.from_bytes(data, "little")
+            done.append((a, fn((a, min(a + size, n)))))
+    except BaseException:
+        while os.read(read, 65536):  # the chunks left, taken away: the other processes stop soon
+            pass
+        raise
     return done
 
 
@@ -170,12 +179,6 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
-
-
-def runs(n: int, parts: int) -> list[tuple[int, int]]:
-    """0..n cut into ``parts`` consecutive runs of (nearly) equal length, none empty."""
-    parts = max(1, min(parts, n))
-    return [(n * k // parts, n * (k + 1) // parts) for k in range(parts)]
 
 
 def weighted_runs(sizes: Sequence[int], parts: int) -> list[tuple[int, int]]:

@@ -2,10 +2,11 @@
 
 Site-wide inputs (site.yaml, the records registry, templates) are loaded first. Articles are then
 processed independently — each by :func:`process_article`, on all cores for large collections
-(:func:`apparatus.forking.fork_map`) — and write their page into the staging folder. Pages that
+(:func:`apparatus.forking.fork_chunks`) — and write their page into the staging folder. Pages that
 need the whole collection (home, records) are rendered once every article is done, on all cores
-too. Nothing becomes visible until every diagnostic has been collected and none is an error; then
-the staging folder is swapped in.
+too (:func:`apparatus.forking.fork_map`, shared by the rows they list). Nothing becomes visible
+until every diagnostic has been collected and none is an error; then the staging folder is
+swapped in.
 
 An annotation file with no problem is loaded without YAML nodes (:mod:`apparatus.fastyaml`); if
 anything about its article then needs a diagnostic, the article is processed again from the
@@ -17,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -326,15 +328,20 @@ def _page_work(bounds: tuple[int, int]) -> Diagnostic | None:
     return _render_run(c, pages[bounds[0]:bounds[1]])
 
 
-# What a row of a page's list costs to render, relative to a record page's line for a citing note: the home
-# page's line for an article calls two macros (measured at N=10000: 78 µs against 20 µs).
-_ROW_COST = {"index.html": 4}
+# The rows a page lists, weighed by what one costs to render relative to a record page's line for a citing
+# note (measured at N=10000: a home page line, with two macro calls, 78 µs against 20 µs; a line of the
+# records index, with one, 45 µs). Pages not named here count as one row.
+_ROWS: dict[str, Callable[[dict[str, Any]], int]] = {
+    "index.html": lambda context: 4 * len(context["articles"]),
+    "records.html": lambda context: 2 * sum(len(records) for _, records in context["groups"]),
+    "record.html": lambda context: len(context["citations"]),
+}
 
 
 def _page_weight(page: Page) -> int:
     """About how long a page takes to render: the rows it lists (the home page's articles, a record's notes)."""
-    rows = sum(len(v) for v in page[2].values() if isinstance(v, list | dict))
-    return 1 + rows * _ROW_COST.get(page[1], 1)
+    rows = _ROWS.get(page[1])
+    return 1 + (rows(page[2]) if rows else 0)
 
 
 def _render_pages(c: Collection, pages: list[Page], jobs: int) -> Diagnostic | None:

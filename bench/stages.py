@@ -73,13 +73,14 @@ def measure(root, runs):
     collection.search = False
     spent = dict.fromkeys([label for label, *_ in STAGES], 0.0)
     originals = [(module, name, getattr(module, name)) for _, module, name, _ in STAGES]
-    for (label, module, name, _), (_, _, fn) in zip(STAGES, originals, strict=True):
-        setattr(module, name, timed(spent, label, fn))
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 50)  # as in forking.fork_map's workers
+    threshold, frozen = gc.get_threshold(), gc.get_freeze_count() > 0
     per_pass = {label: [] for label in [*spent, REST, "total"]}
     n = len(collection.slugs)
     try:
+        for (label, module, name, _), (_, _, fn) in zip(STAGES, originals, strict=True):
+            setattr(module, name, timed(spent, label, fn))
+        gc.freeze()
+        gc.set_threshold(20_000, 50, 50)  # as in forking.fork_map's workers
         for k in range(runs + 1):
             for label in spent:
                 spent[label] = 0.0
@@ -98,7 +99,9 @@ def measure(root, runs):
     finally:
         for module, name, fn in originals:
             setattr(module, name, fn)
-        gc.unfreeze()
+        gc.set_threshold(*threshold)
+        if not frozen:
+            gc.unfreeze()
     return per_pass, n
 
 

@@ -1,5 +1,6 @@
-"""bench/stages.py: each stage of process_article is timed, the functions are put back afterwards, and the
-floor is the sum of the required stages."""
+"""bench/stages.py: each stage of process_article is timed, the functions and the collector's settings are put
+back afterwards, and the floor is the sum of the required stages."""
+import gc
 import importlib.util
 import json
 import sys
@@ -9,19 +10,21 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _load():
-    sys.path.insert(0, str(REPO / "bench"))
+    path = list(sys.path)  # stages.py puts the repository and bench/ on the path
     try:
         spec = importlib.util.spec_from_file_location("bench_stages", REPO / "bench" / "stages.py")
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         return mod
     finally:
-        sys.path.remove(str(REPO / "bench"))
+        sys.path[:] = path
 
 
 def test_stages_are_timed_and_put_back(tmp_path, capsys, monkeypatch):
     stages = _load()
     originals = [getattr(module, name) for _, module, name, _ in stages.STAGES]
+    threshold = gc.get_threshold()
+    gc.unfreeze()  # (a preview test run before this one leaves its build frozen)
     coll = tmp_path / "c"
     stages.gen.generate(coll, 4, 1)
     def write_report(name, report):
@@ -30,6 +33,7 @@ def test_stages_are_timed_and_put_back(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(stages.builds, "write_report", write_report)
     stages.main(["--root", str(coll), "--runs", "2", "--out", "stages-test.json"])
     assert [getattr(module, name) for _, module, name, _ in stages.STAGES] == originals
+    assert gc.get_threshold() == threshold and gc.get_freeze_count() == 0
     report = json.loads((tmp_path / "stages-test.json").read_text())
     ms = report["ms_per_article"]
     assert report["articles"] == 4 and report["runs"] == 2

@@ -40,46 +40,61 @@ def test_fork_map_runs_in_order_and_reports_a_failing_worker() -> None:
 
 
 
+def _wait_for(path: Path) -> None:
+    """This process's first chunk waits (5 s at most) until the child has started on one of its own."""
+    deadline = time.monotonic() + 5
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def _chunk(bounds: tuple[int, int]) -> list[tuple[int, int, int]]:
-    """(index, index times SHARED, the process) for each index; the forked child works 4x slower."""
-    if forking.SHARED[1] != -1:
-        time.sleep(0.005 if os.getpid() == forking.SHARED[1] else 0.02)
-    return [(i, i * forking.SHARED[0], os.getpid()) for i in range(*bounds)]
+    """(index, index times a factor, the process) for each index; the forked child works 4x slower."""
+    factor, parent, started = forking.SHARED
+    if parent is not None:
+        if os.getpid() == parent:
+            _wait_for(started)
+            time.sleep(0.005)
+        else:
+            started.touch()
+            time.sleep(0.02)
+    return [(i, i * factor, os.getpid()) for i in range(*bounds)]
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 100, 250, 123_457])
 def test_fork_chunks_take_every_chunk_once_in_order(n: int) -> None:
-    results = forking.fork_chunks(_chunk, n, (3, -1), 2)
+    results = forking.fork_chunks(_chunk, n, (3, None, None), 2)
     assert [(i, x) for i, x, _ in results] == [(i, 3 * i) for i in range(n)]
     assert forking.SHARED is None and gc.get_freeze_count() == 0
 
 
-def test_fork_chunks_give_fewer_chunks_to_a_slower_process() -> None:
-    results = forking.fork_chunks(_chunk, 100, (1, os.getpid()), 2)  # 100 chunks of one; the child sleeps in each
+def test_fork_chunks_give_fewer_chunks_to_a_slower_process(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    results = forking.fork_chunks(_chunk, 100, (1, os.getpid(), started), 2)  # 100 chunks of one
     mine = sum(pid == os.getpid() for _, _, pid in results)
     assert 60 < mine < 100  # the child took some, and far fewer than half
-    assert forking.fork_chunks(_chunk, 5, (1, os.getpid()), 1) == [(i, i, os.getpid()) for i in range(5)]
+    assert forking.fork_chunks(_chunk, 5, (1, None, None), 1) == [(i, i, os.getpid()) for i in range(5)]
+    assert [(i, x) for i, x, _ in forking.fork_chunks(_chunk, 5, (1, None, None), 8)] == [(i, i) for i in range(5)]
 
 
 def _fails_in_child(bounds: tuple[int, int]) -> list[int]:
-    if os.getpid() != forking.SHARED:
+    """The child fails its first chunk; this process counts the chunks it takes (slowly)."""
+    parent, started, taken = forking.SHARED
+    if os.getpid() != parent:
+        started.touch()
         raise ValueError("boom")
-    time.sleep(0.05)  # the child starts long before this process has taken every chunk
+    _wait_for(started)
+    time.sleep(0.2)  # meanwhile the child fails and empties the pipe
+    taken.append(bounds)
     return list(range(*bounds))
 
 
-def test_fork_chunks_report_a_failing_chunk() -> None:
+def test_fork_chunks_report_a_failing_chunk_and_stop_early(tmp_path: Path) -> None:
+    """A failed chunk empties the pipe: this process takes at most the chunk it was on, not the 99 left."""
+    taken: list[tuple[int, int]] = []
     with pytest.raises(RuntimeError, match="ValueError: boom"):
-        forking.fork_chunks(_fails_in_child, 10, os.getpid(), 2)
+        forking.fork_chunks(_fails_in_child, 100, (os.getpid(), tmp_path / "started", taken), 2)
+    assert len(taken) <= 2
     assert forking.SHARED is None
-
-@pytest.mark.parametrize(("n", "parts"), [(0, 2), (1, 2), (5, 2), (1000, 2), (7, 3), (3, 8)])
-def test_runs_cover_everything_once(n: int, parts: int) -> None:
-    runs = forking.runs(n, parts)
-    assert [i for a, b in runs for i in range(a, b)] == list(range(n))
-    assert all(b > a for a, b in runs) or n == 0
-    assert max((b - a for a, b in runs), default=0) - min((b - a for a, b in runs), default=0) <= 1
-
 
 
 @pytest.mark.parametrize(("sizes", "parts", "expected"), [

@@ -57,12 +57,14 @@ def test_errors_found_in_workers_are_reported(synthetic: Path, tmp_path: Path) -
 
 
 def test_collection_pages_are_shared_by_their_rows() -> None:
-    """The home page lists every article, at ~4x the cost of a record page's line for a note: the first
-    worker's run, which has the home page, holds fewer pages."""
+    """Pages weigh the rows they list, by what a row costs: a home page line 4, a records index line 2,
+    a record page's line for a note 1. The first worker's run, which has the home page, holds fewer pages."""
     from apparatus import forking
     pages: list[pipeline.Page] = [("", "index.html", {"articles": [None] * 1000}),
+                                  ("records/", "records.html", {"groups": [("UN", [None] * 30), ("Laws", [None] * 20)],
+                                                                "backlinks": {}}),
                                   ("about/", "about.html", {})]
     pages += [(f"records/r{i}/", "record.html", {"record": None, "citations": [None] * 6}) for i in range(1000)]
     weights = [pipeline._page_weight(p) for p in pages]
-    assert weights[:3] == [4001, 1, 7]
-    assert forking.weighted_runs(weights, 2) == [(0, 217), (217, 1002)]  # 4002 + 215 * 7 >= 11002 / 2
+    assert weights[:4] == [4001, 101, 1, 7]
+    assert forking.weighted_runs(weights, 2) == [(0, 210), (210, 1003)]  # 4103 + 207 * 7 >= 11103 / 2
