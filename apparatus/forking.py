@@ -103,19 +103,14 @@ def fork_chunks(fn: Callable[[tuple[int, int]], list[Any]], n: int, shared: Any,
     bytes at a time: a pipe's reads take the bytes they return under one lock, so no chunk is taken twice.
     A process whose chunk fails empties the pipe, so that the others stop after their current chunk.
     """
-    global SHARED
     if n <= 0:
         return []
     count = max(1, min(n, CHUNKS_PER_JOB * max(jobs, 1), MAX_CHUNKS))
     size = -(-n // count)  # ceil
     starts = range(0, n, size)
     jobs = min(jobs, len(starts))
-    if jobs <= 1 or not hasattr(os, "fork"):
-        SHARED = shared
-        try:
-            return [r for a in starts for r in fn((a, min(a + size, n)))]
-        finally:
-            SHARED = None
+    if jobs <= 1 or not hasattr(os, "fork"):  # all in this process, as fork_map runs them
+        return [r for part in fork_map(fn, [(a, min(a + size, n)) for a in starts], shared, 1) for r in part]
     read, write = os.pipe()
     try:
         try:
