@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, run
 
 from apparatus import markdown
 from apparatus.anchoring import plain_blocks
@@ -116,3 +116,22 @@ def test_no_record_claims_a_copy_was_seen_without_the_day_it_was_seen() -> None:
     assert unproven == []
     no_evidence = [r["id"] for r in records if "url" in r and not (r.get("accessed") or r.get("unverified"))]
     assert no_evidence == []
+
+
+def test_a_url_shows_its_evidence(tiny: Path) -> None:
+    """'seen on <accessed>' beside a url seen, 'address not verified' wherever an unverified one is cited."""
+    registry = tiny / "annotations" / "_records.yaml"
+    registry.write_text(registry.read_text(encoding="utf-8").replace(
+        "    note: No online copy was located.\n",
+        "    url: https://example.org/journals-63\n    unverified: true\n"
+        "    note: Address quoted by a news report; the page itself was not seen.\n"), encoding="utf-8")
+    result = run(tiny, "build", "--strict")
+    assert result.code == 0, result.err
+    site = tiny / "_site"
+    seen = (site / "records" / "hrc46-speech" / "index.html").read_text(encoding="utf-8")
+    assert '(seen on <time datetime="2026-11-22">22 November 2026</time>)' in seen
+    unverified = (site / "records" / "ca-vote" / "index.html").read_text(encoding="utf-8")
+    assert "https://example.org/journals-63</a> <span class=\"evidence unverified\">(address not verified)</span>" \
+        in unverified
+    article = next((site / "articles").glob("*/index.html")).read_text(encoding="utf-8")
+    assert article.count("(address not verified)") == article.count('href="https://example.org/journals-63"') > 0
