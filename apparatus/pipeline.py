@@ -360,9 +360,9 @@ def _write_search_index(c: Collection, summaries: list[site.ArticleSummary], dia
 
     assert c.staging is not None
     try:
-        files = {**search.build_index(search.collection_docs(summaries, c.registry)), **search.assets()}
+        files = {**search.build_index(search.collection_docs(summaries, c.registry)), **search.assets(c.root)}
     except search.LunrMissing as exc:
-        diags.append(Diagnostic("node_modules/lunr", 1, 1, str(exc), "run `make setup` (npm installs lunr.js)"))
+        diags.append(Diagnostic("node_modules/lunr", 1, 1, str(exc), "make setup installs it (npm ci)"))
         return
     for rel, data in files.items():
         c.staging.write(rel, data)
