@@ -1,6 +1,7 @@
 # Apparatus — the two commands a newcomer needs: `make site` (or `make serve`) and `make test`.
 # Every target sets up what it needs first; `make setup` is idempotent.
 
+PYTHON  ?= python3
 PY      := .venv/bin/python
 STAMP   := .venv/.setup-stamp
 NPMSTAMP := node_modules/.setup-stamp
@@ -9,9 +10,9 @@ NPMSTAMP := node_modules/.setup-stamp
 
 setup: $(STAMP) $(NPMSTAMP)
 
-$(STAMP): pyproject.toml apparatus/__init__.py  # (an editable install records whether the package has one)
-	test -x $(PY) || python3 -m venv .venv
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+$(STAMP): pyproject.toml constraints.txt apparatus/__init__.py  # (an editable install records whether the package has one)
+	test -x $(PY) || $(PYTHON) -m venv .venv
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	$(PY) -m compileall -q apparatus
 	touch $(STAMP)
 
