@@ -261,8 +261,8 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         if staging is not None:
             staging.commit()
     finally:
-        if staging is not None and staging.dir.exists():
-            staging.discard()
+        if staging is not None:
+            staging.discard()  # after a commit, only releases the output's lock
     n_ann = sum(len(s.citations) for s in summaries)
     return BuildResult(len(summaries), n_ann, len(c.registry), time.perf_counter() - started, sorted(diags),
                        c.config.output, sum(r.moved for r in results))
