@@ -18,7 +18,7 @@ from typing import TextIO
 
 from . import pipeline, scaffold
 from .errors import BuildError, Diagnostic, count_errors, printable
-from .output import OutputBusy
+from .output import OutputError
 
 GITHUB_ANNOTATIONS = 10  # GitHub shows at most 10 annotations of each kind per step
 
@@ -127,9 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         kept = " nothing was written" if command == "build" else ""
         _say(f"{n} error{'s' if n != 1 else ''};{kept or ' check failed'}", fmt)
         return 1
-    except OutputBusy as exc:
-        _fail(f"another build (pid {exc.pid}) is writing {printable(str(exc.output))}; "
-              f"gave up after waiting {exc.waited:g} s", "let it finish, or stop it, then build again", fmt)
+    except OutputError as exc:
+        _fail(printable(exc.message), exc.hint, fmt)
         return 1
     except KeyboardInterrupt:
         _say("interrupted; the last good site is unchanged", fmt, "warning")

@@ -49,12 +49,21 @@ class OutputNotOurs(Exception):
     pass
 
 
-class OutputBusy(Exception):
+class OutputError(Exception):
+    """The output cannot be written now; the CLI reports it (message and hint) and exits 1."""
+
+    def __init__(self, message: str, hint: str):
+        self.message, self.hint = message, hint
+        super().__init__(message)
+
+
+class OutputBusy(OutputError):
     """Another build held the output's lock for longer than we waited."""
 
     def __init__(self, output: Path, pid: str, waited: float):
         self.output, self.pid, self.waited = output, pid, waited
-        super().__init__(f"another build (pid {pid}) is writing {output}")
+        super().__init__(f"another build (pid {pid}) is writing {output}; gave up after waiting {waited:g} s",
+                         "let it finish, or stop it, then build again")
 
 
 class Writer(Protocol):
@@ -114,8 +123,11 @@ def lock(output: Path, wait: float | None = None) -> int:
 
     flock: the kernel releases it when the holder dies, however it dies."""
     path = output.parent / f".{output.name}.lock"
-    # O_NOFOLLOW: a lock file committed as a link must not make us write our PID elsewhere
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:  # O_NOFOLLOW: a lock file committed as a link must not make us write our PID elsewhere
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise OutputError(f"cannot open the lock file {path}: {exc.strerror}",
+                          "remove it (only a build makes it, as a plain file)") from None
     wait = LOCK_WAIT if wait is None else wait
     deadline = time.monotonic() + wait
     try:

@@ -214,6 +214,7 @@ def test_a_fallback_swap_killed_between_its_renames_is_completed_by_the_next_bui
     assert not (tiny / "_site").exists()
     assert leftovers(tiny) == [f"._site.old-{proc.pid}", f"._site.staging-{proc.pid}"]
     assert run(tiny, "check").code == 0, "check neither needs nor repairs the output"
+    assert not (tiny / "_site").exists() and len(leftovers(tiny)) == 2
     assert run(tiny, "build").code == 0
     new = tree_digest(tiny / "_site")
     assert new != old and leftovers(tiny) == []
@@ -239,3 +240,18 @@ def test_output_through_a_symbolic_link_is_refused(tiny: Path, tmp_path: Path) -
     assert result.err.startswith("site.yaml:1:1: error: output folder '_site' cannot be written: '_site' is a "
                                  "symbolic link\n")
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_lock_file_that_is_a_link_or_a_folder_is_an_error_not_a_traceback(tiny: Path, tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("keep")
+    (tiny / "._site.lock").symlink_to(target)
+    result = run(tiny, "build")
+    assert (result.code, result.err) == (1, f"build.py: error: cannot open the lock file {tiny / '._site.lock'}: "
+                                            "Too many levels of symbolic links\n"
+                                            "  hint: remove it (only a build makes it, as a plain file)\n")
+    assert target.read_text() == "keep"
+    (tiny / "._site.lock").unlink()
+    (tiny / "._site.lock").mkdir()
+    assert run(tiny, "build").err.endswith(": Is a directory\n"
+                                           "  hint: remove it (only a build makes it, as a plain file)\n")
