@@ -76,7 +76,9 @@ def _longest_run(text: str, char: str) -> int:
 
 
 def _say(text: str, fmt: str, kind: str = "notice", stream: TextIO | None = None) -> None:
-    """One line of our own (it may name input, such as the output folder): a workflow command in the github format."""
+    """One line of our own, escaped (it may name input, such as the output folder): a workflow command in the
+    github format."""
+    text = printable(text)
     if fmt == "github":
         text = f"::{kind}::" + text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     print(text, file=stream or sys.stderr)
@@ -86,7 +88,7 @@ def _fail(message: str, hint: str, fmt: str) -> None:
     if fmt == "github":
         _say(f"{message} (hint: {hint})", fmt, "error")
     else:
-        print(f"build.py: error: {message}\n  hint: {hint}", file=sys.stderr)
+        print(f"build.py: error: {printable(message)}\n  hint: {printable(hint)}", file=sys.stderr)
 
 
 def _safe_streams() -> None:
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"{n} error{'s' if n != 1 else ''};{kept or ' check failed'}", fmt)
         return 1
     except OutputError as exc:
-        _fail(printable(exc.message), exc.hint, fmt)
+        _fail(exc.message, exc.hint, fmt)
         return 1
     except KeyboardInterrupt:
         _say("interrupted; the last good site is unchanged", fmt, "warning")
@@ -140,5 +142,5 @@ def main(argv: list[str] | None = None) -> int:
         moved = f", {result.moved} moved" if result.moved else ""
         _say(f"{done} {result.articles} articles, {result.annotations} annotations{moved}, {result.records} records"
              f"{f', {warnings} warnings' if warnings else ''} in {result.seconds:.2f} s"
-             + (f" → {printable(result.output)}/" if command == "build" else ""), fmt, stream=sys.stdout)
+             + (f" → {result.output}/" if command == "build" else ""), fmt, stream=sys.stdout)
     return 0

@@ -3,15 +3,15 @@
 A failed or interrupted build never touches the last good site, and a ``kill -9`` at any moment
 leaves either the old or the new complete site at the output path, never none:
 
-- A build holds a lock (``.<output>.lock`` beside the output, holding its PID) from before it
-  stages until after the swap; a second build waits for it. While we hold it, no other build is
+- A build holds a lock (``.<output>.lock`` beside the output, holding its PID) from the moment it
+  knows the output until it ends; a second build waits for it. While we hold it, no other build is
   live, so every ``.<output>.staging-PID``, ``.old-PID`` or ``.trash-PID`` folder is a leftover of
-  a killed build and is removed.
+  a killed build and is removed. ``check`` and the preview (pages in memory) take no lock.
 - The swap is one system call: ``renameat2(RENAME_EXCHANGE)`` exchanges the new and the old folder.
   The first build, with nothing to exchange, renames. Where the call is missing or the file system
   refuses it, the swap is two renames (output → ``.old-PID``, staging → output); a build killed
-  between them leaves no output, and the next build completes the swap (the staging folder is
-  complete once it holds the marker file, written last) or undoes it, before anything else.
+  between them leaves no output, and the next build, as soon as it holds the lock, completes the
+  swap (the staging folder is complete once it holds the marker file, written last) or undoes it.
 - The old site is renamed to ``.trash-PID`` before it is deleted, so a name holds one meaning:
   ``.old-PID`` is a whole site, ``.trash-PID`` one half deleted.
 
@@ -148,23 +148,42 @@ def lock(output: Path, wait: float | None = None) -> int:
     return fd
 
 
-class Staging:
-    """A build's staging folder, and the output's lock from creation until commit or discard."""
+class OutputLock:
+    """The output's lock, held by one build at a time. Taking it finishes a swap that a kill cut in half and
+    removes what killed builds left; the build then holds it until it has swapped its site in, or failed."""
 
     def __init__(self, output: Path, wait: float | None = None):
         self.output = output
         output.parent.mkdir(parents=True, exist_ok=True)
-        self._lock: int | None = lock(output, wait)
+        self._fd: int | None = lock(output, wait)
         try:
             _finish_interrupted_swap(output)
-            if output.exists() and not (output / MARKER).is_file() and any(output.iterdir()):
-                raise OutputNotOurs(str(output))
             remove_leftovers(output)
-            self.dir = self._beside("staging")
-            self.dir.mkdir()
         except BaseException:
             self.close()
             raise
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> OutputLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Staging:
+    """A build's staging folder beside the output, made and swapped in while the build holds the output's lock."""
+
+    def __init__(self, held: OutputLock):
+        self.output = output = held.output
+        if output.exists() and not (output / MARKER).is_file() and any(output.iterdir()):
+            raise OutputNotOurs(str(output))
+        self.dir = self._beside("staging")
+        self.dir.mkdir()
         self._base = f"{self.dir}{os.sep}"  # plain strings, not Path objects: writes are on the hot path
         self._made: set[str] = {""}
 
@@ -195,7 +214,7 @@ class Staging:
         shutil.copytree(src, self.dir / rel, dirs_exist_ok=True)
 
     def commit(self) -> None:
-        """Swap the staging folder in, delete the old site, release the lock."""
+        """Swap the staging folder in and delete the old site."""
         self.write(MARKER, MARKER_TEXT)  # last: a staging folder holding it is complete
         if not self.output.exists():
             os.rename(self.dir, self.output)
@@ -206,7 +225,6 @@ class Staging:
             os.rename(self.output, old)
             os.rename(self.dir, self.output)  # a kill before this: the next build finishes the swap
             self._delete(old)
-        self.close()
 
     def _delete(self, folder: Path) -> None:
         trash = self._beside("trash")
@@ -214,14 +232,8 @@ class Staging:
         shutil.rmtree(trash)
 
     def discard(self) -> None:
-        """Remove the staging folder (if not committed) and release the lock."""
+        """Remove the staging folder (after a commit, there is none)."""
         shutil.rmtree(self.dir, ignore_errors=True)
-        self.close()
-
-    def close(self) -> None:
-        if self._lock is not None:
-            os.close(self._lock)
-            self._lock = None
 
 
 def _leftovers(output: Path, kind: str = "staging|old|trash") -> list[tuple[Path, str]]:

@@ -13,18 +13,20 @@ import pytest
 from conftest import REPO, run, tree_digest
 
 from apparatus import output
-from apparatus.output import MARKER, OutputNotOurs, Staging
+from apparatus.output import MARKER, OutputLock, OutputNotOurs, Staging
 
 
 def test_commit_swaps_in_and_discard_leaves_old(tmp_path: Path) -> None:
     out = tmp_path / "_site"
-    s = Staging(out)
-    s.write("a/index.html", "one")
-    s.commit()
+    with OutputLock(out) as held:
+        s = Staging(held)
+        s.write("a/index.html", "one")
+        s.commit()
     assert (out / "a/index.html").read_text() == "one" and (out / MARKER).is_file()
-    s = Staging(out)
-    s.write("a/index.html", "two")
-    s.discard()
+    with OutputLock(out) as held:
+        s = Staging(held)
+        s.write("a/index.html", "two")
+        s.discard()
     assert (out / "a/index.html").read_text() == "one"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["._site.lock", "_site"]
 
@@ -33,8 +35,8 @@ def test_a_folder_not_made_by_us_is_never_replaced(tmp_path: Path) -> None:
     out = tmp_path / "docs"
     out.mkdir()
     (out / "precious.txt").write_text("keep me")
-    with pytest.raises(OutputNotOurs):
-        Staging(out)
+    with pytest.raises(OutputNotOurs), OutputLock(out) as held:
+        Staging(held)
     assert (out / "precious.txt").read_text() == "keep me"
 
 
@@ -72,7 +74,7 @@ def test_an_interrupted_two_rename_swap_is_completed_with_a_complete_new_site(tm
     out = tmp_path / "_site"
     staged(out, {"index.html": "old"}, "old")
     staged(out, {"index.html": "new"}, "staging")
-    Staging(out).discard()
+    OutputLock(out).close()
     assert (out / "index.html").read_text() == "new" and (out / MARKER).is_file()
     assert leftovers(tmp_path) == []
 
@@ -81,7 +83,7 @@ def test_an_interrupted_two_rename_swap_is_undone_when_the_new_site_is_incomplet
     out = tmp_path / "_site"
     staged(out, {"index.html": "old"}, "old")
     staged(out, {"index.html": "half"}, "staging", marker=False)
-    Staging(out).discard()
+    OutputLock(out).close()
     assert (out / "index.html").read_text() == "old"
     assert leftovers(tmp_path) == []
 
@@ -96,9 +98,8 @@ def test_leftovers_of_dead_builds_are_removed_and_nothing_else(tmp_path: Path) -
     (tmp_path / "._site.staging-7").symlink_to(outside)
     staged(tmp_path / "_site2", {"a.html": "x"})  # another output's: not ours to remove
     (tmp_path / "._site.staging-x").mkdir()  # not a PID: not a name we make
-    s = Staging(out)
-    assert leftovers(tmp_path) == [s.dir.name, "._site.staging-x", "._site2.staging-999999999"]
-    s.discard()
+    OutputLock(out).close()
+    assert leftovers(tmp_path) == ["._site.staging-x", "._site2.staging-999999999"]
     assert (outside / "keep").read_text() == "keep"
     assert (tmp_path / "._site.staging-x").is_dir()
 
@@ -215,9 +216,15 @@ def test_a_fallback_swap_killed_between_its_renames_is_completed_by_the_next_bui
     assert leftovers(tiny) == [f"._site.old-{proc.pid}", f"._site.staging-{proc.pid}"]
     assert run(tiny, "check").code == 0, "check neither needs nor repairs the output"
     assert not (tiny / "_site").exists() and len(leftovers(tiny)) == 2
+    ann = tiny / "annotations" / "alpha.yaml"
+    good = ann.read_text(encoding="utf-8")
+    ann.write_text(good.replace("type: context", "type: contxt", 1), encoding="utf-8")
+    assert run(tiny, "build").code == 1, "a build that fails, too, first finishes the swap"
+    repaired = tree_digest(tiny / "_site")
+    assert leftovers(tiny) == []
+    ann.write_text(good, encoding="utf-8")
     assert run(tiny, "build").code == 0
-    new = tree_digest(tiny / "_site")
-    assert new != old and leftovers(tiny) == []
+    assert tree_digest(tiny / "_site") == repaired != old, "the killed build's new site was complete: swapped in"
 
 
 def test_two_builds_at_once_both_succeed_in_turn(generated: Path, tmp_path: Path) -> None:
