@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "build"
     root = Path(args.root)
     if not root.is_dir():
-        print(f"build.py: error: --root {root} is not a folder", file=sys.stderr)
+        print(f"build.py: error: --root {printable(str(root))} is not a folder", file=sys.stderr)
         return 2
     if args.jobs is not None and args.jobs < 1:
         print("build.py: error: --jobs takes a whole number from 1", file=sys.stderr)
