@@ -220,7 +220,9 @@ def test_seeded_mutations() -> None:
     for _ in range(6000):
         text = mutate(rnd.choice(seeds), rnd)
         fast += check(text)
-    assert fast > 600  # many mutants stay inside the subset and are compared
+    # many mutants stay inside the subset and are compared (about a tenth; the seeds, and so the count, move with
+    # every new tests/bad case: 564 with the workflow-injection and output-file cases)
+    assert fast > 480
 
 
 # --- the loaders: fast path = exact path, whenever the fast path accepts ----------------------------------------
