@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from . import pipeline, scaffold
-from .errors import BuildError, Diagnostic, count_errors, printable
+from .errors import BuildError, Diagnostic, count_errors, printable, workflow_command
 from .output import OutputError
 
 GITHUB_ANNOTATIONS = 10  # GitHub shows at most 10 annotations of each kind per step
@@ -57,31 +58,22 @@ def _report(diags: list[Diagnostic], fmt: str) -> None:
     for d in diags:
         print(d.format_github(), file=sys.stderr)
     if len(diags) > GITHUB_ANNOTATIONS:
-        print(f"::notice::{len(diags)} problems: the pull request shows the first {GITHUB_ANNOTATIONS} of each kind; "
-              "the log and the job summary list them all", file=sys.stderr)
+        _say(f"{len(diags)} problems: the pull request shows the first {GITHUB_ANNOTATIONS} of each kind; "
+             "the log and the job summary list them all", fmt)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary and diags:
         report = "\n".join(d.format() for d in diags)
-        fence = "`" * max(3, _longest_run(report, "`") + 1)  # input cannot close the block and write Markdown
+        longest = max(map(len, re.findall("`+", report)), default=0)
+        fence = "`" * max(3, longest + 1)  # input cannot close the block and write Markdown
         with open(summary, "a", encoding="utf-8") as f:
             f.write(f"### {len(diags)} problem(s) in the collection\n\n{fence}\n{report}\n{fence}\n")
-
-
-def _longest_run(text: str, char: str) -> int:
-    longest = run = 0
-    for c in text:
-        run = run + 1 if c == char else 0
-        longest = max(longest, run)
-    return longest
 
 
 def _say(text: str, fmt: str, kind: str = "notice", stream: TextIO | None = None) -> None:
     """One line of our own, escaped (it may name input, such as the output folder): a workflow command in the
     github format."""
     text = printable(text)
-    if fmt == "github":
-        text = f"::{kind}::" + text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    print(text, file=stream or sys.stderr)
+    print(workflow_command(kind, text) if fmt == "github" else text, file=stream or sys.stderr)
 
 
 def _fail(message: str, hint: str, fmt: str) -> None:

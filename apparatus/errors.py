@@ -74,6 +74,13 @@ def _github_escape(text: str, is_property: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if is_property else text
 
 
+def workflow_command(kind: str, text: str, **properties: str | int) -> str:
+    """``::kind prop=value,…::text``, a GitHub Actions workflow command, every part escaped."""
+    props = ",".join(f"{name}={_github_escape(printable(str(value)), is_property=True)}"
+                     for name, value in properties.items())
+    return f"::{kind}{' ' if props else ''}{props}::{_github_escape(text)}"
+
+
 @dataclasses.dataclass(frozen=True, order=True)
 class Diagnostic:
     path: str
@@ -106,8 +113,7 @@ class Diagnostic:
     def format_github(self) -> str:
         """A GitHub Actions workflow command, shown inline on the pull request's diff."""
         text = shorten(printable(self.message)) + (f" (hint: {chr(10).join(self._hint_lines())})" if self.hint else "")
-        return (f"::{self.severity} file={_github_escape(printable(self.path), is_property=True)},"
-                f"line={self.line},col={self.col}::{_github_escape(text)}")
+        return workflow_command(self.severity, text, file=self.path, line=self.line, col=self.col)
 
 
 def _not_a_command(line: str) -> str:

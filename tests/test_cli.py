@@ -103,3 +103,14 @@ def test_output_survives_a_stdout_that_cannot_encode_it(tiny: Path, encoding: st
     checked = subprocess.run([*command, "check"], env=env, capture_output=True)
     assert checked.returncode == 1 and b"Traceback" not in checked.stderr
     assert b"'\\u8bb0\\u5f55'" in checked.stderr
+
+
+def test_github_format_prints_every_problem_and_says_the_pull_request_shows_ten(tiny: Path) -> None:
+    for i in range(11):
+        (tiny / "annotations" / f"orphan-{i:02}.yaml").write_text("annotations: []\n", encoding="utf-8")
+    result = run(tiny, "check", "--format", "github")
+    lines = result.err.splitlines()
+    assert [line.split("::")[1] for line in lines] == [
+        f"error file=annotations/orphan-{i:02}.yaml,line=1,col=1" for i in range(11)] + ["notice", "notice"]
+    assert lines[-2:] == ["::notice::11 problems: the pull request shows the first 10 of each kind; the log and the "
+                          "job summary list them all", "::notice::11 errors; check failed"]
