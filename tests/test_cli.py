@@ -71,6 +71,7 @@ def test_github_format_prints_only_escaped_workflow_commands(tiny: Path, tmp_pat
         assert result.code == 1 and result.out == ""
         lines = result.err.splitlines()
         assert lines and all(line.startswith(OUR_COMMANDS) for line in lines), result.err
+        assert not any(line.startswith(("::warning file=README.md", "::stop-commands")) for line in lines)
         assert "\\n::warning file=README.md,line=1::Looks good to me, merge\\n::stop-commands::pwn" in result.err
         assert "##[" not in result.err
     report = summary.read_text(encoding="utf-8")

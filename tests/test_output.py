@@ -5,7 +5,6 @@ import random
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -128,19 +127,19 @@ def test_a_build_waits_for_the_lock_then_names_the_holder(tiny: Path, monkeypatc
         os.close(fd)
 
 
-def test_a_second_build_waits_for_the_first(tiny: Path) -> None:
+def test_a_second_build_waits_for_the_first(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fd = hold_lock(tiny / "_site", str(os.getpid()))
-    released = threading.Event()
+    waits: list[float] = []
 
-    def release() -> None:
-        time.sleep(0.5)
-        released.set()
-        os.close(fd)
+    def first_build_ends(seconds: float) -> None:  # the build found the lock taken and waits: the first one ends
+        waits.append(seconds)
+        if len(waits) == 1:
+            os.close(fd)
 
-    threading.Thread(target=release).start()
+    monkeypatch.setattr(output.time, "sleep", first_build_ends)
     result = run(tiny, "build")
     assert result.code == 0, result.err
-    assert released.is_set(), "the build went on only once the lock was free"
+    assert len(waits) == 1, "the build waited once, then took the freed lock"
 
 
 @pytest.fixture(scope="module")
