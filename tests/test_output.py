@@ -1,3 +1,5 @@
+import ctypes
+import errno
 import fcntl
 import importlib.util
 import os
@@ -261,3 +263,24 @@ def test_a_lock_file_that_is_a_link_or_a_folder_is_an_error_not_a_traceback(tiny
     (tiny / "._site.lock").mkdir()
     assert run(tiny, "build").err.endswith(": Is a directory\n"
                                            "  hint: remove it (only a build makes it, as a plain file)\n")
+
+
+@pytest.mark.parametrize("code", [errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP])
+def test_an_exchange_the_system_refuses_falls_back_to_two_renames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   code: int) -> None:
+    def refused(*args: object) -> int:
+        ctypes.set_errno(code)
+        return -1
+
+    monkeypatch.setattr(output, "_renameat2", lambda: refused)
+    out = tmp_path / "_site"
+    for text in ("one", "two"):
+        with OutputLock(out) as held:
+            s = Staging(held)
+            s.write("index.html", text)
+            s.commit()
+    assert (out / "index.html").read_text() == "two" and leftovers(tmp_path) == []
+    ctypes.set_errno(errno.EACCES)
+    monkeypatch.setattr(output, "_renameat2", lambda: lambda *args: -1)  # any other failure is raised
+    with pytest.raises(PermissionError):
+        output.exchange(out, tmp_path)
