@@ -165,8 +165,8 @@ def _process_article(c: Collection, slug: str, exact: bool) -> ArticleResult:
         return ArticleResult(summary, diags)
     try:
         page = templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
-                                headline_html=headline_html, body_html=body_html, notes=ordered, key=site.key_notes(ordered), numbers=numbers,
-                                notes_html=notes_html,
+                                body_html=body_html, notes=ordered, key=site.key_notes(ordered), numbers=numbers,
+                                notes_html=notes_html, headline_html=headline_html,
                                 cites=c.cites, summary=summary)
     except templates.TemplateFailure as exc:
         return ArticleResult(None, [*diags, exc.diagnostic])

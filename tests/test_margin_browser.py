@@ -12,7 +12,6 @@ Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import long_article
 import pytest
@@ -76,8 +75,8 @@ def note_ids(page) -> list[str]:  # noqa: ANN001
 def assert_in_view(page, note_id: str) -> None:  # noqa: ANN001
     v = page.evaluate(IN_VIEW, note_id)
     assert v["expanded"], f"{note_id} is expanded"
-    assert 0 <= v["markTop"] and v["markBottom"] <= v["height"], f"{note_id}: its passage is in view: {v}"
-    assert 0 <= v["noteTop"] and v["lineBottom"] <= v["height"], f"{note_id}: its first line is in view: {v}"
+    assert v["markTop"] >= 0 and v["markBottom"] <= v["height"], f"{note_id}: its passage is in view: {v}"
+    assert v["noteTop"] >= 0 and v["lineBottom"] <= v["height"], f"{note_id}: its first line is in view: {v}"
 
 
 @pytest.mark.parametrize("width", [1280, 1400])

@@ -1,9 +1,9 @@
 """The reading experience in a real browser (Playwright + Debian Chromium), at 375 px and 1280 px.
 
-Gates: axe-core finds no violation on any page type; no horizontal scrolling (the desk's margin notes:
-tests/test_margin_browser.py); the keyboard path (Tab to a note number, Enter opens, Escape closes, focus returns) works;
-without JavaScript every note's text is on the page; an article page transfers at most 50 KB
-gzipped. Screenshots of an article at both widths go to test-artifacts/ — look at them.
+Gates: axe-core finds no violation on any page type; no horizontal scrolling (the desk's margin
+notes: tests/test_margin_browser.py); the keyboard path (Tab to a note number, Enter opens, Escape
+closes, focus returns) works; without JavaScript every note's text is on the page; an article page
+transfers at most 50 KB gzipped. Screenshots of an article at both widths go to test-artifacts/ — look at them.
 """
 
 from __future__ import annotations
