@@ -216,3 +216,16 @@ def test_screenshots_of_the_reading_page(browser, sites, scheme: str, width: int
 @pytest.fixture(scope="module", autouse=True)
 def artifacts() -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+
+
+def test_printed_from_a_desk_every_note_is_whole(browser, sites) -> None:
+    """Printing after the margin was laid out: every note in full, in the flow after the article."""
+    page = open_desk(browser, sites["le-drian"], 1280)
+    page.emulate_media(media="print")
+    notes = page.evaluate("""Array.from(document.querySelectorAll('.notes li.note')).map(n => [
+        getComputedStyle(n).position, n.querySelector('.note-text').offsetHeight > 0,
+        getComputedStyle(n.querySelector('.note-text > :first-child')).webkitLineClamp])""")
+    assert len(notes) == 20
+    assert all(n == ["static", True, "none"] for n in notes), notes
+    page.pdf(path=str(ARTIFACTS / "article-print.pdf"))
+    page.close()
