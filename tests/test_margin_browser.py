@@ -229,3 +229,17 @@ def test_printed_from_a_desk_every_note_is_whole(browser, sites) -> None:
     assert all(n == ["static", True, "none"] for n in notes), notes
     page.pdf(path=str(ARTIFACTS / "article-print.pdf"))
     page.close()
+
+
+def test_on_a_phone_an_address_ending_in_a_note_id_opens_it_under_its_paragraph(browser, sites) -> None:
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    page.goto(sites["le-drian"] + "#canada-commons-vote")
+    holder = page.wait_for_selector(".inline-note #canada-commons-vote")
+    assert holder.is_visible()
+    assert page.evaluate("""document.querySelector('.inline-note').previousElementSibling
+                            .contains(document.getElementById('ref_canada-commons-vote'))""")
+    assert not page.evaluate("document.querySelector('article.js-margin')"), "no margin on a phone"
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".inline-note", state="detached")
+    assert page.evaluate("document.activeElement.id") == "ref_canada-commons-vote"
+    page.close()
