@@ -1,7 +1,9 @@
 """The site model: pages and their URLs, per-article summaries, and the records' backlinks.
 
 Every URL is a folder with an index.html, and every link in a page is relative (``root`` is the
-way back to the site root), so the site works from any sub-path and from file://.
+way back to the site root), so the site works from any sub-path and from file://. The exceptions need
+the published address (site.yaml's base_url): canonical links, sitemap.xml, and 404.html, which is
+served at any depth and so links by absolute addresses.
 """
 
 from __future__ import annotations
