@@ -149,6 +149,11 @@ def test_an_address_ending_in_a_note_id_shows_the_note_and_its_passage(browser, 
         link.click()
         page.wait_for_selector(f"#{target}.expanded")
         assert_in_view(page, target)
+        page.keyboard.press("Escape")  # closed, then the same link again: open again
+        page.evaluate("window.scrollTo(0, 0)")
+        link.click()
+        page.wait_for_selector(f"#{target}.expanded")
+        assert_in_view(page, target)
     if name == "le-drian":
         page.screenshot(path=str(ARTIFACTS / f"margin-open-{width}.png"))
     page.close()

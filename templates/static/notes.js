@@ -237,6 +237,15 @@
         openNote(a.getAttribute("href").slice(1));
       });
     });
+    article.querySelectorAll('.key-notes a[href^="#"]').forEach(function (a) {
+      a.addEventListener("click", function (e) { // a second click on the same link opens the note again
+        var id = a.getAttribute("href").slice(1);
+        if (!byId[id]) return;
+        e.preventDefault();
+        if (location.hash !== "#" + id) history.pushState(null, "", "#" + id);
+        openNote(id);
+      });
+    });
     article.querySelectorAll("mark[data-ann]").forEach(function (m) {
       m.addEventListener("click", function (e) {
         if (e.target.closest("a")) return; // a link inside the highlight keeps its meaning
