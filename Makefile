@@ -23,7 +23,7 @@ $(NPMSTAMP): package.json package-lock.json
 
 site: setup
 	$(PY) build.py build
-	@echo "Open _site/index.html in a browser (or: python3 -m http.server -d _site)."
+	@echo "Serve it to read it: python3 -m http.server -d _site (then http://localhost:8000/)."
 
 serve: setup
 	$(PY) build.py serve
@@ -48,6 +48,7 @@ bench: setup
 	$(PY) bench/serve_bench.py --sizes 1000,10000 --edits 20 --settle $(SETTLE)
 	$(PY) bench/search_bench.py --sizes 1000,10000 --runs 3 --settle $(SETTLE)
 	$(PY) bench/stages.py --articles 1000 --runs 7
+	$(PY) bench/reader_bench.py --runs 5  # the article page's DOMContentLoaded with JavaScript and without
 
 clean:
 	rm -rf _site _bench .pytest_cache

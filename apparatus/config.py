@@ -15,6 +15,13 @@ SITE_FIELDS = (
     Field("description", "text", "one sentence on what the collection is, shown on the home page"),
     Field("language", "text", "the BCP 47 language of the site's own text, e.g. en", required=True, example="en"),
     Field("output", "text", "the folder the site is written to, relative to site.yaml (default _site)"),
+    Field("base_url", "url", "the address the site is published at, with any path prefix, e.g. "
+          "https://user.github.io/repo/: for canonical links, share cards, sitemap.xml and 404.html",
+          example='"https://user.github.io/repo/"'),
+    Field("repo_url", "url", "the collection's repository, e.g. https://github.com/user/repo: pages link to it to "
+          "suggest a correction or edit a page", example='"https://github.com/user/repo"'),
+    Field("edit_uri", "text", "the path from repo_url to a file of the default branch, for edit links "
+          "(default edit/main/)", example="edit/main/"),
 )
 
 SOURCE_DIRS = ("content", "annotations", "templates")
@@ -27,10 +34,17 @@ class Config:
     language: str
     description: str = ""
     output: str = "_site"
+    base_url: str = ""  # ends with /; empty: no canonical links, og:url or sitemap
+    repo_url: str = ""  # no trailing /
+    edit_uri: str = "edit/main/"
 
     @property
     def output_dir(self) -> Path:
         return self.root / self.output
+
+    def edit_url(self, rel: str) -> str:
+        """The repository's editor for a file of the collection ('' without repo_url)."""
+        return f"{self.repo_url}/{self.edit_uri}{rel}" if self.repo_url else ""
 
 
 def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
@@ -60,7 +74,15 @@ def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
         diags.append(src.at(node, f"output folder '{output}' cannot be written: {blocked}",
                             "name a new folder inside the collection, e.g. _site, or move that file or link away"))
         return None, diags
-    return Config(root, values["title"], values["language"], values.get("description", ""), output), diags
+    base_url = values.get("base_url", "")
+    if "?" in base_url or "#" in base_url:
+        diags.append(src.at(values["@base_url"], f"base_url '{base_url}' has a query or a fragment",
+                            "write the address of the site's home page only, e.g. https://user.github.io/repo/"))
+        return None, diags
+    edit_uri = values.get("edit_uri", "edit/main/").strip("/") + "/"
+    return Config(root, values["title"], values["language"], values.get("description", ""), output,
+                  base_url=base_url.rstrip("/") + "/" if base_url else "",
+                  repo_url=values.get("repo_url", "").rstrip("/"), edit_uri=edit_uri), diags
 
 
 def _safe_output(output: str) -> bool:

@@ -148,7 +148,7 @@ def _process_article(c: Collection, slug: str, exact: bool) -> ArticleResult:
     numbers = {a.annotation.id: n for n, a in enumerate(anchors, 1)}
     types = {a.annotation.id: a.annotation.type for a in anchors}
     markdown.insert_marks(tokens, blocks, anchors, numbers, types)
-    body_html = markdown.render_article(tokens)
+    headline_html, body_html = site.split_headline(markdown.render_article(tokens))
     ordered = [a.annotation for a in anchors]
     cited = {rid for a in ordered for rid in a.records}
     summary = site.ArticleSummary(
@@ -166,7 +166,7 @@ def _process_article(c: Collection, slug: str, exact: bool) -> ArticleResult:
     try:
         page = templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
                                 body_html=body_html, notes=ordered, key=site.key_notes(ordered), numbers=numbers,
-                                notes_html=notes_html,
+                                notes_html=notes_html, headline_html=headline_html,
                                 cites=c.cites, summary=summary)
     except templates.TemplateFailure as exc:
         return ArticleResult(None, [*diags, exc.diagnostic])
@@ -235,6 +235,11 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
     if c is None:
         raise BuildError(diags)
     c.search = search_index
+    if write and not c.config.base_url:
+        diags.append(Diagnostic("site.yaml", 1, 1, "no base_url: the pages have no canonical link or og:url, and "
+                                "sitemap.xml is not written",
+                                "add base_url: with the address the site is published at, e.g. "
+                                "https://user.github.io/repo/", severity="warning"))
     held = OutputLock(c.config.output_dir) if write else None  # waits for another build; repairs a cut swap
     staging = None
     try:
@@ -294,9 +299,10 @@ def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
     ]
     for rid, record in sorted(c.registry.items()):
         pages.append((site.record_url(rid), "record.html", {"record": record, "citations": links.get(rid, [])}))
+    listed = [p[0] for p in pages if p[0] != site.SEARCH] + [s.url for s in summaries]  # the sitemap's
     if only is not None:
         pages = [p for p in pages if p[0] in only]
-    failed = _render_pages(c, pages, jobs)
+    failed = _render_pages(c, pages, jobs) or _write_site_files(c, listed, only)
     if failed is not None:
         diags.append(failed)
         return
@@ -312,6 +318,25 @@ def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
 
 
 Page = tuple[str, str, dict[str, Any]]  # (URL, template, context)
+
+
+def _write_site_files(c: Collection, urls: list[str], only: set[str] | None) -> Diagnostic | None:
+    """404.html, robots.txt and (with base_url) sitemap.xml, at the site's root; the failure of 404.html's
+    template, if any."""
+    if c.staging is None:
+        return None
+    base = c.config.base_url
+    if only is None or site.NOT_FOUND in only:
+        try:
+            html = templates.render(c.env, site.NOT_FOUND, page_url=site.NOT_FOUND, root=site.not_found_root(base))
+        except templates.TemplateFailure as exc:
+            return exc.diagnostic
+        c.staging.write(site.NOT_FOUND, html)
+    if only is None or site.ROBOTS in only:
+        c.staging.write(site.ROBOTS, site.robots(base))
+    if base and (only is None or site.SITEMAP in only):
+        c.staging.write(site.SITEMAP, site.sitemap(base, sorted(urls)))
+    return None
 
 
 def _render_page(c: Collection, page: Page) -> Diagnostic | None:

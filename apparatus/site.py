@@ -1,7 +1,9 @@
 """The site model: pages and their URLs, per-article summaries, and the records' backlinks.
 
 Every URL is a folder with an index.html, and every link in a page is relative (``root`` is the
-way back to the site root), so the site works from any sub-path and from file://.
+way back to the site root), so the site works from any sub-path and from file://. The exceptions need
+the published address (site.yaml's base_url): canonical links, sitemap.xml, and 404.html, which is
+served at any depth and so links by absolute addresses.
 """
 
 from __future__ import annotations
@@ -132,3 +134,42 @@ def dependencies(summaries: list[ArticleSummary], templates: list[str], statics:
     for rel in statics:
         deps[rel] = {STATIC}
     return deps
+
+
+# --- what a published site has beside its pages ------------------------------------------------------------
+
+NOT_FOUND = "404.html"  # at the site root: GitHub Pages serves it for any unknown path, at any depth
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
+
+
+def split_headline(body_html: str) -> tuple[str, str]:
+    """An article's rendered body → (its headline's <h1>, the rest), when the text opens with its headline:
+    the page shows the headline before the outlet and date."""
+    if not body_html.startswith("<h1"):
+        return "", body_html
+    end = body_html.find("</h1>")
+    if end < 0:
+        return "", body_html
+    end += len("</h1>")
+    return body_html[:end], body_html[end:].lstrip("\n")
+
+
+def not_found_root(base_url: str) -> str:
+    """How 404.html reaches the site: served at any depth, it links by absolute addresses (by the domain's
+    root without base_url, which is right only for a site published at the root of its domain)."""
+    return base_url or "/"
+
+
+def sitemap(base_url: str, urls: list[str]) -> str:
+    """sitemap.xml (sitemaps.org 0.9) listing the pages at their absolute addresses."""
+    from xml.sax.saxutils import escape
+
+    rows = "".join(f"  <url><loc>{escape(base_url + url)}</loc></url>\n" for url in urls)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + rows + "</urlset>\n")
+
+
+def robots(base_url: str) -> str:
+    """robots.txt: everything may be crawled; the sitemap's address when it is known."""
+    return "User-agent: *\nAllow: /\n" + (f"\nSitemap: {base_url}{SITEMAP}\n" if base_url else "")

@@ -10,7 +10,7 @@ import jinja2
 
 from .errors import Diagnostic
 
-PAGES = ("index.html", "article.html", "records.html", "record.html", "about.html")
+PAGES = ("index.html", "article.html", "records.html", "record.html", "about.html", "404.html")
 
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

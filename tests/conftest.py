@@ -42,6 +42,8 @@ def tiny(tmp_path: Path) -> Path:
 
 
 COLLECTION_PARTS = ("site.yaml", "content", "annotations", "templates")
+COLLECTION_URL = "https://example.org/xinjiang/"  # a published address with a path prefix, as on project Pages
+COLLECTION_REPO = "https://github.com/example/xinjiang"
 
 
 def copy_collection(dest: Path) -> Path:
@@ -57,6 +59,8 @@ def copy_collection(dest: Path) -> Path:
 def collection_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real collection, built once per test session (tests only read it)."""
     root = copy_collection(tmp_path_factory.mktemp("collection") / "c")
+    with (root / "site.yaml").open("a", encoding="utf-8") as f:  # the deploy workflow adds the Pages address
+        f.write(f"base_url: {COLLECTION_URL}\nrepo_url: {COLLECTION_REPO}\n")
     result = run(root, "build")
     assert result.code == 0, result.err
     assert result.err == "", "the collection must build without warnings"

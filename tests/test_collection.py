@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, run
+from conftest import COLLECTION_URL, REPO, run
 
 from apparatus import markdown
 from apparatus.anchoring import plain_blocks
@@ -63,10 +63,13 @@ def test_known_corrections_are_published(built: Path) -> None:
 
 def test_no_request_to_another_host(built: Path) -> None:
     """Nothing a page loads (styles, scripts, images, frames, fonts) comes from another host."""
-    loads = re.compile(r'<(?:link|script|img|iframe|source|video|audio|embed|object)\b[^>]*?'
-                       r'\b(?:src|href|data)="([^"]*)"', re.I)
+    loads = re.compile(r'(<(?:link|script|img|iframe|source|video|audio|embed|object)\b[^>]*?'
+                       r'\b(?:src|href|data)="([^"]*)")', re.I)
     for page in built.rglob("*.html"):
-        for url in loads.findall(page.read_text(encoding="utf-8")):
+        for tag, url in loads.findall(page.read_text(encoding="utf-8")):
+            if url.startswith(COLLECTION_URL):  # the site itself, at its published address: a canonical link
+                assert 'rel="canonical"' in tag or page.name == "404.html", (page, tag)  # (404.html: at any depth)
+                continue
             assert "//" not in url and not url.startswith(("http:", "https:", "data:")), (page, url)
     for css in built.rglob("*.css"):
         assert "url(" not in css.read_text(encoding="utf-8") or "//" not in css.read_text(encoding="utf-8")
