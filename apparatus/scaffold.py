@@ -13,6 +13,7 @@ from typing import Any
 
 from .annotations import ANNOTATIONS_FILE_FIELDS, REGISTRY_FIELDS
 from .schema import ID_RE, json_schema
+from .sources import printable
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
@@ -81,8 +82,8 @@ annotations: []
 
 
 def new(root: Path, slug: str, today: str = "2026-01-01") -> int:
-    if not ID_RE.match(slug):
-        print(f"build.py new: error: '{slug}' is not a valid slug\n"
+    if not ID_RE.fullmatch(slug):
+        print(f"build.py new: error: '{printable(slug)}' is not a valid slug\n"
               "  hint: use lowercase letters, digits and single hyphens, e.g. 'france-hrc46-2021'", file=sys.stderr)
         return 2
     article = root / "content" / f"{slug}.md"

@@ -1,15 +1,25 @@
 """Reading source files: strict UTF-8, front matter, and YAML that keeps every node's position.
 
+Every file of a collection is read here, as (collection root, relative path), and only when its real
+path lies inside the root: a symlink may point elsewhere in the collection, never outside it (a pull
+request could otherwise publish, or print in a diagnostic, any file the build can read).
+:func:`walk` lists a folder under the same rule.
+
 YAML is composed (not constructed) with libyaml's C parser: the node tree keeps the line and
 column of every key and value, which the validators in :mod:`apparatus.schema` turn into
 ``path:line:col`` diagnostics. Aliases are never expanded here; the validator walks the tree with
-a node budget so that an alias bomb is an error, not an out-of-memory.
+a node budget so that an alias bomb is an error, not an out-of-memory. Before anything recursive sees a
+document, its nesting depth is checked on libyaml's event stream (not recursive) against
+:data:`MAX_DEPTH`; :mod:`apparatus.fastyaml` declines deeper documents itself, so they all come here.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import re
+import stat
 from pathlib import Path
 
 import yaml
@@ -88,12 +98,74 @@ class SourceFile:
         return SourceFile(self.rel, text, first_line)
 
 
-def _read_bytes(path: Path) -> bytes:
-    """A file's bytes with open, fstat, read and close only (a buffered file object also asks whether it is a
-    terminal and seeks: a build reads two files per article)."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """text with control characters and line breaks escaped as Python writes them (a file named
+    'abc\\n.md' is shown so): a message quoting input stays on its line."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+OUTSIDE_HINT = "a symlink may point only inside the collection folder: replace it with the file itself"
+
+
+def outside(rel: str, folder: bool = False) -> Diagnostic:
+    """The refusal of a path whose real path is outside the collection. It shows nothing of the target."""
+    what = "the folder is a link to a place outside the collection; nothing in it was read" if folder else \
+        "the file is a link to a place outside the collection; it was not read"
+    return Diagnostic(printable(rel), 1, 1, what, OUTSIDE_HINT)
+
+
+@functools.lru_cache(maxsize=16)
+def _real_root(root: str) -> str:
+    return os.path.realpath(root)
+
+
+def _inside(real: str, root: str) -> bool:
+    base = _real_root(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+_O_PATH = getattr(os, "O_PATH", 0)
+
+
+def _real_path(path: str) -> str:
+    """The real path of path (symlinks resolved). On Linux, from the kernel: opening with O_PATH reads nothing
+    and runs no driver (/proc/self/environ, a FIFO), and costs a fifth of os.path.realpath."""
+    if _O_PATH:
+        try:
+            fd = os.open(path, _O_PATH | os.O_CLOEXEC)
+        except OSError:
+            return os.path.realpath(path)  # missing: the read reports it
+        try:
+            return os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # no /proc
+            return os.path.realpath(path)
+        finally:
+            os.close(fd)
+    return os.path.realpath(path)
+
+
+class NotRegular(OSError):
+    pass
+
+
+def _read_bytes(root: Path, rel: str) -> bytes | None:
+    """The bytes of root/rel, or None when its real path is outside root (checked before it is opened).
+
+    Open, fstat, read and close only (a buffered file object also asks whether it is a terminal and seeks:
+    a build reads two files per article). The real path is opened, not followed again.
+    """
+    real = _real_path(f"{root}{os.sep}{rel}")
+    if not _inside(real, str(root)):
+        return None
+    fd = os.open(real, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
-        chunks = [os.read(fd, os.fstat(fd).st_size + 1)]
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegular(0, "it is not a regular file")
+        chunks = [os.read(fd, info.st_size + 1)]
         while chunks[-1]:
             chunks.append(os.read(fd, 1 << 16))
         return b"".join(chunks)
@@ -101,12 +173,25 @@ def _read_bytes(path: Path) -> bytes:
         os.close(fd)
 
 
-def read_source(path: Path, rel: str) -> tuple[SourceFile | None, list[Diagnostic]]:
-    """Read ``path`` as UTF-8 (a BOM is dropped, CRLF read as LF)."""
+def read_bytes(root: Path, rel: str) -> tuple[bytes | None, list[Diagnostic]]:
+    """The bytes of the collection's file rel (a template, a static file), or a diagnostic."""
     try:
-        data = _read_bytes(path)
+        data = _read_bytes(root, rel)
     except OSError as exc:
-        return None, [Diagnostic(rel, 1, 1, f"cannot read the file: {exc.strerror}", "check its permissions")]
+        return None, [Diagnostic(printable(rel), 1, 1, f"cannot read the file: {exc.strerror}",
+                                 "check its permissions")]
+    if data is None:
+        return None, [outside(rel)]
+    return data, []
+
+
+def read_source(root: Path, rel: str) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """Read the collection's file rel (a relative path, shown in diagnostics) as UTF-8 (a BOM is dropped,
+    CRLF read as LF)."""
+    data, diags = read_bytes(root, rel)
+    if data is None:
+        return None, diags
+    shown = printable(rel)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -117,14 +202,48 @@ def read_source(path: Path, rel: str) -> tuple[SourceFile | None, list[Diagnosti
         col = len(before) - (before.rfind(b"\n") + 1) + 1
         return None, [
             Diagnostic(
-                rel, line, col,
+                shown, line, col,
                 f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} cannot be decoded)",
                 "save the file as UTF-8 (in most editors: File > Save with Encoding > UTF-8)",
             )
         ]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return SourceFile(rel, text), []
+    return SourceFile(shown, text), []
+
+
+def walk(root: Path, folder: str) -> tuple[list[str], list[Diagnostic]]:
+    """The regular files in the collection's folder and its subfolders (relative paths, sorted), and a refusal
+    for each entry, the folder included, whose real path is outside the collection. Symlinks inside it are
+    followed, each real folder once (a link to a parent is no loop)."""
+    files: list[str] = []
+    refused: list[Diagnostic] = []
+    if not (root / folder).is_dir():
+        return files, refused
+    seen: set[str] = set()
+    todo = [folder]
+    while todo:
+        rel = todo.pop()
+        real = _real_path(f"{root}{os.sep}{rel}")
+        if not _inside(real, str(root)):
+            refused.append(outside(rel, folder=True))
+            continue
+        if real in seen:
+            continue
+        seen.add(real)
+        with os.scandir(real) as entries:
+            for entry in entries:
+                child = f"{rel}/{entry.name}"
+                if entry.is_symlink():
+                    target = _real_path(entry.path)
+                    if not _inside(target, str(root)):
+                        refused.append(outside(child, folder=os.path.isdir(target)))
+                        continue
+                if entry.is_dir():
+                    todo.append(child)
+                elif entry.is_file():
+                    files.append(child)
+    return sorted(files), sorted(refused)
 
 
 def split_front_matter(src: SourceFile) -> tuple[SourceFile | None, SourceFile | None, list[Diagnostic]]:
@@ -163,8 +282,14 @@ _YAML_HINTS = (
 )
 
 
+MAX_DEPTH = 50  # collections nested in one another; the formats need 5 (annotations, one, its links, a link)
+
+
 def compose_yaml(src: SourceFile) -> tuple[yaml.Node | None, list[Diagnostic]]:
     """Compose YAML into a node tree (positions kept). Syntax errors become diagnostics."""
+    deep = _too_deep(src)
+    if deep is not None:
+        return None, [deep]
     try:
         node = yaml.compose(src.text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -183,8 +308,10 @@ def compose_yaml(src: SourceFile) -> tuple[yaml.Node | None, list[Diagnostic]]:
         line = (mark.line if mark else 0) + src.first_line
         col = (mark.column if mark else 0) + 1
         return None, [src.diag(line, col, message, hint)]
-    except yaml.YAMLError as exc:  # reader errors (control characters) have no problem_mark
-        return None, [src.diag(src.first_line, 1, f"YAML error: {exc}", "remove control characters from the file")]
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, a position in UTF-8 bytes
+        return None, [_bad_character(src, exc)]
+    except yaml.YAMLError as exc:  # pragma: no cover - libyaml raises no other kind
+        return None, [src.diag(src.first_line, 1, f"YAML error: {printable(str(exc))}")]
     if node is not None and "&" in src.text:  # without an anchor there is no alias to expand
         bomb = _alias_bomb(node)
         if bomb is not None:
@@ -193,38 +320,73 @@ def compose_yaml(src: SourceFile) -> tuple[yaml.Node | None, list[Diagnostic]]:
     return node, []
 
 
+def _too_deep(src: SourceFile) -> Diagnostic | None:
+    """A diagnostic at the collection that opens level MAX_DEPTH + 1, if any (giving the deepest level), read
+    from libyaml's event stream. A syntax error ends the count: composing the text reports it."""
+    deepest, depth, where = 0, 0, None
+    try:
+        for event in yaml.parse(src.text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
+                    if depth == MAX_DEPTH + 1 and event.start_mark is not None:
+                        where = (event.start_mark.line + src.first_line, event.start_mark.column + 1)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    if where is None:
+        return None
+    return src.diag(*where,
+                    f"the YAML is nested {deepest} levels deep; at most {MAX_DEPTH} are allowed",
+                    "these files nest a few levels at most (an annotation's links are 5 deep): check the "
+                    "indentation and the brackets from this line on")
+
+
+def _bad_character(src: SourceFile, exc: yaml.reader.ReaderError) -> Diagnostic:
+    """A character libyaml's reader refused, at its line and column, on its line with control characters escaped."""
+    before = src.text.encode("utf-8")[:exc.position].decode("utf-8", "ignore")
+    line = before.count("\n") + src.first_line
+    col = len(before) - (before.rfind("\n") + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    return Diagnostic(src.rel, line, col, f"YAML does not allow the control character U+{code:04X}",
+                      "remove control characters from the file", source=printable(src.line_text(line)))
+
+
 NODE_BUDGET = 100_000  # values one file may expand to through aliases
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [c for kv in node.value for c in kv]
+    return []
 
 
 def _alias_bomb(root: yaml.Node) -> yaml.Node | None:
     """The deepest node that expands past NODE_BUDGET through aliases (or cycles), or None.
 
-    Sizes are memoized per node, so this costs one visit per distinct node however the aliases nest.
+    Sizes are memoized per node, so this costs one visit per distinct node however the aliases nest. The walk
+    keeps its own stack: through aliases, a tree of depth MAX_DEPTH can reach nodes far deeper.
     """
     sizes: dict[int, int] = {}
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        sizes[key] = NODE_BUDGET + 1  # a node reached again while being sized is a cycle
-        total = 1
-        if isinstance(node, yaml.SequenceNode):
-            for child in node.value:
-                total += size(child)
-        elif isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                total += size(k) + size(v)
-        sizes[key] = total = min(total, NODE_BUDGET + 1)
-        return total
-
-    if size(root) <= NODE_BUDGET:
+    todo: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while todo:
+        node, children_done = todo.pop()
+        if children_done:
+            total = 1 + sum(sizes[id(c)] for c in _children(node))
+            sizes[id(node)] = min(total, NODE_BUDGET + 1)
+        elif id(node) not in sizes:
+            sizes[id(node)] = NODE_BUDGET + 1  # a node reached again while being sized is a cycle
+            todo.append((node, True))
+            todo.extend((c, False) for c in reversed(_children(node)))
+    if sizes[id(root)] <= NODE_BUDGET:
         return None
     node, seen = root, {id(root)}
     while True:
-        children = node.value if isinstance(node, yaml.SequenceNode) else \
-            [c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode) else []
-        big = next((c for c in children if sizes.get(id(c), 0) > NODE_BUDGET), None)
+        big = next((c for c in _children(node) if sizes.get(id(c), 0) > NODE_BUDGET), None)
         if big is None or id(big) in seen:
             return node
         seen.add(id(big))

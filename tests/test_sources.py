@@ -6,7 +6,7 @@ from apparatus.sources import SourceFile, compose_yaml, read_source, split_front
 def test_bom_is_dropped_and_crlf_read_as_lf(tmp_path: Path) -> None:
     p = tmp_path / "a.md"
     p.write_bytes(b"\xef\xbb\xbf---\r\ntitle: x\r\n---\r\nbody\r\n")
-    src, diags = read_source(p, "a.md")
+    src, diags = read_source(tmp_path, "a.md")
     assert diags == [] and src is not None
     assert src.text == "---\ntitle: x\n---\nbody\n"
 
@@ -14,7 +14,7 @@ def test_bom_is_dropped_and_crlf_read_as_lf(tmp_path: Path) -> None:
 def test_not_utf8_points_at_the_byte(tmp_path: Path) -> None:
     p = tmp_path / "a.yaml"
     p.write_bytes(b"a: 1\nb: caf\xe9\n")
-    src, diags = read_source(p, "a.yaml")
+    src, diags = read_source(tmp_path, "a.yaml")
     assert src is None
     assert (diags[0].line, diags[0].col) == (2, 7)
     assert "not UTF-8 (byte 0xe9" in diags[0].message
