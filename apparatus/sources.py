@@ -357,36 +357,37 @@ def _bad_character(src: SourceFile, exc: yaml.reader.ReaderError) -> Diagnostic:
 NODE_BUDGET = 100_000  # values one file may expand to through aliases
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [c for kv in node.value for c in kv]
-    return []
-
-
 def _alias_bomb(root: yaml.Node) -> yaml.Node | None:
     """The deepest node that expands past NODE_BUDGET through aliases (or cycles), or None.
 
-    Sizes are memoized per node, so this costs one visit per distinct node however the aliases nest. The walk
-    keeps its own stack: through aliases, a tree of depth MAX_DEPTH can reach nodes far deeper.
+    Sizes are memoized per node, so this costs one visit per distinct node however the aliases nest. The
+    recursion is as deep as the text, at most MAX_DEPTH: nodes are sized in document order, so an alias is
+    always reached after its anchor, which is sized (or being sized: a cycle) by then.
     """
     sizes: dict[int, int] = {}
-    todo: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while todo:
-        node, children_done = todo.pop()
-        if children_done:
-            total = 1 + sum(sizes[id(c)] for c in _children(node))
-            sizes[id(node)] = min(total, NODE_BUDGET + 1)
-        elif id(node) not in sizes:
-            sizes[id(node)] = NODE_BUDGET + 1  # a node reached again while being sized is a cycle
-            todo.append((node, True))
-            todo.extend((c, False) for c in reversed(_children(node)))
-    if sizes[id(root)] <= NODE_BUDGET:
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        sizes[key] = NODE_BUDGET + 1  # a node reached again while being sized is a cycle
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                total += size(child)
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k) + size(v)
+        sizes[key] = total = min(total, NODE_BUDGET + 1)
+        return total
+
+    if size(root) <= NODE_BUDGET:
         return None
     node, seen = root, {id(root)}
     while True:
-        big = next((c for c in _children(node) if sizes.get(id(c), 0) > NODE_BUDGET), None)
+        children = node.value if isinstance(node, yaml.SequenceNode) else \
+            [c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode) else []
+        big = next((c for c in children if sizes.get(id(c), 0) > NODE_BUDGET), None)
         if big is None or id(big) in seen:
             return node
         seen.add(id(big))
