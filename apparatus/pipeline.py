@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import posixpath
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -228,9 +229,8 @@ def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection |
 def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagnostic]]:
     """The names (without suffix) of the folder's own files ending in suffix; refusals of what links outside."""
     files, refused = walk(root, folder)
-    prefix = folder + "/"
-    return [rel[len(prefix):-len(suffix)] for rel in files
-            if rel.endswith(suffix) and "/" not in rel[len(prefix):]], refused
+    return [rel[len(folder) + 1:].removesuffix(suffix) for rel in files
+            if rel.endswith(suffix) and posixpath.dirname(rel) == folder], refused
 
 
 def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool = False,

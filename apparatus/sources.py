@@ -20,6 +20,7 @@ import functools
 import os
 import re
 import stat
+import unicodedata
 from pathlib import Path
 
 import yaml
@@ -119,11 +120,12 @@ def outside(rel: str, folder: bool = False) -> Diagnostic:
 
 @functools.lru_cache(maxsize=16)
 def _real_root(root: str) -> str:
+    """The real path of an absolute root (found once: the root is the one path the user, not input, names)."""
     return os.path.realpath(root)
 
 
 def _inside(real: str, root: str) -> bool:
-    base = _real_root(root)
+    base = _real_root(os.path.abspath(root))
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
@@ -350,8 +352,9 @@ def _bad_character(src: SourceFile, exc: yaml.reader.ReaderError) -> Diagnostic:
     line = before.count("\n") + src.first_line
     col = len(before) - (before.rfind("\n") + 1) + 1
     code = exc.character if isinstance(exc.character, int) else ord(exc.character)
-    return Diagnostic(src.rel, line, col, f"YAML does not allow the control character U+{code:04X}",
-                      "remove control characters from the file", source=printable(src.line_text(line)))
+    what = "control character" if unicodedata.category(chr(code)) == "Cc" else "character"
+    return Diagnostic(src.rel, line, col, f"YAML does not allow the {what} U+{code:04X}",
+                      "delete it: an editor may show it as a box, or not at all", source=printable(src.line_text(line)))
 
 
 NODE_BUDGET = 100_000  # values one file may expand to through aliases
