@@ -108,7 +108,8 @@ def test_a_control_character_is_reported_at_its_line_and_column_escaped() -> Non
     _, diags = compose_yaml(SourceFile("a.md", "title: é\nlanguage: en\nnote: a\tb é\x07c\x00\n", first_line=2))
     assert [(d.line, d.col, d.message, d.source) for d in diags] == [
         (4, 12, "YAML does not allow the control character U+0007", "note: a\tb é\\x07c\\x00")]
-    assert compose_yaml(SourceFile("a.yaml", "a: x\ufffe\n"))[1][0].message == "YAML does not allow the character U+FFFE"
+    [d] = compose_yaml(SourceFile("a.yaml", "a: x\ufffe\n"))[1]
+    assert d.message == "YAML does not allow the character U+FFFE"
 
 
 def test_printable_escapes_control_characters_and_line_breaks() -> None:
