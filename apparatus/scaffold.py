@@ -13,7 +13,7 @@ from typing import Any
 
 from .annotations import ANNOTATIONS_FILE_FIELDS, REGISTRY_FIELDS
 from .schema import ID_RE, json_schema
-from .sources import printable
+from .sources import OUTSIDE_HINT, inside, printable
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
@@ -86,6 +86,11 @@ def new(root: Path, slug: str, today: str = "2026-01-01") -> int:
         print(f"build.py new: error: '{printable(slug)}' is not a valid slug\n"
               "  hint: use lowercase letters, digits and single hyphens, e.g. 'france-hrc46-2021'", file=sys.stderr)
         return 2
+    linked = [d for d in ("content", "annotations") if not inside(root, d)]
+    if linked:
+        print(f"build.py new: error: {', '.join(linked)} links outside the collection; nothing was written\n"
+              f"  hint: {OUTSIDE_HINT}", file=sys.stderr)
+        return 1
     article = root / "content" / f"{slug}.md"
     notes = root / "annotations" / f"{slug}.yaml"
     existing = [p for p in (article, notes) if p.exists()]

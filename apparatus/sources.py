@@ -149,6 +149,11 @@ def _real_path(path: str) -> str:
     return os.path.realpath(path)
 
 
+def inside(root: Path, rel: str) -> bool:
+    """Whether root/rel (existing or not) resolves inside the collection at root."""
+    return _inside(_real_path(f"{root}{os.sep}{rel}"), str(root))
+
+
 class NotRegular(OSError):
     pass
 
@@ -161,7 +166,7 @@ def _read_bytes(root: Path, rel: str) -> bytes | None:
     """
     real = _real_path(f"{root}{os.sep}{rel}")
     if not _inside(real, str(root)):
-        return None
+        return None  # not opened
     fd = os.open(real, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         info = os.fstat(fd)

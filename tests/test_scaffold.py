@@ -55,3 +55,16 @@ def test_new_refuses_a_slug_ending_in_a_line_break(tiny: Path) -> None:
     assert result.err == ("build.py new: error: 'evil\\n' is not a valid slug\n"
                           "  hint: use lowercase letters, digits and single hyphens, e.g. 'france-hrc46-2021'\n")
     assert tree_digest(tiny) == before
+
+
+def test_new_writes_nothing_through_a_folder_linked_outside(tiny: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tiny / "content").rename(tiny / "kept")
+    (tiny / "content").symlink_to(elsewhere)
+    result = run(tiny, "new", "fresh")
+    assert result.code == 1
+    assert result.err == ("build.py new: error: content links outside the collection; nothing was written\n"
+                          "  hint: a symlink may point only inside the collection folder: replace it with the file "
+                          "itself\n")
+    assert list(elsewhere.iterdir()) == [] and not (tiny / "annotations" / "fresh.yaml").exists()
