@@ -221,36 +221,50 @@ def read_source(root: Path, rel: str) -> tuple[SourceFile | None, list[Diagnosti
 
 def walk(root: Path, folder: str) -> tuple[list[str], list[Diagnostic]]:
     """The regular files in the collection's folder and its subfolders (relative paths, sorted), and a refusal
-    for each entry, the folder included, whose real path is outside the collection. Symlinks inside it are
-    followed, each real folder once (a link to a parent is no loop)."""
+    for each entry, the folder included, whose real path is outside the collection (or that cannot be read: a
+    link loop). Symlinks inside it are followed, each real folder once (a link to a parent is no loop)."""
     files: list[str] = []
-    refused: list[Diagnostic] = []
+    problems: list[Diagnostic] = []
     if not (root / folder).is_dir():
-        return files, refused
+        return files, problems
     seen: set[str] = set()
     todo = [folder]
     while todo:
         rel = todo.pop()
         real = _real_path(f"{root}{os.sep}{rel}")
         if not _inside(real, str(root)):
-            refused.append(outside(rel, folder=True))
+            problems.append(outside(rel, folder=True))
             continue
         if real in seen:
             continue
         seen.add(real)
-        with os.scandir(real) as entries:
-            for entry in entries:
-                child = f"{rel}/{entry.name}"
-                if entry.is_symlink():
-                    target = _real_path(entry.path)
-                    if not _inside(target, str(root)):
-                        refused.append(outside(child, folder=os.path.isdir(target)))
-                        continue
-                if entry.is_dir():
-                    todo.append(child)
-                elif entry.is_file():
-                    files.append(child)
-    return sorted(files), sorted(refused)
+        try:
+            with os.scandir(real) as entries:
+                for entry in entries:
+                    _walk_entry(root, f"{rel}/{entry.name}", entry, todo, files, problems)
+        except OSError as exc:
+            problems.append(_unreadable(rel, exc))
+    return sorted(files), sorted(problems)
+
+
+def _walk_entry(root: Path, rel: str, entry: os.DirEntry[str], todo: list[str], files: list[str],
+                problems: list[Diagnostic]) -> None:
+    try:
+        if entry.is_symlink():
+            target = _real_path(entry.path)
+            if not _inside(target, str(root)):
+                problems.append(outside(rel, folder=os.path.isdir(target)))
+                return
+        if entry.is_dir():
+            todo.append(rel)
+        elif entry.is_file():
+            files.append(rel)
+    except OSError as exc:  # a link loop
+        problems.append(_unreadable(rel, exc))
+
+
+def _unreadable(rel: str, exc: OSError) -> Diagnostic:
+    return Diagnostic(printable(rel), 1, 1, f"cannot read it: {exc.strerror}", "check the link and its permissions")
 
 
 def split_front_matter(src: SourceFile) -> tuple[SourceFile | None, SourceFile | None, list[Diagnostic]]:

@@ -93,12 +93,14 @@ def test_walk_lists_files_and_refuses_what_links_outside(tmp_path: Path) -> None
     (root / "t" / "sub" / "loop").symlink_to("..")  # inside: walked once
     (root / "t" / "secret.txt").symlink_to(tmp_path / "secret.txt")
     (root / "t" / "etc").symlink_to("/etc")
+    (root / "t" / "self").symlink_to("self")  # a loop: reported, not a traceback
     (tmp_path / "secret.txt").write_text("SECRET", encoding="utf-8")
     files, refused = walk(root, "t")
     assert files == ["t/a.html", "t/sub/b.css"]
     assert [(d.path, d.message) for d in refused] == [
         ("t/etc", "the folder is a link to a place outside the collection; nothing in it was read"),
-        ("t/secret.txt", OUTSIDE)]
+        ("t/secret.txt", OUTSIDE),
+        ("t/self", "cannot read it: Too many levels of symbolic links")]
     (root / "u").symlink_to(tmp_path)
     assert walk(root, "u") == ([], [outside("u", folder=True)])
 
