@@ -107,15 +107,15 @@ def test_nesting_far_past_the_recursion_limit(tiny: Path) -> None:
     assert result.code == 1 and "Traceback" not in result.err
     errors = [line for line in result.err.splitlines() if ": error: " in line]
     assert errors == [
-        "annotations/_records.yaml:51:101: error: the YAML is nested 501 levels deep; at most 50 are allowed",
-        "annotations/alpha.yaml:51:101: error: the YAML is nested 501 levels deep; at most 50 are allowed",
-        "annotations/beta.yaml:1:66: error: the YAML is nested 991 levels deep; at most 50 are allowed",
-        "content/alpha.md:52:101: error: the YAML is nested 501 levels deep; at most 50 are allowed",
+        "annotations/_records.yaml:51:101: error: the YAML is nested more than 50 levels deep: level 51 opens here",
+        "annotations/alpha.yaml:51:101: error: the YAML is nested more than 50 levels deep: level 51 opens here",
+        "annotations/beta.yaml:1:66: error: the YAML is nested more than 50 levels deep: level 51 opens here",
+        "content/alpha.md:52:101: error: the YAML is nested more than 50 levels deep: level 51 opens here",
     ]
     (tiny / "site.yaml").write_text("title: T\nlanguage: en\n" + deep_block_list("description", 500), encoding="utf-8")
     result = run(tiny, "check")
     assert result.code == 1 and result.err.startswith(
-        "site.yaml:53:101: error: the YAML is nested 501 levels deep; at most 50 are allowed\n")
+        "site.yaml:53:101: error: the YAML is nested more than 50 levels deep: level 51 opens here\n")
 
 
 def test_deep_nesting_saved_during_the_preview_is_an_error_then_the_fix_builds(tiny: Path) -> None:
@@ -131,7 +131,7 @@ def test_deep_nesting_saved_during_the_preview_is_an_error_then_the_fix_builds(t
         outcome = preview.rebuild({"annotations/alpha.yaml"})
         assert not outcome.ok
         assert [d.message for d in outcome.diagnostics] == [
-            "the YAML is nested 501 levels deep; at most 50 are allowed"]
+            "the YAML is nested more than 50 levels deep: level 51 opens here"]
         ann.write_text(good, encoding="utf-8")
         assert preview.rebuild({"annotations/alpha.yaml"}).ok
     finally:

@@ -1,5 +1,10 @@
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
 
 from apparatus.sources import SourceFile, compose_yaml, outside, printable, read_source, split_front_matter, walk
 
@@ -117,3 +122,21 @@ def test_a_control_character_is_reported_at_its_line_and_column_escaped() -> Non
 def test_printable_escapes_control_characters_and_line_breaks() -> None:
     assert printable("abc\n.md") == "abc\\n.md"
     assert printable("a\x00\x1b[31m\x7f\x85\u2028b\té") == "a\\x00\\x1b[31m\\x7f\\x85\\u2028b\té"
+
+
+def test_the_depth_check_reads_no_further_than_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """libyaml's scanner slows with every open flow collection ('[' * 20,000: 5 s), so the count stops at the
+    level past the limit: the work is bounded however deep the text goes."""
+    events: list[yaml.Event] = []
+    parse = yaml.parse
+
+    def counted(*args: Any, **kwargs: Any) -> Iterator[yaml.Event]:
+        for event in parse(*args, **kwargs):
+            events.append(event)
+            yield event
+
+    monkeypatch.setattr(yaml, "parse", counted)
+    _, diags = compose_yaml(SourceFile("a.yaml", "a: " + "[" * 100_000 + "]" * 100_000 + "\n"))
+    assert [(d.line, d.col, d.message) for d in diags] == [
+        (1, 53, "the YAML is nested more than 50 levels deep: level 51 opens here")]
+    assert len(events) == 2 + 1 + 1 + 50  # stream and document start, the mapping, its key, 50 lists
