@@ -1,6 +1,7 @@
 # Apparatus — the two commands a newcomer needs: `make site` (or `make serve`) and `make test`.
 # Every target sets up what it needs first; `make setup` is idempotent.
 
+PYTHON  ?= python3
 PY      := .venv/bin/python
 STAMP   := .venv/.setup-stamp
 NPMSTAMP := node_modules/.setup-stamp
@@ -9,9 +10,9 @@ NPMSTAMP := node_modules/.setup-stamp
 
 setup: $(STAMP) $(NPMSTAMP)
 
-$(STAMP): pyproject.toml apparatus/__init__.py  # (an editable install records whether the package has one)
-	test -x $(PY) || python3 -m venv .venv
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+$(STAMP): pyproject.toml constraints.txt apparatus/__init__.py  # (an editable install records whether the package has one)
+	test -x $(PY) || $(PYTHON) -m venv .venv
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	$(PY) -m compileall -q apparatus
 	touch $(STAMP)
 
@@ -37,11 +38,15 @@ lint: setup
 	$(PY) -m ruff check apparatus tests bench build.py
 	$(PY) -m mypy
 
+# SETTLE=365: each script first waits for earlier file deletions to stop slowing down file creation
+# (ext4 without a journal, as on this project's machines: docs/performance.md); the default is no wait.
+SETTLE ?= 0
+
 bench: setup
-	$(PY) bench/run.py --sizes 1000,10000 --runs 5 --out build.json -- --no-search
-	$(PY) bench/run.py --sizes 1000,10000 --runs 3 --out build-search.json
-	$(PY) bench/serve_bench.py --sizes 1000,10000 --edits 20
-	$(PY) bench/search_bench.py --sizes 1000,10000 --runs 3
+	$(PY) bench/run.py --sizes 1000,10000 --runs 5 --settle $(SETTLE) --out build.json -- --no-search
+	$(PY) bench/run.py --sizes 1000,10000 --runs 3 --settle $(SETTLE) --out build-search.json
+	$(PY) bench/serve_bench.py --sizes 1000,10000 --edits 20 --settle $(SETTLE)
+	$(PY) bench/search_bench.py --sizes 1000,10000 --runs 3 --settle $(SETTLE)
 	$(PY) bench/stages.py --articles 1000 --runs 7
 
 clean:

@@ -52,7 +52,8 @@ RECORD_FIELDS = (
     Field("symbol", "text", "the UN document symbol, bill, journal or law number"),
     Field("url", "url", "an address seen to hold the record (leave out when none was located)"),
     Field("archive_url", "url", "an archived copy"),
-    Field("accessed", "date", "when the url was checked"),
+    Field("accessed", "date", "the day the url was seen holding the record (YYYY-MM-DD)"),
+    Field("unverified", "bool", "true for a url that was not seen holding the record (the page says so)"),
     Field("note", "text", "one line about the copy, e.g. 'reprint; official text not located'"),
 )
 REGISTRY_FIELDS = (
@@ -93,6 +94,7 @@ class Record:
     url: str = ""
     archive_url: str = ""
     accessed: str = ""
+    unverified: bool = False
     note: str = ""
 
 
@@ -244,7 +246,33 @@ def load_registry(root: Path, rel: str) -> tuple[dict[str, Record], list[Diagnos
             v.error(item["@id"], f"duplicate record id '{rid}'", "list each record once; cite it by id everywhere")
             continue
         records[rid] = Record(**{f.name: item[f.name] for f in RECORD_FIELDS if f.name in item})
+        _check_url_evidence(v, item)
     return records, diags
+
+
+def _url_evidence_problem(item: dict[str, Any]) -> str:
+    """What is wrong with the evidence for a record's url: '' when nothing, else 'missing' or 'both'.
+
+    A url is published only with its evidence: ``accessed:`` (the day it was seen) or ``unverified:
+    true`` (it was not seen, and the page says "address not verified") — never both.
+    """
+    if "url" not in item:
+        return ""
+    if item.get("unverified") and "accessed" in item:
+        return "both"
+    return "" if item.get("unverified") or "accessed" in item else "missing"
+
+
+def _check_url_evidence(v: Validator, item: dict[str, Any]) -> None:
+    problem = _url_evidence_problem(item)
+    if problem == "both":
+        v.error(item["@unverified"], f"record '{item['id']}' is marked unverified but has 'accessed:'",
+                "a url seen on a date is verified: remove 'unverified: true', or remove 'accessed:' "
+                "if the page was not seen holding the record")
+    elif problem == "missing":
+        v.error(item["@url"], f"record '{item['id']}' has a url but no 'accessed:' date",
+                "add 'accessed: YYYY-MM-DD', the day you saw the page hold the record, "
+                "or 'unverified: true' if you did not see it", severity="warning")
 
 
 def _registry_valid(src: SourceFile) -> dict[str, Record] | None:
@@ -255,7 +283,7 @@ def _registry_valid(src: SourceFile) -> dict[str, Record] | None:
         return None
     records: dict[str, Record] = {}
     for item in values["records"]:
-        if item["id"] in records:
-            return None  # a duplicate id: the exact path reports it
+        if item["id"] in records or _url_evidence_problem(item):
+            return None  # a duplicate id or a url without evidence: the exact path reports it
         records[item["id"]] = Record(**item)
     return records

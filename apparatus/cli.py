@@ -1,6 +1,10 @@
 """Command line: ``build``, ``check``, ``new`` and ``schema``. Prints every diagnostic once, sorted.
 
-Exit codes: 0 success, 1 content errors (nothing written), 2 usage errors.
+Exit codes: 0 success, 1 content errors (nothing written) or another build holding the output's
+lock for too long, 2 usage errors.
+
+With ``--format github`` every line on stdout and stderr is a workflow command whose text is
+escaped (the runner reads commands from both streams), and the human report goes to the job summary.
 """
 
 from __future__ import annotations
@@ -8,11 +12,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import re
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from . import pipeline, scaffold
-from .errors import BuildError, Diagnostic, count_errors
+from .errors import BuildError, Diagnostic, count_errors, printable, workflow_command
+from .output import OutputError
 
 GITHUB_ANNOTATIONS = 10  # GitHub shows at most 10 annotations of each kind per step
 
@@ -28,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=text, description=text)
         c.add_argument("--strict", action="store_true", help="treat warnings as errors")
         c.add_argument("--format", choices=("human", "github"), default="human",
-                       help="github: also print ::error annotations for pull requests")
+                       help="github: print only workflow commands (::error annotations on the pull request); "
+                            "the full report goes to $GITHUB_STEP_SUMMARY")
         if name == "build":
             c.add_argument("--no-search", action="store_true", help="leave out the search index (benchmarks)")
     n = sub.add_parser("new", help="start a new article and its annotation file (never overwrites)")
@@ -43,26 +51,53 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _report(diags: list[Diagnostic], fmt: str) -> None:
-    if fmt == "github":
-        for d in diags[:GITHUB_ANNOTATIONS]:
-            print(d.format_github(), file=sys.stderr)
-        if len(diags) > GITHUB_ANNOTATIONS:
-            print(f"::notice::{len(diags) - GITHUB_ANNOTATIONS} more problems: see the job summary", file=sys.stderr)
-        summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary and diags:
-            with open(summary, "a", encoding="utf-8") as f:
-                f.write(f"### {len(diags)} problem(s) in the collection\n\n```\n")
-                f.write("\n".join(d.format() for d in diags) + "\n```\n")
+    if fmt != "github":
+        for d in diags:
+            print(d.format(), file=sys.stderr)
+        return
     for d in diags:
-        print(d.format(), file=sys.stderr)
+        print(d.format_github(), file=sys.stderr)
+    if len(diags) > GITHUB_ANNOTATIONS:
+        _say(f"{len(diags)} problems: the pull request shows the first {GITHUB_ANNOTATIONS} of each kind; "
+             "the log and the job summary list them all", fmt)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and diags:
+        report = "\n".join(d.format() for d in diags)
+        longest = max(map(len, re.findall("`+", report)), default=0)
+        fence = "`" * max(3, longest + 1)  # input cannot close the block and write Markdown
+        with open(summary, "a", encoding="utf-8") as f:
+            f.write(f"### {len(diags)} problem(s) in the collection\n\n{fence}\n{report}\n{fence}\n")
+
+
+def _say(text: str, fmt: str, kind: str = "notice", stream: TextIO | None = None) -> None:
+    """One line of our own, escaped (it may name input, such as the output folder): a workflow command in the
+    github format."""
+    text = printable(text)
+    print(workflow_command(kind, text) if fmt == "github" else text, file=stream or sys.stderr)
+
+
+def _fail(message: str, hint: str, fmt: str) -> None:
+    if fmt == "github":
+        _say(f"{message} (hint: {hint})", fmt, "error")
+    else:
+        print(f"build.py: error: {printable(message)}\n  hint: {printable(hint)}", file=sys.stderr)
+
+
+def _safe_streams() -> None:
+    """Print whatever the streams' encoding (cp1252, ascii): characters it lacks become escapes, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def main(argv: list[str] | None = None) -> int:
+    _safe_streams()
     args = _parser().parse_args(argv)
     command = args.command or "build"
     root = Path(args.root)
     if not root.is_dir():
-        print(f"build.py: error: --root {root} is not a folder", file=sys.stderr)
+        print(f"build.py: error: --root {printable(str(root))} is not a folder", file=sys.stderr)
         return 2
     if args.jobs is not None and args.jobs < 1:
         print("build.py: error: --jobs takes a whole number from 1", file=sys.stderr)
@@ -84,17 +119,20 @@ def main(argv: list[str] | None = None) -> int:
         _report(exc.diagnostics, fmt)
         n = count_errors(exc.diagnostics)
         kept = " nothing was written" if command == "build" else ""
-        print(f"{n} error{'s' if n != 1 else ''};{kept or ' check failed'}", file=sys.stderr)
+        _say(f"{n} error{'s' if n != 1 else ''};{kept or ' check failed'}", fmt)
+        return 1
+    except OutputError as exc:
+        _fail(exc.message, exc.hint, fmt)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; the last good site is unchanged", file=sys.stderr)
+        _say("interrupted; the last good site is unchanged", fmt, "warning")
         return 130
     _report(result.diagnostics, fmt)
     if not args.quiet:
         done = "checked" if command == "check" else "built"
         warnings = len(result.diagnostics)
         moved = f", {result.moved} moved" if result.moved else ""
-        print(f"{done} {result.articles} articles, {result.annotations} annotations{moved}, {result.records} records"
-              f"{f', {warnings} warnings' if warnings else ''} in {result.seconds:.2f} s"
-              + (f" → {result.output}/" if command == "build" else ""))
+        _say(f"{done} {result.articles} articles, {result.annotations} annotations{moved}, {result.records} records"
+             f"{f', {warnings} warnings' if warnings else ''} in {result.seconds:.2f} s"
+             + (f" → {result.output}/" if command == "build" else ""), fmt, stream=sys.stdout)
     return 0

@@ -53,6 +53,12 @@ def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
         diags.append(src.at(values["@output"], f"output folder '{output}' is not allowed",
                             "name a new folder inside the collection, e.g. _site; never a source folder"))
         return None, diags
+    blocked = _in_the_way(root, output)
+    if blocked:
+        node = values.get("@output", values["@"])  # no output: key: the default _site is in the way
+        diags.append(src.at(node, f"output folder '{output}' cannot be written: {blocked}",
+                            "name a new folder inside the collection, e.g. _site, or move that file or link away"))
+        return None, diags
     return Config(root, values["title"], values["language"], values.get("description", ""), output), diags
 
 
@@ -63,3 +69,18 @@ def _safe_output(output: str) -> bool:
         return False
     first = p.parts[0]
     return first not in SOURCE_DIRS and first not in (".", ".git", "site.yaml", "tests", "apparatus")
+
+
+def _in_the_way(root: Path, output: str) -> str:
+    """What on disk stops the output folder from being a real folder: a file or a symbolic link at it or above it
+    (a link would send the build's writes, and its deletion of the old site, elsewhere)."""
+    path, rel = root, PurePosixPath()
+    for part in PurePosixPath(output).parts:
+        path, rel = path / part, rel / part
+        if path.is_symlink():
+            return f"'{rel}' is a symbolic link"
+        if not path.exists():
+            return ""
+        if not path.is_dir():
+            return f"'{rel}' is a file"
+    return ""

@@ -31,21 +31,16 @@ Inline subset (else that inline token is parsed by ``ARTICLE_MD.inline.parse`` +
     text (there are no references). Link ``href`` is ``ARTICLE_MD.normalizeLink`` of the destination
     (``unescapeAll`` is the identity without ``\\`` and ``&``; ``validateLink`` accepts all).
 
-    Two implementations, both checked against markdown-it by the tests:
+    Within that subset ``_simple`` handles, in one pass, paragraphs whose delimiter runs pair up
+    trivially (see its docstring for the argument why markdown-it's balance_pairs and emphasis
+    postProcess then give exactly its result); it declines (returns None) on anything else, and
+    markdown-it's own inline parser takes that paragraph. Nested or unbalanced emphasis is rare in
+    article prose: a general port of markdown-it's delimiter algorithms took none of the ~12,000
+    paragraphs of the real and generated collections, and was removed (docs/performance.md).
 
-    - ``_Inline``, the general one, is a line-by-line port of markdown-it-py 4.3.0's ``text``,
-      ``newline``, ``escape``, ``emphasis`` tokenize (``scanDelims``, with markdown-it's own Unicode
-      whitespace/punctuation predicates), ``link``, ``balance_pairs`` (rule of 3, openers_bottom,
-      jumps), emphasis ``postProcess`` (strong from nested adjacent pairs, the outer markers left as
-      empty text tokens) and ``fragments_join`` (levels recomputed, adjacent text merged), on plain
-      lists instead of ``StateInline`` and ``Token`` objects: it builds the same pre-postprocessing
-      token list and delimiter lists, and runs the same algorithms on them.
-    - ``_simple`` handles, in one pass, paragraphs whose delimiter runs pair up trivially (see its
-      docstring for the argument why balance_pairs and postProcess then give exactly its result). It
-      gives up (returns None) on anything else, and ``_Inline`` takes over.
-
-At import the parser's configuration (options, active rules) is checked against the one this port
-was written for; if it differs, every call falls back. tests/test_fastmd.py compares both parsers on
+The fast path is tied to what it was proven against: markdown-it-py's version (``PROVEN_WITH``) and
+the parser's configuration (options, active rules). If either differs, every call falls back to
+markdown-it-py. tests/test_fastmd.py compares both parsers on the CommonMark spec's examples and on
 real, generated, hand-written and randomly generated documents.
 """
 
@@ -55,6 +50,7 @@ import dataclasses
 import re
 from functools import lru_cache
 
+import markdown_it
 from markdown_it.common.utils import isMdAsciiPunct, isPunctChar, isWhiteSpace, mdTrim
 from markdown_it.rules_core import StateCore, text_join
 from markdown_it.token import Token
@@ -62,6 +58,9 @@ from markdown_it.token import Token
 from .markdown import ARTICLE_MD
 
 __all__ = ["FastPathStats", "fast_path_used", "parse", "parse_with_stats"]
+
+
+PROVEN_WITH = "4.3.0"  # the markdown-it-py version this fast path was proven equal to
 
 
 def _configuration_supported() -> bool:
@@ -83,7 +82,7 @@ def _configuration_supported() -> bool:
     )
 
 
-_ENABLED = _configuration_supported()
+_ENABLED = markdown_it.__version__ == PROVEN_WITH and _configuration_supported()
 
 # --- Token construction -------------------------------------------------------------------------------------
 
@@ -171,240 +170,6 @@ class _Fallback(Exception):
     pass
 
 
-class _Delims:
-    """One delimiter list (markdown-it's state.delimiters for one nesting level), as parallel lists."""
-
-    __slots__ = ("close", "end", "length", "marker", "open", "token")
-
-    def __init__(self) -> None:
-        self.marker: list[str] = []
-        self.length: list[int] = []
-        self.token: list[int] = []
-        self.end: list[int] = []
-        self.open: list[bool] = []
-        self.close: list[bool] = []
-
-
-class _Inline:
-    """The pre-postprocessing token list of one inline parse: types, contents, link hrefs."""
-
-    __slots__ = ("contents", "cursor", "delims", "hrefs", "markups", "specials", "src", "types")
-
-    def __init__(self, src: str, specials: list[int]) -> None:
-        self.src = src
-        self.specials = specials  # sorted positions of every "*", "_", "[", newline and backslash in src
-        self.cursor = 0
-        self.types: list[str] = []
-        self.contents: list[str] = []
-        self.hrefs: dict[int, str] = {}
-        self.markups: dict[int, str] = {}
-        self.delims: list[_Delims] = []
-
-    def scan(self, pos: int, end: int, top: bool) -> None:
-        """ParserInline.tokenize over src[pos:end] (the label of a link when not top)."""
-        src = self.src
-        types = self.types
-        contents = self.contents
-        specials = self.specials
-        nspecial = len(specials)
-        dl = _Delims()
-        self.delims.append(dl)
-        pend = pos  # start of pending text: it is always src[pend:pos]
-        while True:
-            # the next "*", "_", "[", newline or backslash at or after pos (the text rule stops at each)
-            k = self.cursor
-            while k < nspecial and specials[k] < pos:
-                k += 1
-            self.cursor = k
-            if k == nspecial or specials[k] >= end:
-                break
-            i = specials[k]
-            c = src[i]
-            if c == "\n":
-                j = i
-                while j > pend and src[j - 1] == " ":
-                    j -= 1
-                # newline rule: 2+ trailing spaces make a hardbreak and are dropped, 1 is dropped
-                kind = "hardbreak" if i - j >= 2 else "softbreak"
-                if j > pend:
-                    types.append("text")
-                    contents.append(src[pend:j])
-                types.append(kind)
-                contents.append("")
-                pos = i + 1
-                while pos < end and src[pos] in " \t":
-                    pos += 1
-                pend = pos
-            elif c == "\\":  # escape rule; only a backslash before a newline gets here: a hardbreak
-                if i > pend:
-                    types.append("text")
-                    contents.append(src[pend:i])
-                types.append("hardbreak")
-                contents.append("")
-                pos = i + 2
-                while pos < end and src[pos] in " \t":
-                    pos += 1
-                pend = pos
-            elif c == "[":
-                if not top:  # pragma: no cover - labels never contain "[" (checked by _link_at)
-                    raise _Fallback
-                link = _link_at(src, i, end)
-                if link is None:
-                    pos = i + 1  # "[" is text
-                    continue
-                close, href, after = link
-                if i > pend:
-                    types.append("text")
-                    contents.append(src[pend:i])
-                self.hrefs[len(types)] = href
-                types.append("link_open")
-                contents.append("")
-                self.scan(i + 1, close, False)
-                types.append("link_close")
-                contents.append("")
-                pos = pend = after
-            else:  # "*" or "_": StateInline.scanDelims + emphasis.tokenize
-                if i > pend:
-                    types.append("text")
-                    contents.append(src[pend:i])
-                k = i + 1
-                while k < end and src[k] == c:
-                    k += 1
-                flags = _FLANK[c][(_CHAR_CLASS[src[i - 1]] if i > 0 else _EDGE) * 4
-                                  + (_CHAR_CLASS[src[k]] if k < end else _EDGE)]
-                can_open, can_close = bool(flags & 1), bool(flags & 2)
-                n = k - i
-                first = len(types)
-                types.extend(["text"] * n)
-                contents.extend([c] * n)
-                dl.marker.extend([c] * n)
-                dl.length.extend([n] * n)
-                dl.token.extend(range(first, first + n))
-                dl.end.extend([-1] * n)
-                dl.open.extend([can_open] * n)
-                dl.close.extend([can_close] * n)
-                pos = pend = k
-        if end > pend:
-            types.append("text")
-            contents.append(src[pend:end])
-
-    def balance(self, d: _Delims) -> None:
-        """balance_pairs.processDelimiters."""
-        marker, length, token, endl, opn, cls = d.marker, d.length, d.token, d.end, d.open, d.close
-        maximum = len(marker)
-        openers_bottom: dict[str, list[int]] = {}
-        header = 0
-        last_token = -2
-        jumps: list[int] = []
-        closer = 0
-        while closer < maximum:
-            jumps.append(0)
-            cm = marker[closer]
-            if marker[header] != cm or last_token != token[closer] - 1:
-                header = closer
-            last_token = token[closer]
-            if not cls[closer]:
-                closer += 1
-                continue
-            bottom = openers_bottom.get(cm)
-            if bottom is None:
-                bottom = openers_bottom[cm] = [-1, -1, -1, -1, -1, -1]
-            clen = length[closer]
-            min_opener = bottom[(3 if opn[closer] else 0) + clen % 3]
-            opener = header - jumps[header] - 1
-            new_min = opener
-            while opener > min_opener:
-                if marker[opener] != cm:
-                    opener -= jumps[opener] + 1
-                    continue
-                if opn[opener] and endl[opener] < 0:
-                    olen = length[opener]
-                    odd = ((cls[opener] or opn[closer]) and (olen + clen) % 3 == 0
-                           and (olen % 3 != 0 or clen % 3 != 0))
-                    if not odd:
-                        last_jump = jumps[opener - 1] + 1 if opener > 0 and not opn[opener - 1] else 0
-                        jumps[closer] = closer - opener + last_jump
-                        jumps[opener] = last_jump
-                        opn[closer] = False
-                        endl[opener] = closer
-                        cls[opener] = False
-                        new_min = -1
-                        last_token = -2
-                        break
-                opener -= jumps[opener] + 1
-            if new_min != -1:
-                bottom[(3 if opn[closer] else 0) + clen % 3] = new_min
-            closer += 1
-
-    def emphasis(self, d: _Delims) -> None:
-        """emphasis._postProcess."""
-        types, contents, markups = self.types, self.contents, self.markups
-        marker, token, endl = d.marker, d.token, d.end
-        i = len(marker) - 1
-        while i >= 0:
-            e = endl[i]
-            if e == -1:
-                i -= 1
-                continue
-            strong = (i > 0 and endl[i - 1] == e + 1 and marker[i - 1] == marker[i]
-                      and token[i - 1] == token[i] - 1 and token[e + 1] == token[e] + 1)
-            name = "strong" if strong else "em"
-            markup = marker[i] * 2 if strong else marker[i]
-            types[token[i]] = name + "_open"
-            contents[token[i]] = ""
-            markups[token[i]] = markup
-            types[token[e]] = name + "_close"
-            contents[token[e]] = ""
-            markups[token[e]] = markup
-            if strong:
-                contents[token[i - 1]] = ""
-                contents[token[e + 1]] = ""
-                i -= 1
-            i -= 1
-
-    def tokens(self) -> list[Token]:
-        """fragments_join, then real Token objects."""
-        for d in self.delims:
-            if d.marker:
-                self.balance(d)
-        for d in self.delims:
-            if d.marker:
-                self.emphasis(d)
-        types, contents, hrefs, markups = self.types, self.contents, self.hrefs, self.markups
-        out: list[Token] = []
-        level = 0
-        n = len(types)
-        i = 0
-        while i < n:
-            t = types[i]
-            if t == "text":
-                j = i + 1
-                while j < n and types[j] == "text":
-                    j += 1
-                content = contents[i] if j == i + 1 else "".join(contents[i:j])
-                out.append(_token("text", "", 0, level, content))
-                i = j
-                continue
-            if t == "softbreak" or t == "hardbreak":
-                out.append(_token(t, "br", 0, level))
-            elif t == "link_open":
-                out.append(_token(t, "a", 1, level, attrs={"href": hrefs[i]}))
-                level += 1
-            elif t == "link_close":
-                level -= 1
-                out.append(_token(t, "a", -1, level))
-            else:  # em_open, strong_open, em_close, strong_close
-                tag = "strong" if t[0] == "s" else "em"
-                if t[-1] == "n":
-                    out.append(_token(t, tag, 1, level, "", markups[i]))
-                    level += 1
-                else:
-                    level -= 1
-                    out.append(_token(t, tag, -1, level, "", markups[i]))
-            i += 1
-        return out
-
-
 def _link_at(src: str, i: int, end: int) -> tuple[int, str, int] | None:
     """At src[i] == "[": (label end, href, position after ")") for a link, None if the "[" is text.
 
@@ -437,7 +202,7 @@ def _simple(src: str, specials: list[int]) -> list[Token] | None:
     emphasis.postProcess then makes em of a length-1 pair and strong of a length-2 pair (adjacent
     matched pairs), whose outer markers stay behind as empty text tokens: "" then strong_open,
     strong_close then "". Text is merged as fragments_join does, levels are depths. Anything else
-    returns None, and the general port (_Inline) handles the paragraph.
+    returns None, and markdown-it's inline parser handles the paragraph.
     """
     out: list[Token] = []
     append = out.append
@@ -586,9 +351,6 @@ def _simple(src: str, specials: list[int]) -> list[Token] | None:
     return out
 
 
-_USE_SIMPLE = True  # tests switch it off to run the general port on every input
-
-
 def _inline_children(content: str) -> list[Token] | None:
     """The children markdown-it gives an inline token with this content, or None (outside the subset)."""
     if not content:
@@ -609,15 +371,9 @@ def _inline_children(content: str) -> list[Token] | None:
         return [_token("text", "", 0, 0, content)]
     specials.sort()
     try:
-        if _USE_SIMPLE:
-            simple = _simple(content, specials)
-            if simple is not None:
-                return simple
-        state = _Inline(content, specials)
-        state.scan(0, len(content), True)
+        return _simple(content, specials)
     except _Fallback:
         return None
-    return state.tokens()
 
 
 # --- Block ----------------------------------------------------------------------------------------------------

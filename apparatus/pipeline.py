@@ -31,7 +31,7 @@ from .annotations import REGISTRY, Annotation, NodesNeeded, Record, load_annotat
 from .articles import Article, load_article
 from .config import Config, load_config
 from .errors import BuildError, Diagnostic, count_errors
-from .output import OutputNotOurs, Staging, Writer
+from .output import OutputLock, OutputNotOurs, Staging, Writer
 from .schema import did_you_mean
 from .sources import printable, read_bytes, walk
 
@@ -245,16 +245,11 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
     if c is None:
         raise BuildError(diags)
     c.search = search_index
+    held = OutputLock(c.config.output_dir) if write else None  # waits for another build; repairs a cut swap
     staging = None
-    if write and not count_errors(diags):
-        try:
-            c.staging = staging = Staging(c.config.output_dir)
-        except OutputNotOurs as exc:
-            raise BuildError([*diags, Diagnostic("site.yaml", 1, 1, f"the output folder {exc} exists and was not made "
-                                                 "by Apparatus; it is left untouched",
-                                                 "set output: in site.yaml to a new folder, or remove that folder")]) \
-                from None
     try:
+        if held is not None and not count_errors(diags):
+            c.staging = staging = _staging(held, diags)
         jobs = jobs or forking.cores()
         results = _run_all(c, jobs)
         summaries = [r.summary for r in results if r.summary is not None]
@@ -271,11 +266,23 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         if staging is not None:
             staging.commit()
     finally:
-        if staging is not None and staging.dir.exists():
-            staging.discard()
+        if staging is not None:
+            staging.discard()  # after a commit: nothing left to remove
+        if held is not None:
+            held.close()
     n_ann = sum(len(s.citations) for s in summaries)
     return BuildResult(len(summaries), n_ann, len(c.registry), time.perf_counter() - started, sorted(diags),
                        c.config.output, sum(r.moved for r in results))
+
+
+def _staging(held: OutputLock, diags: list[Diagnostic]) -> Staging:
+    try:
+        return Staging(held)
+    except OutputNotOurs as exc:
+        raise BuildError([*diags, Diagnostic("site.yaml", 1, 1, f"the output folder {exc} exists and was not made "
+                                             "by Apparatus; it is left untouched",
+                                             "set output: in site.yaml to a new folder, or remove that folder")]) \
+            from None
 
 
 def _unused_records(c: Collection, summaries: list[site.ArticleSummary]) -> list[Diagnostic]:
@@ -374,9 +381,9 @@ def _write_search_index(c: Collection, summaries: list[site.ArticleSummary], dia
 
     assert c.staging is not None
     try:
-        files = {**search.build_index(search.collection_docs(summaries, c.registry)), **search.assets()}
+        files = {**search.build_index(search.collection_docs(summaries, c.registry)), **search.assets(c.root)}
     except search.LunrMissing as exc:
-        diags.append(Diagnostic("node_modules/lunr", 1, 1, str(exc), "run `make setup` (npm installs lunr.js)"))
+        diags.append(Diagnostic("node_modules/lunr", 1, 1, str(exc), "make setup installs it (npm ci)"))
         return
     for rel, data in files.items():
         c.staging.write(rel, data)

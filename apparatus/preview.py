@@ -307,6 +307,6 @@ def _search_files(m: _Mirror, changes: dict[str, tuple[int, site.ArticleSummary]
     summaries = m.update(changes)
     try:
         return {**search.build_index(search.collection_docs(summaries, m.collection.registry), jobs=1),
-                **search.assets()}
+                **search.assets(m.collection.root)}
     except search.LunrMissing:
         return None

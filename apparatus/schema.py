@@ -74,8 +74,8 @@ class Validator:
         self.src = src
         self.diags = diags
 
-    def error(self, node: yaml.Node, message: str, hint: str = "") -> None:
-        self.diags.append(self.src.at(node, message, hint))
+    def error(self, node: yaml.Node, message: str, hint: str = "", severity: str = "error") -> None:
+        self.diags.append(self.src.at(node, message, hint, severity))
 
     def mapping(self, node: yaml.Node, fields: tuple[Field, ...], what: str) -> dict[str, Any] | None:
         """Validate a mapping node against fields. Returns {name: value} (None if not a mapping).

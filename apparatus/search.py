@@ -45,10 +45,11 @@ import dataclasses
 import functools
 import json
 import math
+import os
 import re
 import threading
 import unicodedata
-from collections import _count_elements  # type: ignore[attr-defined]  # Counter's C loop
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, repeat
 from json.encoder import encode_basestring
@@ -70,7 +71,8 @@ KINDS = ("article", "correction", "context", "source", "record")
 SHARD_BYTES = 12_000  # raw JSON bytes a shard grows to before the next term starts a new one
 FRAGMENT_BYTES = 3_000  # raw JSON bytes of display data a fragment aims at
 PARALLEL_DOCS = 3_000  # from this many documents, build_index counts and encodes on every core
-LUNR_DIR = Path(__file__).resolve().parent.parent / "node_modules" / "lunr"
+LUNR_ENV = "APPARATUS_LUNR_DIR"  # a folder holding lunr.min.js (npm's lunr package), where none is found
+ENGINE_LUNR = Path(__file__).resolve().parent.parent / "node_modules" / "lunr"  # in a source checkout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -345,8 +347,7 @@ def _count(docs: Sequence[SearchDoc], start: int, vectors: bool) -> _Part:
                 lengths[f].append(0)
                 per_field.append([])
                 continue
-            counts: dict[int, int] = {}
-            _count_elements(counts, chain.from_iterable(map(get, value.split())))
+            counts = Counter(chain.from_iterable(map(get, value.split())))
             if len(terms) > known:
                 for grow in postings:
                     grow += [[] for _ in range(len(terms) - known)]
@@ -678,16 +679,38 @@ def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, byt
 
 
 class LunrMissing(Exception):
-    """node_modules/lunr is not installed (``make setup`` installs it)."""
+    """npm's lunr package, version LUNR_VERSION, is in none of the places :func:`lunr_dirs` names."""
 
 
-def assets() -> dict[str, bytes]:
-    """lunr.min.js and its licence, from node_modules/lunr, for search/ in the site."""
-    try:
-        return {"search/lunr.min.js": (LUNR_DIR / "lunr.min.js").read_bytes(),
-                "search/lunr-LICENSE.txt": (LUNR_DIR / "LICENSE").read_bytes()}
-    except OSError as exc:
-        raise LunrMissing(f"lunr.js is missing ({exc.filename}): run `make setup`") from None
+def lunr_dirs(root: Path) -> list[Path]:
+    """Where lunr.js is looked for, in order: $APPARATUS_LUNR_DIR, the node_modules beside the engine
+    (a source checkout, where ``make setup`` installs it), and the collection's own node_modules (a
+    collection with its own package.json, for an engine installed with pip). The last is taken only
+    if it really lies inside the collection: a pull request cannot link it to a file elsewhere."""
+    env = os.environ.get(LUNR_ENV)
+    dirs = [*([Path(env)] if env else []), ENGINE_LUNR]
+    own = root / "node_modules" / "lunr"
+    inside = root.resolve()
+    if own.resolve().is_relative_to(inside) and all(
+            (own / name).resolve().is_relative_to(inside) for name in ("package.json", "lunr.min.js", "LICENSE")):
+        dirs.append(own)
+    return dirs
+
+
+def assets(root: Path) -> dict[str, bytes]:
+    """lunr.min.js and its licence, for search/ in the site: from the first of :func:`lunr_dirs` that
+    holds lunr LUNR_VERSION, the version whose scoring the index reproduces."""
+    for folder in lunr_dirs(root):
+        try:
+            version = json.loads((folder / "package.json").read_bytes()).get("version")
+            if version == LUNR_VERSION:
+                return {"search/lunr.min.js": (folder / "lunr.min.js").read_bytes(),
+                        "search/lunr-LICENSE.txt": (folder / "LICENSE").read_bytes()}
+        except (OSError, ValueError, AttributeError):
+            continue
+    looked = ", ".join(str(d) for d in lunr_dirs(root))
+    raise LunrMissing(f"lunr.js {LUNR_VERSION} is missing (looked in {looked}): run `make setup`, "
+                      f"`npm install lunr@{LUNR_VERSION}` in the collection, or set {LUNR_ENV}")
 
 
 # --- the collection's documents -----------------------------------------------------------------------

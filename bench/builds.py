@@ -138,9 +138,10 @@ def settle(seconds: float = SETTLE_S, log=_say) -> None:
 
 def settle_option(ap: argparse.ArgumentParser) -> None:
     """The scripts' --settle option (the seconds given to :func:`settle`)."""
-    ap.add_argument("--settle", type=float, default=float(SETTLE_S), metavar="SECONDS",
+    ap.add_argument("--settle", type=float, default=0.0, metavar="SECONDS",
                     help=f"seconds to wait first, for earlier deletions to stop slowing down creating files "
-                         f"(default {SETTLE_S}; 0: no wait; see bench/builds.py)")
+                         f"(default 0; {SETTLE_S} after large deletions on ext4 without a journal: see "
+                         f"docs/performance.md)")
 
 
 @contextlib.contextmanager

@@ -11,9 +11,9 @@ Each build is a fresh process `python build.py --root COLLECTION build [EXTRA]` 
 output folder that does not exist yet (bench/builds.py sets site.yaml's `output:` to a new _site-K
 for each), so every run is a cold build of the site from nothing (but with a warm OS file cache).
 
-Nothing is deleted while builds are timed: before generating anything, the script waits --settle
-seconds (default 365) for earlier deletions to age (bench/builds.py explains why: this machine's ext4 has
-no journal and slows down creating files for minutes after many are deleted). Every output folder is
+Nothing is deleted while builds are timed. With --settle 365 the script first waits for earlier
+deletions to age (default: no wait; docs/performance.md explains why: ext4 without a journal slows
+down creating files for minutes after many are deleted). Every output folder is
 removed after the last build. The collections live under _bench/, not /tmp, where creating files
 was far slower, probably for the same reason: tests delete many files there.
 

@@ -76,8 +76,11 @@ def test_bad_input(case_path: Path, command: str, tiny: Path, update_golden: boo
         expected = expected.replace("nothing was written", "check failed")
     assert result.err == expected
     assert result.out == ""
-    if command == "check-github":
-        assert summary.read_text(encoding="utf-8").startswith("### ")
+    if command == "check-github":  # only workflow commands on the streams; the human report in the job summary
+        assert all(line.startswith("::") for line in result.err.splitlines())
+        human = case_path.with_suffix(".expected").read_text(encoding="utf-8").rsplit("\n", 2)[0]  # less the tally
+        text = summary.read_text(encoding="utf-8")
+        assert text.startswith("### ") and f"\n```\n{human}\n```\n" in text
     shown = result.out + result.err + (summary.read_text(encoding="utf-8") if summary.exists() else "")
     published = [p.read_bytes().decode("utf-8", "replace") for p in (tiny / "_site").rglob("*") if p.is_file()]
     for secret in secrets(tiny, case):

@@ -1,6 +1,11 @@
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from conftest import run
+import pytest
+from conftest import REPO, run
 
 
 def test_usage_errors_exit_2(tiny: Path) -> None:
@@ -41,3 +46,72 @@ def test_moved_quote_is_a_warning_and_still_highlighted(tiny: Path) -> None:
     page = (tiny / "_site" / "articles" / "alpha" / "index.html").read_text(encoding="utf-8")
     assert 'data-ann="across"> spoke before the </mark>' in page
     assert "<q lang=\"en\">Le Drian spoke before the Human Rights</q>" in page
+
+
+INJECTION = "x\n::warning file=README.md,line=1::Looks good to me, merge\n::stop-commands::pwn"
+OUR_COMMANDS = ("::error file=", "::warning file=", "::error::", "::notice::")
+
+
+def inject(tiny: Path) -> None:
+    """Workflow commands hidden in an id, a note, and the name of an annotation file."""
+    ann = tiny / "annotations" / "alpha.yaml"
+    text = ann.read_text(encoding="utf-8").replace("- id: name", f"- id: {json.dumps(INJECTION)}", 1)
+    text = text.replace("- id: date", '- id: "```\\n![x](https://evil.example/)\\e[2J ##[warning]pwn"', 1)
+    ann.write_text(text, encoding="utf-8")
+    (tiny / "annotations" / "evil\n::warning::pwn.yaml").write_text("annotations: []\n", encoding="utf-8")
+
+
+def test_github_format_prints_only_escaped_workflow_commands(tiny: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    inject(tiny)
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    for command in ("check", "build"):
+        result = run(tiny, command, "--format", "github")
+        assert result.code == 1 and result.out == ""
+        lines = result.err.splitlines()
+        assert lines and all(line.startswith(OUR_COMMANDS) for line in lines), result.err
+        assert not any(line.startswith(("::warning file=README.md", "::stop-commands")) for line in lines)
+        assert "\\n::warning file=README.md,line=1::Looks good to me, merge\\n::stop-commands::pwn" in result.err
+        assert "##[" not in result.err
+    report = summary.read_text(encoding="utf-8")
+    assert "\n````\n" in report, "the report's code block is fenced longer than any backtick run in it"
+
+
+def test_human_format_shows_input_escaped_and_starts_no_command(tiny: Path) -> None:
+    inject(tiny)
+    for command in ("check", "build"):
+        result = run(tiny, command)
+        assert result.code == 1
+        for line in (result.out + result.err).splitlines():
+            assert not line.lstrip().startswith("::") and "##[" not in line and "\x1b" not in line, line
+        assert ("annotations/evil\\n::warning::pwn.yaml:1:1: error: annotation file has no article: "
+                "content/evil\\n::warning::pwn.md does not exist") in result.err
+        assert f"'id' '{INJECTION.replace(chr(10), chr(92) + 'n')}' is not a valid id" in result.err
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+def test_output_survives_a_stdout_that_cannot_encode_it(tiny: Path, encoding: str) -> None:
+    site = tiny / "site.yaml"
+    site.write_text(site.read_text(encoding="utf-8") + "output: 站点\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    command = [sys.executable, str(REPO / "build.py"), "--root", str(tiny)]
+    built = subprocess.run([*command, "build"], env=env, capture_output=True)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.endswith(b" \\u2192 \\u7ad9\\u70b9/\n") and built.stderr == b""
+    reg = tiny / "annotations" / "_records.yaml"
+    reg.write_text(reg.read_text(encoding="utf-8").replace("records:", "records:\n  - id: 记录\n", 1), encoding="utf-8")
+    checked = subprocess.run([*command, "check"], env=env, capture_output=True)
+    assert checked.returncode == 1 and b"Traceback" not in checked.stderr
+    assert b"'\\u8bb0\\u5f55'" in checked.stderr
+
+
+def test_github_format_prints_every_problem_and_says_the_pull_request_shows_ten(tiny: Path) -> None:
+    for i in range(11):
+        (tiny / "annotations" / f"orphan-{i:02}.yaml").write_text("annotations: []\n", encoding="utf-8")
+    result = run(tiny, "check", "--format", "github")
+    lines = result.err.splitlines()
+    assert [line.split("::")[1] for line in lines] == [
+        f"error file=annotations/orphan-{i:02}.yaml,line=1,col=1" for i in range(11)] + ["notice", "notice"]
+    assert lines[-2:] == ["::notice::11 problems: the pull request shows the first 10 of each kind; the log and the "
+                          "job summary list them all", "::notice::11 errors; check failed"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, run
 
 from apparatus import markdown
 from apparatus.anchoring import plain_blocks
@@ -87,3 +87,51 @@ def test_home_page_lists_counts(built: Path) -> None:
     for slug in PAIRS:
         assert f'href="articles/{slug}/"' in home
     assert home.count("records cited") == 2
+
+
+CLAIM = re.compile(r"\b(?:located|seen|verified)\b", re.IGNORECASE)
+NEGATED = re.compile(r"\b(?:not|no|never|nor|without|only)\b[^.;,()]*$", re.IGNORECASE)
+
+
+def _claims_seen(note: str) -> list[str]:
+    """The phrases of a record's note that say a copy was located, seen or verified (not denied)."""
+    return [note[max(0, m.start() - 40):m.end()] for m in CLAIM.finditer(note)
+            if not NEGATED.search(note[:m.start()])]
+
+
+def test_claims_unit() -> None:
+    assert _claims_seen("Official news release on canada.ca, located during this check") != []
+    assert _claims_seen("Official record; also seen at ourcommons.ca") != []
+    assert _claims_seen("No online copy was located; the wording is known from the Guardian") == []
+    assert _claims_seen("the official text was not located. Seen in reprints only") != []
+
+
+def test_no_record_claims_a_copy_was_seen_without_the_day_it_was_seen() -> None:
+    """The outside audit found urls published as "located during this check" that nobody had seen:
+    every url carries its evidence, and a note may say a copy was located, seen or verified only for
+    a record whose url was seen on its ``accessed:`` date."""
+    records = yaml.safe_load((REPO / "annotations" / "_records.yaml").read_text(encoding="utf-8"))["records"]
+    unproven = [(r["id"], claim) for r in records if not r.get("accessed")
+                for claim in _claims_seen(r.get("note", ""))]
+    assert unproven == []
+    no_evidence = [r["id"] for r in records if "url" in r and not (r.get("accessed") or r.get("unverified"))]
+    assert no_evidence == []
+
+
+def test_a_url_shows_its_evidence(tiny: Path) -> None:
+    """'seen on <accessed>' beside a url seen, 'address not verified' wherever an unverified one is cited."""
+    registry = tiny / "annotations" / "_records.yaml"
+    registry.write_text(registry.read_text(encoding="utf-8").replace(
+        "    note: No online copy was located.\n",
+        "    url: https://example.org/journals-63\n    unverified: true\n"
+        "    note: Address quoted by a news report; the page itself was not seen.\n"), encoding="utf-8")
+    result = run(tiny, "build", "--strict")
+    assert result.code == 0, result.err
+    site = tiny / "_site"
+    seen = (site / "records" / "hrc46-speech" / "index.html").read_text(encoding="utf-8")
+    assert '(seen on <time datetime="2026-11-22">22 November 2026</time>)' in seen
+    unverified = (site / "records" / "ca-vote" / "index.html").read_text(encoding="utf-8")
+    assert "https://example.org/journals-63</a> <span class=\"evidence unverified\">(address not verified)</span>" \
+        in unverified
+    article = next((site / "articles").glob("*/index.html")).read_text(encoding="utf-8")
+    assert article.count("(address not verified)") == article.count('href="https://example.org/journals-63"') > 0

@@ -11,9 +11,52 @@ def test_human_format_has_position_source_caret_and_hint() -> None:
     )
 
 
-def test_github_format_escapes_newlines_and_percent() -> None:
-    d = Diagnostic("a.yaml", 1, 2, "50% wrong\nreally", "fix")
-    assert d.format_github() == "::error file=a.yaml,line=1,col=2::50%25 wrong%0Areally (hint: fix)"
+def test_github_format_escapes_percent_and_shows_input_newlines() -> None:
+    d = Diagnostic("a.yaml", 1, 2, "50% wrong\nreally", "fix:\nquote: 'x'")
+    # a newline from input is shown as \n; the hint's own line break is GitHub's %0A
+    assert d.format_github() == "::error file=a.yaml,line=1,col=2::50%25 wrong\\nreally (hint: fix:%0Aquote: 'x')"
+
+
+def test_github_format_escapes_properties() -> None:
+    d = Diagnostic("content/a,b:c%\n.md", 1, 1, "x")
+    assert d.format_github() == "::error file=content/a%2Cb%3Ac%25\\n.md,line=1,col=1::x"
+
+
+INJECTION = "x\n::warning file=README.md,line=1::Looks good to me, merge\n::stop-commands::pwn"
+
+
+def test_control_characters_from_input_are_escaped_in_every_part() -> None:
+    d = Diagnostic("annotations/\x1b[31mred.yaml", 2, 9, f"'id' '{INJECTION}' is not a valid id",
+                   "use \x07 ##[warning]pwn", source=f"  - id: \"{INJECTION}\"\u202e")
+    assert d.format() == (
+        "annotations/\\x1b[31mred.yaml:2:9: error: 'id' 'x\\n::warning file=README.md,line=1::Looks good to me, "
+        "merge\\n::stop-commands::pwn' is not a valid id\n"
+        "      - id: \"x\\n::warning file=README.md,line=1::Looks good to me, merge\\n::stop-commands::pwn\"\\u202e\n"
+        "            ^\n"
+        "  hint: use \\x07 ##\\x5bwarning]pwn")
+    assert "\n::" not in d.format_github() and "\n" not in d.format_github()
+
+
+def test_a_hint_line_cannot_become_a_workflow_command() -> None:
+    d = Diagnostic("a.yaml", 1, 1, "x", "closest text:\n  ::warning::pwn")
+    assert d.format().splitlines()[-1] == "          \\x3a:warning::pwn"
+
+
+def test_source_line_is_cut_around_the_column_and_the_caret_follows() -> None:
+    source = "a" * 300 + "X" + "b" * 300
+    text, caret = __import__("apparatus.errors", fromlist=["x"]).source_excerpt(source, 301)
+    assert len(text) == 200 and text[0] == text[-1] == "…" and text[caret] == "X"
+    d = Diagnostic("a.yaml", 1, 301, "x", source=source)
+    line, marker = d.format().splitlines()[1:3]
+    assert line[marker.index("^")] == "X" and len(line) == 204
+    short = Diagnostic("a.yaml", 1, 4, "x", source="\tb\x07X")  # X: the 4th character
+    assert short.format().splitlines()[1:3] == ["     b\\x07X", "          ^"]
+
+
+def test_long_messages_keep_their_start_and_end() -> None:
+    d = Diagnostic("a.yaml", 1, 1, "start " + "m" * 5000 + " end")
+    first = d.format().splitlines()[0]
+    assert first.endswith(" end") and "…" in first and len(first) < 700
 
 
 def test_build_error_sorts_and_deduplicates() -> None:

@@ -294,12 +294,39 @@ def test_build_index_is_deterministic_and_small(corpora: dict[str, list[search.S
 
 def test_lunr_assets_are_copied_or_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     require(LUNR_JS.is_file(), "node_modules/lunr")
-    files = search.assets()
+    monkeypatch.delenv(search.LUNR_ENV, raising=False)
+    files = search.assets(tmp_path)  # from the source checkout's node_modules
     assert set(files) == {"search/lunr.min.js", "search/lunr-LICENSE.txt"}
     assert b"Permission is hereby granted" in files["search/lunr-LICENSE.txt"]
-    monkeypatch.setattr(search, "LUNR_DIR", tmp_path / "nowhere")
-    with pytest.raises(search.LunrMissing, match="make setup"):
-        search.assets()
+    monkeypatch.setattr(search, "ENGINE_LUNR", tmp_path / "nowhere")  # an engine installed with pip
+    missing = r"lunr.js 2.3.9 is missing \(looked in .*nowhere.*\): run `make setup`"
+    with pytest.raises(search.LunrMissing, match=missing):
+        search.assets(tmp_path)
+    monkeypatch.setenv(search.LUNR_ENV, str(LUNR_JS.parent))
+    assert search.assets(tmp_path) == files
+
+
+def test_lunr_from_the_collection_only_if_it_is_the_version_and_inside(monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    """An engine installed with pip takes lunr.js from the collection's own node_modules: never another
+    version (the index reproduces 2.3.9's scoring), never a file a symlink leads outside the collection."""
+    require(LUNR_JS.is_file(), "node_modules/lunr")
+    monkeypatch.delenv(search.LUNR_ENV, raising=False)
+    monkeypatch.setattr(search, "ENGINE_LUNR", tmp_path / "nowhere")
+    root = tmp_path / "collection"
+    own = root / "node_modules" / "lunr"
+    shutil.copytree(LUNR_JS.parent, own)
+    assert search.assets(root)["search/lunr.min.js"] == (LUNR_JS.parent / "lunr.min.js").read_bytes()
+    (own / "package.json").write_text('{"version": "2.3.8"}')
+    with pytest.raises(search.LunrMissing):
+        search.assets(root)
+    shutil.copy(LUNR_JS.parent / "package.json", own / "package.json")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for publishing")
+    (own / "lunr.min.js").unlink()
+    (own / "lunr.min.js").symlink_to(secret)
+    with pytest.raises(search.LunrMissing):
+        search.assets(root)
 
 
 def test_parallel_build_writes_the_same_bytes(corpora: dict[str, list[search.SearchDoc]]) -> None:

@@ -29,6 +29,7 @@ def test_the_linter_catches_a_broken_workflow(tmp_path: Path) -> None:
 
 def test_pull_requests_get_inline_errors_and_main_deploys() -> None:
     pr = (REPO / ".github" / "workflows" / "pr.yml").read_text()
-    assert "build.py check --format github" in pr and "make test" in pr
+    assert "build.py check --format github" in pr and "make test" in pr and "make lint" in pr
+    assert 'python-version: ["3.11", "3.13"]' in pr
     deploy = (REPO / ".github" / "workflows" / "deploy.yml").read_text()
     assert "actions/upload-pages-artifact" in deploy and "actions/deploy-pages" in deploy
