@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from .errors import Diagnostic
 from .schema import ID_RE, Field, Validator, valid_values
-from .sources import SourceFile, compose_yaml, printable, read_source, split_front_matter
+from .sources import SourceFile, compose_yaml, read_source, split_front_matter
 
 FRONT_MATTER_FIELDS = (
     Field("title", "text", "the headline as published", required=True, example='"…"'),
@@ -48,7 +48,7 @@ def load_article(root: Path, rel: str) -> tuple[Article | None, list[Diagnostic]
     if src is None:
         return None, diags
     if not ID_RE.fullmatch(slug):
-        diags.append(src.diag(1, 1, f"the file name '{printable(name)}' is not a valid slug",
+        diags.append(src.diag(1, 1, f"the file name '{name}' is not a valid slug",
                               "rename it with lowercase letters, digits and hyphens, e.g. 'france-hrc46-2021.md'"))
     fm, body, more = split_front_matter(src)
     diags += more

@@ -33,7 +33,7 @@ from .config import Config, load_config
 from .errors import BuildError, Diagnostic, count_errors
 from .output import OutputLock, OutputNotOurs, Staging, Writer
 from .schema import did_you_mean
-from .sources import printable, read_bytes, walk
+from .sources import read_bytes, walk
 
 PARALLEL_THRESHOLD = 64  # below this many articles a worker pool costs more than it saves
 
@@ -219,8 +219,8 @@ def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection |
     ann_slugs = set(names) - {REGISTRY.removesuffix(".yaml")}
     for orphan in sorted(ann_slugs - set(slugs)):
         near = did_you_mean(orphan, slugs)
-        diags.append(Diagnostic(printable(f"annotations/{orphan}.yaml"), 1, 1,
-                                f"annotation file has no article: {printable(f'content/{orphan}.md')} does not exist"
+        diags.append(Diagnostic(f"annotations/{orphan}.yaml", 1, 1,
+                                f"annotation file has no article: content/{orphan}.md does not exist"
                                 + (f"; {near}" if near else ""),
                                 "name the file after its article's slug, or add the article"))
     return Collection(config, registry, env, slugs, ann_slugs & set(slugs)), diags

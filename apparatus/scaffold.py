@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from .annotations import ANNOTATIONS_FILE_FIELDS, REGISTRY_FIELDS
+from .errors import printable
 from .schema import ID_RE, json_schema
-from .sources import OUTSIDE_HINT, inside, printable
+from .sources import OUTSIDE_HINT, inside
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 

@@ -22,7 +22,7 @@ import yaml
 
 from . import fastyaml
 from .errors import Diagnostic
-from .sources import SourceFile, printable
+from .sources import SourceFile
 
 # Always used with fullmatch: '$' would also match before a final line break ("x\n"). [0-9], not \d: \d is
 # any script's digit in Python (not in JSON Schema's ECMA-262 regexes).
@@ -168,7 +168,7 @@ def _id(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | N
     value = node.value
     if not ID_RE.fullmatch(value):
         fixed = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "an-id"
-        v.error(node, f"{what} '{printable(value)}' is not a valid id",
+        v.error(node, f"{what} '{value}' is not a valid id",
                 f"use lowercase letters, digits and single hyphens, e.g. '{fixed}'")
         return None
     return value

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import re
 import stat
 import unicodedata
 from pathlib import Path
@@ -99,15 +98,6 @@ class SourceFile:
         return SourceFile(self.rel, text, first_line)
 
 
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def printable(text: str) -> str:
-    """text with control characters and line breaks escaped as Python writes them (a file named
-    'abc\\n.md' is shown so): a message quoting input stays on its line."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
-
-
 OUTSIDE_HINT = "a symlink may point only inside the collection folder: replace it with the file itself"
 
 
@@ -115,7 +105,7 @@ def outside(rel: str, folder: bool = False) -> Diagnostic:
     """The refusal of a path whose real path is outside the collection. It shows nothing of the target."""
     what = "the folder is a link to a place outside the collection; nothing in it was read" if folder else \
         "the file is a link to a place outside the collection; it was not read"
-    return Diagnostic(printable(rel), 1, 1, what, OUTSIDE_HINT)
+    return Diagnostic(rel, 1, 1, what, OUTSIDE_HINT)
 
 
 @functools.lru_cache(maxsize=16)
@@ -185,7 +175,7 @@ def read_bytes(root: Path, rel: str) -> tuple[bytes | None, list[Diagnostic]]:
     try:
         data = _read_bytes(root, rel)
     except OSError as exc:
-        return None, [Diagnostic(printable(rel), 1, 1, f"cannot read the file: {exc.strerror}",
+        return None, [Diagnostic(rel, 1, 1, f"cannot read the file: {exc.strerror}",
                                  "check its permissions")]
     if data is None:
         return None, [outside(rel)]
@@ -198,7 +188,6 @@ def read_source(root: Path, rel: str) -> tuple[SourceFile | None, list[Diagnosti
     data, diags = read_bytes(root, rel)
     if data is None:
         return None, diags
-    shown = printable(rel)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -209,14 +198,14 @@ def read_source(root: Path, rel: str) -> tuple[SourceFile | None, list[Diagnosti
         col = len(before) - (before.rfind(b"\n") + 1) + 1
         return None, [
             Diagnostic(
-                shown, line, col,
+                rel, line, col,
                 f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} cannot be decoded)",
                 "save the file as UTF-8 (in most editors: File > Save with Encoding > UTF-8)",
             )
         ]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return SourceFile(shown, text), []
+    return SourceFile(rel, text), []
 
 
 def walk(root: Path, folder: str) -> tuple[list[str], list[Diagnostic]]:
@@ -264,7 +253,7 @@ def _walk_entry(root: Path, rel: str, entry: os.DirEntry[str], todo: list[str], 
 
 
 def _unreadable(rel: str, exc: OSError) -> Diagnostic:
-    return Diagnostic(printable(rel), 1, 1, f"cannot read it: {exc.strerror}", "check the link and its permissions")
+    return Diagnostic(rel, 1, 1, f"cannot read it: {exc.strerror}", "check the link and its permissions")
 
 
 def split_front_matter(src: SourceFile) -> tuple[SourceFile | None, SourceFile | None, list[Diagnostic]]:
@@ -332,7 +321,7 @@ def compose_yaml(src: SourceFile) -> tuple[yaml.Node | None, list[Diagnostic]]:
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, a position in UTF-8 bytes
         return None, [_bad_character(src, exc)]
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml raises no other kind
-        return None, [src.diag(src.first_line, 1, f"YAML error: {printable(str(exc))}")]
+        return None, [src.diag(src.first_line, 1, f"YAML error: {exc}")]
     if node is not None and "&" in src.text:  # without an anchor there is no alias to expand
         bomb = _alias_bomb(node)
         if bomb is not None:
@@ -374,7 +363,7 @@ def _bad_character(src: SourceFile, exc: yaml.reader.ReaderError) -> Diagnostic:
     code = exc.character if isinstance(exc.character, int) else ord(exc.character)
     what = "control character" if unicodedata.category(chr(code)) == "Cc" else "character"
     return Diagnostic(src.rel, line, col, f"YAML does not allow the {what} U+{code:04X}",
-                      "delete it: an editor may show it as a box, or not at all", source=printable(src.line_text(line)))
+                      "delete it: an editor may show it as a box, or not at all", source=src.line_text(line))
 
 
 NODE_BUDGET = 100_000  # values one file may expand to through aliases
