@@ -131,14 +131,15 @@ def _nodes(values: dict[str, Any]) -> dict[str, yaml.Node]:
     return {k[1:]: v for k, v in values.items() if k.startswith("@")}
 
 
-def load_annotations(path: Path, rel: str, record_ids: frozenset[str] | None, exact: bool = False
+def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None, exact: bool = False
                      ) -> tuple[AnnotationFile | None, list[Diagnostic]]:
-    """Load and validate one annotation file. Record ids are checked when the registry is known.
+    """Load and validate the annotation file rel of the collection at root. Record ids are checked when the
+    registry is known.
 
     A file with no problem is loaded by the fast path, without YAML nodes (see :data:`NO_NODES`);
     ``exact`` (or any problem) takes the path that keeps every node for diagnostics.
     """
-    src, diags = read_source(path, rel)
+    src, diags = read_source(root, rel)
     if src is None:
         return None, diags
     if not exact:
@@ -147,7 +148,9 @@ def load_annotations(path: Path, rel: str, record_ids: frozenset[str] | None, ex
             return fast, []
     node, diags = compose_yaml(src)
     if node is None:
-        return (None, diags) if diags else (AnnotationFile(src, []), [])
+        return None, diags or [src.diag(1, 1, "the annotation file is empty (it holds no YAML, or only comments)",
+                                        "write 'annotations:' and the notes under it, or 'annotations: []' "
+                                        "while there are none yet")]
     v = Validator(src, diags)
     values = v.mapping(node, ANNOTATIONS_FILE_FIELDS, "the annotation file")
     if values is None:
@@ -176,7 +179,7 @@ def load_annotations(path: Path, rel: str, record_ids: frozenset[str] | None, ex
         if record_ids is not None:
             for rnode in _record_nodes(nodes.get("records")):
                 rid = rnode.value
-                if ID_RE.match(rid) and rid not in record_ids:
+                if ID_RE.fullmatch(rid) and rid not in record_ids:
                     near = did_you_mean(rid, sorted(record_ids))
                     v.error(rnode, f"unknown record id '{rid}'" + (f": {near}" if near else ""),
                             f"add the record to annotations/{REGISTRY} or fix the id")
@@ -219,10 +222,11 @@ def _record_nodes(node: yaml.Node | None) -> list[yaml.Node]:
     return []
 
 
-def load_registry(path: Path, rel: str) -> tuple[dict[str, Record], list[Diagnostic]]:
-    if not path.is_file():
+def load_registry(root: Path, rel: str) -> tuple[dict[str, Record], list[Diagnostic]]:
+    """The records registry rel of the collection at root (none if there is no such file)."""
+    if not (root / rel).is_file():
         return {}, []
-    src, diags = read_source(path, rel)
+    src, diags = read_source(root, rel)
     if src is None:
         return {}, diags
     fast = _registry_valid(src)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .errors import Diagnostic
 from .schema import ID_RE, Field, Validator, valid_values
@@ -40,13 +40,15 @@ class Article:
         return self.body.rel
 
 
-def load_article(path: Path, rel: str) -> tuple[Article | None, list[Diagnostic]]:
-    slug = path.stem
-    src, diags = read_source(path, rel)
+def load_article(root: Path, rel: str) -> tuple[Article | None, list[Diagnostic]]:
+    """The article at rel (content/<slug>.md) in the collection at root."""
+    name = PurePosixPath(rel).name
+    slug = name.removesuffix(".md")
+    src, diags = read_source(root, rel)
     if src is None:
         return None, diags
-    if not ID_RE.match(slug):
-        diags.append(src.diag(1, 1, f"the file name '{path.name}' is not a valid slug",
+    if not ID_RE.fullmatch(slug):
+        diags.append(src.diag(1, 1, f"the file name '{name}' is not a valid slug",
                               "rename it with lowercase letters, digits and hyphens, e.g. 'france-hrc46-2021.md'"))
     fm, body, more = split_front_matter(src)
     diags += more

@@ -48,11 +48,10 @@ class Config:
 
 
 def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
-    path = root / "site.yaml"
-    if not path.is_file():
+    if not (root / "site.yaml").is_file():
         return None, [Diagnostic("site.yaml", 1, 1, "no site.yaml in the collection folder",
                                  f"run the command in the collection's folder or pass --root (looked in {root})")]
-    src, diags = read_source(path, "site.yaml")
+    src, diags = read_source(root, "site.yaml")
     if src is None:
         return None, diags
     node, diags = compose_yaml(src)

@@ -8,8 +8,10 @@ write — block mappings and sequences, plain and one-line quoted scalars, ``|``
 one-line flow lists and mappings, comments — line by line into plain values, tagging plain
 scalars with PyYAML's own resolver. For anything else (anchors, tags, folded or keep-chomped
 blocks, multi-line plain or quoted scalars, escapes other than ``\\"`` and ``\\\\``, tabs, control
-characters, empty values, duplicate keys) it returns None, and the caller takes the exact path:
-libyaml's node tree and the validator, which also write every diagnostic.
+characters, empty values, duplicate keys, nesting deeper than :data:`apparatus.sources.MAX_DEPTH`) it
+returns None, and the caller takes the exact path: libyaml's node tree and the validator, which also
+write every diagnostic. The parser recurses a few frames per level: the depth bound keeps it far from
+Python's recursion limit whatever the input.
 tests/test_fastyaml.py proves the values equal to what that path returns, on every YAML file of the
 repository, generated collections and seeded mutations.
 """
@@ -20,6 +22,8 @@ import re
 from typing import Any
 
 import yaml
+
+from .sources import MAX_DEPTH
 
 STR_TAG = "tag:yaml.org,2002:str"
 
@@ -101,6 +105,7 @@ class _Parser:
         self.lines = lines
         self.n = len(lines)
         self.indents = [len(s) - len(s.lstrip(" ")) for s in lines]
+        self.depth = 0  # block collections open (a one-line flow collection inside one adds a level)
 
     def skip(self, i: int) -> int:
         """The index of the next line with content (blank lines and comment lines are skipped)."""
@@ -134,7 +139,15 @@ class _Parser:
             return self.mapping(i, col)
         raise _Decline
 
+    def enter(self) -> None:
+        """One more block collection open: past MAX_DEPTH - 1 (a flow collection inside may add one), the
+        document is left to the exact path, which checks the depth and reports it."""
+        self.depth += 1
+        if self.depth >= MAX_DEPTH:
+            raise _Decline
+
     def sequence(self, i: int, col: int) -> tuple[list[Value], int]:
+        self.enter()
         lines, indents = self.lines, self.indents
         items: list[Value] = []
         while True:
@@ -160,9 +173,11 @@ class _Parser:
             line = lines[i]
             if not (line.startswith("-", col) and (len(line) == col + 1 or line[col + 1] == " ")):
                 break  # the parent mapping goes on (an indentless sequence ends)
+        self.depth -= 1
         return items, i
 
     def mapping(self, i: int, col: int) -> tuple[dict[str, Value], int]:
+        self.enter()
         lines, indents, n = self.lines, self.indents, self.n
         pairs: dict[str, Value] = {}
         while True:
@@ -197,6 +212,7 @@ class _Parser:
                 raise _Decline  # a continuation line, or bad indentation: libyaml knows
             if lines[i].startswith("-", col):
                 break  # the parent sequence's next item (or an error libyaml reports)
+        self.depth -= 1
         return pairs, i
 
     def inline(self, i: int, c: int, parent: int) -> tuple[Value, int]:

@@ -71,8 +71,6 @@ class Writer(Protocol):
 
     def write(self, rel: str, data: bytes | str) -> None: ...
 
-    def copytree(self, src: Path, rel: str) -> None: ...
-
 
 class MemoryOutput:
     """Pages kept in memory (the preview server serves them; nothing is written to disk)."""
@@ -82,11 +80,6 @@ class MemoryOutput:
 
     def write(self, rel: str, data: bytes | str) -> None:
         self.files[rel] = data.encode("utf-8") if isinstance(data, str) else data
-
-    def copytree(self, src: Path, rel: str) -> None:
-        for path in sorted(src.rglob("*")):
-            if path.is_file():
-                self.files[f"{rel}/{path.relative_to(src).as_posix()}"] = path.read_bytes()
 
 
 @functools.cache
@@ -209,9 +202,6 @@ class Staging:
                 view = view[os.write(fd, view):]
         finally:
             os.close(fd)
-
-    def copytree(self, src: Path, rel: str) -> None:
-        shutil.copytree(src, self.dir / rel, dirs_exist_ok=True)
 
     def commit(self) -> None:
         """Swap the staging folder in and delete the old site."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import posixpath
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,7 @@ from .config import Config, load_config
 from .errors import BuildError, Diagnostic, count_errors
 from .output import OutputLock, OutputNotOurs, Staging, Writer
 from .schema import did_you_mean
+from .sources import read_bytes, walk
 
 PARALLEL_THRESHOLD = 64  # below this many articles a worker pool costs more than it saves
 
@@ -103,13 +105,13 @@ def process_article(c: Collection, slug: str) -> ArticleResult:
 
 def _process_article(c: Collection, slug: str, exact: bool) -> ArticleResult:
     rel = f"content/{slug}.md"
-    article, diags = load_article(c.root / rel, rel)
+    article, diags = load_article(c.root, rel)
     annotations: list[Annotation] = []
     ann_src = None
     af = None
     if slug in c.annotation_slugs:  # validated even when the article is broken: all errors in one run
         arel = f"annotations/{slug}.yaml"
-        af, more = load_annotations(c.root / arel, arel, c.record_ids, exact)
+        af, more = load_annotations(c.root, arel, c.record_ids, exact)
         diags += more
         if af is not None:
             annotations, ann_src = af.annotations, af.src
@@ -203,17 +205,18 @@ def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection |
     config, diags = load_config(root)
     if config is None:
         return None, diags
-    registry, more = load_registry(root / "annotations" / REGISTRY, f"annotations/{REGISTRY}")
+    registry, more = load_registry(root, f"annotations/{REGISTRY}")
     diags += more
     env, more = templates.environment(root, config, auto_reload)
     diags += more
-    content = root / "content"
-    slugs = sorted(p.stem for p in content.glob("*.md")) if content.is_dir() else []
-    if not slugs:
+    slugs, more = _listed(root, "content", ".md")
+    diags += more
+    if not slugs and not more:
         diags.append(Diagnostic("content", 1, 1, "no articles: content/ has no .md files",
                                 "add content/<slug>.md with front matter and the article text"))
-    ann_dir = root / "annotations"
-    ann_slugs = {p.stem for p in ann_dir.glob("*.yaml") if p.name != REGISTRY} if ann_dir.is_dir() else set()
+    names, more = _listed(root, "annotations", ".yaml")
+    diags += more
+    ann_slugs = set(names) - {REGISTRY.removesuffix(".yaml")}
     for orphan in sorted(ann_slugs - set(slugs)):
         near = did_you_mean(orphan, slugs)
         diags.append(Diagnostic(f"annotations/{orphan}.yaml", 1, 1,
@@ -221,6 +224,13 @@ def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection |
                                 + (f"; {near}" if near else ""),
                                 "name the file after its article's slug, or add the article"))
     return Collection(config, registry, env, slugs, ann_slugs & set(slugs)), diags
+
+
+def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagnostic]]:
+    """The names (without suffix) of the folder's own files ending in suffix; refusals of what links outside."""
+    files, refused = walk(root, folder)
+    return [rel[len(folder) + 1:].removesuffix(suffix) for rel in files
+            if rel.endswith(suffix) and posixpath.dirname(rel) == folder], refused
 
 
 def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool = False,
@@ -310,9 +320,13 @@ def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
         _write_search_index(c, summaries, diags)
     if c.staging is None or (only is not None and site.STATIC not in only):
         return
-    static = c.root / "templates" / "static"
-    if static.is_dir():
-        c.staging.copytree(static, "static")
+    files, refused = walk(c.root, "templates/static")  # each file read by the guard, never copied by path
+    diags += refused
+    for rel in files:
+        data, more = read_bytes(c.root, rel)
+        diags += more
+        if data is not None:
+            c.staging.write(rel.removeprefix("templates/"), data)
     for name, text in scaffold.schema_files().items():  # published for editors' yaml-language-server
         c.staging.write(f"schema/{name}", text)
 

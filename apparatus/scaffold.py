@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from .annotations import ANNOTATIONS_FILE_FIELDS, REGISTRY_FIELDS
+from .errors import printable
 from .schema import ID_RE, json_schema
+from .sources import OUTSIDE_HINT, inside
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
@@ -81,10 +83,15 @@ annotations: []
 
 
 def new(root: Path, slug: str, today: str = "2026-01-01") -> int:
-    if not ID_RE.match(slug):
-        print(f"build.py new: error: '{slug}' is not a valid slug\n"
+    if not ID_RE.fullmatch(slug):
+        print(f"build.py new: error: '{printable(slug)}' is not a valid slug\n"
               "  hint: use lowercase letters, digits and single hyphens, e.g. 'france-hrc46-2021'", file=sys.stderr)
         return 2
+    linked = [d for d in ("content", "annotations") if not inside(root, d)]
+    if linked:
+        print(f"build.py new: error: {', '.join(linked)} links outside the collection; nothing was written\n"
+              f"  hint: {OUTSIDE_HINT}", file=sys.stderr)
+        return 1
     article = root / "content" / f"{slug}.md"
     notes = root / "annotations" / f"{slug}.yaml"
     existing = [p for p in (article, notes) if p.exists()]

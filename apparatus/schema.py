@@ -24,9 +24,11 @@ from . import fastyaml
 from .errors import Diagnostic
 from .sources import SourceFile
 
+# Always used with fullmatch: '$' would also match before a final line break ("x\n"). [0-9], not \d: \d is
+# any script's digit in Python (not in JSON Schema's ECMA-262 regexes).
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-URL_RE = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$|^https?://localhost(?::\d+)?(?:/\S*)?$")
+DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
+URL_RE = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$|^https?://localhost(?::[0-9]+)?(?:/\S*)?$")
 
 STR_TAG = "tag:yaml.org,2002:str"
 _TYPE_NAMES = {
@@ -164,7 +166,7 @@ def _text(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str |
 
 def _id(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
     value = node.value
-    if not ID_RE.match(value):
+    if not ID_RE.fullmatch(value):
         fixed = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "an-id"
         v.error(node, f"{what} '{value}' is not a valid id",
                 f"use lowercase letters, digits and single hyphens, e.g. '{fixed}'")
@@ -174,7 +176,7 @@ def _id(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | N
 
 def _date(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
     value = node.value.strip()
-    m = DATE_RE.match(value)
+    m = DATE_RE.fullmatch(value)
     if m:
         year, month, day = (int(g) if g else 1 for g in m.groups())
         try:
@@ -189,7 +191,7 @@ def _date(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str |
 
 def _url(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
     value = node.value.strip()
-    if node.tag != STR_TAG or not URL_RE.match(value):
+    if node.tag != STR_TAG or not URL_RE.fullmatch(value):
         scheme = value.split(":", 1)[0] if ":" in value else ""
         problem = f"uses '{scheme}:'" if scheme and not value.startswith("http") else "is not a full address"
         v.error(node, f"{what} must be an http(s) link; '{value}' {problem}",
@@ -303,14 +305,14 @@ def _fast_text(v: Any, field: Field) -> str:
 
 def _fast_id(v: Any, field: Field) -> str:
     value = _scalar_text(v)
-    if not ID_RE.match(value):
+    if not ID_RE.fullmatch(value):
         raise _Bad
     return value
 
 
 def _fast_date(v: Any, field: Field) -> str:
     value = _scalar_text(v).strip()
-    m = DATE_RE.match(value)
+    m = DATE_RE.fullmatch(value)
     if not m:
         raise _Bad
     year, month, day = (int(g) if g else 1 for g in m.groups())
@@ -325,7 +327,7 @@ def _fast_url(v: Any, field: Field) -> str:
     if type(v) is not str:
         raise _Bad
     value = v.strip()
-    if not URL_RE.match(value):
+    if not URL_RE.fullmatch(value):
         raise _Bad
     return value
 
@@ -358,7 +360,13 @@ def json_schema(fields: tuple[Field, ...]) -> dict[str, Any]:
     }
 
 
-_DATE_JSON = {"anyOf": [{"type": "string", "pattern": DATE_RE.pattern},
+def _json_pattern(rx: re.Pattern[str]) -> str:
+    """rx for JSON Schema, whose validators search for a pattern: exact in ECMA-262, where '$' is the end of the
+    text, and in Python's validators (check-jsonschema), where '$' also matches before a final line break."""
+    return f"(?:{rx.pattern})(?!\\n)"
+
+
+_DATE_JSON = {"anyOf": [{"type": "string", "pattern": _json_pattern(DATE_RE)},
                         {"type": "integer", "minimum": 1000, "maximum": 9999}]}
 
 
@@ -375,11 +383,11 @@ def _json_value(field: Field) -> dict[str, Any]:
     elif kind == "text":
         out = {"type": "string", "pattern": r"\S"}
     elif kind == "id":
-        out = {"type": "string", "pattern": ID_RE.pattern}
+        out = {"type": "string", "pattern": _json_pattern(ID_RE)}
     elif kind == "date":
         out = dict(_DATE_JSON)
     elif kind == "url":
-        out = {"type": "string", "pattern": URL_RE.pattern}
+        out = {"type": "string", "pattern": _json_pattern(URL_RE)}
     elif kind == "bool":
         out = {"type": "boolean"}
     else:  # enum

@@ -61,6 +61,7 @@ from lunr.stop_word_filter import WORDS as STOP_WORDS
 
 from . import forking, site
 from .annotations import Record
+from .sources import inside
 from .templates import human_date
 
 FIELDS = (("title", 2), ("symbols", 4), ("text", 1))  # lunr fields and their boosts, in this order
@@ -689,11 +690,8 @@ def lunr_dirs(root: Path) -> list[Path]:
     if it really lies inside the collection: a pull request cannot link it to a file elsewhere."""
     env = os.environ.get(LUNR_ENV)
     dirs = [*([Path(env)] if env else []), ENGINE_LUNR]
-    own = root / "node_modules" / "lunr"
-    inside = root.resolve()
-    if own.resolve().is_relative_to(inside) and all(
-            (own / name).resolve().is_relative_to(inside) for name in ("package.json", "lunr.min.js", "LICENSE")):
-        dirs.append(own)
+    if all(inside(root, f"node_modules/lunr/{name}") for name in ("package.json", "lunr.min.js", "LICENSE")):
+        dirs.append(root / "node_modules" / "lunr")
     return dirs
 
 

@@ -1,15 +1,25 @@
 """Reading source files: strict UTF-8, front matter, and YAML that keeps every node's position.
 
+Every file of a collection is read here, as (collection root, relative path), and only when its real
+path lies inside the root: a symlink may point elsewhere in the collection, never outside it (a pull
+request could otherwise publish, or print in a diagnostic, any file the build can read).
+:func:`walk` lists a folder under the same rule.
+
 YAML is composed (not constructed) with libyaml's C parser: the node tree keeps the line and
 column of every key and value, which the validators in :mod:`apparatus.schema` turn into
 ``path:line:col`` diagnostics. Aliases are never expanded here; the validator walks the tree with
-a node budget so that an alias bomb is an error, not an out-of-memory.
+a node budget so that an alias bomb is an error, not an out-of-memory. Before anything recursive sees a
+document, its nesting depth is checked on libyaml's event stream (not recursive) against
+:data:`MAX_DEPTH`; :mod:`apparatus.fastyaml` declines deeper documents itself, so they all come here.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import stat
+import unicodedata
 from pathlib import Path
 
 import yaml
@@ -88,12 +98,71 @@ class SourceFile:
         return SourceFile(self.rel, text, first_line)
 
 
-def _read_bytes(path: Path) -> bytes:
-    """A file's bytes with open, fstat, read and close only (a buffered file object also asks whether it is a
-    terminal and seeks: a build reads two files per article)."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+OUTSIDE_HINT = "a symlink may point only inside the collection folder: replace it with the file itself"
+
+
+def outside(rel: str, folder: bool = False) -> Diagnostic:
+    """The refusal of a path whose real path is outside the collection. It shows nothing of the target."""
+    what = "the folder is a link to a place outside the collection; nothing in it was read" if folder else \
+        "the file is a link to a place outside the collection; it was not read"
+    return Diagnostic(rel, 1, 1, what, OUTSIDE_HINT)
+
+
+@functools.lru_cache(maxsize=16)
+def _real_root(root: str) -> str:
+    """The real path of an absolute root (found once: the root is the one path the user, not input, names)."""
+    return os.path.realpath(root)
+
+
+def _inside(real: str, root: str) -> bool:
+    base = _real_root(os.path.abspath(root))
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+_O_PATH = getattr(os, "O_PATH", 0)
+
+
+def _real_path(path: str) -> str:
+    """The real path of path (symlinks resolved). On Linux, from the kernel: opening with O_PATH reads nothing
+    and runs no driver (/proc/self/environ, a FIFO), and costs a fifth of os.path.realpath."""
+    if _O_PATH:
+        try:
+            fd = os.open(path, _O_PATH | os.O_CLOEXEC)
+        except OSError:
+            return os.path.realpath(path)  # missing: the read reports it
+        try:
+            return os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # no /proc
+            return os.path.realpath(path)
+        finally:
+            os.close(fd)
+    return os.path.realpath(path)
+
+
+def inside(root: Path, rel: str) -> bool:
+    """Whether root/rel (existing or not) resolves inside the collection at root."""
+    return _inside(_real_path(f"{root}{os.sep}{rel}"), str(root))
+
+
+class NotRegular(OSError):
+    pass
+
+
+def _read_bytes(root: Path, rel: str) -> bytes | None:
+    """The bytes of root/rel, or None when its real path is outside root (checked before it is opened).
+
+    Open, fstat, read and close only (a buffered file object also asks whether it is a terminal and seeks:
+    a build reads two files per article). The real path is opened, not followed again.
+    """
+    real = _real_path(f"{root}{os.sep}{rel}")
+    if not _inside(real, str(root)):
+        return None  # not opened
+    fd = os.open(real, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
-        chunks = [os.read(fd, os.fstat(fd).st_size + 1)]
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegular(0, "it is not a regular file")
+        chunks = [os.read(fd, info.st_size + 1)]
         while chunks[-1]:
             chunks.append(os.read(fd, 1 << 16))
         return b"".join(chunks)
@@ -101,12 +170,24 @@ def _read_bytes(path: Path) -> bytes:
         os.close(fd)
 
 
-def read_source(path: Path, rel: str) -> tuple[SourceFile | None, list[Diagnostic]]:
-    """Read ``path`` as UTF-8 (a BOM is dropped, CRLF read as LF)."""
+def read_bytes(root: Path, rel: str) -> tuple[bytes | None, list[Diagnostic]]:
+    """The bytes of the collection's file rel (a template, a static file), or a diagnostic."""
     try:
-        data = _read_bytes(path)
+        data = _read_bytes(root, rel)
     except OSError as exc:
-        return None, [Diagnostic(rel, 1, 1, f"cannot read the file: {exc.strerror}", "check its permissions")]
+        return None, [Diagnostic(rel, 1, 1, f"cannot read the file: {exc.strerror}",
+                                 "check its permissions")]
+    if data is None:
+        return None, [outside(rel)]
+    return data, []
+
+
+def read_source(root: Path, rel: str) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """Read the collection's file rel (a relative path, shown in diagnostics) as UTF-8 (a BOM is dropped,
+    CRLF read as LF)."""
+    data, diags = read_bytes(root, rel)
+    if data is None:
+        return None, diags
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -125,6 +206,54 @@ def read_source(path: Path, rel: str) -> tuple[SourceFile | None, list[Diagnosti
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return SourceFile(rel, text), []
+
+
+def walk(root: Path, folder: str) -> tuple[list[str], list[Diagnostic]]:
+    """The regular files in the collection's folder and its subfolders (relative paths, sorted), and a refusal
+    for each entry, the folder included, whose real path is outside the collection (or that cannot be read: a
+    link loop). Symlinks inside it are followed, each real folder once (a link to a parent is no loop)."""
+    files: list[str] = []
+    problems: list[Diagnostic] = []
+    if not (root / folder).is_dir():
+        return files, problems
+    seen: set[str] = set()
+    todo = [folder]
+    while todo:
+        rel = todo.pop()
+        real = _real_path(f"{root}{os.sep}{rel}")
+        if not _inside(real, str(root)):
+            problems.append(outside(rel, folder=True))
+            continue
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            with os.scandir(real) as entries:
+                for entry in entries:
+                    _walk_entry(root, f"{rel}/{entry.name}", entry, todo, files, problems)
+        except OSError as exc:
+            problems.append(_unreadable(rel, exc))
+    return sorted(files), sorted(problems)
+
+
+def _walk_entry(root: Path, rel: str, entry: os.DirEntry[str], todo: list[str], files: list[str],
+                problems: list[Diagnostic]) -> None:
+    try:
+        if entry.is_symlink():
+            target = _real_path(entry.path)
+            if not _inside(target, str(root)):
+                problems.append(outside(rel, folder=os.path.isdir(target)))
+                return
+        if entry.is_dir():
+            todo.append(rel)
+        elif entry.is_file():
+            files.append(rel)
+    except OSError as exc:  # a link loop
+        problems.append(_unreadable(rel, exc))
+
+
+def _unreadable(rel: str, exc: OSError) -> Diagnostic:
+    return Diagnostic(rel, 1, 1, f"cannot read it: {exc.strerror}", "check the link and its permissions")
 
 
 def split_front_matter(src: SourceFile) -> tuple[SourceFile | None, SourceFile | None, list[Diagnostic]]:
@@ -163,8 +292,14 @@ _YAML_HINTS = (
 )
 
 
+MAX_DEPTH = 50  # collections nested in one another; the formats need 5 (annotations, one, its links, a link)
+
+
 def compose_yaml(src: SourceFile) -> tuple[yaml.Node | None, list[Diagnostic]]:
     """Compose YAML into a node tree (positions kept). Syntax errors become diagnostics."""
+    deep = _too_deep(src)
+    if deep is not None:
+        return None, [deep]
     try:
         node = yaml.compose(src.text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -183,8 +318,10 @@ def compose_yaml(src: SourceFile) -> tuple[yaml.Node | None, list[Diagnostic]]:
         line = (mark.line if mark else 0) + src.first_line
         col = (mark.column if mark else 0) + 1
         return None, [src.diag(line, col, message, hint)]
-    except yaml.YAMLError as exc:  # reader errors (control characters) have no problem_mark
-        return None, [src.diag(src.first_line, 1, f"YAML error: {exc}", "remove control characters from the file")]
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, a position in UTF-8 bytes
+        return None, [_bad_character(src, exc)]
+    except yaml.YAMLError as exc:  # pragma: no cover - libyaml raises no other kind
+        return None, [src.diag(src.first_line, 1, f"YAML error: {exc}")]
     if node is not None and "&" in src.text:  # without an anchor there is no alias to expand
         bomb = _alias_bomb(node)
         if bomb is not None:
@@ -193,13 +330,51 @@ def compose_yaml(src: SourceFile) -> tuple[yaml.Node | None, list[Diagnostic]]:
     return node, []
 
 
+def _too_deep(src: SourceFile) -> Diagnostic | None:
+    """A diagnostic at the collection that opens level MAX_DEPTH + 1, if any, read from libyaml's event stream.
+
+    The count stops there: libyaml's scanner costs time in proportion to the open flow collections for each
+    token ('[' * 20,000 takes 5 s), so reading on to find the deepest level would not be bounded. A syntax
+    error ends the count too: composing the text reports it.
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(src.text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return src.diag((mark.line if mark else 0) + src.first_line, (mark.column if mark else 0) + 1,
+                                    f"the YAML is nested more than {MAX_DEPTH} levels deep: level {depth} opens here",
+                                    "these files nest a few levels at most (an annotation's links are 5 deep): "
+                                    "check the indentation and the brackets from this line on")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return None
+
+
+def _bad_character(src: SourceFile, exc: yaml.reader.ReaderError) -> Diagnostic:
+    """A character libyaml's reader refused, at its line and column, on its line with control characters escaped."""
+    before = src.text.encode("utf-8")[:exc.position].decode("utf-8", "ignore")
+    line = before.count("\n") + src.first_line
+    col = len(before) - (before.rfind("\n") + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    what = "control character" if unicodedata.category(chr(code)) == "Cc" else "character"
+    return Diagnostic(src.rel, line, col, f"YAML does not allow the {what} U+{code:04X}",
+                      "delete it: an editor may show it as a box, or not at all", source=src.line_text(line))
+
+
 NODE_BUDGET = 100_000  # values one file may expand to through aliases
 
 
 def _alias_bomb(root: yaml.Node) -> yaml.Node | None:
     """The deepest node that expands past NODE_BUDGET through aliases (or cycles), or None.
 
-    Sizes are memoized per node, so this costs one visit per distinct node however the aliases nest.
+    Sizes are memoized per node, so this costs one visit per distinct node however the aliases nest. The
+    recursion is as deep as the text, at most MAX_DEPTH: nodes are sized in document order, so an alias is
+    always reached after its anchor, which is sized (or being sized: a cycle) by then.
     """
     sizes: dict[int, int] = {}
 

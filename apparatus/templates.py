@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import posixpath
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 
 from .errors import Diagnostic
+from .sources import read_source, walk
 
 PAGES = ("index.html", "article.html", "records.html", "record.html", "about.html", "404.html")
 
@@ -27,13 +32,46 @@ def human_date(value: str) -> str:
     return value
 
 
+class Refused(jinja2.TemplateError):
+    """A template that cannot be read: it links outside the collection, or is not UTF-8."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__(diagnostics[0].message)
+
+
+class _Loader(jinja2.BaseLoader):
+    """templates/<name>, read by the collection's guarded reader (:func:`apparatus.sources.read_source`)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        rel = posixpath.join("templates", *split_template_path(template))  # no '..'
+        path = os.path.join(self.root, rel)
+        if not os.path.isfile(path):
+            raise jinja2.TemplateNotFound(template)
+        src, diags = read_source(self.root, rel)
+        if src is None:
+            raise Refused(diags)
+        mtime = os.path.getmtime(path)
+
+        def uptodate() -> bool:
+            try:
+                return os.path.getmtime(path) == mtime
+            except OSError:
+                return False
+
+        return src.text, path, uptodate
+
+
 def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja2.Environment | None, list[Diagnostic]]:
     """The templates of a collection, loaded and checked. A build keeps them as loaded; the preview server
-    (auto_reload) has Jinja look at a template file's time on each use, to pick up an edit."""
-    folder = root / "templates"
+    (auto_reload) has Jinja look at a template file's time on each use, to pick up an edit. Any file or folder
+    in templates/ that links outside the collection is refused, static files included."""
     env = jinja2.Environment(
         auto_reload=auto_reload,
-        loader=jinja2.FileSystemLoader(str(folder)),
+        loader=_Loader(root),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -42,10 +80,12 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
     )
     env.globals["site"] = site
     env.filters["human_date"] = human_date
-    diags = []
+    diags = walk(root, "templates")[1]
     for name in PAGES:
         try:
             env.get_template(name)
+        except Refused as exc:
+            diags += [d for d in exc.diagnostics if d not in diags]  # (a link outside is walk's refusal too)
         except jinja2.TemplateNotFound as exc:
             diags.append(Diagnostic(f"templates/{exc.name}", 1, 1, f"template '{exc.name}' is missing",
                                     f"every collection needs templates/{', templates/'.join(PAGES)}"))
@@ -69,6 +109,8 @@ def render(env: jinja2.Environment, name: str, **context: Any) -> str:
     """Render a page template; an error in it becomes a diagnostic at the template's line."""
     try:
         return env.get_template(name).render(**context)
+    except Refused as exc:  # an included template linked outside since the check (the preview)
+        raise TemplateFailure(exc.diagnostics[0]) from None
     except jinja2.TemplateError as exc:
         path, line = f"templates/{name}", 1
         for frame in reversed(traceback.extract_tb(exc.__traceback__)):

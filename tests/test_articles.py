@@ -10,9 +10,9 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_front_matter_and_body(tmp_path: Path) -> None:
-    p = write(tmp_path, "a-b.md", "---\ntitle: T\noutlet: O\npublished: 2019-11-27\npublished_approximate: true\n"
+    write(tmp_path, "a-b.md", "---\ntitle: T\noutlet: O\npublished: 2019-11-27\npublished_approximate: true\n"
                                   "language: en\n---\n\nBody text.\n")
-    article, diags = load_article(p, "content/a-b.md")
+    article, diags = load_article(tmp_path, "a-b.md")
     assert diags == [] and article is not None
     assert (article.slug, article.title, article.published, article.published_approximate) == \
         ("a-b", "T", "2019-11-27", True)
@@ -20,8 +20,8 @@ def test_front_matter_and_body(tmp_path: Path) -> None:
 
 
 def test_bad_slug_and_missing_fields_reported_together(tmp_path: Path) -> None:
-    p = write(tmp_path, "Bad Name.md", "---\ntitle: T\n---\nx\n")
-    article, diags = load_article(p, "content/Bad Name.md")
+    write(tmp_path, "Bad Name.md", "---\ntitle: T\n---\nx\n")
+    article, diags = load_article(tmp_path, "Bad Name.md")
     assert article is None
     assert [d.message for d in diags] == [
         "the file name 'Bad Name.md' is not a valid slug",

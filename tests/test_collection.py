@@ -33,7 +33,7 @@ def built(collection_site: Path) -> Path:
 def test_article_text_is_verbatim(slug: str) -> None:
     """What a reader sees, paragraph by paragraph, is the received text, character for character."""
     received = (SHARED / PAIRS[slug]).read_text(encoding="utf-8")
-    article, diags = load_article(REPO / "content" / f"{slug}.md", f"content/{slug}.md")
+    article, diags = load_article(REPO, f"content/{slug}.md")
     assert article is not None, diags
     seen = [b.text for b in plain_blocks(markdown.ARTICLE_MD.parse(article.body.text))]
     paragraphs = [p for p in re.split(r"\n\s*\n", received) if p.strip()]

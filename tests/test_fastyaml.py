@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from apparatus import annotations, articles, fastyaml
-from apparatus.sources import SourceFile, _Loader, split_front_matter
+from apparatus.sources import MAX_DEPTH, SourceFile, _Loader, compose_yaml, split_front_matter
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
@@ -229,7 +229,7 @@ def test_seeded_mutations() -> None:
 
 # --- the loaders: fast path = exact path, whenever the fast path accepts ----------------------------------------
 
-REGISTRY_IDS = frozenset(annotations.load_registry(REPO / "annotations" / "_records.yaml", "r")[0])
+REGISTRY_IDS = frozenset(annotations.load_registry(REPO, "annotations/_records.yaml")[0])
 
 
 def check_annotation_file(text: str, path: Path, record_ids: frozenset[str]) -> bool:
@@ -238,7 +238,7 @@ def check_annotation_file(text: str, path: Path, record_ids: frozenset[str]) -> 
     if fast is None:
         return False
     path.write_text(text, encoding="utf-8")
-    exact, diags = annotations.load_annotations(path, "annotations/x.yaml", record_ids, exact=True)
+    exact, diags = annotations.load_annotations(path.parent, path.name, record_ids, exact=True)
     assert diags == [], (text, diags)
     assert exact is not None and exact.annotations == fast.annotations, text
     assert exact.article_sha256 == fast.article_sha256
@@ -251,11 +251,11 @@ def check_front_matter(fm: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     part, _, _ = split_front_matter(SourceFile("content/x.md", text))
     if part is None or articles.valid_values(part.text, articles.FRONT_MATTER_FIELDS) is None:
         return False
-    fast, diags = articles.load_article(path, "content/x.md")
+    fast, diags = articles.load_article(path.parent, path.name)
     assert diags == [] and fast is not None
     with monkeypatch.context() as m:
         m.setattr(articles, "valid_values", lambda text, fields: None)
-        exact, diags = articles.load_article(path, "content/x.md")
+        exact, diags = articles.load_article(path.parent, path.name)
     assert diags == [] and exact == fast, fm
     return True
 
@@ -269,7 +269,7 @@ def check_registry(text: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> bo
     path.write_text(text, encoding="utf-8")
     with monkeypatch.context() as m:
         m.setattr(annotations, "valid_values", lambda text, fields: None)
-        exact, diags = annotations.load_registry(path, "annotations/_records.yaml")
+        exact, diags = annotations.load_registry(path.parent, path.name)
     assert diags == [] and exact == fast, text
     assert list(exact) == list(fast)  # the same order too
     return True
@@ -292,7 +292,7 @@ def test_seeded_mutations_of_annotation_files(tmp_path: Path) -> None:
              for n in ("le-drian-hrc46-xinjiang-2021", "france-china-mass-detentions-2019")]
     gen.generate(tmp_path / "g", 12, 5)
     generated = sorted((tmp_path / "g" / "annotations").glob("[!_]*.yaml"))
-    ids = frozenset(annotations.load_registry(tmp_path / "g" / "annotations" / "_records.yaml", "r")[0])
+    ids = frozenset(annotations.load_registry(tmp_path / "g", "annotations/_records.yaml")[0])
     cases = [(t, REGISTRY_IDS) for t in seeds] + [(p.read_text(encoding="utf-8"), ids) for p in generated]
     fast = 0
     for _ in range(1500):
@@ -313,7 +313,7 @@ def test_registries_load_the_same_both_ways(tmp_path: Path, monkeypatch: pytest.
     assert annotations.valid_values(twice, annotations.REGISTRY_FIELDS) is not None
     assert annotations._registry_valid(SourceFile("r", twice)) is None
     (tmp_path / "r.yaml").write_text(twice, encoding="utf-8")
-    [d] = annotations.load_registry(tmp_path / "r.yaml", "annotations/_records.yaml")[1]
+    [d] = annotations.load_registry(tmp_path, "r.yaml")[1]
     assert d.message.startswith("duplicate record id")
     rnd = random.Random(9)
     fast = sum(check_registry(mutate(rnd.choice(seeds), rnd), tmp_path / "r.yaml", monkeypatch) for _ in range(800))
@@ -333,3 +333,18 @@ def test_seeded_mutations_of_front_matter(tmp_path: Path, monkeypatch: pytest.Mo
 def test_not_plain_start_is_the_regex_for_one_character() -> None:
     for c in map(chr, range(0x110000)):
         assert (fastyaml._PLAIN_START.match(c) is None) == (c in fastyaml._NOT_PLAIN_START or c.isspace()), repr(c)
+
+
+def nested(levels: int) -> str:
+    """A mapping holding a block list `levels` deep."""
+    return "a:\n" + "".join("  " * i + "-\n" for i in range(1, levels)) + "  " * levels + "- x\n"
+
+
+def test_documents_nested_past_the_limit_are_declined() -> None:
+    """Issue 14, finding 1: fastyaml recurses per level; past MAX_DEPTH it declines (the exact path checks the
+    depth on libyaml's event stream and reports it), so no input reaches the recursion limit."""
+    assert check(nested(MAX_DEPTH - 2))  # the mapping and its lists: one level short of the limit, taken
+    assert fastyaml.load(nested(MAX_DEPTH - 1)) is None  # at the limit: allowed, but left to the exact path
+    assert compose_yaml(SourceFile("a.yaml", nested(MAX_DEPTH - 1)))[1] == []
+    assert fastyaml.load(nested(500)) is None
+    assert fastyaml.load("a: [x]\nb:\n" + nested(500)[3:]) is None

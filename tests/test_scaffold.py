@@ -45,3 +45,26 @@ def test_annotation_files_point_editors_at_the_schema() -> None:
         name = "records" if path.name == "_records.yaml" else "annotations"
         assert path.read_text(encoding="utf-8").startswith(
             f"# yaml-language-server: $schema=../schema/{name}.schema.json\n"), path
+
+
+def test_new_refuses_a_slug_ending_in_a_line_break(tiny: Path) -> None:
+    """Issue 14, finding 5: '$' in the slug pattern let `new $'evil\\n'` create content/evil\\n.md."""
+    before = tree_digest(tiny)
+    result = run(tiny, "new", "evil\n")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == ("build.py new: error: 'evil\\n' is not a valid slug\n"
+                          "  hint: use lowercase letters, digits and single hyphens, e.g. 'france-hrc46-2021'\n")
+    assert tree_digest(tiny) == before
+
+
+def test_new_writes_nothing_through_a_folder_linked_outside(tiny: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tiny / "content").rename(tiny / "kept")
+    (tiny / "content").symlink_to(elsewhere)
+    result = run(tiny, "new", "fresh")
+    assert result.code == 1
+    assert result.err == ("build.py new: error: content links outside the collection; nothing was written\n"
+                          "  hint: a symlink may point only inside the collection folder: replace it with the file "
+                          "itself\n")
+    assert list(elsewhere.iterdir()) == [] and not (tiny / "annotations" / "fresh.yaml").exists()

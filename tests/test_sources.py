@@ -1,12 +1,18 @@
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from apparatus.sources import SourceFile, compose_yaml, read_source, split_front_matter
+import pytest
+import yaml
+
+from apparatus.sources import SourceFile, compose_yaml, outside, read_source, split_front_matter, walk
 
 
 def test_bom_is_dropped_and_crlf_read_as_lf(tmp_path: Path) -> None:
     p = tmp_path / "a.md"
     p.write_bytes(b"\xef\xbb\xbf---\r\ntitle: x\r\n---\r\nbody\r\n")
-    src, diags = read_source(p, "a.md")
+    src, diags = read_source(tmp_path, "a.md")
     assert diags == [] and src is not None
     assert src.text == "---\ntitle: x\n---\nbody\n"
 
@@ -14,7 +20,7 @@ def test_bom_is_dropped_and_crlf_read_as_lf(tmp_path: Path) -> None:
 def test_not_utf8_points_at_the_byte(tmp_path: Path) -> None:
     p = tmp_path / "a.yaml"
     p.write_bytes(b"a: 1\nb: caf\xe9\n")
-    src, diags = read_source(p, "a.yaml")
+    src, diags = read_source(tmp_path, "a.yaml")
     assert src is None
     assert (diags[0].line, diags[0].col) == (2, 7)
     assert "not UTF-8 (byte 0xe9" in diags[0].message
@@ -48,3 +54,84 @@ def test_tab_indentation_gets_a_hint() -> None:
 def test_recursive_alias_is_refused() -> None:
     _, diags = compose_yaml(SourceFile("a.yaml", "a: &a [*a]\n"))
     assert "aliases" in diags[0].message
+
+
+OUTSIDE = "the file is a link to a place outside the collection; it was not read"
+
+
+def test_a_link_outside_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+    """Issue 14, finding 2: the real path is checked before the file is opened, so a link to a FIFO outside does
+    not wait for a writer and /proc/self/environ (CI secrets) is never read, let alone shown."""
+    root = tmp_path / "c"
+    root.mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    (root / "fifo.yaml").symlink_to(tmp_path / "fifo")
+    (root / "env.yaml").symlink_to("/proc/self/environ")
+    (root / "up.yaml").symlink_to("../c/../secret.yaml")
+    (tmp_path / "secret.yaml").write_text("token: SECRET\n", encoding="utf-8")
+    for rel in ("fifo.yaml", "env.yaml", "up.yaml"):
+        src, diags = read_source(root, rel)
+        assert src is None
+        assert [(d.path, d.line, d.col, d.message, d.source) for d in diags] == [(rel, 1, 1, OUTSIDE, "")]
+
+
+def test_a_fifo_inside_the_collection_is_not_read(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "a.yaml")
+    src, diags = read_source(tmp_path, "a.yaml")
+    assert src is None and diags[0].message == "cannot read the file: it is not a regular file"
+
+
+def test_links_inside_the_collection_are_read(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.md").write_text("text\n", encoding="utf-8")
+    (tmp_path / "b.md").symlink_to("sub/a.md")
+    (tmp_path / "linked").symlink_to("sub")
+    assert read_source(tmp_path, "b.md") == (SourceFile("b.md", "text\n"), [])
+    assert read_source(tmp_path, "linked/a.md") == (SourceFile("linked/a.md", "text\n"), [])
+
+
+def test_walk_lists_files_and_refuses_what_links_outside(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    (root / "t" / "sub").mkdir(parents=True)
+    (root / "t" / "a.html").write_text("a", encoding="utf-8")
+    (root / "t" / "sub" / "b.css").write_text("b", encoding="utf-8")
+    (root / "t" / "sub" / "loop").symlink_to("..")  # inside: walked once
+    (root / "t" / "secret.txt").symlink_to(tmp_path / "secret.txt")
+    (root / "t" / "etc").symlink_to("/etc")
+    (root / "t" / "self").symlink_to("self")  # a loop: reported, not a traceback
+    (tmp_path / "secret.txt").write_text("SECRET", encoding="utf-8")
+    files, refused = walk(root, "t")
+    assert files == ["t/a.html", "t/sub/b.css"]
+    assert [(d.path, d.message) for d in refused] == [
+        ("t/etc", "the folder is a link to a place outside the collection; nothing in it was read"),
+        ("t/secret.txt", OUTSIDE),
+        ("t/self", "cannot read it: Too many levels of symbolic links")]
+    (root / "u").symlink_to(tmp_path)
+    assert walk(root, "u") == ([], [outside("u", folder=True)])
+
+
+def test_a_control_character_is_reported_at_its_line_and_column_escaped() -> None:
+    """Issue 14, finding 8: libyaml gives a byte offset (é is two bytes), and no line; front matter starts on line 2."""
+    _, diags = compose_yaml(SourceFile("a.md", "title: é\nlanguage: en\nnote: a\tb é\x07c\x00\n", first_line=2))
+    assert [(d.line, d.col, d.message) for d in diags] == [(4, 12, "YAML does not allow the control character U+0007")]
+    assert diags[0].format().split("\n")[1:3] == ["    note: a b é\\x07c\\x00", "               ^"]
+    [d] = compose_yaml(SourceFile("a.yaml", "a: x\ufffe\n"))[1]
+    assert d.message == "YAML does not allow the character U+FFFE"
+
+
+def test_the_depth_check_reads_no_further_than_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """libyaml's scanner slows with every open flow collection ('[' * 20,000: 5 s), so the count stops at the
+    level past the limit: the work is bounded however deep the text goes."""
+    events: list[yaml.Event] = []
+    parse = yaml.parse
+
+    def counted(*args: Any, **kwargs: Any) -> Iterator[yaml.Event]:
+        for event in parse(*args, **kwargs):
+            events.append(event)
+            yield event
+
+    monkeypatch.setattr(yaml, "parse", counted)
+    _, diags = compose_yaml(SourceFile("a.yaml", "a: " + "[" * 100_000 + "]" * 100_000 + "\n"))
+    assert [(d.line, d.col, d.message) for d in diags] == [
+        (1, 53, "the YAML is nested more than 50 levels deep: level 51 opens here")]
+    assert len(events) == 2 + 1 + 1 + 50  # stream and document start, the mapping, its key, 50 lists
