@@ -43,6 +43,7 @@ bench: setup
 	$(PY) bench/serve_bench.py --sizes 1000,10000 --edits 20
 	$(PY) bench/search_bench.py --sizes 1000,10000 --runs 3
 	$(PY) bench/stages.py --articles 1000 --runs 7
+	$(PY) bench/missing_quote.py --words 20000 --quote-words 2000 --runs 5
 
 clean:
 	rm -rf _site _bench .pytest_cache
