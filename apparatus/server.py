@@ -11,7 +11,8 @@ Hostile pages in the browser, and clients that misbehave, get nothing and hold n
 - the ``Host`` header must name the address the server is bound to (see :class:`HostCheck`), so a
   page on another site cannot read the preview through DNS rebinding;
 - requests are served by a fixed pool of PAGE_THREADS threads, with at most WAITING connections
-  queued (beyond that a connection is closed at once), and a connection that sends nothing for
+  queued (beyond that a connection is closed at once); each connection carries one request (no
+  keep-alive: an idle browser connection would hold a thread), and one that stays silent for
   REQUEST_TIMEOUT seconds is closed;
 - the live-reload event streams (one per open tab) run on threads of their own, EVENT_STREAMS at
   most (beyond that, 503), so open tabs never take the threads pages need;
@@ -167,8 +168,8 @@ class PreviewServer(http.server.HTTPServer):
         """A client gone mid-request is one quiet line; anything else is a bug: its traceback."""
         exc = sys.exc_info()[1]
         if isinstance(exc, DROPPED):
-            print(f"build.py serve: {_address(client_address)} disconnected mid-request ({type(exc).__name__})",
-                  file=sys.stderr)
+            sys.stderr.write(f"build.py serve: {_address(client_address)} disconnected mid-request "
+                             f"({type(exc).__name__})\n")  # one write: lines of other threads do not cut in
         else:
             super().handle_error(request, client_address)  # type: ignore[arg-type]
 
@@ -255,7 +256,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self, head: bool = False) -> None:  # noqa: N802
         if not self.server.hosts.allows(self.headers.get("Host")):
-            self.close_connection = True
             return self._send(403, "text/plain; charset=utf-8",
                               b"forbidden: this preview answers only requests addressed to the host it serves "
                               b"(see build.py serve --allow-host)\n", head)
@@ -277,6 +277,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(301)
             self.send_header("Location", path + "/")
             self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
             self.end_headers()
             return None
         else:
@@ -296,6 +297,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")  # an idle browser connection would hold a page thread
         self.end_headers()
         if not head:
             self.wfile.write(body)
@@ -303,7 +305,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _events(self) -> None:
         """Start an event stream on a thread of its own (the page threads stay free), if there is room."""
         if not self.server.streams.acquire(blocking=False):
-            self.close_connection = True
             return self._send(503, "text/plain; charset=utf-8", b"too many live-reload connections\n")
         try:
             self.send_response(200)
