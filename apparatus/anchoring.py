@@ -284,7 +284,8 @@ def _words_after(index: TextIndex, at: int, n: int) -> str:
 # exhaustive search take minutes on a long quote).
 COMPARE_BUDGET = 1_000_000  # difflib's work, summed over the runs compared: len(run) * len(quote), in elements
 MAX_RUNS = 1_000  # runs compared at most, however short the quote (short ones cost little each)
-CHAR_LIMIT = QUOTE_MAX  # a longer quote (the schema refuses it) is compared word by word, not character by character
+CHAR_LIMIT = QUOTE_MAX  # a longer quote (the schema refuses it) is compared word by word, not character by character,
+WORD_LIMIT = 400  # and by its first WORD_LIMIT words with the run's first WORD_LIMIT: every comparison is bounded
 COMPARED: collections.Counter[str] = collections.Counter()  # runs and elements compared, for tests and benchmarks
 
 
@@ -303,7 +304,7 @@ def _closest(index: TextIndex, quote: str) -> tuple[str, int, float]:
         return flat[at:at + len(quote)], at, 0.99
     n = max(1, len(quote.split(" ")))
     by_words = len(q) > CHAR_LIMIT
-    target = q.split(" ") if by_words else q
+    target = q.split(" ")[:WORD_LIMIT] if by_words else q
     matcher = difflib.SequenceMatcher(autojunk=False)
     matcher.set_seq2(target)
     best = (0.0, 0, 0)  # (ratio, -(width order), -(first word)): the most alike, then the narrower, then the earlier
@@ -311,7 +312,7 @@ def _closest(index: TextIndex, quote: str) -> tuple[str, int, float]:
     spent = 0
     for order, i, length in _likely_runs(index, q, n, COMPARE_BUDGET // len(target) ** 2):
         run = low[starts[i]:starts[i] + length]
-        seq = run.split(" ") if by_words else run
+        seq = run.split(" ")[:WORD_LIMIT] if by_words else run
         cost = len(seq) * len(target)
         if spent and spent + cost > COMPARE_BUDGET:
             break
@@ -352,4 +353,4 @@ def _likely_runs(index: TextIndex, q: str, n: int, count: int) -> list[tuple[int
 
 def _grams(low: str, g: int) -> list[str]:
     """The g characters starting at each position of low."""
-    return list(map(low.__getitem__, (slice(p, p + g) for p in range(len(low)))))
+    return [low[p:p + g] for p in range(len(low))]

@@ -15,7 +15,9 @@ one process. Reported: median and largest wall time, CPU time, and the runs and 
 compared (``anchoring.COMPARED``). Target: under 1 s for a 2,000-word quote in a 20,000-word
 article. Such a quote is longer than the schema allows (annotations.QUOTE_MAX characters), so the
 build refuses it before anchoring; the search is measured on it directly, as the bound that holds
-whatever reaches it. --quote-words 300 measures a quote just under the schema's limit.
+whatever reaches it (it compares such a quote word by word, by its first anchoring.WORD_LIMIT
+words). --quote-words 300 measures a quote near the schema's limit, compared character by
+character; --quote-words 20 a common one.
 Results go to _bench/missing_quote.json (or --out NAME) and a table on stdout.
 """
 import argparse
