@@ -215,7 +215,10 @@ def mutate(text: str, rnd: random.Random) -> str:
 def test_seeded_mutations() -> None:
     """Random damage to real files: fastyaml agrees with libyaml, or declines; never disagrees."""
     rnd = random.Random(20261123)
-    seeds = [t for name, t in sorted(CORPUS.items()) if len(t) < 20_000] + [c for c, _ in CASES]
+    # not the bad-input cases: their keys are paths, outside the subset, so their mutants are never compared,
+    # and each new case would change which mutants the others get
+    seeds = [t for name, t in sorted(CORPUS.items()) if len(t) < 20_000 and not name.startswith("tests/bad/")]
+    seeds += [c for c, _ in CASES]
     fast = 0
     for _ in range(6000):
         text = mutate(rnd.choice(seeds), rnd)
