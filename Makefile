@@ -49,6 +49,7 @@ bench: setup
 	$(PY) bench/search_bench.py --sizes 1000,10000 --runs 3 --settle $(SETTLE)
 	$(PY) bench/stages.py --articles 1000 --runs 7
 	$(PY) bench/reader_bench.py --runs 5  # the article page's DOMContentLoaded with JavaScript and without
+	$(PY) bench/missing_quote.py --words 20000 --quote-words 2000 --runs 5
 
 clean:
 	rm -rf _site _bench .pytest_cache

@@ -17,14 +17,18 @@ occurrence, with surrounding white space ignored, must end (start) with them.
 from __future__ import annotations
 
 import bisect
+import collections
 import dataclasses
 import difflib
+import functools
+import heapq
+import itertools
 import re
 from collections.abc import Sequence
 
 from markdown_it.token import Token
 
-from .annotations import Annotation
+from .annotations import QUOTE_MAX, Annotation
 from .errors import Diagnostic
 from .sources import SourceFile
 
@@ -144,6 +148,24 @@ class TextIndex:
         block = self.blocks[b]
         return block.line + block.text.count("\n", 0, plain)
 
+    @functools.cached_property
+    def flat_words(self) -> tuple[str, str, list[int]]:
+        """The text with paragraph breaks as spaces, its lower-case copy, and where each of its words starts."""
+        flat = self.text.replace(SEP, " ")
+        low = flat.lower()
+        starts = [0]
+        at = low.find(" ")
+        while at != -1:
+            starts.append(at + 1)
+            at = low.find(" ", at + 1)
+        return flat, low, starts
+
+    @functools.cached_property
+    def trigrams(self) -> list[str]:
+        """The three characters starting at each position of the lower-case flat text (kept: an article's
+        missing quotes share them)."""
+        return _grams(self.flat_words[1], 3)
+
     def occurrences(self, needle: str) -> list[int]:
         found = []
         i = self.text.find(needle)
@@ -255,32 +277,80 @@ def _words_after(index: TextIndex, at: int, n: int) -> str:
     return " ".join(index.text[at:end if end != -1 else None].split()[:n])
 
 
+# The closest-text search (a missing quote's hint, and a moved quote's new place) is bounded work: one pass over
+# the article scores every run of words by the quote's character trigrams it holds, then difflib compares the
+# quote with the best-scoring runs only, as many as COMPARE_BUDGET allows (difflib's cost grows with the
+# product of the two lengths, and with the quote's length for every run compared, which is what made the
+# exhaustive search take minutes on a long quote).
+COMPARE_BUDGET = 1_000_000  # difflib's work, summed over the runs compared: len(run) * len(quote), in elements
+MAX_RUNS = 1_000  # runs compared at most, however short the quote (short ones cost little each)
+CHAR_LIMIT = QUOTE_MAX  # a longer quote (the schema refuses it) is compared word by word, not character by character,
+WORD_LIMIT = 400  # and by its first WORD_LIMIT words with the run's first WORD_LIMIT: every comparison is bounded
+COMPARED: collections.Counter[str] = collections.Counter()  # runs and elements compared, for tests and benchmarks
+
+
 def _closest(index: TextIndex, quote: str) -> tuple[str, int, float]:
-    """The run of words most like the quote (ignoring case): (text, normalized offset, difflib ratio)."""
+    """The run of words most like the quote (ignoring case): (text, normalized offset, difflib ratio).
+
+    Runs are as many words as the quote, one fewer or one more; among runs equally alike, the one
+    with fewer words, then the earlier one, wins.
+    """
     if not quote:
         return "", 0, 0.0
-    flat = index.text.replace(SEP, " ")
-    low = flat.lower()
-    at = low.find(quote.lower())
+    flat, low, starts = index.flat_words
+    q = quote.lower()
+    at = low.find(q)
     if at != -1:
         return flat[at:at + len(quote)], at, 0.99
-    words = low.split(" ")
     n = max(1, len(quote.split(" ")))
-    starts = []
-    pos = 0
-    for w in words:
-        starts.append(pos)
-        pos += len(w) + 1
-    best_at, best_len, best_ratio = 0, 0, 0.0
+    by_words = len(q) > CHAR_LIMIT
+    target = q.split(" ")[:WORD_LIMIT] if by_words else q
     matcher = difflib.SequenceMatcher(autojunk=False)
-    matcher.set_seq2(quote.lower())
-    for width in (max(1, n - 1), n, n + 1):
-        for i in range(0, max(1, len(words) - width + 1)):
-            cand = " ".join(words[i:i + width])
-            matcher.set_seq1(cand)
-            if matcher.real_quick_ratio() <= best_ratio or matcher.quick_ratio() <= best_ratio:
-                continue
-            r = matcher.ratio()
-            if r > best_ratio:
-                best_at, best_len, best_ratio = starts[i], len(cand), r
-    return flat[best_at:best_at + best_len], best_at, best_ratio
+    matcher.set_seq2(target)
+    best = (0.0, 0, 0)  # (ratio, -(width order), -(first word)): the most alike, then the narrower, then the earlier
+    best_len = 0
+    spent = 0
+    for order, i, length in _likely_runs(index, q, n, COMPARE_BUDGET // len(target) ** 2):
+        run = low[starts[i]:starts[i] + length]
+        seq = run.split(" ")[:WORD_LIMIT] if by_words else run
+        cost = len(seq) * len(target)
+        if spent and spent + cost > COMPARE_BUDGET:
+            break
+        matcher.set_seq1(seq)
+        if matcher.real_quick_ratio() < best[0] or matcher.quick_ratio() < best[0]:
+            continue
+        spent += cost
+        COMPARED["runs"] += 1
+        COMPARED["elements"] += cost
+        key = (matcher.ratio(), -order, -i)
+        if key > best:
+            best, best_len = key, length
+    ratio, at = best[0], starts[-best[2]]
+    return (flat[at:at + best_len], at, ratio) if ratio else ("", 0, 0.0)
+
+
+def _likely_runs(index: TextIndex, q: str, n: int, count: int) -> list[tuple[int, int, int]]:
+    """The ``count`` runs of n - 1, n and n + 1 words (at least one, at most MAX_RUNS) that hold the most of the
+    quote's character trigrams for their length, best first (ties: the narrower, then the earlier):
+    (width order, first word, length in characters). Linear in the article and the quote."""
+    _, low, starts = index.flat_words
+    g = min(3, len(q))
+    grams = {q[k:k + g] for k in range(len(q) - g + 1)}
+    # hits[p]: how many positions before p start one of the quote's trigrams (map and accumulate run in C)
+    hits = list(itertools.accumulate(map(grams.__contains__, index.trigrams if g == 3 else _grams(low, g)),
+                                     initial=0))
+    ends = [*(s - 1 for s in starts[1:]), len(low)]  # where each word ends
+    runs: list[tuple[int, int, int]] = []
+    scores: list[float] = []
+    for order, width in enumerate((max(1, n - 1), n, n + 1)):
+        last = ends[min(width, len(starts)) - 1:]  # the last character of each run of this width, + 1
+        runs += ((order, i, e - s) for i, (s, e) in enumerate(zip(starts, last, strict=False)))
+        scores += [2 * (hits[e - g + 1 if e - g + 1 > s else s] - hits[s]) / (e - s + len(q))
+                   for s, e in zip(starts, last, strict=False)]
+    best = heapq.nlargest(max(1, min(MAX_RUNS, count)), range(len(runs)), key=scores.__getitem__)  # stable
+    return [runs[k] for k in best]
+
+
+def _grams(low: str, g: int) -> list[str]:
+    """The g characters starting at each position of low."""
+    return [low[p:p + g] for p in range(len(low))]

@@ -16,6 +16,8 @@ TYPES = ("correction", "context", "source")
 KINDS = ("un", "parliament", "legislation", "government", "court", "other")
 REGISTRY = "_records.yaml"
 
+QUOTE_MAX = 2_000  # characters in a quote, prefix or suffix: a long paragraph; bounds the closest-text search
+
 LINK_FIELDS = (
     Field("url", "url", "the address, https://…", required=True, example="https://…"),
     Field("title", "text", "the page's own title", required=True, example='"…"'),
@@ -27,9 +29,9 @@ ANNOTATION_FIELDS = (
     Field("type", "enum", "correction (the record contradicts the text), context (the text needs more) "
           "or source (the claim tied to its record)", required=True, choices=TYPES, example="correction"),
     Field("quote", "text", "the article's text this note is about, as a reader sees it", required=True,
-          example="Jean-Claude Le Drian"),
-    Field("prefix", "text", "text right before the quote, to pick one occurrence"),
-    Field("suffix", "text", "text right after the quote, to pick one occurrence"),
+          example="Jean-Claude Le Drian", max_length=QUOTE_MAX),
+    Field("prefix", "text", "text right before the quote, to pick one occurrence", max_length=QUOTE_MAX),
+    Field("suffix", "text", "text right after the quote, to pick one occurrence", max_length=QUOTE_MAX),
     Field("correction", "text", "what the record shows, in place of the quote (corrections only)"),
     Field("important", "bool", "true to list this correction first in the article's summary"),
     Field("note", "text", "the note in Markdown", required=True, example="|"),

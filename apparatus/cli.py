@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     v.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     v.add_argument("--open", action="store_true", help="open the site in a web browser")
+    v.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also answer requests addressed to this host name (repeatable; the Host header is checked)")
     s = sub.add_parser("schema", help="write the JSON Schemas of annotation and records files")
     s.add_argument("--output", default="schema", help="folder to write them to (default: schema/)")
     return p
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "serve":
         from .serve import serve  # watchdog and the server load only for the preview
 
-        return serve(root, args.host, args.port, args.open, args.jobs)
+        return serve(root, args.host, args.port, args.open, args.jobs, args.allow_host)
     fmt = getattr(args, "format", "human")
     try:
         result = pipeline.build(root, write=(command == "build"), jobs=args.jobs,

@@ -145,6 +145,16 @@ class Preview:
                     self._start_worker()
         return None
 
+    def crashed(self, exc: BaseException, path: str) -> Outcome:
+        """A rebuild raised (a bug, or an input no check caught): reported at the path saved, the last good
+        pages kept, and the next save is a full build (the collection may have been changed half-way)."""
+        with self.lock:
+            self.collection = None
+            self._retry = set()
+            return self._failed([Diagnostic(
+                path, 1, 1, f"the preview could not rebuild after this change: {type(exc).__name__}: {exc}",
+                "fix the file and save again: the next save rebuilds everything")])
+
     def _failed(self, diags: list[Diagnostic], stop_worker: bool = False) -> Outcome:
         """Report diagnostics, keeping the last good pages. A failed full build also stops the worker: it
         would only keep sharing memory pages with this process until the next good full build."""

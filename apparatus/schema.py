@@ -46,6 +46,7 @@ class Field:
     choices: tuple[str, ...] = ()
     item: tuple[Field, ...] | str = ()  # for list: item kind, or fields of mapping items; for map: fields
     example: str = ""
+    max_length: int = 0  # for text: the most characters allowed (0: no limit)
 
     @functools.cached_property
     def item_field(self) -> Field:
@@ -160,6 +161,10 @@ def _text(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str |
         return None
     if not node.value.strip():
         v.error(node, f"{what} is empty", f"write {field.doc}")
+        return None
+    if field.max_length and len(node.value) > field.max_length:
+        v.error(node, f"{what} is too long: {len(node.value):,} characters, at most {field.max_length:,}",
+                f"shorten it to the words that matter: {field.doc}")
         return None
     return node.value
 
@@ -298,7 +303,7 @@ def _scalar_text(v: Any) -> str:
 
 
 def _fast_text(v: Any, field: Field) -> str:
-    if type(v) is not str or not v.strip():
+    if type(v) is not str or not v.strip() or (field.max_length and len(v) > field.max_length):
         raise _Bad
     return v
 
@@ -382,6 +387,8 @@ def _json_value(field: Field) -> dict[str, Any]:
         out = json_schema(field.item)
     elif kind == "text":
         out = {"type": "string", "pattern": r"\S"}
+        if field.max_length:
+            out["maxLength"] = field.max_length
     elif kind == "id":
         out = {"type": "string", "pattern": _json_pattern(ID_RE)}
     elif kind == "date":

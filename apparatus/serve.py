@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 import webbrowser
+from collections.abc import Sequence
 from pathlib import Path
 
 from .preview import Preview
@@ -15,7 +16,7 @@ from .watch import Watcher
 
 
 def start(root: Path, host: str = "127.0.0.1", port: int = 0, jobs: int | None = None,
-          quiet: float = 0.015) -> tuple[PreviewServer, Watcher]:
+          quiet: float = 0.015, allow_hosts: Sequence[str] = ()) -> tuple[PreviewServer, Watcher]:
     """Build, then serve and watch in background threads (used by the CLI and by tests)."""
     preview = Preview(root, jobs)
     started = time.perf_counter()
@@ -26,9 +27,9 @@ def start(root: Path, host: str = "127.0.0.1", port: int = 0, jobs: int | None =
     else:
         print("\n".join(d.format() for d in outcome.diagnostics), file=sys.stderr)
         print("the build has errors: fix them and save; the browser shows them too", file=sys.stderr)
-    server = PreviewServer(preview, host, port)
+    server = PreviewServer(preview, host, port, allow_hosts)
     threading.Thread(target=server.serve_forever, name="apparatus-http", daemon=True).start()
-    watcher = Watcher(root, server.on_change, quiet=quiet)
+    watcher = Watcher(root, server.on_change, quiet=quiet, on_error=server.report)
     watcher.start()
     return server, watcher
 
@@ -46,9 +47,10 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def serve(root: Path, host: str, port: int, open_browser: bool, jobs: int | None) -> int:
+def serve(root: Path, host: str, port: int, open_browser: bool, jobs: int | None,
+          allow_hosts: Sequence[str] = ()) -> int:
     try:
-        server, watcher = start(root, host, port, jobs)
+        server, watcher = start(root, host, port, jobs, allow_hosts=allow_hosts)
     except OSError as exc:
         print(f"build.py serve: error: cannot listen on {host}:{port}: {exc.strerror}\n"
               "  hint: choose another port with --port, or stop the program using it", file=sys.stderr)

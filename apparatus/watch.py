@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -52,15 +53,33 @@ def classify(rel: str) -> Kind:
     return Kind.IGNORED
 
 
+OnError = Callable[[BaseException, str], None]  # (the exception, what was being done)
+
+
+def print_error(exc: BaseException, what: str) -> None:
+    print(f"build.py serve: error: {what} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+def guarded(on_error: OnError, exc: BaseException, what: str) -> None:
+    """Report an exception of a background thread; if the report itself fails, print both: the thread goes on."""
+    try:
+        on_error(exc, what)
+    except Exception as again:  # noqa: BLE001 - the last resort of a thread that must not die
+        print_error(exc, what)
+        print_error(again, "reporting it")
+
+
 class Debouncer:
     """Gathers paths; calls ``flush(paths)`` once no new path arrived for ``quiet`` seconds.
 
     ``longest`` caps the wait under a steady stream of events. The callback runs on the debouncer's
-    own thread, one change set at a time.
+    own thread, one change set at a time. An exception in it goes to ``on_error`` and the thread
+    carries on with the next change set.
     """
 
-    def __init__(self, flush: Callable[[set[str]], None], quiet: float = 0.015, longest: float = 0.5):
-        self.flush, self.quiet, self.longest = flush, quiet, longest
+    def __init__(self, flush: Callable[[set[str]], None], quiet: float = 0.015, longest: float = 0.5,
+                 on_error: OnError = print_error):
+        self.flush, self.quiet, self.longest, self.on_error = flush, quiet, longest, on_error
         self._paths: set[str] = set()
         self._first = self._last = 0.0
         self._cond = threading.Condition()
@@ -96,7 +115,10 @@ class Debouncer:
                     self._cond.wait(due - now)
                     continue
                 paths, self._paths = self._paths, set()
-            self.flush(paths)
+            try:
+                self.flush(paths)
+            except Exception as exc:  # noqa: BLE001 - one bad change set must not end the watching
+                guarded(self.on_error, exc, f"rebuilding after {', '.join(sorted(paths))}")
 
 
 class _Handler(FileSystemEventHandler):
@@ -105,6 +127,12 @@ class _Handler(FileSystemEventHandler):
         self.debouncer = debouncer
 
     def dispatch(self, event: FileSystemEvent) -> None:
+        try:
+            self._dispatch(event)
+        except Exception as exc:  # noqa: BLE001 - watchdog's thread would end, and with it every later save
+            guarded(self.debouncer.on_error, exc, "watching the files")
+
+    def _dispatch(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write") or event.is_directory:
             return
         for path in (event.src_path, getattr(event, "dest_path", "")):
@@ -118,8 +146,9 @@ class _Handler(FileSystemEventHandler):
 class Watcher:
     """Watches site.yaml, content/, annotations/ and templates/ under root."""
 
-    def __init__(self, root: Path, on_change: Callable[[set[str]], None], quiet: float = 0.015):
-        self.debouncer = Debouncer(on_change, quiet=quiet)
+    def __init__(self, root: Path, on_change: Callable[[set[str]], None], quiet: float = 0.015,
+                 on_error: OnError = print_error):
+        self.debouncer = Debouncer(on_change, quiet=quiet, on_error=on_error)
         self.observer = Observer()
         handler = _Handler(root, self.debouncer)
         self.observer.schedule(handler, str(root), recursive=False)  # site.yaml (not .venv, _site, …)

@@ -7,13 +7,16 @@ test also checks that the text inside each annotation's marks is exactly its quo
 from __future__ import annotations
 
 import html as htmllib
+import random
 import re
+import threading
+from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TESTS
+from conftest import REPO, TESTS
 
-from apparatus import markdown
+from apparatus import anchoring, markdown
 from apparatus.anchoring import TextIndex, anchor, normalize, plain_blocks
 from apparatus.annotations import Annotation
 from apparatus.sources import SourceFile
@@ -81,3 +84,120 @@ def test_one_to_one_is_the_documented_mapping() -> None:
     expected = re.sub("[\u2018\u2019\u201a\u201b\u2032]", "'",
                       re.sub("[\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb]", '"', re.sub(r"[^\S ]", " ", every)))
     assert anchoring._one_to_one(every) == expected
+
+
+# --- the closest text of a missing quote: bounded work, the same answer as comparing every run -----------------
+
+def _index(markdown_text: str) -> TextIndex:
+    return TextIndex(plain_blocks(markdown.ARTICLE_MD.parse(markdown_text)))
+
+
+def _every_run(index: TextIndex, quote: str) -> tuple[str, int, float]:
+    """The search as it was before it was bounded: difflib against every run of n - 1, n and n + 1 words."""
+    import difflib
+    flat = index.text.replace("\n", " ")
+    low = flat.lower()
+    if quote.lower() in low:
+        return flat[low.find(quote.lower()):][:len(quote)], low.find(quote.lower()), 0.99
+    words = low.split(" ")
+    n = max(1, len(quote.split(" ")))
+    starts = [0]
+    for w in words[:-1]:
+        starts.append(starts[-1] + len(w) + 1)
+    best_at, best_len, best_ratio = 0, 0, 0.0
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(quote.lower())
+    for width in (max(1, n - 1), n, n + 1):
+        for i in range(max(1, len(words) - width + 1)):
+            cand = " ".join(words[i:i + width])
+            matcher.set_seq1(cand)
+            if matcher.quick_ratio() > best_ratio and (r := matcher.ratio()) > best_ratio:
+                best_at, best_len, best_ratio = starts[i], len(cand), r
+    return flat[best_at:best_at + best_len], best_at, best_ratio
+
+
+def _edits(rng: random.Random, words: list[str]) -> list[str]:
+    """A passage of the article as an annotator might misquote it: typos, a word left out, changed or added."""
+    out = []
+    for k in (1, 2, 3, 5, 8, 12):
+        a = rng.randrange(max(1, len(words) - k))
+        quote = words[a:a + k]
+        kind = rng.randrange(4)
+        if kind == 0:
+            text = list(" ".join(quote))
+            for _ in range(1 + len(text) // 15):
+                text[rng.randrange(len(text))] = rng.choice("aeiourst")
+            out.append("".join(text))
+            continue
+        at = rng.randrange(len(quote))
+        if kind == 1 and len(quote) > 1:
+            del quote[at]
+        elif kind == 2:
+            quote[at] = rng.choice(["report", "minister", "the", "camps", "said"])
+        else:
+            quote.insert(at, rng.choice(["also", "then", "the"]))
+        out.append(" ".join(quote))
+    return out
+
+
+ARTICLES = sorted((REPO / "content").glob("*.md")) + sorted((TESTS / "sites" / "tiny" / "content").glob("*.md"))
+
+
+@pytest.mark.parametrize("path", ARTICLES, ids=lambda p: p.name)
+def test_the_closest_text_is_what_comparing_every_run_finds(path: Path) -> None:
+    """On misquoted passages of the real articles, the bounded search picks exactly the text, place and ratio
+    that difflib against every run of words picks (the hint of a missing quote and a moved quote's place)."""
+    index = _index(path.read_text(encoding="utf-8").split("---", 2)[-1])
+    words = index.text.replace("\n", " ").split(" ")
+    rng = random.Random(path.name)
+    for _ in range(4):
+        for quote in _edits(rng, words):
+            quote = normalize(quote).strip()
+            if quote and quote.lower() not in index.text.lower():
+                assert anchoring._closest(index, quote) == _every_run(index, quote), quote
+
+
+def _long_article(rng: random.Random, words: int) -> str:
+    vocabulary = ["the", "a", "of", "and", "to", "in", "on", "was", "were", "council", "minister", "report", "camps",
+                  "region", "people", "said", "rights", "human", "court", "law", "vote", "session", "statement",
+                  "evidence", "witness", "official", "policy", "families"]
+    paragraphs = []
+    for _ in range(words // 80):
+        paragraphs.append(" ".join(rng.choice(vocabulary) + rng.choice(["", "", "", ",", "."]) for _ in range(80)))
+    return "\n\n".join(paragraphs) + "\n"
+
+
+def test_a_long_missing_quote_in_a_long_article_is_reported_with_bounded_work() -> None:
+    """A 2,000-word quote that is nowhere in a 20,000-word article (it took minutes when every run of words was
+    compared): difflib compares a bounded number of runs, and the quote is reported missing."""
+    rng = random.Random(14)
+    body = SourceFile("content/x.md", _long_article(rng, 20_000))
+    quote = " ".join(body.text.split()[5_000:7_000][::-1])  # the article's words, in another order
+    ann = Annotation(id="long", type="context", quote=quote, note="n")
+    blocks = plain_blocks(markdown.ARTICLE_MD.parse(body.text))
+    diags: list = []
+    anchoring.COMPARED.clear()
+    done = threading.Thread(target=anchor, args=([ann], blocks, SourceFile("annotations/x.yaml", ""), body, diags),
+                            daemon=True)
+    done.start()
+    done.join(timeout=60)  # generous: the bound below is what is checked
+    assert not done.is_alive(), "the closest-text search did not finish"
+    assert [d.message for d in diags] == ["quote of 'long' not found in content/x.md"]
+    assert 1 <= anchoring.COMPARED["runs"] <= anchoring.MAX_RUNS
+    assert anchoring.COMPARED["elements"] <= anchoring.COMPARE_BUDGET  # word by word: the quote is over CHAR_LIMIT
+
+
+def test_a_quote_moved_deep_in_a_long_article_is_found_where_it_moved() -> None:
+    """The bounded search still finds an edited quote's new place (the moved warning) in a long article."""
+    rng = random.Random(15)
+    text = _long_article(rng, 20_000) + "\nAt the end the minister spoke before the Human Rights Council in Geneva.\n"
+    body = SourceFile("content/x.md", text)
+    ann = Annotation(id="moved", type="context", quote="the minister spoke to the Human Rights Council", note="n")
+    blocks = plain_blocks(markdown.ARTICLE_MD.parse(body.text))
+    diags: list = []
+    anchoring.COMPARED.clear()
+    anchors = anchor([ann], blocks, SourceFile("annotations/x.yaml", ""), body, diags, article_changed=True)
+    assert [(a.status, a.annotation.quote) for a in anchors] == [
+        ("moved", "the minister spoke before the Human Rights Council")]
+    assert [d.severity for d in diags] == ["warning"]
+    assert anchoring.COMPARED["runs"] <= anchoring.MAX_RUNS

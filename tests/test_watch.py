@@ -59,6 +59,28 @@ def test_a_steady_stream_still_flushes() -> None:
     assert len(got) >= 2
 
 
+def test_a_change_set_that_raises_is_reported_and_the_next_one_still_flushes() -> None:
+    got: list[set[str]] = []
+    errors: list[tuple[str, str]] = []
+
+    def flush(paths: set[str]) -> None:
+        if not got:
+            got.append(set())
+            raise RecursionError("maximum recursion depth exceeded")
+        got.append(paths)
+    d = Debouncer(flush, quiet=0.02, on_error=lambda exc, what: errors.append((repr(exc), what)))
+    d.add("annotations/a.yaml")
+    end = time.monotonic() + 3
+    while not errors and time.monotonic() < end:
+        time.sleep(0.01)
+    d.add("content/a.md")
+    while len(got) < 2 and time.monotonic() < end:
+        time.sleep(0.01)
+    d.stop()
+    assert errors == [("RecursionError('maximum recursion depth exceeded')", "rebuilding after annotations/a.yaml")]
+    assert got == [set(), {"content/a.md"}]
+
+
 def watch(root: Path) -> tuple[Watcher, list[set[str]], threading.Event]:
     got: list[set[str]] = []
     event = threading.Event()
