@@ -1,0 +1,97 @@
+"""How long the note history takes: apparatus.history.note_history on a generated collection in git.
+
+    python bench/history_bench.py [--articles 10000] [--commits 200] [--runs 5] [--keep DIR] [--out history.json]
+
+Generates the synthetic collection of bench/gen.py, commits it on main, then makes --commits more
+commits, each editing the notes of a few annotation files (one commit in ten lands as a merge of a
+branch, as pull requests do), so the pass reads a history of many blobs. Then times --runs passes of
+``note_history`` (two git processes and the cutting of every blob version) and reports the median.
+Target (issue 16): at most 2 s at 10,000 articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(1, str(REPO / "bench"))
+import gen  # noqa: E402  (bench/gen.py)
+
+from apparatus import history  # noqa: E402
+
+_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.org", "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.org"}
+
+
+def git(repo: Path, *args: str, day: int = 0) -> None:
+    stamp = f"{1767225600 + day * 86400} +0000"  # 2026-01-01 UTC, plus one day a commit
+    env = {**os.environ, **_ENV, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+    subprocess.run(["git", "-C", str(repo), *args], env=env, check=True, capture_output=True)
+
+
+def make_history(repo: Path, articles: int, commits: int, seed: int) -> int:
+    """The collection in a repository with ``commits`` editing commits after the first; the notes' count."""
+    gen.generate(repo, articles, seed)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the collection")
+    rng = random.Random(seed)
+    files = sorted((repo / "annotations").glob("[a-z]*.yaml"))
+    for k in range(1, commits + 1):
+        merge = k % 10 == 0
+        if merge:
+            git(repo, "checkout", "-q", "-b", f"pr-{k}")
+        for path in rng.sample(files, 5):
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace("    note: |\n", f"    note: |\n      Revised in commit {k}.\n", 1),
+                            encoding="utf-8")
+        git(repo, "commit", "-q", "-am", f"edit {k}", day=k)
+        if merge:
+            git(repo, "checkout", "-q", "main")
+            git(repo, "merge", "-q", "--no-ff", "-m", f"merge pr-{k}", f"pr-{k}", day=k)
+    return sum(1 for _ in history.note_history(repo).notes)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--articles", type=int, default=10_000)
+    ap.add_argument("--commits", type=int, default=200)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", help="generate into this folder and keep it (reused if it holds a repository)")
+    ap.add_argument("--out", default="history.json")
+    args = ap.parse_args()
+    repo = Path(args.keep or tempfile.mkdtemp(prefix="apparatus-history-", dir=gen.scratch()))
+    if not (repo / ".git").is_dir():
+        notes = make_history(repo, args.articles, args.commits, args.seed)
+    else:
+        notes = len(history.note_history(repo).notes)
+    times = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        h = history.note_history(repo)
+        times.append(time.perf_counter() - started)
+        assert not h.problem and len(h.notes) == notes
+    report = {"articles": args.articles, "commits": args.commits, "notes": notes, "runs": args.runs,
+              "median_s": round(statistics.median(times), 3), "times_s": [round(t, 3) for t in times]}
+    print(f"note history: {args.articles} articles, {notes} notes, {args.commits} commits after the first: "
+          f"median {report['median_s']} s over {args.runs} passes (target 2 s)")
+    out = REPO / "_bench" / args.out
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if not args.keep:
+        subprocess.run(["rm", "-rf", str(repo)], check=False)
+
+
+if __name__ == "__main__":
+    main()
