@@ -50,6 +50,7 @@ bench: setup
 	$(PY) bench/stages.py --articles 1000 --runs 7
 	$(PY) bench/reader_bench.py --runs 5  # the article page's DOMContentLoaded with JavaScript and without
 	$(PY) bench/missing_quote.py --words 20000 --quote-words 2000 --runs 5
+	$(PY) bench/history_bench.py --articles 10000 --commits 200 --runs 5  # the notes' dates from git
 
 clean:
 	rm -rf _site _bench .pytest_cache

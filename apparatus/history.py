@@ -17,12 +17,12 @@ or outside a repository, the history is empty and callers fall back to ``added:`
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import yaml
@@ -30,7 +30,7 @@ import yaml
 _ANNOTATION_FILE = re.compile(r"annotations/([a-z0-9]+(?:-[a-z0-9]+)*)\.yaml")
 _LIST_START = re.compile(r"^annotations:[ \t]*(?:#.*)?$", re.MULTILINE)
 _ITEM = re.compile(r"^( *)- ", re.MULTILINE)
-_ID = re.compile(r"""^(?: *- | +)id: *(?:"([^"\n]*)"|'([^'\n]*)'|([^\s#'"]+)) *(?:#.*)?$""", re.MULTILINE)
+_ID = re.compile(r"""^(?: *- | *)id: *(["']?)([a-z0-9-]+)\1 *(?:#.*)?$""", re.MULTILINE)  # ids are [a-z0-9-]
 _ZERO = "0" * 40
 TIMEOUT_S = 120  # git itself is bounded: a repository that stalls it is reported, not waited for
 
@@ -53,30 +53,85 @@ def note_history(root: Path) -> History:
     try:
         top, prefix, shallow = _git(root, "rev-parse", "--show-toplevel", "--show-prefix",
                                     "--is-shallow-repository").split("\n")[:3]
-        log = _git(Path(top), "log", "--first-parent", "--diff-merges=first-parent", "--reverse", "--raw",
-                   "--no-renames", "--no-abbrev", "--format=C%H %cd", "--date=format-local:%Y-%m-%d",
-                   "--", f"{prefix}annotations/")
-        changes = list(_changes(log, prefix))
-        blobs = _blobs(Path(top), sorted({blob for _, _, blob in changes if blob != _ZERO}))
+        changes, blocks = _read_history(Path(top), prefix)
     except (OSError, subprocess.SubprocessError, ValueError) as exc:
         return History({}, problem=str(exc) or type(exc).__name__)
-    return History(_dates(changes, blobs), shallow=shallow.strip() == "true")
+    return History(_dates(changes, blocks), shallow=shallow.strip() == "true")
 
 
-def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> str:
-    env = {**os.environ, "TZ": "UTC", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
-    proc = subprocess.run(["git", "-C", str(cwd), *args], input=stdin, capture_output=True, env=env,
+_ENV = {"TZ": "UTC", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+def _git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, env={**os.environ, **_ENV},
                           timeout=TIMEOUT_S, check=False)
     if proc.returncode != 0:
         raise ValueError(f"git {args[0]} failed: {proc.stderr.decode('utf-8', 'replace').strip()[:200]}")
     return proc.stdout.decode("utf-8", "replace")
 
 
-def _changes(log: str, prefix: str) -> Iterator[tuple[str, str, str]]:
+def _read_history(top: Path, prefix: str) -> tuple[list[tuple[str, str, str]], dict[str, dict[str, str]]]:
+    """Every change to an annotation file (:func:`_changes`) and the note blocks of each blob it names.
+
+    ``git log`` and ``git cat-file --batch`` run side by side: a thread passes each new blob the log
+    names to cat-file as the log goes, while this thread cuts the blobs cat-file returns, so the two
+    processes and the cutting overlap on a machine's cores.
+    """
+    env = {**os.environ, **_ENV}
+    log = subprocess.Popen(["git", "-C", str(top), "log", "--first-parent", "--diff-merges=first-parent",
+                            "--reverse", "--raw", "--no-renames", "--no-abbrev", "--format=C%H %cd",
+                            "--date=format-local:%Y-%m-%d", "--", f"{prefix}annotations/"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    cat = subprocess.Popen(["git", "-C", str(top), "cat-file", "--batch"], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    assert log.stdout is not None and cat.stdin is not None and cat.stdout is not None
+    changes: list[tuple[str, str, str]] = []
+    wanted: list[str] = []  # the blobs asked for, in order
+    done = threading.Event()
+
+    def feed() -> None:
+        seen: set[str] = set()
+        try:
+            for change in _changes(log.stdout, prefix):  # type: ignore[arg-type]
+                changes.append(change)
+                blob = change[2]
+                if blob != _ZERO and blob not in seen:
+                    seen.add(blob)
+                    wanted.append(blob)
+                    cat.stdin.write(blob.encode() + b"\n")  # type: ignore[union-attr]
+        finally:
+            done.set()
+            cat.stdin.close()  # type: ignore[union-attr]
+
+    feeder = threading.Thread(target=feed, name="apparatus-history", daemon=True)
+    feeder.start()
+    blocks: dict[str, dict[str, str]] = {}
+    try:
+        while True:
+            header = cat.stdout.readline().split()
+            if not header:
+                break
+            if len(header) != 3 or header[1] != b"blob":
+                raise ValueError(f"git cat-file: no blob {header[0].decode(errors='replace')}")
+            data = cat.stdout.read(int(header[2]) + 1)[:-1]
+            blocks[header[0].decode()] = note_blocks(data.decode("utf-8", "replace"))
+        feeder.join(TIMEOUT_S)
+    finally:
+        for proc in (log, cat):
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+    if feeder.is_alive() or log.returncode != 0 or cat.returncode != 0 or len(blocks) != len(wanted):
+        raise ValueError(f"git log failed (exit {log.returncode}) or its blobs could not be read")
+    return changes, blocks
+
+
+def _changes(lines: Iterable[bytes], prefix: str) -> Iterator[tuple[str, str, str]]:
     """(date, slug, new blob) for each change to an annotation file, oldest first; the zero blob for a
     deletion. The records registry and any path that is not ``annotations/<slug>.yaml`` are skipped."""
     date = ""
-    for line in log.split("\n"):
+    for raw in lines:
+        line = raw.decode("utf-8", "replace").rstrip("\n")
         if line.startswith("C"):
             date = line.split(" ", 1)[1]
         elif line.startswith(":"):
@@ -88,35 +143,14 @@ def _changes(log: str, prefix: str) -> Iterator[tuple[str, str, str]]:
                 yield date, m.group(1), meta.split()[3]
 
 
-def _blobs(top: Path, shas: list[str]) -> dict[str, str]:
-    """Each blob's text, read by one ``git cat-file --batch``."""
-    if not shas:
-        return {}
-    out = subprocess.run(["git", "-C", str(top), "cat-file", "--batch"], input="\n".join(shas).encode() + b"\n",
-                         capture_output=True, timeout=TIMEOUT_S, check=True).stdout
-    texts: dict[str, str] = {}
-    pos = 0
-    for sha in shas:
-        eol = out.index(b"\n", pos)
-        header = out[pos:eol].split()
-        if len(header) != 3 or header[1] != b"blob":
-            raise ValueError(f"git cat-file: no blob {sha}")
-        size = int(header[2])
-        texts[sha] = out[eol + 1:eol + 1 + size].decode("utf-8", "replace")
-        pos = eol + 1 + size + 1
-    return texts
-
-
 def note_blocks(text: str) -> dict[str, str]:
-    """Note id → a digest of its block, for one version of an annotation file.
+    """Note id → its block, for one version of an annotation file.
 
     The block is the note's item of the ``annotations:`` list, as text, its trailing blank and comment
     lines left out: any edit of the note's own lines revises it, an edit of another note does not.
     """
     blocks = _cut(text)
-    if blocks is None:
-        blocks = _parsed(text)
-    return {nid: hashlib.blake2b(block.encode(), digest_size=12).hexdigest() for nid, block in blocks.items()}
+    return _parsed(text) if blocks is None else blocks
 
 
 def _cut(text: str) -> dict[str, str] | None:
@@ -129,19 +163,19 @@ def _cut(text: str) -> dict[str, str] | None:
                             for line in text[start.end():first.start()].split("\n")):
         return None  # a flow list, or something between the key and its first item
     indent = first.group(1)
-    item = re.compile(rf"^{indent}- ", re.MULTILINE)
-    end = re.compile(rf"^(?!{indent}[ -]|[ \t]*(?:#|$))", re.MULTILINE)  # a line indented less: the list ends
-    stop = end.search(text, first.start())
-    limit = stop.start() if stop else len(text)
-    starts = [m.start() for m in item.finditer(text, first.start(), limit)]
+    body = text[first.end():]
+    end = re.search(rf"\n(?!{indent}[ -]|[ \t]*(?:#|\n|$))", body)  # a line indented less: the list ends
+    if end is not None:
+        body = body[:end.start()]
     blocks: dict[str, str] = {}
-    for a, b in zip(starts, [*starts[1:], limit], strict=True):
-        block = _trim(text[a:b])
-        m = _ID.search(block)
+    for item in body.split(f"\n{indent}- "):
+        m = _ID.match(item) if item.startswith("id:") else _ID.search(item)
         if m is None:
             return None
-        nid = next(g for g in m.groups() if g is not None)
-        blocks.setdefault(nid, block)
+        block = item.rstrip()
+        if "#" in block[block.rfind("\n"):]:  # a trailing comment line is not the note's
+            block = _trim(block)
+        blocks.setdefault(m.group(2), block)
     return blocks
 
 
@@ -168,21 +202,18 @@ def _parsed(text: str) -> dict[str, str]:
     return out
 
 
-def _dates(changes: list[tuple[str, str, str]], blobs: dict[str, str]) -> dict[tuple[str, str], NoteDates]:
+def _dates(changes: list[tuple[str, str, str]], parsed: dict[str, dict[str, str]]
+           ) -> dict[tuple[str, str], NoteDates]:
     added: dict[tuple[str, str], str] = {}
     revised: dict[tuple[str, str], str] = {}
     last: dict[tuple[str, str], str] = {}
-    parsed: dict[str, dict[str, str]] = {}
     for date, slug, blob in changes:
         if blob == _ZERO:
             continue
-        blocks = parsed.get(blob)
-        if blocks is None:
-            blocks = parsed[blob] = note_blocks(blobs[blob])
-        for nid, digest in blocks.items():
+        for nid, block in parsed[blob].items():
             key = (slug, nid)
             added.setdefault(key, date)
-            if last.get(key) != digest:
-                last[key] = digest
+            if last.get(key) != block:
+                last[key] = block
                 revised[key] = date
     return {key: NoteDates(added[key], revised[key]) for key in added}

@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -76,16 +77,23 @@ def main() -> None:
         notes = make_history(repo, args.articles, args.commits, args.seed)
     else:
         notes = len(history.note_history(repo).notes)
-    times = []
+    times, cpu_self, cpu_git = [], [], []
     for _ in range(args.runs):
+        before, children = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         h = history.note_history(repo)
         times.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_self.append(time.process_time() - before)
+        cpu_git.append(after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime)
         assert not h.problem and len(h.notes) == notes
+    med = {k: round(statistics.median(v), 3) for k, v in (("wall", times), ("python", cpu_self), ("git", cpu_git))}
     report = {"articles": args.articles, "commits": args.commits, "notes": notes, "runs": args.runs,
-              "median_s": round(statistics.median(times), 3), "times_s": [round(t, 3) for t in times]}
+              "median_s": med["wall"], "median_cpu_python_s": med["python"], "median_cpu_git_s": med["git"],
+              "times_s": [round(t, 3) for t in times], "load_average": os.getloadavg()}
     print(f"note history: {args.articles} articles, {notes} notes, {args.commits} commits after the first: "
-          f"median {report['median_s']} s over {args.runs} passes (target 2 s)")
+          f"median {med['wall']} s wall over {args.runs} passes (target 2 s); CPU {med['python']} s in Python, "
+          f"{med['git']} s in git; load average {os.getloadavg()[0]:.1f}")
     out = REPO / "_bench" / args.out
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
