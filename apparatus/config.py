@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .errors import Diagnostic
 from .schema import Field, Validator
-from .sources import compose_yaml, read_source
+from .sources import SourceFile, compose_yaml, read_source
 
 SITE_FIELDS = (
     Field("title", "text", "the collection's name, shown in every page header", required=True,
@@ -45,6 +47,18 @@ class Config:
     def edit_url(self, rel: str) -> str:
         """The repository's editor for a file of the collection ('' without repo_url)."""
         return f"{self.repo_url}/{self.edit_uri}{rel}" if self.repo_url else ""
+
+
+def template_site(config: Config) -> dict[str, Any]:
+    """What templates see as ``site``: strings and the edit-link function, never the Config (its root is a Path,
+    whose methods would read any file from a template)."""
+    values = {f: getattr(config, f) for f in ("title", "description", "language", "base_url", "repo_url",
+                                               "edit_uri")}
+
+    def edit_url(rel: str) -> str:
+        return config.edit_url(str(rel))
+
+    return {**values, "edit_url": edit_url}
 
 
 def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:

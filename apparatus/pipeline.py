@@ -29,7 +29,7 @@ from . import fastmd, forking, markdown, scaffold, site, templates
 from .anchoring import MOVED, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, NodesNeeded, Record, load_annotations, load_registry
 from .articles import Article, load_article
-from .config import Config, load_config
+from .config import Config, load_config, template_site
 from .errors import BuildError, Diagnostic, count_errors
 from .output import OutputLock, OutputNotOurs, Staging, Writer
 from .schema import did_you_mean
@@ -207,7 +207,7 @@ def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection |
         return None, diags
     registry, more = load_registry(root, f"annotations/{REGISTRY}")
     diags += more
-    env, more = templates.environment(root, config, auto_reload)
+    env, more = templates.environment(root, template_site(config), auto_reload)
     diags += more
     slugs, more = _listed(root, "content", ".md")
     diags += more

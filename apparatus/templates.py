@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import Diagnostic
 from .sources import read_source, walk
@@ -68,8 +69,10 @@ class _Loader(jinja2.BaseLoader):
 def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja2.Environment | None, list[Diagnostic]]:
     """The templates of a collection, loaded and checked. A build keeps them as loaded; the preview server
     (auto_reload) has Jinja look at a template file's time on each use, to pick up an edit. Any file or folder
-    in templates/ that links outside the collection is refused, static files included."""
-    env = jinja2.Environment(
+    in templates/ that links outside the collection is refused, static files included. Templates are input
+    from pull requests too: the sandbox refuses private attributes (``__globals__``) and changes to values, and
+    ``site`` must be plain values (:func:`apparatus.config.template_site`), nothing that reaches a path."""
+    env = ImmutableSandboxedEnvironment(
         auto_reload=auto_reload,
         loader=_Loader(root),
         autoescape=True,

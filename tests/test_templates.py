@@ -29,3 +29,21 @@ def test_autoescape(tmp_path: Path) -> None:
     env, _ = environment(tmp_path, site={})
     assert env is not None
     assert render(env, "index.html", x="<script>") == "&lt;script&gt;"
+
+
+def test_a_template_cannot_run_a_command_or_reach_a_path(tmp_path: Path) -> None:
+    """Templates come from pull requests: the sandbox refuses Python's internals, and site is plain values."""
+    (tmp_path / "templates").mkdir()
+    marker = tmp_path / "ran"
+    for name in PAGES:
+        (tmp_path / "templates" / name).write_text("x")
+    (tmp_path / "templates" / "index.html").write_text(
+        f"{{{{ cycler.__init__.__globals__.os.popen('touch {marker}').read() }}}}")
+    (tmp_path / "templates" / "about.html").write_text("{{ site.root.joinpath('/etc/hostname').read_text() }}")
+    from apparatus.config import Config, template_site
+    env, diags = environment(tmp_path, site=template_site(Config(tmp_path, "T", "en")))
+    assert diags == [] and env is not None
+    for name in ("index.html", "about.html"):
+        with pytest.raises(TemplateFailure):
+            render(env, name)
+    assert not marker.exists()
