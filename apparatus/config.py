@@ -87,15 +87,30 @@ def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
         diags.append(src.at(node, f"output folder '{output}' cannot be written: {blocked}",
                             "name a new folder inside the collection, e.g. _site, or move that file or link away"))
         return None, diags
-    base_url = values.get("base_url", "")
-    if "?" in base_url or "#" in base_url:
-        diags.append(src.at(values["@base_url"], f"base_url '{base_url}' has a query or a fragment",
-                            "write the address of the site's home page only, e.g. https://user.github.io/repo/"))
-        return None, diags
+    _no_query(src, values, "base_url", "the site's home page only, e.g. https://user.github.io/repo/", diags)
+    _no_query(src, values, "repo_url", "the repository only, e.g. https://github.com/user/repo", diags)
     edit_uri = values.get("edit_uri", "edit/main/").strip("/") + "/"
+    if not EDIT_URI_RE.fullmatch(edit_uri) or ".." in edit_uri.split("/"):
+        diags.append(src.at(values["@edit_uri"], f"edit_uri '{values['edit_uri']}' is not a relative path",
+                            "write folder names of letters, digits, '.', '_' and '-' separated by '/', "
+                            "e.g. edit/main/ or edit/main/docs/ (no '..', '?' or '#')"))
+    if diags:
+        return None, diags
+    base_url = values.get("base_url", "")
     return Config(root, values["title"], values["language"], values.get("description", ""), output,
                   base_url=base_url.rstrip("/") + "/" if base_url else "",
                   repo_url=values.get("repo_url", "").rstrip("/"), edit_uri=edit_uri), diags
+
+
+EDIT_URI_RE = re.compile(r"(?:[A-Za-z0-9._-]+/)+")  # edit_uri with its final '/': segments, no query or fragment
+
+
+def _no_query(src: SourceFile, values: dict[str, Any], key: str, what: str, diags: list[Diagnostic]) -> None:
+    """An address of site.yaml (a page's address is appended to it) must have no query or fragment."""
+    url = values.get(key, "")
+    if "?" in url or "#" in url:
+        diags.append(src.at(values[f"@{key}"], f"{key} '{url}' has a query or a fragment",
+                            f"write the address of {what}"))
 
 
 def _safe_output(output: str) -> bool:
