@@ -269,7 +269,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         if count_errors(diags):
             raise BuildError(diags)
         if staging is not None:
-            staging.commit()
+            diags += staging.commit()
     finally:
         if staging is not None:
             staging.discard()  # after a commit: nothing left to remove
