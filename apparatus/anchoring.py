@@ -250,15 +250,16 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
                 _, end = index.locate(at + len(best) - 1)
                 text = blocks[b].text[start:end + 1]
                 anchors.append(Anchor(dataclasses.replace(ann, quote=text), b, start, end + 1, MOVED))
-                snippet = f"quote: {yaml_quote(text)}"
+                shown = " ".join(text.split())  # a line break of the article would start a hint line of input
+                snippet = f"quote: {yaml_quote(shown)}"
                 if len(index.occurrences(best)) > 1:
                     snippet += f"\nprefix: {yaml_quote(_words_before(index, at, 3))}"
                 diags.append(dataclasses.replace(where(
-                    f"quote of '{ann.id}' has moved: the article now reads \"{text}\" (line {line(at)})",
+                    f"quote of '{ann.id}' has moved: the article now reads \"{shown}\" (line {line(at)})",
                     "if the note still applies, update the annotation:\n" + snippet), severity="warning"))
             elif ratio >= 0.5:
                 diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",
-                                   f"closest text in the article, line {line(at)}: \"{best}\" — "
+                                   f"closest text in the article, line {line(at)}: \"{' '.join(best.split())}\" — "
                                    "copy the quote exactly from the article"))
             else:
                 diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",

@@ -229,3 +229,19 @@ def test_many_long_missing_quotes_in_one_article_share_one_budget() -> None:
     assert not diags[0].hint.endswith(anchoring.SKIPPED)
     assert diags[-1].hint == ("copy the quote exactly from the article text (Markdown syntax such as * and [] is "
                               "not part of it) (closest-text search skipped: too many missing quotes in this file)")
+
+
+def test_a_moved_quotes_hint_holds_no_line_break_from_the_article() -> None:
+    """The moved warning's hint pastes the new quote: a line break of the article (a soft break) would make a hint
+    line that starts with the article's text (here a workflow command); it is collapsed to a space."""
+    body = SourceFile("content/x.md", "The minister spoke\n::error file=a::x to the Human Rights Council in Geneva.\n")
+    blocks = plain_blocks(markdown.ARTICLE_MD.parse(body.text))
+    ann = Annotation(id="m", type="context", note="n",
+                     quote="The minister spoke ::error file=a::x to the Human Rights Council in Genf")
+    diags: list = []
+    anchor([ann], blocks, SourceFile("annotations/x.yaml", ""), body, diags, article_changed=True)
+    assert [(d.message, d.hint) for d in diags] == [(
+        "quote of 'm' has moved: the article now reads \"The minister spoke ::error file=a::x to the Human Rights "
+        "Council in Geneva.\" (line 1)",
+        "if the note still applies, update the annotation:\n"
+        "quote: 'The minister spoke ::error file=a::x to the Human Rights Council in Geneva.'")]
