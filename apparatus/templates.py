@@ -11,9 +11,9 @@ from typing import Any
 
 import jinja2
 from jinja2.loaders import split_template_path
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import Diagnostic
+from .sandbox import Sandbox
 from .sources import read_source, walk
 
 PAGES = ("index.html", "article.html", "records.html", "record.html", "about.html", "404.html")
@@ -72,7 +72,7 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
     in templates/ that links outside the collection is refused, static files included. Templates are input
     from pull requests too: the sandbox refuses private attributes (``__globals__``) and changes to values, and
     ``site`` must be plain values (:func:`apparatus.config.template_site`), nothing that reaches a path."""
-    env = ImmutableSandboxedEnvironment(
+    env = Sandbox(
         auto_reload=auto_reload,
         loader=_Loader(root),
         autoescape=True,
