@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import Diagnostic
-from .schema import Field, Validator
+from .schema import URL_RE, Field, Validator
 from .sources import SourceFile, compose_yaml, read_source
 
 SITE_FIELDS = (
@@ -87,6 +88,7 @@ def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
         diags.append(src.at(node, f"output folder '{output}' cannot be written: {blocked}",
                             "name a new folder inside the collection, e.g. _site, or move that file or link away"))
         return None, diags
+    _base_url_from_environment(values, diags)
     _no_query(src, values, "base_url", "the site's home page only, e.g. https://user.github.io/repo/", diags)
     _no_query(src, values, "repo_url", "the repository only, e.g. https://github.com/user/repo", diags)
     edit_uri = values.get("edit_uri", "edit/main/").strip("/") + "/"
@@ -102,6 +104,22 @@ def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
                   repo_url=values.get("repo_url", "").rstrip("/"), edit_uri=edit_uri), diags
 
 
+BASE_URL_ENV = "APPARATUS_BASE_URL"  # set (the deploy workflow: the GitHub Pages address), it replaces base_url
+
+
+def _base_url_from_environment(values: dict[str, Any], diags: list[Diagnostic]) -> None:
+    """base_url from APPARATUS_BASE_URL when it is set: a deploy job knows the published address, and editing
+    site.yaml there would depend on the file's last line."""
+    url = os.environ.get(BASE_URL_ENV, "")
+    if not url:
+        return
+    values["base_url"] = url
+    if not URL_RE.fullmatch(url):
+        diags.append(Diagnostic("site.yaml", 1, 1, f"{BASE_URL_ENV} '{url}' is not an http(s) address",
+                                "set it to the published site's address, e.g. https://user.github.io/repo/, "
+                                "or unset it to use site.yaml's base_url"))
+
+
 EDIT_URI_RE = re.compile(r"(?:[A-Za-z0-9._-]+/)+")  # edit_uri with its final '/': segments, no query or fragment
 
 
@@ -109,7 +127,7 @@ def _no_query(src: SourceFile, values: dict[str, Any], key: str, what: str, diag
     """An address of site.yaml (a page's address is appended to it) must have no query or fragment."""
     url = values.get(key, "")
     if "?" in url or "#" in url:
-        diags.append(src.at(values[f"@{key}"], f"{key} '{url}' has a query or a fragment",
+        diags.append(src.at(values.get(f"@{key}", values["@"]), f"{key} '{url}' has a query or a fragment",
                             f"write the address of {what}"))
 
 
