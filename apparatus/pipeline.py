@@ -340,7 +340,7 @@ def _write_site_files(c: Collection, urls: list[str], only: set[str] | None) -> 
     if c.staging is None:
         return None
     base = c.config.base_url
-    if only is None or site.NOT_FOUND in only:
+    if (only is None or site.NOT_FOUND in only) and templates.has(c.env, site.NOT_FOUND):
         try:
             html = templates.render(c.env, site.NOT_FOUND, page_url=site.NOT_FOUND, root=site.not_found_root(base))
         except templates.TemplateFailure as exc:

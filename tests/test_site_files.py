@@ -208,3 +208,14 @@ def test_apparatus_base_url_replaces_base_url(tmp_path: Path, monkeypatch: pytes
     monkeypatch.delenv("APPARATUS_BASE_URL")
     config, diags = load_config(tmp_path)
     assert config is not None and config.base_url == "https://example.org/old/"
+
+
+def test_templates_without_404_build_without_the_page_and_warn(tiny: Path) -> None:
+    """A collection's own templates folder made before 404.html existed still builds: no 404 page, one warning."""
+    (tiny / "templates" / "404.html").unlink()
+    result = run(tiny, "build")
+    assert result.code == 0, result.err
+    assert result.err == ("templates/404.html:1:1: warning: template '404.html' is missing: the site has no 404 "
+                          "page\n  hint: add templates/404.html (start from the one in Apparatus's repository) for "
+                          "the page shown at an unknown address\n")
+    assert not (tiny / "_site" / "404.html").exists() and (tiny / "_site" / "index.html").is_file()
