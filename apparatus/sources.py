@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Diagnostic
+from .output import MARKER
 
 try:  # libyaml is several times faster; PyYAML wheels ship it
     _Base: type = yaml.CSafeLoader
@@ -276,6 +277,10 @@ def walk(root: Path, folder: str) -> tuple[list[str], list[Diagnostic]]:
         if real in seen:
             continue
         seen.add(real)
+        if os.path.lexists(os.path.join(real, MARKER)):  # a folder of the collection linked to the output folder
+            problems.append(Diagnostic(rel, 1, 1, "the folder is a link to the site's output folder; nothing in it "
+                                       "was read", "link to a folder of sources, never to the built site"))
+            continue
         try:
             with os.scandir(real) as entries:
                 for entry in entries:
