@@ -198,6 +198,7 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
     """
     index = TextIndex(blocks)
     anchors = []
+    searched = 0  # the closest-text searches' work in this article (ARTICLE_BUDGET)
     for ann in annotations:
         quote = normalize(ann.quote).strip()
         prefix = normalize(ann.prefix).strip()
@@ -239,26 +240,31 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
                 f"quote of '{ann.id}' crosses a paragraph boundary (line {line(at)})",
                 "a quote must stay within one paragraph: split it into two annotations"))
         else:
-            best, at, ratio = _closest(index, quote)
+            skipped = searched >= ARTICLE_BUDGET
+            before = COMPARED["elements"]
+            best, at, ratio = ("", 0, 0.0) if skipped else _closest(index, quote)
+            searched += COMPARED["elements"] - before + len(index.text)  # the comparisons, and the scan of the text
+            COMPARED["skipped"] += skipped
             if article_changed and ratio >= MOVED_RATIO and SEP not in index.text[at:at + len(best)]:
                 b, start = index.locate(at)
                 _, end = index.locate(at + len(best) - 1)
                 text = blocks[b].text[start:end + 1]
                 anchors.append(Anchor(dataclasses.replace(ann, quote=text), b, start, end + 1, MOVED))
-                snippet = f"quote: {yaml_quote(text)}"
+                shown = " ".join(text.split())  # a line break of the article would start a hint line of input
+                snippet = f"quote: {yaml_quote(shown)}"
                 if len(index.occurrences(best)) > 1:
                     snippet += f"\nprefix: {yaml_quote(_words_before(index, at, 3))}"
                 diags.append(dataclasses.replace(where(
-                    f"quote of '{ann.id}' has moved: the article now reads \"{text}\" (line {line(at)})",
+                    f"quote of '{ann.id}' has moved: the article now reads \"{shown}\" (line {line(at)})",
                     "if the note still applies, update the annotation:\n" + snippet), severity="warning"))
             elif ratio >= 0.5:
                 diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",
-                                   f"closest text in the article, line {line(at)}: \"{best}\" — "
+                                   f"closest text in the article, line {line(at)}: \"{' '.join(best.split())}\" — "
                                    "copy the quote exactly from the article"))
             else:
                 diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",
                                    "copy the quote exactly from the article text "
-                                   "(Markdown syntax such as * and [] is not part of it)"))
+                                   "(Markdown syntax such as * and [] is not part of it)" + SKIPPED * skipped))
     return anchors
 
 
@@ -287,6 +293,10 @@ MAX_RUNS = 1_000  # runs compared at most, however short the quote (short ones c
 CHAR_LIMIT = QUOTE_MAX  # a longer quote (the schema refuses it) is compared word by word, not character by character,
 WORD_LIMIT = 400  # and by its first WORD_LIMIT words with the run's first WORD_LIMIT: every comparison is bounded
 COMPARED: collections.Counter[str] = collections.Counter()  # runs and elements compared, for tests and benchmarks
+# and per article: many missing long quotes in one file (a pull request's) would each get a full search, so past
+# ARTICLE_BUDGET (elements compared plus the article's length for each scan) the rest are reported without a hint
+ARTICLE_BUDGET = 3 * COMPARE_BUDGET
+SKIPPED = " (closest-text search skipped: too many missing quotes in this file)"
 
 
 def _closest(index: TextIndex, quote: str) -> tuple[str, int, float]:

@@ -96,14 +96,32 @@ def _safe_streams() -> None:
 def main(argv: list[str] | None = None) -> int:
     _safe_streams()
     args = _parser().parse_args(argv)
+    fmt = getattr(args, "format", "human")
+    try:
+        return _command(args, fmt)
+    except Exception as exc:
+        if fmt != "github":
+            raise  # a bug: the traceback is what its report needs
+        # the runner reads both streams: even a bug's text (which may quote input) is one escaped command
+        _say(f"internal error: {type(exc).__name__}: {exc}", fmt, "error")
+        return 1
+
+
+def _usage(message: str, fmt: str) -> int:
+    if fmt == "github":
+        _say(message, fmt, "error")
+    else:
+        print(f"build.py: error: {printable(message)}", file=sys.stderr)
+    return 2
+
+
+def _command(args: argparse.Namespace, fmt: str) -> int:
     command = args.command or "build"
     root = Path(args.root)
     if not root.is_dir():
-        print(f"build.py: error: --root {printable(str(root))} is not a folder", file=sys.stderr)
-        return 2
+        return _usage(f"--root {root} is not a folder", fmt)
     if args.jobs is not None and args.jobs < 1:
-        print("build.py: error: --jobs takes a whole number from 1", file=sys.stderr)
-        return 2
+        return _usage("--jobs takes a whole number from 1", fmt)
     if command == "new":
         return scaffold.new(root, args.slug, datetime.date.today().isoformat())
     if command == "schema":
@@ -112,7 +130,6 @@ def main(argv: list[str] | None = None) -> int:
         from .serve import serve  # watchdog and the server load only for the preview
 
         return serve(root, args.host, args.port, args.open, args.jobs, args.allow_host)
-    fmt = getattr(args, "format", "human")
     try:
         result = pipeline.build(root, write=(command == "build"), jobs=args.jobs,
                                 strict=getattr(args, "strict", False),

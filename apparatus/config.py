@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .errors import Diagnostic
-from .schema import Field, Validator
-from .sources import compose_yaml, read_source
+from .schema import URL_RE, Field, Validator
+from .sources import SourceFile, compose_yaml, read_source
 
 SITE_FIELDS = (
     Field("title", "text", "the collection's name, shown in every page header", required=True,
@@ -47,6 +50,18 @@ class Config:
         return f"{self.repo_url}/{self.edit_uri}{rel}" if self.repo_url else ""
 
 
+def template_site(config: Config) -> dict[str, Any]:
+    """What templates see as ``site``: strings and the edit-link function, never the Config (its root is a Path,
+    whose methods would read any file from a template)."""
+    values = {f: getattr(config, f) for f in ("title", "description", "language", "base_url", "repo_url",
+                                               "edit_uri")}
+
+    def edit_url(rel: str) -> str:
+        return config.edit_url(str(rel))
+
+    return {**values, "edit_url": edit_url}
+
+
 def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
     if not (root / "site.yaml").is_file():
         return None, [Diagnostic("site.yaml", 1, 1, "no site.yaml in the collection folder",
@@ -73,15 +88,47 @@ def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
         diags.append(src.at(node, f"output folder '{output}' cannot be written: {blocked}",
                             "name a new folder inside the collection, e.g. _site, or move that file or link away"))
         return None, diags
-    base_url = values.get("base_url", "")
-    if "?" in base_url or "#" in base_url:
-        diags.append(src.at(values["@base_url"], f"base_url '{base_url}' has a query or a fragment",
-                            "write the address of the site's home page only, e.g. https://user.github.io/repo/"))
-        return None, diags
+    _base_url_from_environment(values, diags)
+    _no_query(src, values, "base_url", "the site's home page only, e.g. https://user.github.io/repo/", diags)
+    _no_query(src, values, "repo_url", "the repository only, e.g. https://github.com/user/repo", diags)
     edit_uri = values.get("edit_uri", "edit/main/").strip("/") + "/"
+    if not EDIT_URI_RE.fullmatch(edit_uri) or ".." in edit_uri.split("/"):
+        diags.append(src.at(values["@edit_uri"], f"edit_uri '{values['edit_uri']}' is not a relative path",
+                            "write folder names of letters, digits, '.', '_' and '-' separated by '/', "
+                            "e.g. edit/main/ or edit/main/docs/ (no '..', '?' or '#')"))
+    if diags:
+        return None, diags
+    base_url = values.get("base_url", "")
     return Config(root, values["title"], values["language"], values.get("description", ""), output,
                   base_url=base_url.rstrip("/") + "/" if base_url else "",
                   repo_url=values.get("repo_url", "").rstrip("/"), edit_uri=edit_uri), diags
+
+
+BASE_URL_ENV = "APPARATUS_BASE_URL"  # set (the deploy workflow: the GitHub Pages address), it replaces base_url
+
+
+def _base_url_from_environment(values: dict[str, Any], diags: list[Diagnostic]) -> None:
+    """base_url from APPARATUS_BASE_URL when it is set: a deploy job knows the published address, and editing
+    site.yaml there would depend on the file's last line."""
+    url = os.environ.get(BASE_URL_ENV, "")
+    if not url:
+        return
+    values["base_url"] = url
+    if not URL_RE.fullmatch(url):
+        diags.append(Diagnostic("site.yaml", 1, 1, f"{BASE_URL_ENV} '{url}' is not an http(s) address",
+                                "set it to the published site's address, e.g. https://user.github.io/repo/, "
+                                "or unset it to use site.yaml's base_url"))
+
+
+EDIT_URI_RE = re.compile(r"(?:[A-Za-z0-9._-]+/)+")  # edit_uri with its final '/': segments, no query or fragment
+
+
+def _no_query(src: SourceFile, values: dict[str, Any], key: str, what: str, diags: list[Diagnostic]) -> None:
+    """An address of site.yaml (a page's address is appended to it) must have no query or fragment."""
+    url = values.get(key, "")
+    if "?" in url or "#" in url:
+        diags.append(src.at(values.get(f"@{key}", values["@"]), f"{key} '{url}' has a query or a fragment",
+                            f"write the address of {what}"))
 
 
 def _safe_output(output: str) -> bool:

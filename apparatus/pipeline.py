@@ -29,7 +29,7 @@ from . import fastmd, forking, markdown, scaffold, site, templates
 from .anchoring import MOVED, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, NodesNeeded, Record, load_annotations, load_registry
 from .articles import Article, load_article
-from .config import Config, load_config
+from .config import Config, load_config, template_site
 from .errors import BuildError, Diagnostic, count_errors
 from .output import OutputLock, OutputNotOurs, Staging, Writer
 from .schema import did_you_mean
@@ -207,7 +207,7 @@ def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection |
         return None, diags
     registry, more = load_registry(root, f"annotations/{REGISTRY}")
     diags += more
-    env, more = templates.environment(root, config, auto_reload)
+    env, more = templates.environment(root, template_site(config), auto_reload)
     diags += more
     slugs, more = _listed(root, "content", ".md")
     diags += more
@@ -269,7 +269,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         if count_errors(diags):
             raise BuildError(diags)
         if staging is not None:
-            staging.commit()
+            diags += staging.commit()
     finally:
         if staging is not None:
             staging.discard()  # after a commit: nothing left to remove
@@ -340,7 +340,7 @@ def _write_site_files(c: Collection, urls: list[str], only: set[str] | None) -> 
     if c.staging is None:
         return None
     base = c.config.base_url
-    if only is None or site.NOT_FOUND in only:
+    if (only is None or site.NOT_FOUND in only) and templates.has(c.env, site.NOT_FOUND):
         try:
             html = templates.render(c.env, site.NOT_FOUND, page_url=site.NOT_FOUND, root=site.not_found_root(base))
         except templates.TemplateFailure as exc:

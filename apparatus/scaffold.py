@@ -7,6 +7,7 @@ two schema files into the folder it is given.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -94,18 +95,39 @@ def new(root: Path, slug: str, today: str = "2026-01-01") -> int:
         return 1
     article = root / "content" / f"{slug}.md"
     notes = root / "annotations" / f"{slug}.yaml"
-    existing = [p for p in (article, notes) if p.exists()]
+    existing = [p for p in (article, notes) if os.path.lexists(p)]  # a dangling link too
     if existing:
         names = ", ".join(str(p.relative_to(root)) for p in existing)
-        print(f"build.py new: error: {names} already exists; nothing was written\n"
+        print(f"build.py new: error: {printable(names)} already exists; nothing was written\n"
               "  hint: choose another slug, or edit the existing files", file=sys.stderr)
-        return 1
+        return 2
     article.parent.mkdir(parents=True, exist_ok=True)
     notes.parent.mkdir(parents=True, exist_ok=True)
-    with open(article, "x", encoding="utf-8") as f:  # "x": never overwrite, even in a race
+    files, problem = _create_both(root, (article, notes))
+    if files is None:
+        print(f"build.py new: error: {printable(problem)}; nothing was written\n"
+              "  hint: choose another slug, or remove what is in the way", file=sys.stderr)
+        return 2
+    with os.fdopen(files[0], "w", encoding="utf-8") as f:
         f.write(ARTICLE_TEMPLATE.format(slug=slug, today=today))
-    with open(notes, "x", encoding="utf-8") as f:
+    with os.fdopen(files[1], "w", encoding="utf-8") as f:
         f.write(ANNOTATIONS_TEMPLATE.format(slug=slug))
     print(f"created content/{slug}.md and annotations/{slug}.yaml\n"
           f"next: paste the article text, add annotations, then run: python build.py check")
     return 0
+
+
+def _create_both(root: Path, paths: tuple[Path, Path]) -> tuple[tuple[int, int] | None, str]:
+    """Both new files created, never through a link nor over anything (a race, a dangling link), before either is
+    written; if the second cannot be, the first is removed: (their descriptors, '') or (None, what went wrong)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fds: list[int] = []
+    for path in paths:
+        try:
+            fds.append(os.open(path, flags, 0o644))
+        except OSError as exc:
+            for fd, made in zip(fds, paths, strict=False):
+                os.close(fd)
+                made.unlink()
+            return None, f"cannot create {path.relative_to(root)}: {exc.strerror}"
+    return (fds[0], fds[1]), ""

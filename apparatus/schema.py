@@ -28,7 +28,9 @@ from .sources import SourceFile
 # any script's digit in Python (not in JSON Schema's ECMA-262 regexes).
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
-URL_RE = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$|^https?://localhost(?::[0-9]+)?(?:/\S*)?$")
+_NOT_IN_URL = r"\s\x00-\x1f\x7f-\x9f"  # white space and the C0/C1 controls (\s alone lets \x01, \x1b and \x7f in)
+URL_RE = re.compile(rf"^https?://[^{_NOT_IN_URL}/?#]+\.[^{_NOT_IN_URL}/?#]+[^{_NOT_IN_URL}]*$"
+                    rf"|^https?://localhost(?::[0-9]+)?(?:/[^{_NOT_IN_URL}]*)?$")
 
 STR_TAG = "tag:yaml.org,2002:str"
 _TYPE_NAMES = {

@@ -36,6 +36,7 @@ import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
 
+from .errors import printable
 from .preview import Outcome, Preview
 from .watch import guarded
 
@@ -187,7 +188,7 @@ class PreviewServer(http.server.HTTPServer):
             outcome = self.preview.crashed(exc, min(paths))
         self._announce(outcome)
         took = (time.perf_counter() - started) * 1000
-        print(f"{'rebuilt' if outcome.ok else 'errors in'} {', '.join(sorted(paths))} ({took:.0f} ms)",
+        print(f"{'rebuilt' if outcome.ok else 'errors in'} {printable(', '.join(sorted(paths)))} ({took:.0f} ms)",
               file=sys.stderr)
         if outcome.ok:
             self._after_due.set()
@@ -213,7 +214,7 @@ class PreviewServer(http.server.HTTPServer):
 
     def report(self, exc: BaseException, what: str) -> None:
         """An exception in a background thread: on stderr, and to every browser as an error; the thread goes on."""
-        text = (f"build.py serve: error: {what} failed: {type(exc).__name__}: {exc}\n"
+        text = (f"build.py serve: error: {printable(what)} failed: {type(exc).__name__}: {printable(str(exc))}\n"
                 "  hint: the preview keeps the last good pages and goes on; save again to retry")
         self.showing_errors = True
         self.events.send("errors", {"text": text})

@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Diagnostic
+from .output import MARKER
 
 try:  # libyaml is several times faster; PyYAML wheels ship it
     _Base: type = yaml.CSafeLoader
@@ -101,11 +102,22 @@ class SourceFile:
 OUTSIDE_HINT = "a symlink may point only inside the collection folder: replace it with the file itself"
 
 
-def outside(rel: str, folder: bool = False) -> Diagnostic:
-    """The refusal of a path whose real path is outside the collection. It shows nothing of the target."""
-    what = "the folder is a link to a place outside the collection; nothing in it was read" if folder else \
-        "the file is a link to a place outside the collection; it was not read"
-    return Diagnostic(rel, 1, 1, what, OUTSIDE_HINT)
+def outside(rel: str, folder: bool = False, area: str = "") -> Diagnostic:
+    """The refusal of a path whose real path is outside the collection, or (area) outside its folder of the
+    collection (AREAS). It shows nothing of the target."""
+    place = f"out of {area}/" if area else "to a place outside the collection"
+    what = f"the folder is a link {place}; nothing in it was read" if folder else \
+        f"the file is a link {place}; it was not read"
+    hint = f"a file of {area}/ must lie in that folder: replace the link with the file itself" if area else \
+        OUTSIDE_HINT
+    return Diagnostic(rel, 1, 1, what, hint)
+
+
+def _refusal(real: str, root: Path, rel: str, folder: bool = False) -> Diagnostic:
+    """outside(), saying which: the collection, or the folder of it that rel belongs to."""
+    if not _inside(real, str(root)):
+        return outside(rel, folder)
+    return outside(rel, folder, next((a for a in AREAS if rel == a or rel.startswith(a + "/")), ""))
 
 
 @functools.lru_cache(maxsize=16)
@@ -139,9 +151,47 @@ def _real_path(path: str) -> str:
     return os.path.realpath(path)
 
 
+# Where each kind of file must really lie: a link may lead elsewhere inside the collection, but not out of its
+# folder (a static file linked to .git/config, or a static folder linked to the collection, would be published).
+# A folder of this list must itself lie strictly inside its parent (the one before it, or the collection).
+AREAS = {"templates/static": "templates", "templates": "", "content": "", "annotations": ""}
+
+
+def _below(real: str, base: str) -> bool:
+    return real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def _area_real(root: str, area: str) -> str | None:
+    """The real path of a collection folder of AREAS, or None when it is not where it must be (strictly inside
+    its parent, no dot-folder on the way)."""
+    parent = _area_real(root, AREAS[area]) if AREAS[area] else _real_root(os.path.abspath(root))
+    real = _real_path(f"{root}{os.sep}{area}")
+    if parent is None or not _below(real, parent) or _has_dot_folder(real[len(parent):]):
+        return None
+    return real
+
+
+def _has_dot_folder(rel: str) -> bool:
+    return any(part.startswith(".") for part in rel.split(os.sep))
+
+
+def _allowed(real: str, root: str, rel: str) -> bool:
+    """Whether rel, whose real path is real, lies inside the collection and inside its AREAS folder."""
+    if not _inside(real, root):
+        return False
+    if rel in AREAS:
+        return _area_real(root, rel) is not None
+    area = next((a for a in AREAS if rel.startswith(a + "/")), None)
+    if area is None:  # site.yaml, node_modules/lunr
+        return True
+    base = _area_real(root, area)
+    return base is not None and (real == base or _below(real, base))  # (a link to the folder itself: walked once)
+
+
 def inside(root: Path, rel: str) -> bool:
-    """Whether root/rel (existing or not) resolves inside the collection at root."""
-    return _inside(_real_path(f"{root}{os.sep}{rel}"), str(root))
+    """Whether root/rel (existing or not) resolves inside the collection at root, and inside its folder there
+    (AREAS)."""
+    return _allowed(_real_path(f"{root}{os.sep}{rel}"), str(root), rel)
 
 
 class NotRegular(OSError):
@@ -155,7 +205,7 @@ def _read_bytes(root: Path, rel: str) -> bytes | None:
     a build reads two files per article). The real path is opened, not followed again.
     """
     real = _real_path(f"{root}{os.sep}{rel}")
-    if not _inside(real, str(root)):
+    if not _allowed(real, str(root), rel):
         return None  # not opened
     fd = os.open(real, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
@@ -178,7 +228,7 @@ def read_bytes(root: Path, rel: str) -> tuple[bytes | None, list[Diagnostic]]:
         return None, [Diagnostic(rel, 1, 1, f"cannot read the file: {exc.strerror}",
                                  "check its permissions")]
     if data is None:
-        return None, [outside(rel)]
+        return None, [_refusal(_real_path(f"{root}{os.sep}{rel}"), root, rel)]
     return data, []
 
 
@@ -221,12 +271,16 @@ def walk(root: Path, folder: str) -> tuple[list[str], list[Diagnostic]]:
     while todo:
         rel = todo.pop()
         real = _real_path(f"{root}{os.sep}{rel}")
-        if not _inside(real, str(root)):
-            problems.append(outside(rel, folder=True))
+        if not _allowed(real, str(root), rel):
+            problems.append(_refusal(real, root, rel, folder=True))
             continue
         if real in seen:
             continue
         seen.add(real)
+        if os.path.lexists(os.path.join(real, MARKER)):  # a folder of the collection linked to the output folder
+            problems.append(Diagnostic(rel, 1, 1, "the folder is a link to the site's output folder; nothing in it "
+                                       "was read", "link to a folder of sources, never to the built site"))
+            continue
         try:
             with os.scandir(real) as entries:
                 for entry in entries:
@@ -241,10 +295,12 @@ def _walk_entry(root: Path, rel: str, entry: os.DirEntry[str], todo: list[str], 
     try:
         if entry.is_symlink():
             target = _real_path(entry.path)
-            if not _inside(target, str(root)):
-                problems.append(outside(rel, folder=os.path.isdir(target)))
+            if not _allowed(target, str(root), rel):
+                problems.append(_refusal(target, root, rel, folder=os.path.isdir(target)))
                 return
         if entry.is_dir():
+            if entry.name.startswith("."):  # .git and the like: never published
+                return
             todo.append(rel)
         elif entry.is_file():
             files.append(rel)

@@ -13,9 +13,11 @@ import jinja2
 from jinja2.loaders import split_template_path
 
 from .errors import Diagnostic
+from .sandbox import Sandbox
 from .sources import read_source, walk
 
 PAGES = ("index.html", "article.html", "records.html", "record.html", "about.html", "404.html")
+OPTIONAL = ("404.html",)  # newer than the others: a collection's own templates may lack it (then no 404 page)
 
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -68,8 +70,10 @@ class _Loader(jinja2.BaseLoader):
 def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja2.Environment | None, list[Diagnostic]]:
     """The templates of a collection, loaded and checked. A build keeps them as loaded; the preview server
     (auto_reload) has Jinja look at a template file's time on each use, to pick up an edit. Any file or folder
-    in templates/ that links outside the collection is refused, static files included."""
-    env = jinja2.Environment(
+    in templates/ that links outside the collection is refused, static files included. Templates are input
+    from pull requests too: the sandbox refuses private attributes (``__globals__``) and changes to values, and
+    ``site`` must be plain values (:func:`apparatus.config.template_site`), nothing that reaches a path."""
+    env = Sandbox(
         auto_reload=auto_reload,
         loader=_Loader(root),
         autoescape=True,
@@ -87,6 +91,11 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
         except Refused as exc:
             diags += [d for d in exc.diagnostics if d not in diags]  # (a link outside is walk's refusal too)
         except jinja2.TemplateNotFound as exc:
+            if name in OPTIONAL:
+                diags.append(Diagnostic(f"templates/{name}", 1, 1, f"template '{name}' is missing: the site has "
+                                        "no 404 page", f"add templates/{name} (start from the one in Apparatus's "
+                                        "repository) for the page shown at an unknown address", severity="warning"))
+                continue
             diags.append(Diagnostic(f"templates/{exc.name}", 1, 1, f"template '{exc.name}' is missing",
                                     f"every collection needs templates/{', templates/'.join(PAGES)}"))
         except jinja2.TemplateSyntaxError as exc:
@@ -96,7 +105,16 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
             diags.append(Diagnostic(rel, line, 1, f"template syntax error: {exc.message}",
                                     "check the {% %} and {{ }} tags on this line and the blocks it closes",
                                     source=lines[line - 1] if 0 < line <= len(lines) else ""))
-    return (None if diags else env), diags
+    return (None if any(d.is_error for d in diags) else env), diags
+
+
+def has(env: jinja2.Environment, name: str) -> bool:
+    """Whether the templates hold name (an OPTIONAL page)."""
+    try:
+        env.get_template(name)
+    except jinja2.TemplateNotFound:
+        return False
+    return True
 
 
 class TemplateFailure(Exception):

@@ -19,6 +19,8 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from .errors import printable
+
 
 class Kind(enum.Enum):
     CONFIG = "config"
@@ -57,7 +59,8 @@ OnError = Callable[[BaseException, str], None]  # (the exception, what was being
 
 
 def print_error(exc: BaseException, what: str) -> None:
-    print(f"build.py serve: error: {what} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    print(f"build.py serve: error: {printable(what)} failed: {type(exc).__name__}: {printable(str(exc))}",
+          file=sys.stderr)
 
 
 def guarded(on_error: OnError, exc: BaseException, what: str) -> None:

@@ -201,3 +201,47 @@ def test_a_quote_moved_deep_in_a_long_article_is_found_where_it_moved() -> None:
         ("moved", "the minister spoke before the Human Rights Council")]
     assert [d.severity for d in diags] == ["warning"]
     assert anchoring.COMPARED["runs"] <= anchoring.MAX_RUNS
+
+
+def test_many_long_missing_quotes_in_one_article_share_one_budget() -> None:
+    """500 missing quotes of about 2,000 characters in one article (100 took 35 s, each with its own full search):
+    the closest-text searches of an article share ARTICLE_BUDGET; past it the rest are reported missing with a
+    hint that says the search was skipped."""
+    rng = random.Random(5)
+    body = SourceFile("content/x.md", _long_article(rng, 4_000))
+    words = body.text.split()
+    anns = [Annotation(id=f"q{k}", type="context", quote=" ".join(words[k:k + 300][::-1]), note="n")
+            for k in range(500)]
+    assert all(1_500 <= len(a.quote) <= 2_000 for a in anns)
+    blocks = plain_blocks(markdown.ARTICLE_MD.parse(body.text))
+    diags: list = []
+    anchoring.COMPARED.clear()
+    done = threading.Thread(target=anchor, args=(anns, blocks, SourceFile("annotations/x.yaml", ""), body, diags),
+                            daemon=True)
+    done.start()
+    done.join(timeout=120)  # generous: the bound below is what is checked
+    assert not done.is_alive(), "the closest-text searches did not finish"
+    assert len(diags) == 500 and all(d.message == f"quote of 'q{k}' not found in content/x.md"
+                                     for k, d in enumerate(diags))
+    assert anchoring.COMPARED["elements"] <= anchoring.ARTICLE_BUDGET + anchoring.COMPARE_BUDGET
+    searched = 500 - anchoring.COMPARED["skipped"]
+    assert 1 <= searched <= 10
+    assert not diags[0].hint.endswith(anchoring.SKIPPED)
+    assert diags[-1].hint == ("copy the quote exactly from the article text (Markdown syntax such as * and [] is "
+                              "not part of it) (closest-text search skipped: too many missing quotes in this file)")
+
+
+def test_a_moved_quotes_hint_holds_no_line_break_from_the_article() -> None:
+    """The moved warning's hint pastes the new quote: a line break of the article (a soft break) would make a hint
+    line that starts with the article's text (here a workflow command); it is collapsed to a space."""
+    body = SourceFile("content/x.md", "The minister spoke\n::error file=a::x to the Human Rights Council in Geneva.\n")
+    blocks = plain_blocks(markdown.ARTICLE_MD.parse(body.text))
+    ann = Annotation(id="m", type="context", note="n",
+                     quote="The minister spoke ::error file=a::x to the Human Rights Council in Genf")
+    diags: list = []
+    anchor([ann], blocks, SourceFile("annotations/x.yaml", ""), body, diags, article_changed=True)
+    assert [(d.message, d.hint) for d in diags] == [(
+        "quote of 'm' has moved: the article now reads \"The minister spoke ::error file=a::x to the Human Rights "
+        "Council in Geneva.\" (line 1)",
+        "if the note still applies, update the annotation:\n"
+        "quote: 'The minister spoke ::error file=a::x to the Human Rights Council in Geneva.'")]

@@ -1,11 +1,11 @@
 """One case per bad input (tests/bad/*.yaml): the exact diagnostics, exit 1, and the last good site untouched.
 
-Each case lists files written over a copy of the tiny site (``null`` deletes one; ``binary:`` holds
-base64) and optional extra ``args``. ``outside:`` files are written beside the site, outside the
-collection, and ``links:`` replaces paths of the site with symlinks (to a path under ``outside:``, or an
-absolute one): nothing of an outside file may appear on either stream or in the site. The expected
-stderr is tests/bad/<case>.expected (human format) and tests/bad/<case>.github (``check --format
-github``); regenerate with ``pytest --update-golden`` and read the diff before committing.
+Each case lists files written over a copy of the tiny site (``null`` deletes one; ``binary:`` holds base64) and
+optional extra ``args``. ``outside:`` files are written beside the site, outside the collection, and ``links:``
+replaces paths of the site with symlinks (to a path under ``outside:``, an absolute one, or, written as it is, a
+relative one starting with ``..``): nothing of an outside file may appear on either stream or in the site. The
+expected stderr is tests/bad/<case>.expected (human format) and tests/bad/<case>.github (``check --format github``);
+regenerate with ``pytest --update-golden`` and read the diff before committing.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def apply(root: Path, case: dict) -> None:
             shutil.rmtree(path)
         elif path.exists() or path.is_symlink():
             path.unlink()
-        path.symlink_to(target if target.startswith("/") else root.parent / "outside" / target)
+        path.symlink_to(target if target.startswith(("/", "..")) else root.parent / "outside" / target)
 
 
 def secrets(root: Path, case: dict) -> list[str]:
@@ -142,17 +142,18 @@ def test_deep_nesting_saved_during_the_preview_is_an_error_then_the_fix_builds(t
 
 
 def test_symlinks_inside_the_collection_are_followed(tiny: Path) -> None:
-    """Only links that leave the collection are refused: an article, a static file and a static folder linked
-    from inside it build, and a link to a parent folder is walked once (no loop)."""
+    """Only links that leave the collection, or their folder of it, are refused: an article, a static file and a
+    static folder linked from inside it build, and a link to a parent folder is walked once (no loop)."""
     (tiny / "content" / "beta.md").symlink_to("alpha.md")
     (tiny / "templates" / "static" / "linked.css").symlink_to("style.css")
-    (tiny / "templates" / "static" / "up").symlink_to("..")  # templates/, which holds static/ again
+    (tiny / "templates" / "static" / "sub").mkdir()
+    (tiny / "templates" / "static" / "sub" / "up").symlink_to("..")  # static/, which holds sub/ again
     result = run(tiny, "build")
     assert result.code == 0, result.err
     site = tiny / "_site"
     assert (site / "articles" / "beta" / "index.html").is_file()
     assert (site / "static" / "linked.css").read_bytes() == (tiny / "templates" / "static" / "style.css").read_bytes()
-    assert (site / "static" / "up" / "about.html").is_file() and not (site / "static" / "up" / "static").exists()
+    assert not (site / "static" / "sub" / "up").exists()  # static/ again: walked once
 
 
 def test_a_static_file_linked_outside_during_the_preview_is_refused(tiny: Path) -> None:

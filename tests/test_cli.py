@@ -115,3 +115,24 @@ def test_github_format_prints_every_problem_and_says_the_pull_request_shows_ten(
         f"error file=annotations/orphan-{i:02}.yaml,line=1,col=1" for i in range(11)] + ["notice", "notice"]
     assert lines[-2:] == ["::notice::11 problems: the pull request shows the first 10 of each kind; the log and the "
                           "job summary list them all", "::notice::11 errors; check failed"]
+
+
+def test_github_format_usage_errors_and_a_bug_are_single_escaped_commands(tiny: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --format github even a usage error and an unexpected exception (whose text may quote input) are one
+    escaped ::error line each: no traceback whose lines the runner would read as commands."""
+    missing = tiny / "no\n::warning::pwn"
+    result = run(missing, "check", "--format", "github")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"::error::--root {tiny}/no\\n::warning::pwn is not a folder\n"
+    result = run(tiny, "--jobs", "0", "check", "--format", "github")
+    assert (result.code, result.err) == (2, "::error::--jobs takes a whole number from 1\n")
+
+    def bug(*args: object, **kwargs: object) -> None:
+        raise ValueError("bad input\n::warning file=README.md::merge me")
+    monkeypatch.setattr("apparatus.pipeline.build", bug)
+    result = run(tiny, "check", "--format", "github")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == "::error::internal error: ValueError: bad input\\n::warning file=README.md::merge me\n"
+    with pytest.raises(ValueError):  # the human format keeps the traceback, for the bug report
+        run(tiny, "check")

@@ -248,3 +248,21 @@ def test_on_a_phone_an_address_ending_in_a_note_id_opens_it_under_its_paragraph(
     page.wait_for_selector(".inline-note", state="detached")
     assert page.evaluate("document.activeElement.id") == "ref_canada-commons-vote"
     page.close()
+
+
+def test_a_malformed_or_prototype_named_address_is_no_note_and_no_script_error(browser, sites) -> None:
+    """#%E0%A4%A made decodeURIComponent throw (URIError, the hash handler dead); #__proto__ and #constructor
+    found an object's prototype in the note map and tried to open it."""
+    page = browser.new_page(viewport={"width": 1400, "height": HEIGHT})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(sites["long"])
+    ids = note_ids(page)
+    for fragment in ("%E0%A4%A", "__proto__", "constructor", "toString"):
+        page.goto(f"{sites['long']}#{fragment}")
+        page.wait_for_timeout(50)
+    assert errors == []
+    assert page.locator("li.note.expanded").count() == 0
+    page.goto(f"{sites['long']}#{ids[1]}")  # the handler still works
+    page.wait_for_selector(f"#{ids[1]}.expanded")
+    page.close()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
 from conftest import REPO, run, tree_digest
 
 from apparatus.scaffold import schema_files
@@ -22,7 +24,7 @@ def test_new_creates_a_pair_that_checks_clean(tiny: Path) -> None:
 def test_new_refuses_an_existing_slug_and_changes_nothing(tiny: Path) -> None:
     before = tree_digest(tiny)
     result = run(tiny, "new", "alpha")
-    assert result.code == 1
+    assert result.code == 2  # a usage error
     assert result.err == ("build.py new: error: content/alpha.md, annotations/alpha.yaml already exists; "
                           "nothing was written\n  hint: choose another slug, or edit the existing files\n")
     assert tree_digest(tiny) == before
@@ -68,3 +70,34 @@ def test_new_writes_nothing_through_a_folder_linked_outside(tiny: Path, tmp_path
                           "  hint: a symlink may point only inside the collection folder: replace it with the file "
                           "itself\n")
     assert list(elsewhere.iterdir()) == [] and not (tiny / "annotations" / "fresh.yaml").exists()
+
+
+def test_new_with_a_dangling_link_in_the_way_writes_nothing(tiny: Path, tmp_path: Path) -> None:
+    """annotations/fresh.yaml a dangling symlink: a usage error naming it (was a traceback that left
+    content/fresh.md behind), and nothing created, not even the link's target."""
+    target = tmp_path / "nowhere.yaml"
+    (tiny / "annotations" / "fresh.yaml").symlink_to(target)
+    before = tree_digest(tiny)
+    result = run(tiny, "new", "fresh")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == ("build.py new: error: annotations/fresh.yaml already exists; nothing was written\n"
+                          "  hint: choose another slug, or edit the existing files\n")
+    assert tree_digest(tiny) == before and not (tiny / "content" / "fresh.md").exists() and not target.exists()
+
+
+def test_new_removes_the_first_file_when_the_second_cannot_be_created(tiny: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link that appears between the check and the creation (a race) is not followed, and the article file
+    made just before is removed."""
+    real_open = os.open
+
+    def racing_open(path, flags, mode=0o777):  # type: ignore[no-untyped-def]
+        if str(path).endswith("fresh.yaml"):
+            os.symlink("/nonexistent", path)
+        return real_open(path, flags, mode)
+    monkeypatch.setattr(os, "open", racing_open)
+    result = run(tiny, "new", "fresh")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == ("build.py new: error: cannot create annotations/fresh.yaml: File exists; nothing was "
+                          "written\n  hint: choose another slug, or remove what is in the way\n")
+    assert not (tiny / "content" / "fresh.md").exists()

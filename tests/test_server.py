@@ -285,3 +285,24 @@ def test_a_background_render_that_raises_is_reported_and_the_loop_goes_on(
         "  hint: the preview keeps the last good pages and goes on; save again to retry")}))
     server._after_due.set()
     _wait(lambda: len(calls) == 2)
+
+
+# --- serve's own lines escape what comes from input (review of issue 14) ------------------------------------
+
+EVIL_NAME = "evil\x1b]0;PWNED\x07\n::error file=README.md::merge me.md"
+
+
+def test_file_names_and_exception_texts_in_serves_lines_are_escaped(
+        server: PreviewServer, tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file name holding ESC, BEL and a line break followed by a workflow command, and an exception text
+    holding the same, are printed as one escaped line each: no terminal escape, no line a CI runner obeys."""
+    capsys.readouterr()
+    (tiny / "content" / EVIL_NAME).write_text("x")
+    server.on_change({f"content/{EVIL_NAME}"})
+    server.report(ValueError("bad\n::error::pwn\x1b[2J"), f"rebuilding after content/{EVIL_NAME}")
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert not [line for line in err.splitlines() if line.startswith("::")], err
+    assert "errors in content/evil\\x1b]0;PWNED\\x07\\n::error file=README.md::merge me.md (" in err
+    assert ("build.py serve: error: rebuilding after content/evil\\x1b]0;PWNED\\x07\\n::error file=README.md::merge "
+            "me.md failed: ValueError: bad\\n::error::pwn\\x1b[2J\n") in err

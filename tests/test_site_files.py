@@ -188,3 +188,34 @@ def test_a_quote_with_its_own_quotation_marks_is_not_quoted_twice(collection_sit
         assert not re.search(r"<q\b[^>]*>[“”\"«»„‘’']", text), page
         shown += len(re.findall(r'<span class="quote"[^>]*>“', text))
     assert shown >= 3
+
+
+def test_apparatus_base_url_replaces_base_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deploy workflow passes the Pages address in APPARATUS_BASE_URL (it appended a line to site.yaml with
+    printf, which broke a file without a final line break); it is checked like base_url."""
+    (tmp_path / "site.yaml").write_text("title: T\nlanguage: en\nbase_url: https://example.org/old/")  # no final \n
+    monkeypatch.setenv("APPARATUS_BASE_URL", "https://user.github.io/repo")
+    config, diags = load_config(tmp_path)
+    assert diags == [] and config is not None and config.base_url == "https://user.github.io/repo/"
+    monkeypatch.setenv("APPARATUS_BASE_URL", "https://user.github.io/repo/?x=1")
+    config, diags = load_config(tmp_path)
+    assert config is None and [d.message for d in diags] == [
+        "base_url 'https://user.github.io/repo/?x=1' has a query or a fragment"]
+    monkeypatch.setenv("APPARATUS_BASE_URL", "user.github.io")
+    config, diags = load_config(tmp_path)
+    assert config is None and [(d.path, d.message) for d in diags] == [
+        ("site.yaml", "APPARATUS_BASE_URL 'user.github.io' is not an http(s) address")]
+    monkeypatch.delenv("APPARATUS_BASE_URL")
+    config, diags = load_config(tmp_path)
+    assert config is not None and config.base_url == "https://example.org/old/"
+
+
+def test_templates_without_404_build_without_the_page_and_warn(tiny: Path) -> None:
+    """A collection's own templates folder made before 404.html existed still builds: no 404 page, one warning."""
+    (tiny / "templates" / "404.html").unlink()
+    result = run(tiny, "build")
+    assert result.code == 0, result.err
+    assert result.err == ("templates/404.html:1:1: warning: template '404.html' is missing: the site has no 404 "
+                          "page\n  hint: add templates/404.html (start from the one in Apparatus's repository) for "
+                          "the page shown at an unknown address\n")
+    assert not (tiny / "_site" / "404.html").exists() and (tiny / "_site" / "index.html").is_file()

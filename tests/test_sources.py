@@ -135,3 +135,19 @@ def test_the_depth_check_reads_no_further_than_the_limit(monkeypatch: pytest.Mon
     assert [(d.line, d.col, d.message) for d in diags] == [
         (1, 53, "the YAML is nested more than 50 levels deep: level 51 opens here")]
     assert len(events) == 2 + 1 + 1 + 50  # stream and document start, the mapping, its key, 50 lists
+
+
+def test_walks_skip_dot_folders_and_refuse_the_output_folder(tmp_path: Path) -> None:
+    """A walk never reads a dot-folder (.git) nor the site's output folder (a collection folder linked to it
+    would publish the last site into the next, growing every build)."""
+    (tmp_path / "templates" / "static" / ".git").mkdir(parents=True)
+    (tmp_path / "templates" / "static" / ".git" / "config").write_text("token")
+    (tmp_path / "templates" / "static" / "style.css").write_text("a{}")
+    (tmp_path / "_site").mkdir()
+    (tmp_path / "_site" / ".apparatus-output").write_text("")
+    (tmp_path / "_site" / "page.md").write_text("x")
+    (tmp_path / "content").symlink_to("_site")
+    assert walk(tmp_path, "templates") == (["templates/static/style.css"], [])
+    files, problems = walk(tmp_path, "content")
+    assert files == [] and [(d.path, d.message) for d in problems] == [
+        ("content", "the folder is a link to the site's output folder; nothing in it was read")]

@@ -29,3 +29,59 @@ def test_autoescape(tmp_path: Path) -> None:
     env, _ = environment(tmp_path, site={})
     assert env is not None
     assert render(env, "index.html", x="<script>") == "&lt;script&gt;"
+
+
+def test_a_template_cannot_run_a_command_or_reach_a_path(tmp_path: Path) -> None:
+    """Templates come from pull requests: the sandbox refuses Python's internals, and site is plain values."""
+    (tmp_path / "templates").mkdir()
+    marker = tmp_path / "ran"
+    for name in PAGES:
+        (tmp_path / "templates" / name).write_text("x")
+    (tmp_path / "templates" / "index.html").write_text(
+        f"{{{{ cycler.__init__.__globals__.os.popen('touch {marker}').read() }}}}")
+    (tmp_path / "templates" / "about.html").write_text("{{ site.root.joinpath('/etc/hostname').read_text() }}")
+    from apparatus.config import Config, template_site
+    env, diags = environment(tmp_path, site=template_site(Config(tmp_path, "T", "en")))
+    assert diags == [] and env is not None
+    for name in ("index.html", "about.html"):
+        with pytest.raises(TemplateFailure):
+            render(env, name)
+    assert not marker.exists()
+
+
+def test_the_sandbox_remembers_exactly_the_librarys_answers() -> None:
+    """apparatus.sandbox.Sandbox answers is_safe_attribute from a table per (type, name): for objects of every
+    kind the library tells apart (functions, methods, types, code, frames, generators, mutable containers, plain
+    values) it gives the library's answer, the first time and from the table."""
+    import collections
+    import dataclasses
+    import sys
+    import types
+
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from markupsafe import Markup
+
+    from apparatus.sandbox import Sandbox
+
+    assert jinja2.__version__ == "3.1.6", "re-check that is_safe_attribute depends on the type and name only"
+
+    @dataclasses.dataclass
+    class Plain:
+        title: str = "t"
+
+    def gen():  # type: ignore[no-untyped-def]
+        yield 1
+    frame = sys._getframe()
+    objects = [human_date, Plain().__repr__, Plain, frame.f_code, frame, gen(), {}, [], set(), collections.deque(),
+               Plain(), "s", Markup("m"), 1, types.SimpleNamespace(a=1)]
+    names = ["title", "append", "update", "pop", "clear", "add", "keys", "items", "format", "mro", "func_code",
+             "gi_frame", "gi_code", "f_globals", "co_code", "tb_frame", "cr_frame", "ag_code", "__globals__",
+             "__class__", "_private", "__init__", "a", "upper", "popleft", "setdefault", "sort"]
+    library, ours = ImmutableSandboxedEnvironment(), Sandbox()
+    for _ in range(2):
+        for obj in objects:
+            for name in names:
+                value = getattr(obj, name, None)
+                assert ours.is_safe_attribute(obj, name, value) == library.is_safe_attribute(obj, name, value), \
+                    (obj, name)

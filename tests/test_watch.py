@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from apparatus.watch import Debouncer, Kind, Watcher, classify
+from apparatus.watch import Debouncer, Kind, Watcher, classify, print_error
 
 
 @pytest.mark.parametrize("rel, kind", [
@@ -124,3 +124,11 @@ def test_in_place_save_new_file_delete_and_rename(tree: Path) -> None:
     assert changes(tree, lambda: os.rename(tree / "content" / "a.md", tree / "content" / "c.md")) == \
         {"content/a.md", "content/c.md"}
     assert changes(tree, lambda: (tree / "site.yaml").write_text("z")) == {"site.yaml"}
+
+
+def test_the_last_resort_error_line_is_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    """print_error prints input-derived text (a path in `what`, an exception's text) as one escaped line."""
+    print_error(ValueError("bad\n::error::pwn\x07"), "rebuilding after content/a\x1b]0;T\x07\n::error::x.md")
+    assert capsys.readouterr().err == (
+        "build.py serve: error: rebuilding after content/a\\x1b]0;T\\x07\\n::error::x.md failed: "
+        "ValueError: bad\\n::error::pwn\\x07\n")

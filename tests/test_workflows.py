@@ -33,5 +33,7 @@ def test_pull_requests_get_inline_errors_and_main_deploys() -> None:
     assert 'python-version: ["3.11", "3.13"]' in pr
     deploy = (REPO / ".github" / "workflows" / "deploy.yml").read_text()
     assert "actions/upload-pages-artifact" in deploy and "actions/deploy-pages" in deploy
-    # the published address (canonical links, sitemap.xml, 404.html): from Pages when site.yaml names none
-    assert "actions/configure-pages" in deploy and "base_url" in deploy and "build.py build --strict" in deploy
+    # the published address (canonical links, sitemap.xml, 404.html): from Pages, in APPARATUS_BASE_URL (site.yaml
+    # is not edited: appending to a file without a final line break broke it)
+    assert "actions/configure-pages" in deploy and "build.py build --strict" in deploy
+    assert "APPARATUS_BASE_URL: ${{ steps.pages.outputs.base_url }}/" in deploy and ">> site.yaml" not in deploy

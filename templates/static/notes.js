@@ -13,7 +13,8 @@
 (function () {
   "use strict";
   var GAP = 6; // px between two cards
-  var article, list, notes, byId = {}, wide, expanded = null, inline = null, status = null;
+  // byId without a prototype: #__proto__ or #constructor is no note
+  var article, list, notes, byId = Object.create(null), wide, expanded = null, inline = null, status = null;
 
   function hl(id) { return document.getElementById("hl_" + id) || document.getElementById("ref_" + id); }
   function ref(id) { return document.getElementById("ref_" + id); }
@@ -171,7 +172,12 @@
   }
 
   function fromHash() {
-    var id = decodeURIComponent(location.hash.slice(1));
+    var id;
+    try {
+      id = decodeURIComponent(location.hash.slice(1));
+    } catch (e) {
+      return;  // a malformed address (#%E0%A4%A): no note, and the rest of the script goes on
+    }
     if (byId[id]) openNote(id);
   }
 
