@@ -2,9 +2,9 @@
 
 Site-wide inputs (site.yaml, the records registry, templates) are loaded first. Articles are then
 processed independently — each by :func:`process_article`, on all cores for large collections
-(:func:`apparatus.forking.fork_chunks`) — and write their page into the staging folder. Pages that
+(:func:`apparatus.forking.map_shared`, in small chunks) — and write their page into the staging folder. Pages that
 need the whole collection (home, records) are rendered once every article is done, on all cores
-too (:func:`apparatus.forking.fork_map`, shared by the rows they list). Nothing becomes visible
+too (shared by the rows they list). Nothing becomes visible
 until every diagnostic has been collected and none is an error; then the staging folder is
 swapped in.
 
@@ -190,15 +190,14 @@ def _article_changed(article: Article, af: Any) -> bool:
     return bool(af is not None and af.article_sha256 and af.article_sha256 != article_hash(article))
 
 
-def _work(bounds: tuple[int, int]) -> list[ArticleResult]:
-    c: Collection = forking.SHARED
+def _work(c: Collection, bounds: tuple[int, int]) -> list[ArticleResult]:
     return [process_article(c, s) for s in c.slugs[bounds[0]:bounds[1]]]
 
 
 def _run_all(c: Collection, jobs: int) -> list[ArticleResult]:
     if jobs <= 1 or len(c.slugs) < PARALLEL_THRESHOLD:
         return [process_article(c, s) for s in c.slugs]
-    return forking.fork_chunks(_work, len(c.slugs), c, jobs)
+    return [r for part in forking.map_shared(_work, forking.chunks(len(c.slugs), jobs), c, jobs) for r in part]
 
 
 def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection | None, list[Diagnostic]]:
@@ -369,8 +368,8 @@ def _render_run(c: Collection, pages: list[Page]) -> Diagnostic | None:
     return next((d for d in (_render_page(c, p) for p in pages) if d is not None), None)
 
 
-def _page_work(bounds: tuple[int, int]) -> Diagnostic | None:
-    c, pages = forking.SHARED
+def _page_work(shared: tuple[Collection, list[Page]], bounds: tuple[int, int]) -> Diagnostic | None:
+    c, pages = shared
     return _render_run(c, pages[bounds[0]:bounds[1]])
 
 
@@ -395,8 +394,8 @@ def _render_pages(c: Collection, pages: list[Page], jobs: int) -> Diagnostic | N
     the records pages of a large collection hold a line for every note that cites them."""
     if jobs <= 1 or len(pages) < PARALLEL_THRESHOLD or not isinstance(c.staging, Staging):
         return _render_run(c, pages)
-    failures = forking.fork_map(_page_work, forking.weighted_runs(list(map(_page_weight, pages)), jobs), (c, pages),
-                                jobs)
+    failures = forking.map_shared(_page_work, forking.weighted_runs(list(map(_page_weight, pages)), jobs), (c, pages),
+                                  jobs)
     return next((d for d in failures if d is not None), None)
 
 

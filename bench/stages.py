@@ -80,7 +80,7 @@ def measure(root, runs):
         for (label, module, name, _), (_, _, fn) in zip(STAGES, originals, strict=True):
             setattr(module, name, timed(spent, label, fn))
         gc.freeze()
-        gc.set_threshold(20_000, 50, 50)  # as in forking.fork_map's workers
+        gc.set_threshold(20_000, 50, 50)  # as in forking.map_shared's workers
         for k in range(runs + 1):
             for label in spent:
                 spent[label] = 0.0
