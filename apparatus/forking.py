@@ -127,7 +127,7 @@ class Worker:
     """
 
     def __init__(self, state: Any):
-        self._lock = threading.Lock()  # one call at a time on the pipe
+        self._lock = threading.RLock()  # one call at a time on the pipe
         self._closing = threading.Lock()  # one close at a time: the child is signalled only until reaped
         self.status: int | None = None  # the child's wait status, once reaped
         import multiprocessing  # here, not at the top: a build never needs it (~25 ms of start-up)
@@ -156,16 +156,40 @@ class Worker:
         _WORKER_ENDS.add(conn)
         self._reap = weakref.finalize(self, _stop, pid, conn, os.getpid())  # also when collected: no zombie
 
+    @property
+    def connection(self) -> multiprocessing.connection.Connection:
+        """The pipe a reply arrives on (to wait on it beside others: ``multiprocessing.connection.wait``)."""
+        return self._conn
+
     def call(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any] | None:
-        """(True, fn(state, *args)) or (False, the error's description); None if the worker is gone.
+        """(True, fn(state, *args)) or (False, the error's description); None if the worker is gone."""
+        with self._lock:
+            return self.receive() if self.send(fn, *args) else None
+
+    def send(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Start a call, whose reply :meth:`receive` reads; False if the worker is gone.
 
         Anything else that interrupts a call (Ctrl-C, an unpicklable argument) stops the worker before
         it propagates: a reply left unread would otherwise answer the next call."""
         with self._lock:
             if self._conn.closed:
-                return None
+                return False
             try:
                 self._conn.send((fn, args))
+                return True
+            except OSError:
+                return False
+            except BaseException:
+                _kill(self.pid)
+                raise
+
+    def receive(self) -> tuple[bool, Any] | None:
+        """The reply to the call sent last: (True, result) or (False, the error's description); None if
+        the worker is gone (or was closed meanwhile)."""
+        with self._lock:
+            if self._conn.closed:
+                return None
+            try:
                 return self._conn.recv()
             except (EOFError, OSError):
                 return None

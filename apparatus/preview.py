@@ -26,12 +26,14 @@ import gc
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from . import forking, pipeline, search, site
 from .errors import Diagnostic, count_errors
 from .output import MemoryOutput
 from .watch import Kind, classify
+
+T = TypeVar("T")
 
 PAGE_TEMPLATES = {"templates/index.html", "templates/records.html", "templates/record.html"}
 
@@ -62,6 +64,11 @@ class Preview:
         self._versions: dict[str, int] = {}  # slug → how many times its summary changed since the full build
         self._retry: set[str] = set()  # the paths of a failed incremental rebuild: the next one takes them again
         self._closed = False
+
+    @property
+    def worker(self) -> forking.Worker | None:
+        """The worker forked from the current build, if any."""
+        return self._worker
 
     @property
     def failed(self) -> bool:
@@ -125,34 +132,54 @@ class Preview:
             self._closed = True
             self._stop_worker()
 
-    def _call(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any] | None:
-        """fn(mirror, changes, *args) in the worker; None if there is no worker (a failed build, or closed)
-        or it failed twice: a worker that died is replaced once, from the current build.
+    def _send(self, fn: Callable[..., Any], *args: Any) -> forking.Worker | None:
+        """Send fn(mirror, changes, *args) to the worker: the worker it went to, or None if there is no
+        worker (a failed build, or closed).
 
         Each call brings every summary changed since the full build, with its version: the worker keeps
         the newest of each, so no call can put back an older one or miss one."""
-        for attempt in range(2):
-            with self.lock:
-                worker = self._worker
-                if worker is None or self.failed:
-                    return None
-                changes = {slug: (v, self.summaries[slug]) for slug, v in self._versions.items() if v}
-            result = worker.call(fn, changes, *args)
-            if result is not None:
-                return result
-            with self.lock:
-                if attempt == 0 and self._worker is worker and not self.failed:
-                    self._start_worker()
-        return None
+        with self.lock:
+            worker = self._worker
+            if worker is None or self.failed:
+                return None
+            changes = {slug: (v, self.summaries[slug]) for slug, v in self._versions.items() if v}
+            return worker if worker.send(fn, changes, *args) else None
 
-    def crashed(self, exc: BaseException, path: str) -> Outcome:
+    def _job(self, fn: Callable[..., Any], args: tuple[Any, ...], finish: Callable[[tuple[bool, Any] | None], T]
+             ) -> Job[T] | T:
+        """A call sent to the worker, as a job waiting for its reply; finished at once if there is no worker."""
+        job = Job(fn, args, finish, self._worker)
+        worker = self._send(fn, *args)
+        return dataclasses.replace(job, worker=worker) if worker is not None else self.complete(job, None)
+
+    def complete(self, job: Job[T], reply: tuple[bool, Any] | None) -> Job[T] | T:
+        """Finish a job with its worker's reply, or None if the worker is gone: a worker that died is
+        replaced once, from the current build, and the call sent again (a new job)."""
+        if reply is None and not job.retried:
+            with self.lock:
+                if self._worker is job.worker and not self.failed:
+                    self._start_worker()
+            worker = self._send(job.fn, *job.args)
+            if worker is not None:
+                return dataclasses.replace(job, worker=worker, retried=True)
+        return job.finish(reply)
+
+    def wait(self, job: Job[T] | T) -> T:
+        """Wait here for a job's reply, and finish it (the preview's engine process waits for the worker
+        and for the next save at once instead: :mod:`apparatus.engine`)."""
+        while isinstance(job, Job):
+            assert job.worker is not None
+            job = self.complete(job, job.worker.receive())
+        return job
+
+    def crashed(self, what: str, path: str) -> Outcome:
         """A rebuild raised (a bug, or an input no check caught): reported at the path saved, the last good
         pages kept, and the next save is a full build (the collection may have been changed half-way)."""
         with self.lock:
             self.collection = None
             self._retry = set()
             return self._failed([Diagnostic(
-                path, 1, 1, f"the preview could not rebuild after this change: {type(exc).__name__}: {exc}",
+                path, 1, 1, f"the preview could not rebuild after this change: {what}",
                 "fix the file and save again: the next save rebuilds everything")])
 
     def _failed(self, diags: list[Diagnostic], stop_worker: bool = False) -> Outcome:
@@ -213,15 +240,21 @@ class Preview:
             return Outcome(True, done, self.diagnostics, focus, self.render_pending if self._pending else None)
 
     def render_pending(self) -> Outcome:
-        """Render the dependent pages queued by rebuilds. The rendering (the home page of a large
-        collection takes a while) runs on a snapshot, outside the lock, so that the next save is
-        rebuilt at once; if a newer change was committed meanwhile, the pages are queued again."""
+        """Render the dependent pages queued by rebuilds (see :meth:`pending`), waiting here."""
+        return self.wait(self.pending())
+
+    def pending(self) -> Job[Outcome] | Outcome:
+        """Start rendering the dependent pages queued by rebuilds. The rendering (the home page of a large
+        collection takes a while) runs in the worker, so that the next save is rebuilt meanwhile; if a
+        newer change was committed by then, the pages are queued again."""
         with self.lock:
             if not self._pending or self.collection is None or self.failed:
                 return Outcome(True, set(), self.diagnostics)  # (while failed, the pages stay queued)
             urls, self._pending = self._pending, set()
             generation = self.generation
-        result = self._call(_render_pages, urls)  # in the worker: this process's GIL stays free for the next save
+        return self._job(_render_pages, (urls,), lambda reply: self._rendered(urls, generation, reply))
+
+    def _rendered(self, urls: set[str], generation: int, result: tuple[bool, Any] | None) -> Outcome:
         with self.lock:
             if result is None and (self.failed or self._worker is None):  # a failed build or close() meanwhile
                 self._pending |= urls
@@ -246,12 +279,18 @@ class Preview:
             return Outcome(True, changed, self.diagnostics)
 
     def refresh_search(self) -> bool:
-        """Rebuild the search index from the current pages' data (it is the slowest part, and no page
-        waits for it). It runs in the worker, so that it never holds this process's GIL while the
-        next save is being rebuilt. Returns False if a newer change made it stale."""
+        """Rebuild the search index (see :meth:`search`), waiting here."""
+        return self.wait(self.search())
+
+    def search(self) -> Job[bool] | bool:
+        """Start rebuilding the search index from the current pages' data (it is the slowest part, and no
+        page waits for it). It runs in the worker, so that the next save is rebuilt meanwhile. Finishes
+        False if a newer change made it stale."""
         with self.lock:
             generation = self.generation
-        result = self._call(_search_files)
+        return self._job(_search_files, (), lambda reply: self._searched(generation, reply))
+
+    def _searched(self, generation: int, result: tuple[bool, Any] | None) -> bool:
         if result is None or not result[0] or result[1] is None:
             return False
         files = result[1]
@@ -284,6 +323,17 @@ class Preview:
                 if old.get(cit.ann_id) != notes[slug].get(cit.ann_id):
                     return site.article_url(slug), cit.ann_id
         return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Job(Generic[T]):
+    """A call in the worker whose reply is awaited: ``Preview.complete(job, reply)`` finishes it."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    finish: Callable[[tuple[bool, Any] | None], T]
+    worker: forking.Worker | None
+    retried: bool = False
 
 
 @dataclasses.dataclass
