@@ -15,7 +15,10 @@ The dependent pages and the search index are made by a :class:`apparatus.forking
 after each full build, so that they never hold this process's GIL while the next save is rebuilt
 (docs/performance.md: forking a large preview for each save slowed the next rebuild). Each call
 brings the worker every article summary changed since the full build, versioned, so that it renders
-from the same data the pages here were made from.
+from the same data the pages here were made from. A call is a :class:`Job`: sent, then finished with
+the worker's reply, which :meth:`Preview.wait` waits for here, and the engine process
+(:mod:`apparatus.engine`, the process that runs this class for the preview server, on its only
+thread) waits for beside the next save.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import gc
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -57,7 +59,6 @@ class Preview:
         self.deps: dict[str, set[str]] = {}
         self.collection: pipeline.Collection | None = None
         self.diagnostics: list[Diagnostic] = []
-        self.lock = threading.RLock()  # one build at a time
         self.generation = 0  # bumped by every committed change: a search refresh of an older one is dropped
         self._pending: set[str] = set()  # dependent pages still to render (see render_pending)
         self._worker: forking.Worker | None = None  # renders the dependent pages and the search index
@@ -76,42 +77,41 @@ class Preview:
 
     # -- full build ---------------------------------------------------------------------------------------
     def full(self) -> Outcome:
-        with self.lock:
-            self._retry = set()
-            c, diags = pipeline.load_collection(self.root, auto_reload=True)  # page templates re-read on edit
-            if c is None or c.env is None or count_errors(diags):
-                return self._failed(diags, stop_worker=True)
-            out = MemoryOutput()
-            c.staging, c.return_pages = out, True
-            results = pipeline._run_all(c, self.jobs or forking.cores())
-            for r in results:
-                diags += r.diagnostics
-                if r.page is not None:
-                    out.write(*r.page)
-            summaries = [r.summary for r in results if r.summary is not None]
-            notes = {r.summary.slug: r.notes for r in results if r.summary is not None}
-            if not count_errors(diags):
-                pipeline._write_collection_pages(c, summaries, diags)
-            c.staging = None
-            if count_errors(diags):
-                return self._failed(diags, stop_worker=True)
-            self.collection = c
-            self.summaries = {s.slug: s for s in summaries}
-            self.notes = notes
-            templates = sorted(p.name for p in (self.root / "templates").glob("*.html"))
-            statics = sorted(p.relative_to(self.root).as_posix()
-                             for p in (self.root / "templates" / "static").rglob("*") if p.is_file())
-            self.deps = site.dependencies(summaries, templates, statics)
-            self.files = out.files
-            self.diagnostics = sorted(diags)
-            self.generation += 1
-            self._pending = set()  # every page is new
-            self._start_worker()
-            return Outcome(True, {site.ALL}, self.diagnostics)
+        self._retry = set()
+        c, diags = pipeline.load_collection(self.root, auto_reload=True)  # page templates re-read on edit
+        if c is None or c.env is None or count_errors(diags):
+            return self._failed(diags, stop_worker=True)
+        out = MemoryOutput()
+        c.staging, c.return_pages = out, True
+        results = pipeline._run_all(c, self.jobs or forking.cores())
+        for r in results:
+            diags += r.diagnostics
+            if r.page is not None:
+                out.write(*r.page)
+        summaries = [r.summary for r in results if r.summary is not None]
+        notes = {r.summary.slug: r.notes for r in results if r.summary is not None}
+        if not count_errors(diags):
+            pipeline._write_collection_pages(c, summaries, diags)
+        c.staging = None
+        if count_errors(diags):
+            return self._failed(diags, stop_worker=True)
+        self.collection = c
+        self.summaries = {s.slug: s for s in summaries}
+        self.notes = notes
+        templates = sorted(p.name for p in (self.root / "templates").glob("*.html"))
+        statics = sorted(p.relative_to(self.root).as_posix()
+                         for p in (self.root / "templates" / "static").rglob("*") if p.is_file())
+        self.deps = site.dependencies(summaries, templates, statics)
+        self.files = out.files
+        self.diagnostics = sorted(diags)
+        self.generation += 1
+        self._pending = set()  # every page is new
+        self._start_worker()
+        return Outcome(True, {site.ALL}, self.diagnostics)
 
     def _start_worker(self) -> None:
-        """A new worker, forked from the current build (called with the lock held: no other thread is then
-        inside Jinja or the pipeline, so the child inherits no lock held mid-operation)."""
+        """A new worker, forked from the current build (in the engine process, which runs one thread: the
+        child inherits no lock held mid-operation)."""
         self._stop_worker()
         self._versions = {slug: 0 for slug in self.summaries}
         if self._closed or self.collection is None:
@@ -128,9 +128,8 @@ class Preview:
 
     def close(self) -> None:
         """Stop the background worker for good (the preview server does at exit)."""
-        with self.lock:
-            self._closed = True
-            self._stop_worker()
+        self._closed = True
+        self._stop_worker()
 
     def _send(self, fn: Callable[..., Any], *args: Any) -> forking.Worker | None:
         """Send fn(mirror, changes, *args) to the worker: the worker it went to, or None if there is no
@@ -138,12 +137,11 @@ class Preview:
 
         Each call brings every summary changed since the full build, with its version: the worker keeps
         the newest of each, so no call can put back an older one or miss one."""
-        with self.lock:
-            worker = self._worker
-            if worker is None or self.failed:
-                return None
-            changes = {slug: (v, self.summaries[slug]) for slug, v in self._versions.items() if v}
-            return worker if worker.send(fn, changes, *args) else None
+        worker = self._worker
+        if worker is None or self.failed:
+            return None
+        changes = {slug: (v, self.summaries[slug]) for slug, v in self._versions.items() if v}
+        return worker if worker.send(fn, changes, *args) else None
 
     def _job(self, fn: Callable[..., Any], args: tuple[Any, ...], finish: Callable[[tuple[bool, Any] | None], T]
              ) -> Job[T] | T:
@@ -156,9 +154,8 @@ class Preview:
         """Finish a job with its worker's reply, or None if the worker is gone: a worker that died is
         replaced once, from the current build, and the call sent again (a new job)."""
         if reply is None and not job.retried:
-            with self.lock:
-                if self._worker is job.worker and not self.failed:
-                    self._start_worker()
+            if self._worker is job.worker and not self.failed:
+                self._start_worker()
             worker = self._send(job.fn, *job.args)
             if worker is not None:
                 return dataclasses.replace(job, worker=worker, retried=True)
@@ -175,12 +172,11 @@ class Preview:
     def crashed(self, what: str, path: str) -> Outcome:
         """A rebuild raised (a bug, or an input no check caught): reported at the path saved, the last good
         pages kept, and the next save is a full build (the collection may have been changed half-way)."""
-        with self.lock:
-            self.collection = None
-            self._retry = set()
-            return self._failed([Diagnostic(
-                path, 1, 1, f"the preview could not rebuild after this change: {what}",
-                "fix the file and save again: the next save rebuilds everything")])
+        self.collection = None
+        self._retry = set()
+        return self._failed([Diagnostic(
+            path, 1, 1, f"the preview could not rebuild after this change: {what}",
+            "fix the file and save again: the next save rebuilds everything")])
 
     def _failed(self, diags: list[Diagnostic], stop_worker: bool = False) -> Outcome:
         """Report diagnostics, keeping the last good pages. A failed full build also stops the worker: it
@@ -192,52 +188,51 @@ class Preview:
 
     # -- incremental --------------------------------------------------------------------------------------
     def rebuild(self, paths: set[str]) -> Outcome:
-        with self.lock:
-            c = self.collection
-            paths = paths | self._retry  # after a failed rebuild, its files again: the fix may be in another
-            kinds = {p: classify(p) for p in paths}
-            if c is None or (self.failed and not self._retry) or self._needs_full(c, kinds):
-                return self.full()
-            slugs = sorted({Path(p).stem for p, k in kinds.items() if k in (Kind.ARTICLE, Kind.ANNOTATIONS)})
-            diags: list[Diagnostic] = []
-            new = dict(self.summaries)
-            pages: dict[str, bytes] = {}
-            notes = {}
-            c.return_pages = True
-            for slug in slugs:
-                r = pipeline.process_article(c, slug)
-                diags += r.diagnostics
-                if r.summary is not None:
-                    new[slug], notes[slug] = r.summary, r.notes
-                if r.page is not None:
-                    pages[r.page[0]] = r.page[1].encode("utf-8")
-            if count_errors(diags):  # nothing has changed: the last good build stays, and so does its worker
-                self._retry = paths
-                return self._failed(diags)
-            self._retry = set()
-            urls: set[str] = set()
-            for p in paths:
-                urls |= self.deps.get(p, set())
-            for slug in slugs:
-                fresh = site.article_dependencies(new[slug])
-                for outs in fresh.values():
-                    urls |= outs
-                self.deps.update(fresh)
-            if site.RECORD_PAGES in urls:
-                urls |= {site.record_url(rid) for rid in c.registry}
-            focus = self._first_changed_note(slugs, new, notes)
-            self.summaries = dict(sorted(new.items()))
-            self.notes.update(notes)
-            for slug in notes:
-                self._versions[slug] = self._versions.get(slug, 0) + 1
-            done = {site.article_url(s) for s in slugs
-                    if pages.get(site.output_path(site.article_url(s))) != self.files.get(
-                        site.output_path(site.article_url(s)))}
-            self.files = {**self.files, **pages}
-            self.diagnostics = sorted(diags)
-            self.generation += 1
-            self._pending |= urls - {site.article_url(s) for s in slugs} - {site.RECORD_PAGES, site.SEARCH}
-            return Outcome(True, done, self.diagnostics, focus, self.render_pending if self._pending else None)
+        c = self.collection
+        paths = paths | self._retry  # after a failed rebuild, its files again: the fix may be in another
+        kinds = {p: classify(p) for p in paths}
+        if c is None or (self.failed and not self._retry) or self._needs_full(c, kinds):
+            return self.full()
+        slugs = sorted({Path(p).stem for p, k in kinds.items() if k in (Kind.ARTICLE, Kind.ANNOTATIONS)})
+        diags: list[Diagnostic] = []
+        new = dict(self.summaries)
+        pages: dict[str, bytes] = {}
+        notes = {}
+        c.return_pages = True
+        for slug in slugs:
+            r = pipeline.process_article(c, slug)
+            diags += r.diagnostics
+            if r.summary is not None:
+                new[slug], notes[slug] = r.summary, r.notes
+            if r.page is not None:
+                pages[r.page[0]] = r.page[1].encode("utf-8")
+        if count_errors(diags):  # nothing has changed: the last good build stays, and so does its worker
+            self._retry = paths
+            return self._failed(diags)
+        self._retry = set()
+        urls: set[str] = set()
+        for p in paths:
+            urls |= self.deps.get(p, set())
+        for slug in slugs:
+            fresh = site.article_dependencies(new[slug])
+            for outs in fresh.values():
+                urls |= outs
+            self.deps.update(fresh)
+        if site.RECORD_PAGES in urls:
+            urls |= {site.record_url(rid) for rid in c.registry}
+        focus = self._first_changed_note(slugs, new, notes)
+        self.summaries = dict(sorted(new.items()))
+        self.notes.update(notes)
+        for slug in notes:
+            self._versions[slug] = self._versions.get(slug, 0) + 1
+        done = {site.article_url(s) for s in slugs
+                if pages.get(site.output_path(site.article_url(s))) != self.files.get(
+                    site.output_path(site.article_url(s)))}
+        self.files = {**self.files, **pages}
+        self.diagnostics = sorted(diags)
+        self.generation += 1
+        self._pending |= urls - {site.article_url(s) for s in slugs} - {site.RECORD_PAGES, site.SEARCH}
+        return Outcome(True, done, self.diagnostics, focus, self.render_pending if self._pending else None)
 
     def render_pending(self) -> Outcome:
         """Render the dependent pages queued by rebuilds (see :meth:`pending`), waiting here."""
@@ -247,36 +242,34 @@ class Preview:
         """Start rendering the dependent pages queued by rebuilds. The rendering (the home page of a large
         collection takes a while) runs in the worker, so that the next save is rebuilt meanwhile; if a
         newer change was committed by then, the pages are queued again."""
-        with self.lock:
-            if not self._pending or self.collection is None or self.failed:
-                return Outcome(True, set(), self.diagnostics)  # (while failed, the pages stay queued)
-            urls, self._pending = self._pending, set()
-            generation = self.generation
+        if not self._pending or self.collection is None or self.failed:
+            return Outcome(True, set(), self.diagnostics)  # (while failed, the pages stay queued)
+        urls, self._pending = self._pending, set()
+        generation = self.generation
         return self._job(_render_pages, (urls,), lambda reply: self._rendered(urls, generation, reply))
 
     def _rendered(self, urls: set[str], generation: int, result: tuple[bool, Any] | None) -> Outcome:
-        with self.lock:
-            if result is None and (self.failed or self._worker is None):  # a failed build or close() meanwhile
-                self._pending |= urls
-                return Outcome(True, set(), self.diagnostics)
-            if result is None or not result[0]:
-                why = f": {result[1]}" if result else ""
-                out = MemoryOutput()
-                more = [Diagnostic("templates", 1, 1, f"rendering the dependent pages failed{why}")]
-            else:
-                out, more = result[1]
-            if generation != self.generation:
-                self._pending |= urls
-                return Outcome(True, set(), self.diagnostics, later=self.render_pending)
-            if count_errors(more):  # a page template is broken: the next save is a full build, which reports it
-                self._pending |= urls
-                self._retry = set()
-                return self._failed(self.diagnostics + more)
-            changed = {u for u in urls if out.files.get(site.output_path(u)) != self.files.get(site.output_path(u))}
-            if site.STATIC in urls:
-                changed.add(site.STATIC)
-            self.files = {**self.files, **out.files}
-            return Outcome(True, changed, self.diagnostics)
+        if result is None and (self.failed or self._worker is None):  # a failed build or close() meanwhile
+            self._pending |= urls
+            return Outcome(True, set(), self.diagnostics)
+        if result is None or not result[0]:
+            why = f": {result[1]}" if result else ""
+            out = MemoryOutput()
+            more = [Diagnostic("templates", 1, 1, f"rendering the dependent pages failed{why}")]
+        else:
+            out, more = result[1]
+        if generation != self.generation:
+            self._pending |= urls
+            return Outcome(True, set(), self.diagnostics, later=self.render_pending)
+        if count_errors(more):  # a page template is broken: the next save is a full build, which reports it
+            self._pending |= urls
+            self._retry = set()
+            return self._failed(self.diagnostics + more)
+        changed = {u for u in urls if out.files.get(site.output_path(u)) != self.files.get(site.output_path(u))}
+        if site.STATIC in urls:
+            changed.add(site.STATIC)
+        self.files = {**self.files, **out.files}
+        return Outcome(True, changed, self.diagnostics)
 
     def refresh_search(self) -> bool:
         """Rebuild the search index (see :meth:`search`), waiting here."""
@@ -286,19 +279,17 @@ class Preview:
         """Start rebuilding the search index from the current pages' data (it is the slowest part, and no
         page waits for it). It runs in the worker, so that the next save is rebuilt meanwhile. Finishes
         False if a newer change made it stale."""
-        with self.lock:
-            generation = self.generation
+        generation = self.generation
         return self._job(_search_files, (), lambda reply: self._searched(generation, reply))
 
     def _searched(self, generation: int, result: tuple[bool, Any] | None) -> bool:
         if result is None or not result[0] or result[1] is None:
             return False
         files = result[1]
-        with self.lock:
-            if generation != self.generation:
-                return False
-            self.files = {**self.files, **{k: v.encode() if isinstance(v, str) else v for k, v in files.items()}}
-            return True
+        if generation != self.generation:
+            return False
+        self.files = {**self.files, **{k: v.encode() if isinstance(v, str) else v for k, v in files.items()}}
+        return True
 
     def _needs_full(self, c: pipeline.Collection, kinds: dict[str, Kind]) -> bool:
         for path, kind in kinds.items():
