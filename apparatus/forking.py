@@ -28,10 +28,11 @@ import os
 import signal
 import threading
 import weakref
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
+    import concurrent.futures
     import multiprocessing.connection
 
 S = TypeVar("S")
@@ -39,15 +40,39 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int) -> list[R]:
+def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int, last_here: bool = False
+               ) -> list[R]:
     """[fn(state, item) for item in items], on up to ``jobs`` forked worker processes that each take the
-    next item when free. fn must be a module-level function (it is sent by name).
+    next item when free. fn must be a module-level function (it is sent by name). With last_here, this
+    process runs the last item meanwhile, in place of a worker (a large result is then not pickled back).
 
     jobs <= 1, a single item, or no fork on this system: all in this process. A worker's exception is
     raised here, with its traceback as ``__cause__``; the items not yet started are dropped.
     """
     if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
         return [fn(state, item) for item in items]
+    sent = items[:-1] if last_here else items
+    with pool(state, min(jobs - last_here, len(sent))) as workers:
+        futures = [workers.submit(fn, item) for item in sent]
+        last = [fn(state, items[-1])] if last_here else []
+        return [f.result() for f in futures] + last
+
+
+class Pool(Generic[S]):
+    """Worker processes forked with a state: ``submit(fn, item)`` runs fn(state, item) in one of them."""
+
+    def __init__(self, executor: concurrent.futures.ProcessPoolExecutor):
+        self._executor = executor
+
+    def submit(self, fn: Callable[[S, T], R], item: T) -> concurrent.futures.Future[R]:
+        return self._executor.submit(_call, fn, item)
+
+
+@contextlib.contextmanager
+def pool(state: S, workers: int) -> Iterator[Pool[S]]:
+    """``workers`` processes forked from this one (the standard library's pool, fork context), each handed
+    ``state`` once by the pool's initializer: inherited, never pickled. On leaving, the work not started is
+    dropped and the workers are waited for. This process's objects are frozen meanwhile (see above)."""
     import concurrent.futures  # here, not at the top: a small build never needs them (~25 ms of start-up)
     import multiprocessing
 
@@ -55,13 +80,12 @@ def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int)
     if not frozen_before:
         gc.freeze()
     try:
-        pool = concurrent.futures.ProcessPoolExecutor(min(jobs, len(items)), multiprocessing.get_context("fork"),
-                                                      initializer=_adopt, initargs=(state,))
+        executor = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("fork"),
+                                                          initializer=_adopt, initargs=(state,))
         try:
-            futures = [pool.submit(_call, fn, item) for item in items]
-            return [f.result() for f in futures]
+            yield Pool(executor)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            executor.shutdown(wait=True, cancel_futures=True)
     finally:
         if not frozen_before:
             gc.unfreeze()  # the preview server is a long-lived parent

@@ -583,7 +583,7 @@ def _shards(model: Model, jobs: int = 1) -> tuple[list[str], list[bytes]]:
     sizes = [1 + sum(len(field[model.terms[t]]) for field in model.postings) for t in ordered_terms]
     runs = forking.weighted_runs(sizes, jobs) if jobs > 1 else [(0, len(ordered_terms))]
     _numbers(max(model.count + 1, 1 << 15))  # (filled before the fork: every worker has it)
-    entries = [e for run in forking.map_shared(_entries, [ordered_terms[a:b] for a, b in runs], model, jobs)
+    entries = [e for run in forking.map_shared(_entries, [ordered_terms[a:b] for a, b in runs], model, jobs, True)
                for e in run]
     keys: list[str] = []
     shards: list[bytes] = []
@@ -649,8 +649,9 @@ def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, byt
     """The split index: output path (relative to the site root, under search/) → bytes. Deterministic.
 
     jobs: worker processes (default: :func:`parallel_jobs`); the bytes do not depend on it. With
-    jobs > 1, two stages each run in jobs forked worker processes: runs of documents counted (the
-    last run's worker also writes the display fragments), then runs of terms weighed and encoded.
+    jobs > 1, two stages each run in jobs processes (forked workers, and this one for the last run):
+    runs of documents counted (this process also writes the display fragments), then runs of terms
+    weighed and encoded.
     """
     for doc in docs:
         if doc.kind not in KINDS:
@@ -662,7 +663,7 @@ def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, byt
         # the display fragments cost about what counting a quarter of the text does
         runs = forking.weighted_runs([*sizes, sum(sizes) // 4], jobs)
         items = [(a, b, False) for a, b in runs[:-1]] + [(min(runs[-1][0], len(docs)), len(docs), True)]
-        counted = forking.map_shared(_count_display, items, docs, jobs)
+        counted = forking.map_shared(_count_display, items, docs, jobs, last_here=True)
         model = _model(docs, [part for part, _ in counted])
         display = counted[-1][1]
         assert display is not None

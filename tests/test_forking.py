@@ -37,6 +37,9 @@ def test_map_shared_runs_in_order_on_worker_processes() -> None:
     assert {pid for _, pid in forking.map_shared(_times, [1, 2, 3], 10, 2)}.isdisjoint({os.getpid()})
     assert forking.map_shared(_times, [1, 2, 3], 10, 1) == [(10, os.getpid()), (20, os.getpid()), (30, os.getpid())]
     assert gc.get_freeze_count() == 0  # the parent's objects are unfrozen after
+    pids = [pid for _, pid in forking.map_shared(_times, [1, 2, 3], 10, 2, last_here=True)]
+    assert pids[-1] == os.getpid() and os.getpid() not in pids[:-1]  # the last item in this process
+
 
 
 def _is_inherited(state: dict[str, object], item: int) -> bool:
