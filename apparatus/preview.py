@@ -23,7 +23,6 @@ thread) waits for beside the next save.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import gc
 from collections.abc import Callable
@@ -37,7 +36,10 @@ from .watch import Kind, classify
 
 T = TypeVar("T")
 
-PAGE_TEMPLATES = {"templates/index.html", "templates/records.html", "templates/record.html"}
+KEEP_PAGES = pipeline.Mode(keep_pages=True)  # article pages come back to be kept here, in memory
+
+# the templates of the collection pages the worker re-renders on their own; any other template edit is a full build
+PAGE_TEMPLATES = {f"templates/{k.template}" for k in site.PAGES if k.pages is not None and k.urls is not None}
 
 
 @dataclasses.dataclass
@@ -82,8 +84,7 @@ class Preview:
         if c is None or c.env is None or count_errors(diags):
             return self._failed(diags, stop_worker=True)
         out = MemoryOutput()
-        c.staging, c.return_pages = out, True
-        results = pipeline._run_all(c, self.jobs or forking.cores())
+        results = pipeline.process_articles(c, KEEP_PAGES, self.jobs or forking.cores())
         for r in results:
             diags += r.diagnostics
             if r.page is not None:
@@ -91,8 +92,7 @@ class Preview:
         summaries = [r.summary for r in results if r.summary is not None]
         notes = {r.summary.slug: r.notes for r in results if r.summary is not None}
         if not count_errors(diags):
-            pipeline._write_collection_pages(c, summaries, diags)
-        c.staging = None
+            diags += pipeline.render_collection_pages(c, summaries, pipeline.Mode(out))
         if count_errors(diags):
             return self._failed(diags, stop_worker=True)
         self.collection = c
@@ -198,9 +198,8 @@ class Preview:
         new = dict(self.summaries)
         pages: dict[str, bytes] = {}
         notes = {}
-        c.return_pages = True
         for slug in slugs:
-            r = pipeline.process_article(c, slug)
+            r = pipeline.process_article(c, slug, KEEP_PAGES)
             diags += r.diagnostics
             if r.summary is not None:
                 new[slug], notes[slug] = r.summary, r.notes
@@ -346,12 +345,8 @@ class _Mirror:
 def _render_pages(m: _Mirror, changes: dict[str, tuple[int, site.ArticleSummary]], urls: set[str]
                   ) -> tuple[MemoryOutput, list[Diagnostic]]:
     summaries = m.update(changes)
-    c = copy.copy(m.collection)
     out = MemoryOutput()
-    c.staging = out
-    diags: list[Diagnostic] = []
-    pipeline._write_collection_pages(c, summaries, diags, only=urls)
-    return out, diags
+    return out, pipeline.render_collection_pages(m.collection, summaries, pipeline.Mode(out), only=urls)
 
 
 def _search_files(m: _Mirror, changes: dict[str, tuple[int, site.ArticleSummary]]) -> dict[str, bytes] | None:

@@ -13,10 +13,8 @@ import jinja2
 from jinja2.loaders import split_template_path
 
 from .errors import Diagnostic
+from .site import TEMPLATES
 from .sources import read_source, walk
-
-PAGES = ("index.html", "article.html", "records.html", "record.html", "about.html", "404.html")
-
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
@@ -81,14 +79,14 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
     env.globals["site"] = site
     env.filters["human_date"] = human_date
     diags = walk(root, "templates")[1]
-    for name in PAGES:
+    for name in TEMPLATES:
         try:
             env.get_template(name)
         except Refused as exc:
             diags += [d for d in exc.diagnostics if d not in diags]  # (a link outside is walk's refusal too)
         except jinja2.TemplateNotFound as exc:
             diags.append(Diagnostic(f"templates/{exc.name}", 1, 1, f"template '{exc.name}' is missing",
-                                    f"every collection needs templates/{', templates/'.join(PAGES)}"))
+                                    f"every collection needs templates/{', templates/'.join(TEMPLATES)}"))
         except jinja2.TemplateSyntaxError as exc:
             rel = f"templates/{exc.name or name}"
             lines = (exc.source or "").split("\n")

@@ -84,10 +84,10 @@ def measure(root, runs):
         for k in range(runs + 1):
             for label in spent:
                 spent[label] = 0.0
-            collection.staging = output.MemoryOutput()
+            mode = pipeline.Mode(output.MemoryOutput())
             start = time.perf_counter()
             for slug in collection.slugs:
-                pipeline.process_article(collection, slug)
+                pipeline.process_article(collection, slug, mode)
             total = time.perf_counter() - start
             if k == 0:
                 continue  # the untimed pass

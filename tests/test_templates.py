@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from apparatus.templates import PAGES, TemplateFailure, environment, human_date, render
+from apparatus.site import TEMPLATES as PAGES
+from apparatus.templates import TemplateFailure, environment, human_date, render
 
 
 def test_human_dates() -> None:
