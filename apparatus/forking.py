@@ -73,7 +73,7 @@ def pool(state: S, workers: int) -> Iterator[Pool[S]]:
     """``workers`` processes forked from this one (the standard library's pool, fork context), each handed
     ``state`` once by the pool's initializer: inherited, never pickled. On leaving, the work not started is
     dropped and the workers are waited for. This process's objects are frozen meanwhile (see above)."""
-    import concurrent.futures  # here, not at the top: a small build never needs them (~25 ms of start-up)
+    import concurrent.futures  # here, not at the top: a small build never needs them (start-up time)
     import multiprocessing
 
     frozen_before = gc.get_freeze_count() > 0  # the preview keeps its build frozen (preview.py): left as is
@@ -154,7 +154,7 @@ class Worker:
         self._lock = threading.RLock()  # one call at a time on the pipe
         self._closing = threading.Lock()  # one close at a time: the child is signalled only until reaped
         self.status: int | None = None  # the child's wait status, once reaped
-        import multiprocessing  # here, not at the top: a build never needs it (~25 ms of start-up)
+        import multiprocessing  # here, not at the top: a build never needs it (start-up time)
 
         conn, child_end = multiprocessing.Pipe()
         try:
