@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from markdown_it.token import Token
 
 from . import fastmd, forking, markdown, scaffold, site, templates
-from .anchoring import MOVED, anchor, plain_blocks
+from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, NodesNeeded, Record, load_annotations, load_registry
 from .articles import Article, load_article
 from .config import Config, load_config
@@ -112,72 +113,28 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
 
 
 def _process_article(c: Collection, slug: str, mode: Mode, exact: bool) -> ArticleResult:
-    rel = f"content/{slug}.md"
-    article, diags = load_article(c.root, rel)
-    annotations: list[Annotation] = []
-    ann_src = None
-    af = None
-    if slug in c.annotation_slugs:  # validated even when the article is broken: all errors in one run
-        arel = f"annotations/{slug}.yaml"
-        af, more = load_annotations(c.root, arel, c.record_ids, exact)
-        diags += more
-        if af is not None:
-            annotations, ann_src = af.annotations, af.src
+    """The stages below, in order; an article with an error stops before its page is made."""
+    article, diags = read_article(c, slug)
+    af, more = read_annotations(c, slug, exact)  # validated even when the article is broken: all errors in one run
+    diags += more
     if article is None:
         return ArticleResult(None, diags)
-    tokens = fastmd.parse(article.body.text)  # = markdown.ARTICLE_MD.parse, proven in tests/test_fastmd.py
-    for tok in tokens:
-        if tok.type == "inline":
-            for problem, _ in markdown.check_links([tok], "the article", allow_images=True):
-                line = article.body.first_line + (tok.map[0] if tok.map else 0)
-                diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
-    blocks = plain_blocks(tokens)
-    changed = _article_changed(article, af)
-    anchors = anchor(annotations, blocks, ann_src, article.body, diags, changed) if ann_src else []
-    if changed and af is not None:
-        status = {a.annotation.id: a.status for a in anchors}
-        review = ", ".join(f"{x.id} ({status.get(x.id, 'orphaned')})" for x in annotations)
-        diags.append(af.src.at(af.nodes["article_sha256"], f"{article.path} changed since these annotations were "
-                               f"checked; review: {review}",
-                               f"when every note is reviewed, set article_sha256: {article_hash(article)}",
-                               severity="warning"))
-    notes_html = {}
-    for ann in annotations:
-        html, problems = _note_html(ann.note)
-        for problem, needle in problems:
-            assert ann_src is not None
-            node = ann.nodes["note"]
-            assert isinstance(node, yaml.ScalarNode)
-            diags.append(ann_src.at_text(node, max(node.value.find(needle), 0), problem,
-                                         "write the note in Markdown: links as [text](https://…), no HTML tags, "
-                                         "no images; to show a tag as text, put it in `backticks`"))
-        notes_html[ann.id] = html
+    tokens = parse_markdown(article)
+    check_links(article, tokens, diags)
+    blocks = plain_text(tokens)
+    anchors = anchor_notes(article, af, blocks, diags)
+    notes_html = render_notes(af, diags)
     if count_errors(diags):
         return ArticleResult(None, diags)
-    anchors.sort(key=lambda a: (a.block, a.start, -a.end))
-    numbers = {a.annotation.id: n for n, a in enumerate(anchors, 1)}
-    types = {a.annotation.id: a.annotation.type for a in anchors}
-    markdown.insert_marks(tokens, blocks, anchors, numbers, types)
-    headline_html, body_html = site.split_headline(markdown.render_article(tokens))
+    numbers = mark(tokens, blocks, anchors)
+    headline_html, body = body_html(tokens)
     ordered = [a.annotation for a in anchors]
-    cited = {rid for a in ordered for rid in a.records}
-    summary = site.ArticleSummary(
-        slug=slug, title=article.title, outlet=article.outlet, published=article.published,
-        published_approximate=article.published_approximate,
-        counts=site.count_types([a.type for a in ordered], cited),
-        citations=tuple(site.Citation(slug, article.title, a.id, numbers[a.id], a.type, a.quote, a.correction,
-                                      a.records, markdown.plain_text(notes_html[a.id]) if mode.search else "")
-                        for a in ordered),
-        text="\n".join(b.text for b in blocks) if mode.search else "",  # the texts are only for the search index
-    )
-    url = site.article_url(slug)
+    summary = summarize(slug, article, ordered, numbers, notes_html, blocks, mode)
     if c.env is None:  # a template is broken: validate only
         return ArticleResult(summary, diags)
+    url = site.article_url(slug)
     try:
-        page = templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
-                                body_html=body_html, notes=ordered, key=site.key_notes(ordered), numbers=numbers,
-                                notes_html=notes_html, headline_html=headline_html,
-                                cites=c.cites, summary=summary)
+        page = render_article_page(c, url, article, body, headline_html, ordered, numbers, notes_html, summary)
     except templates.TemplateFailure as exc:
         return ArticleResult(None, [*diags, exc.diagnostic])
     moved = sum(a.status == MOVED for a in anchors)
@@ -187,6 +144,106 @@ def _process_article(c: Collection, slug: str, mode: Mode, exact: bool) -> Artic
     if mode.writer is not None:
         mode.writer.write(site.output_path(url), page)
     return ArticleResult(summary, diags, moved)
+
+
+# --- an article's stages, as docs/performance.md times them (bench/stages.py) ------------------------------------
+
+def read_article(c: Collection, slug: str) -> tuple[Article | None, list[Diagnostic]]:
+    """The article file and its front matter."""
+    return load_article(c.root, f"content/{slug}.md")
+
+
+def read_annotations(c: Collection, slug: str, exact: bool) -> tuple[Any, list[Diagnostic]]:
+    """The annotation file, if the article has one: YAML and schema."""
+    if slug not in c.annotation_slugs:
+        return None, []
+    return load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids, exact)
+
+
+def parse_markdown(article: Article) -> list[Token]:
+    return fastmd.parse(article.body.text)  # = markdown.ARTICLE_MD.parse, proven in tests/test_fastmd.py
+
+
+def check_links(article: Article, tokens: list[Token], diags: list[Diagnostic]) -> None:
+    for tok in tokens:
+        if tok.type == "inline":
+            for problem, _ in markdown.check_links([tok], "the article", allow_images=True):
+                line = article.body.first_line + (tok.map[0] if tok.map else 0)
+                diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
+
+
+def plain_text(tokens: list[Token]) -> list[Block]:
+    """The text a reader sees, block by block: what quotes are anchored in and the search index reads."""
+    return plain_blocks(tokens)
+
+
+def anchor_notes(article: Article, af: Any, blocks: list[Block], diags: list[Diagnostic]) -> list[Anchor]:
+    """Each note's quote found in the text; a warning to review the notes if the article changed since."""
+    if af is None:
+        return []
+    changed = _article_changed(article, af)
+    anchors = anchor(af.annotations, blocks, af.src, article.body, diags, changed)
+    if changed:
+        status = {a.annotation.id: a.status for a in anchors}
+        review = ", ".join(f"{x.id} ({status.get(x.id, 'orphaned')})" for x in af.annotations)
+        diags.append(af.src.at(af.nodes["article_sha256"], f"{article.path} changed since these annotations were "
+                               f"checked; review: {review}",
+                               f"when every note is reviewed, set article_sha256: {article_hash(article)}",
+                               severity="warning"))
+    return anchors
+
+
+def render_notes(af: Any, diags: list[Diagnostic]) -> dict[str, str]:
+    """Each note's HTML (annotation id → HTML); what a note may not contain, as diagnostics."""
+    notes_html = {}
+    for ann in af.annotations if af is not None else []:
+        html, problems = _note_html(ann.note)
+        for problem, needle in problems:
+            node = ann.nodes["note"]
+            assert isinstance(node, yaml.ScalarNode)
+            diags.append(af.src.at_text(node, max(node.value.find(needle), 0), problem,
+                                        "write the note in Markdown: links as [text](https://…), no HTML tags, "
+                                        "no images; to show a tag as text, put it in `backticks`"))
+        notes_html[ann.id] = html
+    return notes_html
+
+
+def mark(tokens: list[Token], blocks: list[Block], anchors: list[Anchor]) -> dict[str, int]:
+    """<mark> tokens inserted for the anchored notes, numbered in reading order (anchors sorted so)."""
+    anchors.sort(key=lambda a: (a.block, a.start, -a.end))
+    numbers = {a.annotation.id: n for n, a in enumerate(anchors, 1)}
+    types = {a.annotation.id: a.annotation.type for a in anchors}
+    markdown.insert_marks(tokens, blocks, anchors, numbers, types)
+    return numbers
+
+
+def body_html(tokens: list[Token]) -> tuple[str, str]:
+    """The article's body as HTML: (its headline, the rest)."""
+    return site.split_headline(markdown.render_article(tokens))
+
+
+def summarize(slug: str, article: Article, ordered: list[Annotation], numbers: dict[str, int],
+              notes_html: dict[str, str], blocks: list[Block], mode: Mode) -> site.ArticleSummary:
+    """What the collection's pages and the search index need of the article."""
+    cited = {rid for a in ordered for rid in a.records}
+    return site.ArticleSummary(
+        slug=slug, title=article.title, outlet=article.outlet, published=article.published,
+        published_approximate=article.published_approximate,
+        counts=site.count_types([a.type for a in ordered], cited),
+        citations=tuple(site.Citation(slug, article.title, a.id, numbers[a.id], a.type, a.quote, a.correction,
+                                      a.records, markdown.plain_text(notes_html[a.id]) if mode.search else "")
+                        for a in ordered),
+        text="\n".join(b.text for b in blocks) if mode.search else "",  # the texts are only for the search index
+    )
+
+
+def render_article_page(c: Collection, url: str, article: Article, body: str, headline_html: str,
+                        ordered: list[Annotation], numbers: dict[str, int], notes_html: dict[str, str],
+                        summary: site.ArticleSummary) -> str:
+    """The page template (raises templates.TemplateFailure)."""
+    return templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
+                            body_html=body, notes=ordered, key=site.key_notes(ordered), numbers=numbers,
+                            notes_html=notes_html, headline_html=headline_html, cites=c.cites, summary=summary)
 
 
 def article_hash(article: Article) -> str:

@@ -41,15 +41,15 @@ import gen  # noqa: E402  (bench/gen.py)
 from apparatus import output, pipeline  # noqa: E402
 
 # (label, module, function name, required by any build of this design?)
-STAGES = [
-    ("article file and front matter", pipeline, "load_article", True),
-    ("annotation file: YAML and schema", pipeline, "load_annotations", True),
-    ("Markdown parse (fastmd)", pipeline.fastmd, "parse", True),
-    ("body HTML (render_article)", pipeline.markdown, "render_article", True),
-    ("page template (Jinja)", pipeline.templates, "render", True),
-    ("plain text of the blocks", pipeline, "plain_blocks", False),
-    ("anchoring quotes", pipeline, "anchor", False),
-    ("inserting marks", pipeline.markdown, "insert_marks", False),
+STAGES = [  # pipeline's stage functions, which _process_article calls in turn
+    ("article file and front matter", pipeline, "read_article", True),
+    ("annotation file: YAML and schema", pipeline, "read_annotations", True),
+    ("Markdown parse (fastmd)", pipeline, "parse_markdown", True),
+    ("body HTML (render_article)", pipeline, "body_html", True),
+    ("page template (Jinja)", pipeline, "render_article_page", True),
+    ("plain text of the blocks", pipeline, "plain_text", False),
+    ("anchoring quotes", pipeline, "anchor_notes", False),
+    ("inserting marks", pipeline, "mark", False),
 ]
 REST = "the rest of process_article"
 
