@@ -1,21 +1,23 @@
-"""Work shared with forked children: the build's articles and pages, the search index's stages, and
+"""Work shared with forked processes: the build's articles and pages, the search index's stages, and
 the live preview's long-lived background worker.
 
-:func:`fork_map` forks one child per item but the last, which this process does meanwhile: on two
-cores, one child and the parent keep both busy, with half the processes (and half the copied
-memory pages) of a pool. Children inherit everything loaded so far and read the work's shared
-state as :data:`SHARED`; they send their results back pickled through a pipe. :func:`fork_chunks`
-runs on it for the articles: many small chunks, each taken by whichever process is free.
+:func:`map_shared` runs a function over items on the standard library's process pool
+(``concurrent.futures.ProcessPoolExecutor``) with the fork context. The work's shared state (the
+collection, the search model) is handed to each worker process once, through the pool's
+initializer: under fork the worker inherits it, it is never pickled. Items are taken in turn by
+whichever worker is free, so callers cut the work into pieces: many small chunks of articles
+(:func:`chunks`), or runs of about equal cost (:func:`weighted_runs`). A worker's exception is
+raised here with the worker's traceback as its ``__cause__``.
 
 Before forking, the parent's objects are frozen (``gc.freeze``): the cycle collector then never
-writes to them in a child, so inherited pages stay shared instead of being copied on its first
-pass. Children, short-lived and allocation-heavy, collect cycles rarely.
+writes to them in a worker, so inherited pages stay shared instead of being copied on its first
+pass. Workers, short-lived and allocation-heavy, collect cycles rarely.
 
 :class:`Worker` is the other shape: one child forked once, kept, and sent calls on the state it
 inherited. A process that has forked shares its memory pages with the child until one of them
 writes to a page, and then pays a page fault and a copy for it. Forking a large process again and
-again (the preview of a big collection holds more than a gigabyte) makes the parent pay those
-copies over again after each fork, in whatever it does next. Forked once, the copies are paid once.
+again (the preview of a big collection) makes the parent pay those copies over again after each
+fork, in whatever it does next. Forked once, the copies are paid once.
 """
 
 from __future__ import annotations
@@ -23,149 +25,95 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import pickle
 import signal
 import threading
 import weakref
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
+    import concurrent.futures
     import multiprocessing.connection
 
-SHARED: Any = None  # what forked children read: set in the parent just before they fork
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
-def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], shared: Any, jobs: int) -> list[Any]:
-    """[fn(item) for item in items], the first items each in a forked child, the last one in this
-    process meanwhile; fn reads ``shared`` as SHARED.
+def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int, last_here: bool = False
+               ) -> list[R]:
+    """[fn(state, item) for item in items], on up to ``jobs`` forked worker processes that each take the
+    next item when free. fn must be a module-level function (it is sent by name). With last_here, this
+    process runs the last item meanwhile, in place of a worker (a large result is then not pickled back).
 
-    jobs <= 1, a single item, or no fork on this system: all in this process. A child that fails
-    makes this raise RuntimeError with the child's error.
+    jobs <= 1, a single item, or no fork on this system: all in this process. A worker's exception is
+    raised here, with its traceback as ``__cause__``; the items not yet started are dropped.
     """
-    global SHARED
-    SHARED = shared
+    if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
+        return [fn(state, item) for item in items]
+    sent = items[:-1] if last_here else items
+    with pool(state, min(jobs - last_here, len(sent))) as workers:
+        futures = [workers.submit(fn, item) for item in sent]
+        last = [fn(state, items[-1])] if last_here else []
+        return [f.result() for f in futures] + last
+
+
+class Pool(Generic[S]):
+    """Worker processes forked with a state: ``submit(fn, item)`` runs fn(state, item) in one of them."""
+
+    def __init__(self, executor: concurrent.futures.ProcessPoolExecutor):
+        self._executor = executor
+
+    def submit(self, fn: Callable[[S, T], R], item: T) -> concurrent.futures.Future[R]:
+        return self._executor.submit(_call, fn, item)
+
+
+@contextlib.contextmanager
+def pool(state: S, workers: int) -> Iterator[Pool[S]]:
+    """``workers`` processes forked from this one (the standard library's pool, fork context), each handed
+    ``state`` once by the pool's initializer: inherited, never pickled. On leaving, the work not started is
+    dropped and the workers are waited for. This process's objects are frozen meanwhile (see above)."""
+    import concurrent.futures  # here, not at the top: a small build never needs them (start-up time)
+    import multiprocessing
+
+    frozen_before = gc.get_freeze_count() > 0  # the preview keeps its build frozen (preview.py): left as is
+    if not frozen_before:
+        gc.freeze()
     try:
-        if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
-            return [fn(item) for item in items]
-        children: list[tuple[int, int]] = []
-        frozen_before = gc.get_freeze_count() > 0  # the preview keeps its build frozen (preview.py): left as is
-        if not frozen_before:
-            gc.freeze()
+        executor = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("fork"),
+                                                          initializer=_adopt, initargs=(state,))
         try:
-            for item in items[:-1]:
-                read, write = os.pipe()
-                try:
-                    pid = os.fork()
-                except BaseException:
-                    os.close(read)
-                    os.close(write)
-                    raise
-                if pid == 0:  # pragma: no cover - the child (coverage does not follow forks)
-                    _child(fn, item, read, write)  # never returns
-                os.close(write)
-                children.append((pid, read))
-            threshold = gc.get_threshold()
-            gc.set_threshold(20_000, 50, 50)  # this process's share, like a child's
-            try:
-                last = fn(items[-1])
-            finally:
-                gc.set_threshold(*threshold)
-            results = []
-            while children:
-                pid, read = children.pop(0)
-                with os.fdopen(read, "rb") as inp:
-                    data = inp.read()
-                os.waitpid(pid, 0)
-                ok, value = pickle.loads(data) if data else (False, "the worker died")
-                if not ok:
-                    raise RuntimeError(f"a worker process failed: {value}")
-                results.append(value)
-            return [*results, last]
+            yield Pool(executor)
         finally:
-            for pid, read in children:  # after an error: no zombies, no open pipes
-                os.close(read)
-                os.waitpid(pid, 0)
-            if not frozen_before:
-                gc.unfreeze()  # the preview server is a long-lived parent
+            executor.shutdown(wait=True, cancel_futures=True)
     finally:
-        SHARED = None
+        if not frozen_before:
+            gc.unfreeze()  # the preview server is a long-lived parent
 
 
-def fork_chunks(fn: Callable[[tuple[int, int]], list[Any]], n: int, shared: Any, jobs: int) -> list[Any]:
-    """fn(bounds) for consecutive chunks of 0..n, concatenated in order; fn reads ``shared`` as SHARED.
-
-    Unlike :func:`fork_map`'s fixed shares, the chunks are taken in turn: each process (``jobs - 1``
-    forked children and this one) takes the next chunk when it has finished its last. A process that
-    runs slower (at N=10000 the child measured 4-12% slower than its parent on the same number of
-    articles; another program on its core does the same) takes fewer chunks instead of keeping the other
-    waiting. The chunks' first indices wait in a pipe, written in one write before the fork and read 4
-    bytes at a time: a pipe's reads take the bytes they return under one lock, so no chunk is taken twice.
-    A process whose chunk fails empties the pipe, so that the others stop after their current chunk.
-    """
+def chunks(n: int, jobs: int) -> list[tuple[int, int]]:
+    """0..n cut into many consecutive chunks (CHUNKS_PER_JOB per process): a process that runs slower
+    (another program on its core) takes fewer of them instead of keeping the others waiting."""
     if n <= 0:
         return []
-    count = max(1, min(n, CHUNKS_PER_JOB * max(jobs, 1), MAX_CHUNKS))
-    size = -(-n // count)  # ceil
-    starts = range(0, n, size)
-    jobs = min(jobs, len(starts))
-    if jobs <= 1 or not hasattr(os, "fork"):  # all in this process, as fork_map runs them
-        return [r for part in fork_map(fn, [(a, min(a + size, n)) for a in starts], shared, 1) for r in part]
-    read, write = os.pipe()
-    try:
-        try:
-            data = b"".join(a.to_bytes(4, "little") for a in starts)
-            if os.write(write, data) != len(data):  # pragma: no cover - fits in any pipe's capacity (see MAX_CHUNKS)
-                raise RuntimeError("the chunks did not fit in the pipe")
-        finally:
-            os.close(write)  # before the fork: no child holds the write end, so the last read sees the end
-        taken = fork_map(_take_chunks, [(fn, read, n, size)] * jobs, shared, jobs)
-    finally:
-        os.close(read)
-    return [r for _, rs in sorted((c for part in taken for c in part), key=lambda c: c[0]) for r in rs]
+    size = -(-n // max(1, min(n, CHUNKS_PER_JOB * max(jobs, 1))))  # ceil
+    return [(a, min(a + size, n)) for a in range(0, n, size)]
 
 
 CHUNKS_PER_JOB = 50
-MAX_CHUNKS = 1000  # 4 bytes each, written before anyone reads: within any pipe's capacity (Linux: 4096 at least)
+
+_STATE: Any = None  # in a worker process: the state map_shared handed over (set by _adopt, the initializer)
 
 
-def _take_chunks(item: tuple[Callable[[tuple[int, int]], list[Any]], int, int, int]) -> list[tuple[int, list[Any]]]:
-    """Take chunks from the pipe until it is empty: [(first index, fn's results)] for the chunks taken."""
-    fn, read, n, size = item
-    done = []
-    try:
-        while data := os.read(read, 4):
-            if len(data) != 4:  # pragma: no cover - a pipe read returns whole records here
-                raise RuntimeError("a chunk's index was read in part")
-            a = int.from_bytes(data, "little")
-            done.append((a, fn((a, min(a + size, n)))))
-    except BaseException:
-        while os.read(read, 65536):  # the chunks left, taken away: the other processes stop soon
-            pass
-        raise
-    return done
+def _adopt(state: Any) -> None:  # pragma: no cover - in a worker process (coverage does not follow forks)
+    global _STATE
+    _STATE = state
+    gc.set_threshold(20_000, 50, 50)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the pool
 
 
-def _child(fn: Callable[[Any], Any], item: Any, read: int, write: int) -> None:  # pragma: no cover - forked
-    """Run fn(item) in a forked child and send the result; whatever happens, the child ends here and
-    never returns into the parent's code (which would, say, clean up the parent's staging folder)."""
-    status = 1
-    try:
-        os.close(read)
-        gc.set_threshold(20_000, 50, 50)
-        try:
-            data = pickle.dumps((True, fn(item)), protocol=pickle.HIGHEST_PROTOCOL)
-            status = 0
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
-            try:
-                message = f"{type(exc).__name__}: {exc}"
-            except BaseException:  # noqa: BLE001 - an exception that cannot even be described
-                message = type(exc).__name__
-            data = pickle.dumps((False, message))
-        with os.fdopen(write, "wb") as out:
-            out.write(data)
-    finally:
-        os._exit(status)
+def _call(fn: Callable[[Any, Any], Any], item: Any) -> Any:  # pragma: no cover - in a worker process
+    return fn(_STATE, item)
 
 
 def cores() -> int:
@@ -203,10 +151,10 @@ class Worker:
     """
 
     def __init__(self, state: Any):
-        self._lock = threading.Lock()  # one call at a time on the pipe
+        self._lock = threading.RLock()  # one call at a time on the pipe
         self._closing = threading.Lock()  # one close at a time: the child is signalled only until reaped
         self.status: int | None = None  # the child's wait status, once reaped
-        import multiprocessing  # here, not at the top: a build never needs it (~25 ms of start-up)
+        import multiprocessing  # here, not at the top: a build never needs it (start-up time)
 
         conn, child_end = multiprocessing.Pipe()
         try:
@@ -232,16 +180,40 @@ class Worker:
         _WORKER_ENDS.add(conn)
         self._reap = weakref.finalize(self, _stop, pid, conn, os.getpid())  # also when collected: no zombie
 
+    @property
+    def connection(self) -> multiprocessing.connection.Connection:
+        """The pipe a reply arrives on (to wait on it beside others: ``multiprocessing.connection.wait``)."""
+        return self._conn
+
     def call(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any] | None:
-        """(True, fn(state, *args)) or (False, the error's description); None if the worker is gone.
+        """(True, fn(state, *args)) or (False, the error's description); None if the worker is gone."""
+        with self._lock:
+            return self.receive() if self.send(fn, *args) else None
+
+    def send(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Start a call, whose reply :meth:`receive` reads; False if the worker is gone.
 
         Anything else that interrupts a call (Ctrl-C, an unpicklable argument) stops the worker before
         it propagates: a reply left unread would otherwise answer the next call."""
         with self._lock:
             if self._conn.closed:
-                return None
+                return False
             try:
                 self._conn.send((fn, args))
+                return True
+            except OSError:
+                return False
+            except BaseException:
+                _kill(self.pid)
+                raise
+
+    def receive(self) -> tuple[bool, Any] | None:
+        """The reply to the call sent last: (True, result) or (False, the error's description); None if
+        the worker is gone (or was closed meanwhile)."""
+        with self._lock:
+            if self._conn.closed:
+                return None
+            try:
                 return self._conn.recv()
             except (EOFError, OSError):
                 return None

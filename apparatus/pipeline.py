@@ -2,9 +2,9 @@
 
 Site-wide inputs (site.yaml, the records registry, templates) are loaded first. Articles are then
 processed independently — each by :func:`process_article`, on all cores for large collections
-(:func:`apparatus.forking.fork_chunks`) — and write their page into the staging folder. Pages that
+(:func:`apparatus.forking.map_shared`, in small chunks) — and write their page into the staging folder. Pages that
 need the whole collection (home, records) are rendered once every article is done, on all cores
-too (:func:`apparatus.forking.fork_map`, shared by the rows they list). Nothing becomes visible
+too (shared by the rows they list). Nothing becomes visible
 until every diagnostic has been collected and none is an error; then the staging folder is
 swapped in.
 
@@ -19,14 +19,14 @@ import dataclasses
 import hashlib
 import posixpath
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
+from markdown_it.token import Token
 
 from . import fastmd, forking, markdown, scaffold, site, templates
-from .anchoring import MOVED, anchor, plain_blocks
+from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, NodesNeeded, Record, load_annotations, load_registry
 from .articles import Article, load_article
 from .config import Config, load_config, template_site
@@ -47,9 +47,6 @@ class Collection:
     env: Any  # jinja2.Environment
     slugs: list[str]
     annotation_slugs: set[str]
-    staging: Writer | None = None  # where pages go: a Staging folder (build) or memory (serve); None: check
-    return_pages: bool = False  # article pages travel back in ArticleResult (workers cannot share memory)
-    search: bool = True  # write the search index (build --no-search: not)
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
@@ -63,6 +60,18 @@ class Collection:
     @property
     def root(self) -> Path:
         return self.config.root
+
+
+@dataclasses.dataclass(frozen=True)
+class Mode:
+    """Where a build's steps put what they make."""
+
+    writer: Writer | None = None  # where pages go: a Staging folder (build) or memory (serve); None: check only
+    keep_pages: bool = False  # article pages travel back in ArticleResult instead (the preview keeps them)
+    search: bool = True  # summaries carry the texts for the search index, which is written (build --no-search: not)
+
+
+CHECK = Mode()
 
 
 @dataclasses.dataclass
@@ -95,90 +104,146 @@ def _note_html(text: str) -> tuple[str, list[markdown.Problem]]:
     return hit
 
 
-def process_article(c: Collection, slug: str) -> ArticleResult:
+def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResult:
     """Load, check, anchor and render one article (and write its page, or return it)."""
     try:
-        return _process_article(c, slug, exact=False)
+        return _process_article(c, slug, mode, exact=False)
     except NodesNeeded:  # a diagnostic to write: the annotation file is loaded again, with positions
-        return _process_article(c, slug, exact=True)
+        return _process_article(c, slug, mode, exact=True)
 
 
-def _process_article(c: Collection, slug: str, exact: bool) -> ArticleResult:
-    rel = f"content/{slug}.md"
-    article, diags = load_article(c.root, rel)
-    annotations: list[Annotation] = []
-    ann_src = None
-    af = None
-    if slug in c.annotation_slugs:  # validated even when the article is broken: all errors in one run
-        arel = f"annotations/{slug}.yaml"
-        af, more = load_annotations(c.root, arel, c.record_ids, exact)
-        diags += more
-        if af is not None:
-            annotations, ann_src = af.annotations, af.src
+def _process_article(c: Collection, slug: str, mode: Mode, exact: bool) -> ArticleResult:
+    """The stages below, in order; an article with an error stops before its page is made."""
+    article, diags = read_article(c, slug)
+    af, more = read_annotations(c, slug, exact)  # validated even when the article is broken: all errors in one run
+    diags += more
     if article is None:
         return ArticleResult(None, diags)
-    tokens = fastmd.parse(article.body.text)  # = markdown.ARTICLE_MD.parse, proven in tests/test_fastmd.py
+    tokens = parse_markdown(article)
+    check_links(article, tokens, diags)
+    blocks = plain_text(tokens)
+    anchors = anchor_notes(article, af, blocks, diags)
+    notes_html = render_notes(af, diags)
+    if count_errors(diags):
+        return ArticleResult(None, diags)
+    numbers = mark(tokens, blocks, anchors)
+    headline_html, body = body_html(tokens)
+    ordered = [a.annotation for a in anchors]
+    summary = summarize(slug, article, ordered, numbers, notes_html, blocks, mode)
+    if c.env is None:  # a template is broken: validate only
+        return ArticleResult(summary, diags)
+    url = site.article_url(slug)
+    try:
+        page = render_article_page(c, url, article, body, headline_html, ordered, numbers, notes_html, summary)
+    except templates.TemplateFailure as exc:
+        return ArticleResult(None, [*diags, exc.diagnostic])
+    moved = sum(a.status == MOVED for a in anchors)
+    if mode.keep_pages:
+        notes = {a.id: hash((a.type, a.quote, a.correction, notes_html[a.id], a.records, a.links)) for a in ordered}
+        return ArticleResult(summary, diags, moved, (site.output_path(url), page), notes)
+    if mode.writer is not None:
+        mode.writer.write(site.output_path(url), page)
+    return ArticleResult(summary, diags, moved)
+
+
+# --- an article's stages, as docs/performance.md times them (bench/stages.py) ------------------------------------
+
+def read_article(c: Collection, slug: str) -> tuple[Article | None, list[Diagnostic]]:
+    """The article file and its front matter."""
+    return load_article(c.root, f"content/{slug}.md")
+
+
+def read_annotations(c: Collection, slug: str, exact: bool) -> tuple[Any, list[Diagnostic]]:
+    """The annotation file, if the article has one: YAML and schema."""
+    if slug not in c.annotation_slugs:
+        return None, []
+    return load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids, exact)
+
+
+def parse_markdown(article: Article) -> list[Token]:
+    return fastmd.parse(article.body.text)  # = markdown.ARTICLE_MD.parse, proven in tests/test_fastmd.py
+
+
+def check_links(article: Article, tokens: list[Token], diags: list[Diagnostic]) -> None:
     for tok in tokens:
         if tok.type == "inline":
             for problem, _ in markdown.check_links([tok], "the article", allow_images=True):
                 line = article.body.first_line + (tok.map[0] if tok.map else 0)
                 diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
-    blocks = plain_blocks(tokens)
+
+
+def plain_text(tokens: list[Token]) -> list[Block]:
+    """The text a reader sees, block by block: what quotes are anchored in and the search index reads."""
+    return plain_blocks(tokens)
+
+
+def anchor_notes(article: Article, af: Any, blocks: list[Block], diags: list[Diagnostic]) -> list[Anchor]:
+    """Each note's quote found in the text; a warning to review the notes if the article changed since."""
+    if af is None:
+        return []
     changed = _article_changed(article, af)
-    anchors = anchor(annotations, blocks, ann_src, article.body, diags, changed) if ann_src else []
-    if changed and af is not None:
+    anchors = anchor(af.annotations, blocks, af.src, article.body, diags, changed)
+    if changed:
         status = {a.annotation.id: a.status for a in anchors}
-        review = ", ".join(f"{x.id} ({status.get(x.id, 'orphaned')})" for x in annotations)
+        review = ", ".join(f"{x.id} ({status.get(x.id, 'orphaned')})" for x in af.annotations)
         diags.append(af.src.at(af.nodes["article_sha256"], f"{article.path} changed since these annotations were "
                                f"checked; review: {review}",
                                f"when every note is reviewed, set article_sha256: {article_hash(article)}",
                                severity="warning"))
+    return anchors
+
+
+def render_notes(af: Any, diags: list[Diagnostic]) -> dict[str, str]:
+    """Each note's HTML (annotation id → HTML); what a note may not contain, as diagnostics."""
     notes_html = {}
-    for ann in annotations:
+    for ann in af.annotations if af is not None else []:
         html, problems = _note_html(ann.note)
         for problem, needle in problems:
-            assert ann_src is not None
             node = ann.nodes["note"]
             assert isinstance(node, yaml.ScalarNode)
-            diags.append(ann_src.at_text(node, max(node.value.find(needle), 0), problem,
-                                         "write the note in Markdown: links as [text](https://…), no HTML tags, "
-                                         "no images; to show a tag as text, put it in `backticks`"))
+            diags.append(af.src.at_text(node, max(node.value.find(needle), 0), problem,
+                                        "write the note in Markdown: links as [text](https://…), no HTML tags, "
+                                        "no images; to show a tag as text, put it in `backticks`"))
         notes_html[ann.id] = html
-    if count_errors(diags):
-        return ArticleResult(None, diags)
+    return notes_html
+
+
+def mark(tokens: list[Token], blocks: list[Block], anchors: list[Anchor]) -> dict[str, int]:
+    """<mark> tokens inserted for the anchored notes, numbered in reading order (anchors sorted so)."""
     anchors.sort(key=lambda a: (a.block, a.start, -a.end))
     numbers = {a.annotation.id: n for n, a in enumerate(anchors, 1)}
     types = {a.annotation.id: a.annotation.type for a in anchors}
     markdown.insert_marks(tokens, blocks, anchors, numbers, types)
-    headline_html, body_html = site.split_headline(markdown.render_article(tokens))
-    ordered = [a.annotation for a in anchors]
+    return numbers
+
+
+def body_html(tokens: list[Token]) -> tuple[str, str]:
+    """The article's body as HTML: (its headline, the rest)."""
+    return site.split_headline(markdown.render_article(tokens))
+
+
+def summarize(slug: str, article: Article, ordered: list[Annotation], numbers: dict[str, int],
+              notes_html: dict[str, str], blocks: list[Block], mode: Mode) -> site.ArticleSummary:
+    """What the collection's pages and the search index need of the article."""
     cited = {rid for a in ordered for rid in a.records}
-    summary = site.ArticleSummary(
+    return site.ArticleSummary(
         slug=slug, title=article.title, outlet=article.outlet, published=article.published,
         published_approximate=article.published_approximate,
         counts=site.count_types([a.type for a in ordered], cited),
         citations=tuple(site.Citation(slug, article.title, a.id, numbers[a.id], a.type, a.quote, a.correction,
-                                      a.records, markdown.plain_text(notes_html[a.id]) if c.search else "")
+                                      a.records, markdown.plain_text(notes_html[a.id]) if mode.search else "")
                         for a in ordered),
-        text="\n".join(b.text for b in blocks) if c.search else "",  # the texts are only for the search index
+        text="\n".join(b.text for b in blocks) if mode.search else "",  # the texts are only for the search index
     )
-    url = site.article_url(slug)
-    if c.env is None:  # a template is broken: validate only
-        return ArticleResult(summary, diags)
-    try:
-        page = templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
-                                body_html=body_html, notes=ordered, key=site.key_notes(ordered), numbers=numbers,
-                                notes_html=notes_html, headline_html=headline_html,
-                                cites=c.cites, summary=summary)
-    except templates.TemplateFailure as exc:
-        return ArticleResult(None, [*diags, exc.diagnostic])
-    moved = sum(a.status == MOVED for a in anchors)
-    if c.return_pages:
-        notes = {a.id: hash((a.type, a.quote, a.correction, notes_html[a.id], a.records, a.links)) for a in ordered}
-        return ArticleResult(summary, diags, moved, (site.output_path(url), page), notes)
-    if c.staging is not None:
-        c.staging.write(site.output_path(url), page)
-    return ArticleResult(summary, diags, moved)
+
+
+def render_article_page(c: Collection, url: str, article: Article, body: str, headline_html: str,
+                        ordered: list[Annotation], numbers: dict[str, int], notes_html: dict[str, str],
+                        summary: site.ArticleSummary) -> str:
+    """The page template (raises templates.TemplateFailure)."""
+    return templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
+                            body_html=body, notes=ordered, key=site.key_notes(ordered), numbers=numbers,
+                            notes_html=notes_html, headline_html=headline_html, cites=c.cites, summary=summary)
 
 
 def article_hash(article: Article) -> str:
@@ -190,15 +255,17 @@ def _article_changed(article: Article, af: Any) -> bool:
     return bool(af is not None and af.article_sha256 and af.article_sha256 != article_hash(article))
 
 
-def _work(bounds: tuple[int, int]) -> list[ArticleResult]:
-    c: Collection = forking.SHARED
-    return [process_article(c, s) for s in c.slugs[bounds[0]:bounds[1]]]
+def _work(shared: tuple[Collection, Mode], bounds: tuple[int, int]) -> list[ArticleResult]:
+    c, mode = shared
+    return [process_article(c, s, mode) for s in c.slugs[bounds[0]:bounds[1]]]
 
 
-def _run_all(c: Collection, jobs: int) -> list[ArticleResult]:
+def process_articles(c: Collection, mode: Mode, jobs: int = 1) -> list[ArticleResult]:
+    """Every article processed (:func:`process_article`), on ``jobs`` processes for a large collection."""
     if jobs <= 1 or len(c.slugs) < PARALLEL_THRESHOLD:
-        return [process_article(c, s) for s in c.slugs]
-    return forking.fork_chunks(_work, len(c.slugs), c, jobs)
+        return [process_article(c, s, mode) for s in c.slugs]
+    parts = forking.map_shared(_work, forking.chunks(len(c.slugs), jobs), (c, mode), jobs)
+    return [r for part in parts for r in part]
 
 
 def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection | None, list[Diagnostic]]:
@@ -244,7 +311,6 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
     c, diags = load_collection(root)
     if c is None:
         raise BuildError(diags)
-    c.search = search_index
     if write and not c.config.base_url:
         diags.append(Diagnostic("site.yaml", 1, 1, "no base_url: the pages have no canonical link or og:url, and "
                                 "sitemap.xml is not written",
@@ -254,9 +320,10 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
     staging = None
     try:
         if held is not None and not count_errors(diags):
-            c.staging = staging = _staging(held, diags)
+            staging = _staging(held, diags)
+        mode = Mode(staging, search=search_index)
         jobs = jobs or forking.cores()
-        results = _run_all(c, jobs)
+        results = process_articles(c, mode, jobs)
         summaries = [r.summary for r in results if r.summary is not None]
         for r in results:
             diags += r.diagnostics
@@ -265,7 +332,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         if strict:
             diags = [dataclasses.replace(d, severity="error") for d in diags]
         if not count_errors(diags) and c.env is not None:
-            _write_collection_pages(c, summaries, diags, jobs=jobs)
+            diags += render_collection_pages(c, summaries, mode, jobs=jobs)
         if count_errors(diags):
             raise BuildError(diags)
         if staging is not None:
@@ -297,118 +364,89 @@ def _unused_records(c: Collection, summaries: list[site.ArticleSummary]) -> list
             for rid in sorted(set(c.registry) - cited)]
 
 
-def _write_collection_pages(c: Collection, summaries: list[site.ArticleSummary], diags: list[Diagnostic],
-                            only: set[str] | None = None, jobs: int = 1) -> None:
-    """Render the pages made from the whole collection (all, or the URLs in ``only``), and copy assets."""
-    links = site.backlinks(summaries)
-    pages: list[Page] = [
-        ("", "index.html", {"articles": summaries}),
-        ("records/", "records.html", {"groups": site.records_by_kind(c.registry), "backlinks": links}),
-        ("about/", "about.html", {}),
-        (site.SEARCH, "search.html", {}),
-    ]
-    for rid, record in sorted(c.registry.items()):
-        pages.append((site.record_url(rid), "record.html", {"record": record, "citations": links.get(rid, [])}))
-    listed = [p[0] for p in pages if p[0] != site.SEARCH] + [s.url for s in summaries]  # the sitemap's
+def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary], mode: Mode,
+                            only: set[str] | None = None, jobs: int = 1) -> list[Diagnostic]:
+    """Render the pages made from the whole collection (all, or the URLs in ``only``: see site.PAGES) and write
+    them with the site's other files and the assets; the diagnostics (a template's failure)."""
+    pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries)))
+    listed = site.sitemap_urls(pages, summaries)
+    pages = [p for p in pages if p.template not in templates.OPTIONAL or templates.has(c.env, p.template)]
     if only is not None:
-        pages = [p for p in pages if p[0] in only]
-    failed = _render_pages(c, pages, jobs) or _write_site_files(c, listed, only)
+        pages = [p for p in pages if p.url in only]
+    failed = _render_pages(c, pages, mode, jobs)
     if failed is not None:
-        diags.append(failed)
-        return
-    if c.staging is not None and c.search and (only is None or site.SEARCH in only):
-        _write_search_index(c, summaries, diags)
-    if c.staging is None or (only is not None and site.STATIC not in only):
-        return
+        return [failed]
+    writer = mode.writer
+    if writer is None:
+        return []
+    diags: list[Diagnostic] = []
+    _write_site_files(c, writer, listed, only)
+    if mode.search and (only is None or site.SEARCH in only):
+        _write_search_index(c, writer, summaries, diags)
+    if only is not None and site.STATIC not in only:
+        return diags
     files, refused = walk(c.root, "templates/static")  # each file read by the guard, never copied by path
     diags += refused
     for rel in files:
         data, more = read_bytes(c.root, rel)
         diags += more
         if data is not None:
-            c.staging.write(rel.removeprefix("templates/"), data)
+            writer.write(rel.removeprefix("templates/"), data)
     for name, text in scaffold.schema_files().items():  # published for editors' yaml-language-server
-        c.staging.write(f"schema/{name}", text)
+        writer.write(f"schema/{name}", text)
+    return diags
 
 
-Page = tuple[str, str, dict[str, Any]]  # (URL, template, context)
-
-
-def _write_site_files(c: Collection, urls: list[str], only: set[str] | None) -> Diagnostic | None:
-    """404.html, robots.txt and (with base_url) sitemap.xml, at the site's root; the failure of 404.html's
-    template, if any."""
-    if c.staging is None:
-        return None
+def _write_site_files(c: Collection, writer: Writer, urls: list[str], only: set[str] | None) -> None:
+    """robots.txt and (with base_url) sitemap.xml, at the site's root."""
     base = c.config.base_url
-    if (only is None or site.NOT_FOUND in only) and templates.has(c.env, site.NOT_FOUND):
-        try:
-            html = templates.render(c.env, site.NOT_FOUND, page_url=site.NOT_FOUND, root=site.not_found_root(base))
-        except templates.TemplateFailure as exc:
-            return exc.diagnostic
-        c.staging.write(site.NOT_FOUND, html)
     if only is None or site.ROBOTS in only:
-        c.staging.write(site.ROBOTS, site.robots(base))
+        writer.write(site.ROBOTS, site.robots(base))
     if base and (only is None or site.SITEMAP in only):
-        c.staging.write(site.SITEMAP, site.sitemap(base, sorted(urls)))
-    return None
+        writer.write(site.SITEMAP, site.sitemap(base, urls))
 
 
-def _render_page(c: Collection, page: Page) -> Diagnostic | None:
-    url, template, context = page
+def _render_page(c: Collection, page: site.Page, writer: Writer | None) -> Diagnostic | None:
     try:
-        html = templates.render(c.env, template, page_url=url, root=site.root_of(url), **context)
+        html = templates.render(c.env, page.template, page_url=page.url,
+                                root=site.page_root(page.url, c.config.base_url), **page.context)
     except templates.TemplateFailure as exc:
         return exc.diagnostic
-    if c.staging is not None:
-        c.staging.write(site.output_path(url), html)
+    if writer is not None:
+        writer.write(site.output_path(page.url), html)
     return None
 
 
-def _render_run(c: Collection, pages: list[Page]) -> Diagnostic | None:
+def _render_run(c: Collection, pages: list[site.Page], writer: Writer | None) -> Diagnostic | None:
     """Render and write pages in order, up to the first template error (returned)."""
-    return next((d for d in (_render_page(c, p) for p in pages) if d is not None), None)
+    return next((d for d in (_render_page(c, p, writer) for p in pages) if d is not None), None)
 
 
-def _page_work(bounds: tuple[int, int]) -> Diagnostic | None:
-    c, pages = forking.SHARED
-    return _render_run(c, pages[bounds[0]:bounds[1]])
+def _page_work(shared: tuple[Collection, list[site.Page], Writer | None], bounds: tuple[int, int]
+               ) -> Diagnostic | None:
+    c, pages, writer = shared
+    return _render_run(c, pages[bounds[0]:bounds[1]], writer)
 
 
-# The rows a page lists, weighed by what one costs to render relative to a record page's line for a citing
-# note (measured at N=10000: a home page line, with two macro calls, 78 µs against 20 µs; a line of the
-# records index, with one, 45 µs). Pages not named here count as one row.
-_ROWS: dict[str, Callable[[dict[str, Any]], int]] = {
-    "index.html": lambda context: 4 * len(context["articles"]),
-    "records.html": lambda context: 2 * sum(len(records) for _, records in context["groups"]),
-    "record.html": lambda context: len(context["citations"]),
-}
-
-
-def _page_weight(page: Page) -> int:
-    """About how long a page takes to render: the rows it lists (the home page's articles, a record's notes)."""
-    rows = _ROWS.get(page[1])
-    return 1 + (rows(page[2]) if rows else 0)
-
-
-def _render_pages(c: Collection, pages: list[Page], jobs: int) -> Diagnostic | None:
-    """Render and write pages; the first template error, if any. Many pages written to disk share the cores:
-    the records pages of a large collection hold a line for every note that cites them."""
-    if jobs <= 1 or len(pages) < PARALLEL_THRESHOLD or not isinstance(c.staging, Staging):
-        return _render_run(c, pages)
-    failures = forking.fork_map(_page_work, forking.weighted_runs(list(map(_page_weight, pages)), jobs), (c, pages),
-                                jobs)
+def _render_pages(c: Collection, pages: list[site.Page], mode: Mode, jobs: int) -> Diagnostic | None:
+    """Render and write pages; the first template error, if any. Many pages written to disk share the cores,
+    by weight: the records pages of a large collection hold a line for every note that cites them."""
+    if jobs <= 1 or len(pages) < PARALLEL_THRESHOLD or not isinstance(mode.writer, Staging):
+        return _render_run(c, pages, mode.writer)
+    runs = forking.weighted_runs([p.weight for p in pages], jobs)
+    failures = forking.map_shared(_page_work, runs, (c, pages, mode.writer), jobs)
     return next((d for d in failures if d is not None), None)
 
 
-def _write_search_index(c: Collection, summaries: list[site.ArticleSummary], diags: list[Diagnostic]) -> None:
+def _write_search_index(c: Collection, writer: Writer, summaries: list[site.ArticleSummary],
+                        diags: list[Diagnostic]) -> None:
     """search/: the split lunr index of every article, note and record, and lunr.js with its licence."""
     from . import search  # lunr and the index builder: only for builds that write the index
 
-    assert c.staging is not None
     try:
         files = {**search.build_index(search.collection_docs(summaries, c.registry)), **search.assets(c.root)}
     except search.LunrMissing as exc:
         diags.append(Diagnostic("node_modules/lunr", 1, 1, str(exc), "make setup installs it (npm ci)"))
         return
     for rel, data in files.items():
-        c.staging.write(rel, data)
+        writer.write(rel, data)

@@ -444,8 +444,8 @@ def _weights(idf: float, docs: Sequence[int], tfs: Sequence[int], saturation: _S
     return out
 
 
-def _count_run(bounds: tuple[int, int]) -> _Part:
-    return _count(forking.SHARED[bounds[0]:bounds[1]], bounds[0], False)
+def _count_run(docs: Sequence[SearchDoc], bounds: tuple[int, int]) -> _Part:
+    return _count(docs[bounds[0]:bounds[1]], bounds[0], False)
 
 
 def _model(docs: Sequence[SearchDoc], parts: list[_Part]) -> Model:
@@ -471,7 +471,7 @@ def build_model(docs: Sequence[SearchDoc], vectors: bool = False, jobs: int = 1)
         parts = [_count(docs, 0, vectors)]
     else:
         runs = forking.weighted_runs([sum(map(len, field_values(d))) for d in docs], jobs)
-        parts = forking.fork_map(_count_run, runs, docs, jobs)
+        parts = forking.map_shared(_count_run, runs, docs, jobs)
     return _model(docs, parts)
 
 
@@ -557,9 +557,8 @@ def _json_ints(values: Iterable[int]) -> str:
         return "[" + ",".join(map(str, values)) + "]"
 
 
-def _entries(terms: list[str]) -> list[bytes]:
+def _entries(model: Model, terms: list[str]) -> list[bytes]:
     """The terms' shard entries: [term, lunr index, then per field: doc number deltas, weights] (JSON)."""
-    model: Model = forking.SHARED
     index, idf = model.terms, model.idf
     fields = [(model.postings[f], model.saturations[f], boost) for f, (_, boost) in enumerate(FIELDS)]
     out = []
@@ -584,7 +583,8 @@ def _shards(model: Model, jobs: int = 1) -> tuple[list[str], list[bytes]]:
     sizes = [1 + sum(len(field[model.terms[t]]) for field in model.postings) for t in ordered_terms]
     runs = forking.weighted_runs(sizes, jobs) if jobs > 1 else [(0, len(ordered_terms))]
     _numbers(max(model.count + 1, 1 << 15))  # (filled before the fork: every worker has it)
-    entries = [e for run in forking.fork_map(_entries, [ordered_terms[a:b] for a, b in runs], model, jobs) for e in run]
+    entries = [e for run in forking.map_shared(_entries, [ordered_terms[a:b] for a, b in runs], model, jobs, True)
+               for e in run]
     keys: list[str] = []
     shards: list[bytes] = []
     pending: list[bytes] = []
@@ -638,19 +638,20 @@ def parallel_jobs(docs: Sequence[SearchDoc]) -> int:
     return forking.cores()
 
 
-def _count_display(item: tuple[int, int, bool]) -> tuple[_Part, tuple[list[list[int]], list[bytes]] | None]:
+def _count_display(docs: list[SearchDoc], item: tuple[int, int, bool]
+                   ) -> tuple[_Part, tuple[list[list[int]], list[bytes]] | None]:
     """A run of documents counted, and with the flag the display fragments of all (build_index's first stage)."""
     start, end, display = item
-    return _count(forking.SHARED[start:end], start, False), _fragments(forking.SHARED) if display else None
+    return _count(docs[start:end], start, False), _fragments(docs) if display else None
 
 
 def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, bytes]:
     """The split index: output path (relative to the site root, under search/) → bytes. Deterministic.
 
     jobs: worker processes (default: :func:`parallel_jobs`); the bytes do not depend on it. With
-    jobs > 1, two stages each run in jobs processes (this one and forked children): runs of
-    documents counted (this process also writes the display fragments), then runs of terms weighed
-    and encoded.
+    jobs > 1, two stages each run in jobs processes (forked workers, and this one for the last run):
+    runs of documents counted (this process also writes the display fragments), then runs of terms
+    weighed and encoded.
     """
     for doc in docs:
         if doc.kind not in KINDS:
@@ -662,7 +663,7 @@ def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, byt
         # the display fragments cost about what counting a quarter of the text does
         runs = forking.weighted_runs([*sizes, sum(sizes) // 4], jobs)
         items = [(a, b, False) for a, b in runs[:-1]] + [(min(runs[-1][0], len(docs)), len(docs), True)]
-        counted = forking.fork_map(_count_display, items, docs, jobs)
+        counted = forking.map_shared(_count_display, items, docs, jobs, last_here=True)
         model = _model(docs, [part for part, _ in counted])
         display = counted[-1][1]
         assert display is not None

@@ -10,24 +10,29 @@ import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 
-from .preview import Preview
+from .engine import Engine
 from .server import PreviewServer
 from .watch import Watcher
 
 
 def start(root: Path, host: str = "127.0.0.1", port: int = 0, jobs: int | None = None,
           quiet: float = 0.015, allow_hosts: Sequence[str] = ()) -> tuple[PreviewServer, Watcher]:
-    """Build, then serve and watch in background threads (used by the CLI and by tests)."""
-    preview = Preview(root, jobs)
+    """Build (in the engine process), then serve and watch in background threads (used by the CLI and by
+    tests)."""
     started = time.perf_counter()
-    outcome = preview.full()
+    preview = Engine(root, jobs)
+    outcome = preview.first.result()
     if outcome.ok:
-        print(f"built {len(preview.summaries)} articles in memory in {time.perf_counter() - started:.2f} s",
+        print(f"built {preview.articles} articles in memory in {time.perf_counter() - started:.2f} s",
               file=sys.stderr)
     else:
         print("\n".join(d.format() for d in outcome.diagnostics), file=sys.stderr)
         print("the build has errors: fix them and save; the browser shows them too", file=sys.stderr)
-    server = PreviewServer(preview, host, port, allow_hosts)
+    try:
+        server = PreviewServer(preview, host, port, allow_hosts)
+    except BaseException:
+        preview.close()
+        raise
     threading.Thread(target=server.serve_forever, name="apparatus-http", daemon=True).start()
     watcher = Watcher(root, server.on_change, quiet=quiet, on_error=server.report)
     watcher.start()

@@ -36,8 +36,9 @@ import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
 
+from .engine import Engine
 from .errors import printable
-from .preview import Outcome, Preview
+from .preview import Outcome
 from .watch import guarded
 
 LIVE_JS = (Path(__file__).parent / "live.js").read_bytes()
@@ -121,7 +122,7 @@ class PreviewServer(http.server.HTTPServer):
     allow_reuse_address = True
     request_queue_size = WAITING
 
-    def __init__(self, preview: Preview, host: str = "127.0.0.1", port: int = 8000, allow_hosts: Iterable[str] = ()):
+    def __init__(self, preview: Engine, host: str = "127.0.0.1", port: int = 8000, allow_hosts: Iterable[str] = ()):
         self.preview = preview
         self.events = Broadcaster()
         self.stopping = threading.Event()

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 from .annotations import Annotation, Record
 
 STATIC = "static/"  # stands for the copied assets (templates/static, schemas) in dependency sets
 INDEX = ""
 RECORDS = "records/"
+ABOUT = "about/"
 SEARCH = "search/"  # the search page; the index lies under it
+NOT_FOUND = "404.html"  # at the site root: GitHub Pages serves it for any unknown path, at any depth
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
 
 
 def article_url(slug: str) -> str:
@@ -28,7 +34,7 @@ def record_url(record_id: str) -> str:
 
 
 def output_path(url: str) -> str:
-    return url + "index.html"
+    return url if url.endswith(".html") else url + "index.html"
 
 
 def root_of(url: str) -> str:
@@ -100,47 +106,121 @@ def records_by_kind(records: dict[str, Record]) -> list[tuple[str, list[Record]]
     return [(KIND_LABELS[k], groups[k]) for k in KIND_LABELS if k in groups]
 
 
-# --- the dependency map: which outputs each source feeds -------------------------------------------------------
+# --- the table of pages ---------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Inputs:
+    """What the collection's pages are made from."""
+
+    registry: dict[str, Record]
+    summaries: list[ArticleSummary]
+    backlinks: dict[str, list[Citation]]  # record id → the notes citing it (:func:`backlinks`)
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    url: str
+    template: str
+    context: dict[str, Any]
+    weight: int  # about what it costs to render, in rows (see PageKind.rows)
+
+
+def _no_rows(context: dict[str, Any]) -> int:
+    return 0
+
+
+def _none(s: ArticleSummary) -> set[str]:
+    return set()
+
+
+@dataclasses.dataclass(frozen=True)
+class PageKind:
+    """One row of the table of pages: a template and the pages rendered with it.
+
+    ``pages``: each page's URL and context, from the collection (None for the article pages, which
+    ``pipeline.process_article`` makes, one per article). ``rows``: what a page costs to render, in
+    rows, weighed relative to a record page's line for a citing note (docs/performance.md, "Collection
+    pages"), for sharing the pages between processes. ``fed_by``: the pages of this kind an article's
+    two files feed (the dependency map). ``urls``: the pages a template edit re-renders on their own
+    (None: the template reaches every page, as an include does). ``sitemap``: listed in sitemap.xml.
+    """
+
+    template: str
+    pages: Callable[[Inputs], list[tuple[str, dict[str, Any]]]] | None
+    rows: Callable[[dict[str, Any]], int] = _no_rows
+    fed_by: Callable[[ArticleSummary], set[str]] = _none
+    urls: Callable[[list[ArticleSummary]], set[str]] | None = None
+    sitemap: bool = True
+
 
 ALL = "*"  # every page
 RECORD_PAGES = "records/*"  # every record page
 
+PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rendered
+    PageKind("index.html", lambda i: [(INDEX, {"articles": i.summaries})],
+             rows=lambda context: 4 * len(context["articles"]), fed_by=lambda s: {INDEX}, urls=lambda s: {INDEX}),
+    PageKind("records.html", lambda i: [(RECORDS, {"groups": records_by_kind(i.registry), "backlinks": i.backlinks})],
+             rows=lambda context: 2 * sum(len(records) for _, records in context["groups"]),
+             fed_by=lambda s: {RECORDS}, urls=lambda s: {RECORDS}),
+    PageKind("about.html", lambda i: [(ABOUT, {})]),
+    PageKind("search.html", lambda i: [(SEARCH, {})], sitemap=False),
+    PageKind("record.html", lambda i: [(record_url(rid), {"record": record, "citations": i.backlinks.get(rid, [])})
+                                       for rid, record in sorted(i.registry.items())],
+             rows=lambda context: len(context["citations"]),
+             fed_by=lambda s: {record_url(rid) for c in s.citations for rid in c.records},
+             urls=lambda s: {RECORD_PAGES}),
+    PageKind("article.html", None, fed_by=lambda s: {article_url(s.slug)},
+             urls=lambda summaries: {article_url(s.slug) for s in summaries}),
+    PageKind("404.html", lambda i: [(NOT_FOUND, {})], sitemap=False),
+)
+
+TEMPLATES = tuple(kind.template for kind in PAGES)  # every collection has these
+
+
+def collection_pages(inputs: Inputs) -> list[Page]:
+    """Every page made from the whole collection (all but the articles'), in the table's order."""
+    return [Page(url, kind.template, context, 1 + kind.rows(context))
+            for kind in PAGES if kind.pages is not None for url, context in kind.pages(inputs)]
+
+
+def sitemap_urls(pages: list[Page], summaries: list[ArticleSummary]) -> list[str]:
+    listed = {kind.template for kind in PAGES if kind.sitemap}
+    return sorted([p.url for p in pages if p.template in listed] + [s.url for s in summaries])
+
+
+def page_root(url: str, base_url: str) -> str:
+    """The way from a page back to the site root: relative, except from 404.html (see not_found_root)."""
+    return not_found_root(base_url) if url == NOT_FOUND else root_of(url)
+
+
+# --- the dependency map: which outputs each source feeds -------------------------------------------------------
 
 def article_dependencies(s: ArticleSummary) -> dict[str, set[str]]:
     """The entries of the dependency map for one article's two source files."""
-    outs = {article_url(s.slug), INDEX, RECORDS, *(record_url(rid) for c in s.citations for rid in c.records)}
+    outs = {url for kind in PAGES for url in kind.fed_by(s)}
     return {f"content/{s.slug}.md": outs, f"annotations/{s.slug}.yaml": outs}
 
 
 def dependencies(summaries: list[ArticleSummary], templates: list[str], statics: list[str]) -> dict[str, set[str]]:
     """Source path (relative to the collection) → URLs of the outputs it feeds.
 
-    Explicit data, so that a preview rebuild is a lookup: an article or its annotation file feeds its
-    page, the home page (counts), the records index and every record page it cites; the registry and
-    site.yaml feed every page; a template feeds the pages rendered with it; a static file, the assets.
+    Explicit data, so that a preview rebuild is a lookup: an article or its annotation file feeds the
+    pages the table says (its page, the home page's counts, the records index, every record page it
+    cites); the registry and site.yaml feed every page; a template feeds the pages rendered with it,
+    or every page (includes); a static file, the assets.
     """
     deps: dict[str, set[str]] = {"site.yaml": {ALL}, "annotations/_records.yaml": {ALL}}
     for s in summaries:
         deps.update(article_dependencies(s))
-    pages_of = {"article.html": {article_url(s.slug) for s in summaries}, "index.html": {INDEX},
-                "records.html": {RECORDS}}
+    own = {kind.template: kind.urls(summaries) for kind in PAGES if kind.urls is not None}
     for name in templates:
-        if name == "record.html":
-            deps[f"templates/{name}"] = {RECORD_PAGES}
-        elif name in pages_of:
-            deps[f"templates/{name}"] = pages_of[name]
-        else:  # base.html, _macros.html and other includes reach every page
-            deps[f"templates/{name}"] = {ALL}
+        deps[f"templates/{name}"] = own.get(name, {ALL})  # base.html, _macros.html and other includes: every page
     for rel in statics:
         deps[rel] = {STATIC}
     return deps
 
 
 # --- what a published site has beside its pages ------------------------------------------------------------
-
-NOT_FOUND = "404.html"  # at the site root: GitHub Pages serves it for any unknown path, at any depth
-SITEMAP = "sitemap.xml"
-ROBOTS = "robots.txt"
 
 
 def split_headline(body_html: str) -> tuple[str, str]:

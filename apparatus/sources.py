@@ -390,7 +390,8 @@ def _too_deep(src: SourceFile) -> Diagnostic | None:
     """A diagnostic at the collection that opens level MAX_DEPTH + 1, if any, read from libyaml's event stream.
 
     The count stops there: libyaml's scanner costs time in proportion to the open flow collections for each
-    token ('[' * 20,000 takes 5 s), so reading on to find the deepest level would not be bounded. A syntax
+    token (docs/performance.md, "Figures behind the code"), so reading on to find the deepest level would not
+    be bounded. A syntax
     error ends the count too: composing the text reports it.
     """
     depth = 0

@@ -14,11 +14,10 @@ from jinja2.loaders import split_template_path
 
 from .errors import Diagnostic
 from .sandbox import Sandbox
+from .site import TEMPLATES
 from .sources import read_source, walk
 
-PAGES = ("index.html", "article.html", "records.html", "record.html", "about.html", "404.html")
 OPTIONAL = ("404.html",)  # newer than the others: a collection's own templates may lack it (then no 404 page)
-
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
@@ -85,7 +84,7 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
     env.globals["site"] = site
     env.filters["human_date"] = human_date
     diags = walk(root, "templates")[1]
-    for name in PAGES:
+    for name in TEMPLATES:
         try:
             env.get_template(name)
         except Refused as exc:
@@ -97,7 +96,7 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
                                         "repository) for the page shown at an unknown address", severity="warning"))
                 continue
             diags.append(Diagnostic(f"templates/{exc.name}", 1, 1, f"template '{exc.name}' is missing",
-                                    f"every collection needs templates/{', templates/'.join(PAGES)}"))
+                                    f"every collection needs templates/{', templates/'.join(TEMPLATES)}"))
         except jinja2.TemplateSyntaxError as exc:
             rel = f"templates/{exc.name or name}"
             lines = (exc.source or "").split("\n")

@@ -75,7 +75,8 @@ def build(coll, *extra):
 def index_seconds(coll, runs):
     """Median seconds of search.build_index on the collection's documents, in this process."""
     c, _ = pipeline.load_collection(coll)
-    summaries = [r.summary for r in pipeline._run_all(c, forking.cores()) if r.summary is not None]
+    results = pipeline.process_articles(c, pipeline.CHECK, forking.cores())
+    summaries = [r.summary for r in results if r.summary is not None]
     docs = search.collection_docs(summaries, c.registry)
     times = []
     for _ in range(runs):

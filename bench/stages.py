@@ -41,15 +41,15 @@ import gen  # noqa: E402  (bench/gen.py)
 from apparatus import output, pipeline  # noqa: E402
 
 # (label, module, function name, required by any build of this design?)
-STAGES = [
-    ("article file and front matter", pipeline, "load_article", True),
-    ("annotation file: YAML and schema", pipeline, "load_annotations", True),
-    ("Markdown parse (fastmd)", pipeline.fastmd, "parse", True),
-    ("body HTML (render_article)", pipeline.markdown, "render_article", True),
-    ("page template (Jinja)", pipeline.templates, "render", True),
-    ("plain text of the blocks", pipeline, "plain_blocks", False),
-    ("anchoring quotes", pipeline, "anchor", False),
-    ("inserting marks", pipeline.markdown, "insert_marks", False),
+STAGES = [  # pipeline's stage functions, which _process_article calls in turn
+    ("article file and front matter", pipeline, "read_article", True),
+    ("annotation file: YAML and schema", pipeline, "read_annotations", True),
+    ("Markdown parse (fastmd)", pipeline, "parse_markdown", True),
+    ("body HTML (render_article)", pipeline, "body_html", True),
+    ("page template (Jinja)", pipeline, "render_article_page", True),
+    ("plain text of the blocks", pipeline, "plain_text", False),
+    ("anchoring quotes", pipeline, "anchor_notes", False),
+    ("inserting marks", pipeline, "mark", False),
 ]
 REST = "the rest of process_article"
 
@@ -80,14 +80,14 @@ def measure(root, runs):
         for (label, module, name, _), (_, _, fn) in zip(STAGES, originals, strict=True):
             setattr(module, name, timed(spent, label, fn))
         gc.freeze()
-        gc.set_threshold(20_000, 50, 50)  # as in forking.fork_map's workers
+        gc.set_threshold(20_000, 50, 50)  # as in forking.map_shared's workers
         for k in range(runs + 1):
             for label in spent:
                 spent[label] = 0.0
-            collection.staging = output.MemoryOutput()
+            mode = pipeline.Mode(output.MemoryOutput())
             start = time.perf_counter()
             for slug in collection.slugs:
-                pipeline.process_article(collection, slug)
+                pipeline.process_article(collection, slug, mode)
             total = time.perf_counter() - start
             if k == 0:
                 continue  # the untimed pass

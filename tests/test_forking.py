@@ -1,5 +1,5 @@
-"""fork_map: results in order, the parent does the last item, a failing worker is reported, state reset.
-fork_chunks: every chunk once, in order, a slower process takes fewer.
+"""map_shared: results in order, the state inherited, a failing worker reported with its traceback.
+chunks: every index once, in order.
 Worker: state kept between calls, errors reported, signals left to the parent, closed for good."""
 
 import gc
@@ -22,79 +22,90 @@ def _unfrozen() -> None:
     gc.unfreeze()
 
 
-def _fails(item: int) -> int:
+def _times(factor: int, item: int) -> tuple[int, int]:
+    return item * factor, os.getpid()
+
+
+def _fails(state: object, item: int) -> int:
     if item == 0:
         raise ValueError("boom")
     return item
 
 
-def test_fork_map_runs_in_order_and_reports_a_failing_worker() -> None:
-    assert forking.fork_map(lambda i: i * forking.SHARED, [1, 2, 3], 10, 2) == [10, 20, 30]
-    assert forking.fork_map(lambda i: i * forking.SHARED, [1, 2, 3], 10, 1) == [10, 20, 30]
-    with pytest.raises(RuntimeError, match="ValueError: boom"):
-        forking.fork_map(_fails, [0, 1], None, 2)
-    with pytest.raises(ValueError, match="boom"):  # the item this process runs
-        forking.fork_map(_fails, [1, 0], None, 2)
-    assert forking.SHARED is None
+def test_map_shared_runs_in_order_on_worker_processes() -> None:
+    assert [x for x, _ in forking.map_shared(_times, [1, 2, 3], 10, 2)] == [10, 20, 30]
+    assert {pid for _, pid in forking.map_shared(_times, [1, 2, 3], 10, 2)}.isdisjoint({os.getpid()})
+    assert forking.map_shared(_times, [1, 2, 3], 10, 1) == [(10, os.getpid()), (20, os.getpid()), (30, os.getpid())]
     assert gc.get_freeze_count() == 0  # the parent's objects are unfrozen after
+    pids = [pid for _, pid in forking.map_shared(_times, [1, 2, 3], 10, 2, last_here=True)]
+    assert pids[-1] == os.getpid() and os.getpid() not in pids[:-1]  # the last item in this process
 
 
 
-def _wait_for(path: Path) -> None:
-    """This process's first chunk waits (5 s at most) until the child has started on one of its own."""
-    deadline = time.monotonic() + 5
-    while not path.exists() and time.monotonic() < deadline:
-        time.sleep(0.005)
+def _is_inherited(state: dict[str, object], item: int) -> bool:
+    return state["marker"] is MARKER  # the very object: inherited through fork, never pickled (a copy would differ)
 
 
-def _chunk(bounds: tuple[int, int]) -> list[tuple[int, int, int]]:
-    """(index, index times a factor, the process) for each index; the forked child works 4x slower."""
-    factor, parent, started = forking.SHARED
-    if parent is not None:
-        if os.getpid() == parent:
-            _wait_for(started)
-            time.sleep(0.005)
-        else:
-            started.touch()
-            time.sleep(0.02)
-    return [(i, i * factor, os.getpid()) for i in range(*bounds)]
+class _Unpicklable:
+    def __reduce__(self) -> object:
+        raise TypeError("the state was pickled")
 
 
-@pytest.mark.parametrize("n", [0, 1, 7, 100, 250, 123_457])
-def test_fork_chunks_take_every_chunk_once_in_order(n: int) -> None:
-    results = forking.fork_chunks(_chunk, n, (3, None, None), 2)
-    assert [(i, x) for i, x, _ in results] == [(i, 3 * i) for i in range(n)]
-    assert forking.SHARED is None and gc.get_freeze_count() == 0
+MARKER = object()
 
 
-def test_fork_chunks_give_fewer_chunks_to_a_slower_process(tmp_path: Path) -> None:
-    started = tmp_path / "started"
-    results = forking.fork_chunks(_chunk, 100, (1, os.getpid(), started), 2)  # 100 chunks of one
-    mine = sum(pid == os.getpid() for _, _, pid in results)
-    assert 60 < mine < 100  # the child took some, and far fewer than half
-    assert forking.fork_chunks(_chunk, 5, (1, None, None), 1) == [(i, i, os.getpid()) for i in range(5)]
-    assert [(i, x) for i, x, _ in forking.fork_chunks(_chunk, 5, (1, None, None), 8)] == [(i, i) for i in range(5)]
+def test_map_shared_hands_the_state_over_by_fork_not_by_pickling() -> None:
+    state = {"marker": MARKER, "lock": _Unpicklable()}
+    assert forking.map_shared(_is_inherited, [1, 2, 3, 4], state, 2) == [True] * 4
 
 
-def _fails_in_child(bounds: tuple[int, int]) -> list[int]:
-    """The child fails its first chunk; this process counts the chunks it takes (slowly)."""
-    parent, started, taken = forking.SHARED
-    if os.getpid() != parent:
-        started.touch()
-        raise ValueError("boom")
-    _wait_for(started)
-    time.sleep(0.2)  # meanwhile the child fails and empties the pipe
-    taken.append(bounds)
-    return list(range(*bounds))
+def _deep_failure(state: object, item: int) -> int:
+    if item == 2:
+        return _inner_failure(item)
+    return item
 
 
-def test_fork_chunks_report_a_failing_chunk_and_stop_early(tmp_path: Path) -> None:
-    """A failed chunk empties the pipe: this process takes at most the chunk it was on, not the 99 left."""
-    taken: list[tuple[int, int]] = []
-    with pytest.raises(RuntimeError, match="ValueError: boom"):
-        forking.fork_chunks(_fails_in_child, 100, (os.getpid(), tmp_path / "started", taken), 2)
-    assert len(taken) <= 2
-    assert forking.SHARED is None
+def _inner_failure(item: int) -> int:
+    raise ValueError(f"boom at {item}")
+
+
+def test_a_worker_error_arrives_with_its_traceback() -> None:
+    with pytest.raises(ValueError, match="boom at 2") as caught:
+        forking.map_shared(_deep_failure, [1, 2, 3], None, 2)
+    remote = str(caught.value.__cause__)
+    assert "Traceback (most recent call last)" in remote
+    assert "in _deep_failure" in remote and "in _inner_failure" in remote  # where it happened, in the worker
+    with pytest.raises(ValueError, match="boom"):  # in this process (jobs 1): an ordinary exception
+        forking.map_shared(_fails, [1, 0], None, 1)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_worker_crash_in_a_build_shows_the_worker_traceback(tmp_path: Path) -> None:
+    """A bug hit in a worker during a build: the command's traceback includes the worker's own."""
+    script = tmp_path / "crash.py"
+    script.write_text(textwrap.dedent("""\
+        from apparatus import forking
+
+        def fn(state, i):
+            if i == 3:
+                raise RuntimeError("a bug in a worker")
+            return i
+
+        forking.map_shared(fn, list(range(6)), None, 2)
+        """), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert 'line 5, in fn\n    raise RuntimeError("a bug in a worker")' in run.stderr  # the worker's frame
+    assert "The above exception was the direct cause" in run.stderr
+    assert run.stderr.rstrip().endswith("RuntimeError: a bug in a worker")
+
+
+@pytest.mark.parametrize(("n", "jobs", "count"), [(0, 2, 0), (1, 2, 1), (7, 2, 7), (100, 2, 100), (250, 2, 84),
+                                                  (123_457, 2, 100), (5, 1, 5)])
+def test_chunks_cover_every_index_once_in_order(n: int, jobs: int, count: int) -> None:
+    cut = forking.chunks(n, jobs)
+    assert [i for a, b in cut for i in range(a, b)] == list(range(n))
+    assert len(cut) == count
 
 
 @pytest.mark.parametrize(("sizes", "parts", "expected"), [
@@ -108,51 +119,6 @@ def test_fork_chunks_report_a_failing_chunk_and_stop_early(tmp_path: Path) -> No
 ])
 def test_weighted_runs_cut_by_total_size(sizes: list[int], parts: int, expected: list[tuple[int, int]]) -> None:
     assert forking.weighted_runs(sizes, parts) == expected
-
-def test_a_child_whose_error_cannot_be_described_still_ends_in_the_child(tmp_path: Path) -> None:
-    """A failing child never returns into the caller's code (there it would, e.g., discard the parent's staging)."""
-    script = tmp_path / "escape.py"
-    script.write_text(textwrap.dedent("""\
-        import os
-        from apparatus import forking
-        parent = os.getpid()
-
-        class Odd(Exception):
-            def __str__(self):
-                raise RuntimeError("cannot describe")
-
-        def fn(i):
-            if i == 0:
-                raise Odd()
-            return i
-
-        try:
-            forking.fork_map(fn, [0, 1], None, 2)
-        except RuntimeError as exc:
-            print("parent caught:", exc)
-        finally:
-            print("finally in", "parent" if os.getpid() == parent else "child")
-        """), encoding="utf-8")
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60).stdout
-    assert out.splitlines() == ["parent caught: a worker process failed: Odd", "finally in parent"]
-
-
-def test_a_failed_fork_leaks_no_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_fork, calls = os.fork, []
-
-    def fork() -> int:
-        calls.append(1)
-        if len(calls) == 2:
-            raise BlockingIOError("no more processes")
-        return real_fork()
-
-    before = len(os.listdir("/proc/self/fd"))
-    monkeypatch.setattr(os, "fork", fork)
-    with pytest.raises(BlockingIOError):
-        forking.fork_map(lambda i: i, [1, 2, 3], None, 3)
-    assert len(os.listdir("/proc/self/fd")) == before
-    assert gc.get_freeze_count() == 0
-
 
 def _stopped_by(state: object, signum: int) -> str:
     os.kill(os.getpid(), signum)
@@ -251,18 +217,6 @@ def test_a_worker_dropped_without_close_is_reaped() -> None:
         os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left
 
 
-def test_fork_map_leaves_a_freeze_made_before_it() -> None:
-    gc.freeze()
-    try:
-        frozen = gc.get_freeze_count()
-        forking.fork_map(lambda i: i, [1, 2], None, 2)
-        assert gc.get_freeze_count() >= frozen > 0
-    finally:
-        gc.unfreeze()
-    forking.fork_map(lambda i: i, [1, 2], None, 2)
-    assert gc.get_freeze_count() == 0
-
-
 def test_a_worker_that_cannot_fork_leaks_no_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
     def fork() -> int:
         raise BlockingIOError("no more processes")
@@ -272,3 +226,15 @@ def test_a_worker_that_cannot_fork_leaks_no_pipe(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(BlockingIOError):
         forking.Worker(None)
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_map_shared_leaves_a_freeze_made_before_it() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        forking.map_shared(_times, [1, 2], 1, 2)
+        assert gc.get_freeze_count() >= frozen > 0
+    finally:
+        gc.unfreeze()
+    forking.map_shared(_times, [1, 2], 1, 2)
+    assert gc.get_freeze_count() == 0

@@ -59,12 +59,15 @@ def test_errors_found_in_workers_are_reported(synthetic: Path, tmp_path: Path) -
 def test_collection_pages_are_shared_by_their_rows() -> None:
     """Pages weigh the rows they list, by what a row costs: a home page line 4, a records index line 2,
     a record page's line for a note 1. The first worker's run, which has the home page, holds fewer pages."""
-    from apparatus import forking
-    pages: list[pipeline.Page] = [("", "index.html", {"articles": [None] * 1000}),
-                                  ("records/", "records.html", {"groups": [("UN", [None] * 30), ("Laws", [None] * 20)],
-                                                                "backlinks": {}}),
-                                  ("about/", "about.html", {})]
-    pages += [(f"records/r{i}/", "record.html", {"record": None, "citations": [None] * 6}) for i in range(1000)]
-    weights = [pipeline._page_weight(p) for p in pages]
-    assert weights[:4] == [4001, 101, 1, 7]
-    assert forking.weighted_runs(weights, 2) == [(0, 210), (210, 1003)]  # 4103 + 207 * 7 >= 11103 / 2
+    from apparatus import forking, site
+    from apparatus.annotations import Record
+    summaries: list[site.ArticleSummary] = [None] * 1000  # type: ignore[list-item]
+    registry = {f"r{i:04}": Record(id=f"r{i:04}", title="", kind="un", date="2020", url="", issuer="")
+                for i in range(1000)}
+    backlinks = {rid: [None] * 6 for rid in registry}
+    pages = site.collection_pages(site.Inputs(registry, summaries, backlinks))  # type: ignore[arg-type]
+    weights = [p.weight for p in pages]
+    assert [p.url for p in pages[:5]] == ["", "records/", "about/", "search/", "records/r0000/"]
+    assert weights[:5] == [4001, 2001, 1, 1, 7]
+    assert pages[-1].url == site.NOT_FOUND
+    assert forking.weighted_runs(weights, 2) == [(0, 76), (76, 1005)]  # 6004 + 72 * 7 >= 13005 / 2

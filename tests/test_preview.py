@@ -180,7 +180,7 @@ def test_a_call_that_fails_before_reaching_the_worker_loses_no_change(tiny: Path
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(preview._worker, "call", interrupted)
+    monkeypatch.setattr(preview._worker, "send", interrupted)
     with pytest.raises(KeyboardInterrupt):
         preview.refresh_search()
     monkeypatch.undo()

@@ -40,7 +40,7 @@ def node(script: str, *args: str, stdin: Any = None) -> Any:
 def collection_docs(root: Path) -> list[search.SearchDoc]:
     c, diags = pipeline.load_collection(root)
     assert c is not None, diags
-    summaries = [r.summary for r in pipeline._run_all(c, 1) if r.summary is not None]
+    summaries = [r.summary for r in pipeline.process_articles(c, pipeline.CHECK) if r.summary is not None]
     return search.collection_docs(summaries, c.registry)
 
 

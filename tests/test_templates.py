@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from apparatus.templates import PAGES, TemplateFailure, environment, human_date, render
+from apparatus.site import TEMPLATES as PAGES
+from apparatus.templates import TemplateFailure, environment, human_date, render
 
 
 def test_human_dates() -> None:
@@ -85,3 +86,18 @@ def test_the_sandbox_remembers_exactly_the_librarys_answers() -> None:
                 value = getattr(obj, name, None)
                 assert ours.is_safe_attribute(obj, name, value) == library.is_safe_attribute(obj, name, value), \
                     (obj, name)
+
+
+def test_every_page_template_of_the_table_is_checked_up_front(tmp_path: Path) -> None:
+    """The table of pages (site.PAGES) names the templates a collection needs, search.html included: one
+    missing is reported when the templates are loaded, not as a failure half-way through rendering."""
+    (tmp_path / "templates").mkdir()
+    for name in PAGES:
+        if name != "search.html":
+            (tmp_path / "templates" / name).write_text("ok\n")
+    env, diags = environment(tmp_path, site={})
+    assert env is None
+    assert [(d.path, d.message) for d in diags] == [("templates/search.html", "template 'search.html' is missing")]
+    assert diags[0].hint == ("every collection needs templates/index.html, templates/records.html, "
+                             "templates/about.html, templates/search.html, templates/record.html, "
+                             "templates/article.html, templates/404.html")

@@ -1,0 +1,76 @@
+"""The preview's engine process: it alone forks, and only while it runs one thread (issue 15, part 2)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from apparatus.engine import Engine, EngineGone
+from apparatus.serve import start, stop
+
+REPO = Path(__file__).resolve().parent.parent
+FRONT_FORKS: list[int] = []  # threading.active_count() at each fork of this process while recording
+_recording = False
+
+
+def _record_fork() -> None:
+    if _recording:
+        FRONT_FORKS.append(threading.active_count())
+
+
+os.register_at_fork(before=_record_fork)
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A collection large enough for the build to run its articles on a process pool."""
+    dest = tmp_path_factory.mktemp("engine") / "c"
+    subprocess.run([sys.executable, str(REPO / "bench" / "gen.py"), str(dest), "--articles", "80"], check=True,
+                   capture_output=True)
+    return dest
+
+
+def test_every_fork_of_the_preview_happens_in_a_process_with_one_thread(large: Path) -> None:
+    global _recording
+    _recording = True
+    try:
+        server, watcher = start(large, port=0, jobs=2)
+        try:
+            assert threading.active_count() > 1  # this front process runs the server's threads
+            engine = server.preview
+            ann = sorted((large / "annotations").glob("[!_]*.yaml"))[0]
+            text = ann.read_text()
+            ann.write_text(text.replace("\n    note: ", "\n    note: Edited. ", 1))
+            outcome = engine.rebuild({f"annotations/{ann.name}"})
+            assert outcome.ok and outcome.later is not None
+            assert outcome.later().ok and engine.refresh_search()
+            assert b"Edited. " in engine.files[f"articles/{ann.stem}/index.html"]
+            assert engine.rebuild({"site.yaml"}).ok  # a full build: the pool and a new worker, forked again
+            forks = engine.forks()
+        finally:
+            stop(server, watcher)
+    finally:
+        _recording = False
+    # two full builds, each: two pool workers and the background worker
+    assert len(forks) == 6
+    assert set(forks) == {1}
+    assert FRONT_FORKS == []  # the front never forks (the engine is spawned: a fresh interpreter)
+
+
+def test_an_engine_that_ended_is_reported_not_waited_for(tiny: Path) -> None:
+    engine = Engine(tiny, jobs=1)
+    assert engine.first.result().ok
+    engine._process.kill()
+    engine._process.join()
+    with pytest.raises(EngineGone):
+        engine.rebuild({"annotations/alpha.yaml"})
+    outcome = engine.crashed(RuntimeError("boom"), "annotations/alpha.yaml")
+    assert not outcome.ok and engine.failed
+    assert outcome.diagnostics[0].format().startswith(
+        "annotations/alpha.yaml:1:1: error: the preview could not rebuild after this change: RuntimeError: boom")
+    engine.close()
