@@ -6,8 +6,8 @@ import dataclasses
 from pathlib import Path, PurePosixPath
 
 from .errors import Diagnostic
-from .schema import Field, Validator
-from .sources import compose_yaml, read_source
+from .schema import Field, Validator, load_yaml
+from .sources import read_source
 
 SITE_FIELDS = (
     Field("title", "text", "the collection's name, shown in every page header", required=True,
@@ -54,30 +54,28 @@ def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
     src, diags = read_source(root, "site.yaml")
     if src is None:
         return None, diags
-    node, diags = compose_yaml(src)
-    if node is None:
+    raw, doc, diags = load_yaml(src)
+    if doc is None or raw is None:
         if diags:
             return None, diags
         return None, [src.diag(1, 1, "site.yaml is empty", "add title: and language:")]
-    values = Validator(src, diags).mapping(node, SITE_FIELDS, "site.yaml")
-    if values is None or diags:
-        return None, diags
+    v = Validator(doc.odd_keys)
+    values = v.mapping(raw, SITE_FIELDS, "site.yaml")
+    if values is None or v.problems:
+        return None, doc.report(v.problems)
     output = values.get("output", "_site")
     if not _safe_output(output):
-        diags.append(src.at(values["@output"], f"output folder '{output}' is not allowed",
-                            "name a new folder inside the collection, e.g. _site; never a source folder"))
-        return None, diags
+        return None, [doc.at(("output",), f"output folder '{output}' is not allowed",
+                             "name a new folder inside the collection, e.g. _site; never a source folder")]
     blocked = _in_the_way(root, output)
-    if blocked:
-        node = values.get("@output", values["@"])  # no output: key: the default _site is in the way
-        diags.append(src.at(node, f"output folder '{output}' cannot be written: {blocked}",
-                            "name a new folder inside the collection, e.g. _site, or move that file or link away"))
-        return None, diags
+    if blocked:  # without an output: key, the default _site is in the way: at the mapping
+        return None, [doc.at(("output",) if "output" in values else (),
+                             f"output folder '{output}' cannot be written: {blocked}",
+                             "name a new folder inside the collection, e.g. _site, or move that file or link away")]
     base_url = values.get("base_url", "")
     if "?" in base_url or "#" in base_url:
-        diags.append(src.at(values["@base_url"], f"base_url '{base_url}' has a query or a fragment",
-                            "write the address of the site's home page only, e.g. https://user.github.io/repo/"))
-        return None, diags
+        return None, [doc.at(("base_url",), f"base_url '{base_url}' has a query or a fragment",
+                             "write the address of the site's home page only, e.g. https://user.github.io/repo/")]
     edit_uri = values.get("edit_uri", "edit/main/").strip("/") + "/"
     return Config(root, values["title"], values["language"], values.get("description", ""), output,
                   base_url=base_url.rstrip("/") + "/" if base_url else "",

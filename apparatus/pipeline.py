@@ -8,9 +8,9 @@ too (:func:`apparatus.forking.fork_map`, shared by the rows they list). Nothing 
 until every diagnostic has been collected and none is an error; then the staging folder is
 swapped in.
 
-An annotation file with no problem is loaded without YAML nodes (:mod:`apparatus.fastyaml`); if
-anything about its article then needs a diagnostic, the article is processed again from the
-exact, node-keeping load, so every message reads as if there were no fast path.
+Each article is processed once. Its files are loaded as values (see :mod:`apparatus.schema`); a
+problem found later (a quote not found, a note's bad link, a changed article) is reported by its
+key path in the annotation file, which gets its positions only then.
 """
 
 from __future__ import annotations
@@ -23,11 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import fastmd, forking, markdown, scaffold, site, templates
 from .anchoring import MOVED, anchor, plain_blocks
-from .annotations import REGISTRY, Annotation, NodesNeeded, Record, load_annotations, load_registry
+from .annotations import REGISTRY, Annotation, Record, load_annotations, load_registry
 from .articles import Article, load_article
 from .config import Config, load_config
 from .errors import BuildError, Diagnostic, count_errors
@@ -97,24 +95,15 @@ def _note_html(text: str) -> tuple[str, list[markdown.Problem]]:
 
 def process_article(c: Collection, slug: str) -> ArticleResult:
     """Load, check, anchor and render one article (and write its page, or return it)."""
-    try:
-        return _process_article(c, slug, exact=False)
-    except NodesNeeded:  # a diagnostic to write: the annotation file is loaded again, with positions
-        return _process_article(c, slug, exact=True)
-
-
-def _process_article(c: Collection, slug: str, exact: bool) -> ArticleResult:
     rel = f"content/{slug}.md"
     article, diags = load_article(c.root, rel)
     annotations: list[Annotation] = []
-    ann_src = None
     af = None
     if slug in c.annotation_slugs:  # validated even when the article is broken: all errors in one run
-        arel = f"annotations/{slug}.yaml"
-        af, more = load_annotations(c.root, arel, c.record_ids, exact)
+        af, more = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids)
         diags += more
         if af is not None:
-            annotations, ann_src = af.annotations, af.src
+            annotations = af.annotations
     if article is None:
         return ArticleResult(None, diags)
     tokens = fastmd.parse(article.body.text)  # = markdown.ARTICLE_MD.parse, proven in tests/test_fastmd.py
@@ -125,24 +114,23 @@ def _process_article(c: Collection, slug: str, exact: bool) -> ArticleResult:
                 diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
     blocks = plain_blocks(tokens)
     changed = _article_changed(article, af)
-    anchors = anchor(annotations, blocks, ann_src, article.body, diags, changed) if ann_src else []
+    anchors = anchor(annotations, blocks, af, article.body, diags, changed) if af is not None else []
     if changed and af is not None:
         status = {a.annotation.id: a.status for a in anchors}
         review = ", ".join(f"{x.id} ({status.get(x.id, 'orphaned')})" for x in annotations)
-        diags.append(af.src.at(af.nodes["article_sha256"], f"{article.path} changed since these annotations were "
-                               f"checked; review: {review}",
-                               f"when every note is reviewed, set article_sha256: {article_hash(article)}",
-                               severity="warning"))
+        diags.append(af.at(("article_sha256",), f"{article.path} changed since these annotations were "
+                           f"checked; review: {review}",
+                           f"when every note is reviewed, set article_sha256: {article_hash(article)}",
+                           severity="warning"))
     notes_html = {}
     for ann in annotations:
         html, problems = _note_html(ann.note)
         for problem, needle in problems:
-            assert ann_src is not None
-            node = ann.nodes["note"]
-            assert isinstance(node, yaml.ScalarNode)
-            diags.append(ann_src.at_text(node, max(node.value.find(needle), 0), problem,
-                                         "write the note in Markdown: links as [text](https://…), no HTML tags, "
-                                         "no images; to show a tag as text, put it in `backticks`"))
+            assert af is not None
+            diags.append(af.at(("annotations", ann.index, "note"), problem,
+                               "write the note in Markdown: links as [text](https://…), no HTML tags, "
+                               "no images; to show a tag as text, put it in `backticks`",
+                               offset=max(ann.note.find(needle), 0)))
         notes_html[ann.id] = html
     if count_errors(diags):
         return ArticleResult(None, diags)
