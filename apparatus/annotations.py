@@ -1,4 +1,13 @@
-"""annotations/<slug>.yaml and the records registry annotations/_records.yaml → Annotation, Record."""
+"""annotations/<slug>.yaml and the records registry annotations/_records.yaml → Annotation, Record.
+
+An annotation's way from YAML to ``<mark>`` and to its messages: :func:`load_annotations` loads the
+file's values and validates them (:mod:`apparatus.schema`), adds the rules across annotations
+(unique ids, correction fields, known record ids) and makes each :class:`Annotation`, which keeps
+its index in the file. :func:`apparatus.pipeline.process_article` anchors its quote
+(:mod:`apparatus.anchoring`) and renders its note; :func:`apparatus.markdown.insert_marks` puts the
+``<mark>``. Every problem on the way is reported by key path, e.g. ("annotations", index, "quote"),
+through :meth:`AnnotationFile.at`, which gives it its line and column.
+"""
 
 from __future__ import annotations
 

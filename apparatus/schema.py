@@ -1,11 +1,24 @@
-"""Declarative field schemas, validated against composed YAML nodes.
+"""Declared file formats, loaded as values and validated once, with problems by key path.
 
 Each file format (site.yaml, article front matter, annotations, the records registry) is declared
-once as a tuple of :class:`Field`, with a doc line per field. :func:`validate` walks a mapping node,
-reports every problem with its position (unknown keys with "did you mean", missing required
-fields, wrong types, bad ids, dates and URLs, duplicate keys) and returns plain Python values.
-The same declarations generate the JSON Schema published for editors. Alias bombs never reach this module:
-:func:`apparatus.sources.compose_yaml` rejects them.
+once as a tuple of :class:`Field`, with a doc line per field; the same declarations generate the
+JSON Schema published for editors (:func:`json_schema`).
+
+One path, for every file and every outcome:
+
+1. :func:`load_yaml` gives the file's *values*: str, :class:`apparatus.fastyaml.Typed` (a plain
+   scalar YAML reads as a number, date, bool or null: it keeps its tag and raw text), list, dict.
+   :mod:`apparatus.fastyaml` reads the plain subset contributors write; anything else is composed
+   by libyaml (:func:`apparatus.sources.compose_yaml`: depth and alias bombs refused first) and
+   :func:`node_values` turns the tree into the same values.
+2. :class:`Validator` checks the values against the fields, one rule per field kind (``_text`` …
+   ``_enum``), and collects :class:`apparatus.sources.Problem` s by key path, e.g.
+   ``("annotations", 3, "quote")``: unknown keys with "did you mean", missing required fields,
+   wrong types, bad ids, dates and URLs, repeated keys. It returns the valid values.
+3. The loaders (config, articles, annotations) add their rules across fields and files as more
+   problems by path; anchoring and the pipeline report by path later too.
+4. Only a problem gets a position: :class:`apparatus.sources.YamlDoc` composes the file then (once,
+   if it was read by fastyaml) and walks the path down the node tree to ``path:line:col``.
 """
 
 from __future__ import annotations
@@ -54,6 +67,11 @@ class Field:
         """The field each item of a list of scalars is checked as."""
         assert isinstance(self.item, str)
         return Field(self.name, self.item, self.doc)
+
+    @functools.cached_property
+    def item_what(self) -> str:
+        """How a message names an item of this list."""
+        return f"an item of '{self.name}'"
 
 
 def describe(value: Any) -> str:
@@ -119,16 +137,20 @@ class _Bad:
         self.hint = hint
 
 
-_BY_NAME: dict[int, tuple[tuple[Field, ...], dict[str, Field]]] = {}  # id → (the tuple, kept alive; by name)
+class _Table:
+    """A fields tuple as the validator reads it: by name, each with its rule (None: a list or a map), and the
+    required names."""
+
+    __slots__ = ("fields", "by_name", "rules", "required")
+
+    def __init__(self, fields: tuple[Field, ...]):
+        self.fields = fields  # kept alive, so its id is not reused while cached
+        self.by_name = {f.name: f for f in fields}
+        self.rules = {f.name: (f, _CHECKS.get(f.kind)) for f in fields}
+        self.required = tuple(f for f in fields if f.required)
 
 
-def _by_name(fields: tuple[Field, ...]) -> dict[str, Field]:
-    known = _BY_NAME.get(id(fields))
-    if known is not None and known[0] is fields:
-        return known[1]
-    by_name = {f.name: f for f in fields}
-    _BY_NAME[id(fields)] = (fields, by_name)
-    return by_name
+_TABLES: dict[int, _Table] = {}  # by id(fields)
 
 
 class Validator:
@@ -139,7 +161,7 @@ class Validator:
 
     def __init__(self, odd_keys: dict[KeyPath, list[tuple[int, str | None]]] | None = None):
         self.problems: list[Problem] = []
-        self.odd_keys = odd_keys or {}
+        self.odd_keys = odd_keys
 
     def error(self, path: KeyPath, message: str, hint: str = "", severity: str = "error", key: bool = False) -> None:
         self.problems.append(Problem(path, message, hint, severity, key))
@@ -150,32 +172,37 @@ class Validator:
             self.error(path, f"{what} must be a mapping (key: value lines), not {describe(value)}",
                        "write it as 'key: value' lines" + (f", e.g. '{fields[0].name}: …'" if fields else ""))
             return None
-        by_name = _by_name(fields)
+        table = _TABLES.get(id(fields))
+        if table is None or table.fields is not fields:
+            table = _TABLES[id(fields)] = _Table(fields)
+        rules = table.rules
         out: dict[str, Any] = {}
-        meant: list[str] = []
+        meant: list[str] = []  # the fields unknown keys were probably meant as: not missing
         for key, v in value.items():
-            field = by_name.get(key)
-            if field is None:
-                meant.append(self._unknown(path + (key,), key, by_name, what))
+            rule = rules.get(key)
+            if rule is None:
+                meant.append(self._unknown((*path, key), key, table.by_name, what))
                 continue
-            kind = field.kind
-            if kind == "list":
-                items = self.list(v, field, path + (key,))
+            field, check = rule
+            if check is not None:  # a scalar: the common case, checked inline (a problem's path and words are made
+                checked = check(v, field)  # only for a problem)
+                if type(checked) is _Bad:
+                    self.scalar(v, field, (*path, key), f"'{key}'")
+                else:
+                    out[key] = checked
+            elif field.kind == "list":
+                items = self.list(v, field, (*path, key))
                 if items is not None:
                     out[key] = items
-            elif kind == "map":
+            else:  # map
                 assert isinstance(field.item, tuple)
-                sub = self.mapping(v, field.item, f"'{key}'", path + (key,))
+                sub = self.mapping(v, field.item, f"'{key}'", (*path, key))
                 if sub is not None:
                     out[key] = sub
-            else:
-                checked = self.scalar(v, field, path + (key,), f"'{key}'")
-                if checked is not None:
-                    out[key] = checked
         if self.odd_keys and path in self.odd_keys:
-            meant += self._odd(path, by_name, what)
-        for field in fields:
-            if field.required and field.name not in value and field.name not in meant:
+            meant += self._odd(path, table.by_name, what)
+        for field in table.required:
+            if field.name not in value and field.name not in meant:  # (a required field is rarely missing)
                 example = f" (e.g. {field.name}: {field.example})" if field.example else ""
                 self.error(path, f"missing required field '{field.name}' in {what}",
                            f"add '{field.name}:' — {field.doc}{example}")
@@ -190,6 +217,7 @@ class Validator:
 
     def _odd(self, path: KeyPath, by_name: dict[str, Field], what: str) -> list[str]:
         meant = []
+        assert self.odd_keys is not None
         for index, key in self.odd_keys[path]:
             at = (*path, index)
             if key is None:
@@ -204,49 +232,60 @@ class Validator:
     def list(self, value: Value, field: Field, path: KeyPath) -> list[Any] | None:
         """The valid items of a list: a list of mappings keeps None for an invalid item, so that an item's index
         is its place in the file; a list of scalars leaves invalid ones out."""
-        what = f"'{field.name}'"
         if type(value) is not list:
             if type(value) is str or type(value) is Typed:
                 hint = f"write it as a list: {field.name}: [{_raw(value)}]" if isinstance(field.item, str) \
                     else "start each item on its own line with '- '"
             else:
                 hint = "start each item on its own line with '- '"
-            self.error(path, f"{what} must be a list, not {describe(value)}", hint)
+            self.error(path, f"'{field.name}' must be a list, not {describe(value)}", hint)
             return None
         if isinstance(field.item, tuple):
-            fields, item_what = field.item, f"an item of {what}"
-            return [self.mapping(item, fields, item_what, path + (i,)) for i, item in enumerate(value)]
-        item_field, item_what = field.item_field, f"an item of {what}"
+            fields, item_what, mapping = field.item, field.item_what, self.mapping
+            return [mapping(item, fields, item_what, (*path, i)) for i, item in enumerate(value)]
+        item_field = field.item_field
+        check = _CHECKS[item_field.kind]
         items = []
         for i, item in enumerate(value):
-            checked = self.scalar(item, item_field, path + (i,), item_what)
-            if checked is not None:
+            checked = check(item, item_field)
+            if type(checked) is _Bad:
+                self.scalar(item, item_field, (*path, i), field.item_what)
+            else:
                 items.append(checked)
         return items
 
     def scalar(self, value: Value, field: Field, path: KeyPath, what: str) -> Any:
+        """The value checked by its field's rule (None, and a problem at path, if it breaks it)."""
         kind = field.kind
-        if type(value) is not str and type(value) is not Typed:
+        checked = _CHECKS[kind](value, field)
+        if checked is _NOT_SCALAR:
             self.error(path, f"{what} must be {_KIND_WORDS[kind]}, not {describe(value)}",
                        _KIND_HINTS.get(kind, "write a single value"))
             return None
-        checked = _CHECKS[kind](value, field)
         if type(checked) is _Bad:
             self.error(path, what + checked.rest, checked.hint)
             return None
         return checked
 
 
-def _raw(value: str | Typed) -> str:
-    """A scalar's text as written (a Typed keeps it)."""
-    return value.value if type(value) is Typed else value  # type: ignore[return-value]
+# The rules take any value and return the checked value or a _Bad; a list or a mapping, which no rule accepts,
+# gets _NOT_SCALAR, and Validator.scalar words that problem for every kind.
+_NOT_SCALAR = _Bad("", "")
 
 
-def _text(value: str | Typed, field: Field) -> str | _Bad:
+def _raw(value: Value) -> str | None:
+    """A scalar's text as written (a Typed keeps it); None for a list or a mapping."""
+    t = type(value)
+    return value if t is str else value.value if t is Typed else None
+
+
+def _text(value: Value, field: Field) -> str | _Bad:
     if type(value) is not str:
+        if type(value) is not Typed:
+            return _NOT_SCALAR
         return _Bad(f" must be text, not {describe(value)}",
                     f"put the value in quotes: {field.name}: \"{_raw(value)}\"")
-    if not value.strip():
+    if not value or value.isspace():  # = not value.strip(), without a copy
         return _Bad(" is empty", f"write {field.doc}")
     if field.max_length and len(value) > field.max_length:
         return _Bad(f" is too long: {len(value):,} characters, at most {field.max_length:,}",
@@ -254,8 +293,10 @@ def _text(value: str | Typed, field: Field) -> str | _Bad:
     return value
 
 
-def _id(value: str | Typed, field: Field) -> str | _Bad:
+def _id(value: Value, field: Field) -> str | _Bad:
     value = _raw(value)
+    if value is None:
+        return _NOT_SCALAR
     if not ID_RE.fullmatch(value):
         fixed = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "an-id"
         return _Bad(f" '{value}' is not a valid id",
@@ -263,8 +304,11 @@ def _id(value: str | Typed, field: Field) -> str | _Bad:
     return value
 
 
-def _date(value: str | Typed, field: Field) -> str | _Bad:
-    text = _raw(value).strip()
+def _date(value: Value, field: Field) -> str | _Bad:
+    raw = _raw(value)
+    if raw is None:
+        return _NOT_SCALAR
+    text = raw.strip()
     m = DATE_RE.fullmatch(text)
     if m:
         year, month, day = (int(g) if g else 1 for g in m.groups())
@@ -276,8 +320,11 @@ def _date(value: str | Typed, field: Field) -> str | _Bad:
     return _Bad(f" '{text}' is not a date", "write YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2021-02-24); say more in a note")
 
 
-def _url(value: str | Typed, field: Field) -> str | _Bad:
-    text = _raw(value).strip()
+def _url(value: Value, field: Field) -> str | _Bad:
+    raw = _raw(value)
+    if raw is None:
+        return _NOT_SCALAR
+    text = raw.strip()
     if type(value) is not str or not URL_RE.fullmatch(text):
         scheme = text.split(":", 1)[0] if ":" in text else ""
         problem = f"uses '{scheme}:'" if scheme and not text.startswith("http") else "is not a full address"
@@ -286,14 +333,18 @@ def _url(value: str | Typed, field: Field) -> str | _Bad:
     return text
 
 
-def _bool(value: str | Typed, field: Field) -> bool | _Bad:
+def _bool(value: Value, field: Field) -> bool | _Bad:
     if type(value) is not Typed or value.tag != "tag:yaml.org,2002:bool":
+        if type(value) is not str and type(value) is not Typed:
+            return _NOT_SCALAR
         return _Bad(f" must be true or false, not {describe(value)}", f"write {field.name}: true")
     return value.value.lower() in ("true", "yes", "on")
 
 
-def _enum(value: str | Typed, field: Field) -> str | _Bad:
+def _enum(value: Value, field: Field) -> str | _Bad:
     text = _raw(value)
+    if text is None:
+        return _NOT_SCALAR
     if text not in field.choices:
         near = did_you_mean(text, field.choices)
         return _Bad(f" '{text}' is not one of: {', '.join(field.choices)}" + (f"; {near}" if near else ""),

@@ -6,9 +6,10 @@ request could otherwise publish, or print in a diagnostic, any file the build ca
 :func:`walk` lists a folder under the same rule.
 
 YAML is composed (not constructed) with libyaml's C parser: the node tree keeps the line and
-column of every key and value, which the validators in :mod:`apparatus.schema` turn into
-``path:line:col`` diagnostics. Aliases are never expanded here; the validator walks the tree with
-a node budget so that an alias bomb is an error, not an out-of-memory. Before anything recursive sees a
+column of every key and value. Files are validated as values (:mod:`apparatus.schema`), with
+problems by key path; :class:`YamlDoc` is the one place a path becomes ``path:line:col``, composing
+the file only when it has a problem to report. An alias bomb (aliases expanding past a node budget,
+or a cycle) is refused at composition, before anything expands it. Before anything recursive sees a
 document, its nesting depth is checked on libyaml's event stream (not recursive) against
 :data:`MAX_DEPTH`; :mod:`apparatus.fastyaml` declines deeper documents itself, so they all come here.
 """

@@ -84,6 +84,6 @@ def test_the_by_name_table_is_never_another_tuples() -> None:
     """The by-name table is cached per fields tuple; a tuple that reuses a dead one's id gets its own."""
     from apparatus import schema
     fields = (Field("beta", "text", "d"),)
-    schema._BY_NAME[id(fields)] = ((Field("alpha", "text", "d"),), {"alpha": Field("alpha", "text", "d")})
+    schema._TABLES[id(fields)] = schema._Table((Field("alpha", "text", "d"),))
     v = Validator()
     assert v.mapping({"beta": "x"}, fields, "f") == {"beta": "x"} and v.problems == []
