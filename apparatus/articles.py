@@ -62,7 +62,8 @@ def load_article(root: Path, rel: str) -> tuple[Article | None, list[Diagnostic]
         return None, diags
     v = Validator(doc.odd_keys)
     values = v.mapping(raw, FRONT_MATTER_FIELDS, "the front matter")
-    diags += doc.report(v.problems)
-    if values is None or any(d.is_error for d in diags):
+    if v.problems:
+        diags += doc.report(v.problems)
+    if values is None or (diags and any(d.is_error for d in diags)):
         return None, diags
     return Article(slug=slug, body=body, **values), diags

@@ -139,7 +139,7 @@ class _Bad:
 
 class _Table:
     """A fields tuple as the validator reads it: by name, each with its rule (None: a list or a map), and the
-    required names."""
+    names of the required ones."""
 
     __slots__ = ("fields", "by_name", "rules", "required")
 
@@ -147,7 +147,7 @@ class _Table:
         self.fields = fields  # kept alive, so its id is not reused while cached
         self.by_name = {f.name: f for f in fields}
         self.rules = {f.name: (f, _CHECKS.get(f.kind)) for f in fields}
-        self.required = tuple(f for f in fields if f.required)
+        self.required = tuple(f.name for f in fields if f.required)
 
 
 _TABLES: dict[int, _Table] = {}  # by id(fields)
@@ -191,7 +191,7 @@ class Validator:
                 else:
                     out[key] = checked
             elif field.kind == "list":
-                items = self.list(v, field, (*path, key))
+                items = self.list(v, field, path, key)
                 if items is not None:
                     out[key] = items
             else:  # map
@@ -201,11 +201,11 @@ class Validator:
                     out[key] = sub
         if self.odd_keys and path in self.odd_keys:
             meant += self._odd(path, table.by_name, what)
-        for field in table.required:
-            if field.name not in value and field.name not in meant:  # (a required field is rarely missing)
-                example = f" (e.g. {field.name}: {field.example})" if field.example else ""
-                self.error(path, f"missing required field '{field.name}' in {what}",
-                           f"add '{field.name}:' — {field.doc}{example}")
+        for name in table.required:
+            if name not in value and name not in meant:
+                field = table.by_name[name]
+                example = f" (e.g. {name}: {field.example})" if field.example else ""
+                self.error(path, f"missing required field '{name}' in {what}", f"add '{name}:' — {field.doc}{example}")
         return out
 
     def _unknown(self, path: KeyPath, key: str, by_name: dict[str, Field], what: str) -> str:
@@ -229,10 +229,11 @@ class Validator:
                            f"keep one '{key}:' (YAML would silently use the last)", key=True)
         return meant
 
-    def list(self, value: Value, field: Field, path: KeyPath) -> list[Any] | None:
-        """The valid items of a list: a list of mappings keeps None for an invalid item, so that an item's index
-        is its place in the file; a list of scalars leaves invalid ones out."""
+    def list(self, value: Value, field: Field, parent: KeyPath, key: str) -> list[Any] | None:
+        """The valid items of the list at parent + (key,): a list of mappings keeps None for an invalid item, so
+        that an item's index is its place in the file; a list of scalars leaves invalid ones out."""
         if type(value) is not list:
+            path = (*parent, key)
             if type(value) is str or type(value) is Typed:
                 hint = f"write it as a list: {field.name}: [{_raw(value)}]" if isinstance(field.item, str) \
                     else "start each item on its own line with '- '"
@@ -242,16 +243,15 @@ class Validator:
             return None
         if isinstance(field.item, tuple):
             fields, item_what, mapping = field.item, field.item_what, self.mapping
-            return [mapping(item, fields, item_what, (*path, i)) for i, item in enumerate(value)]
+            return [mapping(item, fields, item_what, (*parent, key, i)) for i, item in enumerate(value)]
         item_field = field.item_field
         check = _CHECKS[item_field.kind]
-        items = []
-        for i, item in enumerate(value):
-            checked = check(item, item_field)
-            if type(checked) is _Bad:
-                self.scalar(item, item_field, (*path, i), field.item_what)
-            else:
-                items.append(checked)
+        items = [check(item, item_field) for item in value]
+        if _Bad in map(type, items):  # rare: report each bad item at its index, keep the others
+            for i, item in enumerate(value):
+                if type(items[i]) is _Bad:
+                    self.scalar(item, item_field, (*parent, key, i), field.item_what)
+            items = [x for x in items if type(x) is not _Bad]
         return items
 
     def scalar(self, value: Value, field: Field, path: KeyPath, what: str) -> Any:
@@ -294,9 +294,10 @@ def _text(value: Value, field: Field) -> str | _Bad:
 
 
 def _id(value: Value, field: Field) -> str | _Bad:
-    value = _raw(value)
-    if value is None:
-        return _NOT_SCALAR
+    if type(value) is not str:  # (_raw inline: ids and links are most of a file's values)
+        if type(value) is not Typed:
+            return _NOT_SCALAR
+        value = value.value
     if not ID_RE.fullmatch(value):
         fixed = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "an-id"
         return _Bad(f" '{value}' is not a valid id",
@@ -321,16 +322,18 @@ def _date(value: Value, field: Field) -> str | _Bad:
 
 
 def _url(value: Value, field: Field) -> str | _Bad:
-    raw = _raw(value)
-    if raw is None:
+    if type(value) is str:
+        text = value.strip()
+        if URL_RE.fullmatch(text):
+            return text
+    elif type(value) is Typed:
+        text = value.value.strip()
+    else:
         return _NOT_SCALAR
-    text = raw.strip()
-    if type(value) is not str or not URL_RE.fullmatch(text):
-        scheme = text.split(":", 1)[0] if ":" in text else ""
-        problem = f"uses '{scheme}:'" if scheme and not text.startswith("http") else "is not a full address"
-        return _Bad(f" must be an http(s) link; '{text}' {problem}",
-                    "write the full address, starting with https:// (or http://)")
-    return text
+    scheme = text.split(":", 1)[0] if ":" in text else ""  # (a Typed is never a link: YAML reads it as no text)
+    problem = f"uses '{scheme}:'" if scheme and not text.startswith("http") else "is not a full address"
+    return _Bad(f" must be an http(s) link; '{text}' {problem}",
+                "write the full address, starting with https:// (or http://)")
 
 
 def _bool(value: Value, field: Field) -> bool | _Bad:
