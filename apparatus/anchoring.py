@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 from markdown_it.token import Token
 
-from .annotations import QUOTE_MAX, Annotation
+from .annotations import QUOTE_MAX, Annotation, AnnotationFile
 from .errors import Diagnostic
 from .sources import SourceFile
 
@@ -188,9 +188,10 @@ def _context_ok(index: TextIndex, at: int, length: int, prefix: str, suffix: str
     return True
 
 
-def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFile, body: SourceFile,
+def anchor(annotations: Sequence[Annotation], blocks: list[Block], af: AnnotationFile, body: SourceFile,
            diags: list[Diagnostic], article_changed: bool = False) -> list[Anchor]:
-    """Anchor every annotation; report missing, ambiguous and cross-paragraph quotes.
+    """Anchor every annotation; report missing, ambiguous and cross-paragraph quotes, at the quote in ``af``
+    (by its path, ("annotations", ann.index, "quote")).
 
     When the article changed since the annotations were written (``article_changed``), a quote that
     now matches only approximately is *moved*: anchored where it matches best, with a warning that
@@ -205,8 +206,7 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], src: SourceFi
         suffix = normalize(ann.suffix).strip()
 
         def where(msg: str, hint: str, ann: Annotation = ann) -> Diagnostic:
-            node = ann.nodes.get("quote")  # NodesNeeded when the file was loaded without its nodes
-            return src.at(node, msg, hint) if node is not None else src.diag(1, 1, msg, hint)
+            return af.at(("annotations", ann.index, "quote"), msg, hint)
         orphan = " (orphaned: the article changed since the note was written)" if article_changed else ""
         hits = index.occurrences(quote)
         matches = [i for i in hits if _context_ok(index, i, len(quote), prefix, suffix)]

@@ -1,4 +1,13 @@
-"""annotations/<slug>.yaml and the records registry annotations/_records.yaml → Annotation, Record."""
+"""annotations/<slug>.yaml and the records registry annotations/_records.yaml → Annotation, Record.
+
+An annotation's way from YAML to ``<mark>`` and to its messages: :func:`load_annotations` loads the
+file's values and validates them (:mod:`apparatus.schema`), adds the rules across annotations
+(unique ids, correction fields, known record ids) and makes each :class:`Annotation`, which keeps
+its index in the file. :func:`apparatus.pipeline.process_article` anchors its quote
+(:mod:`apparatus.anchoring`) and renders its note; :func:`apparatus.markdown.insert_marks` puts the
+``<mark>``. Every problem on the way is reported by key path, e.g. ("annotations", index, "quote"),
+through :meth:`AnnotationFile.at`, which gives it its line and column.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +15,10 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import Diagnostic
-from .schema import ID_RE, Field, Validator, did_you_mean, valid_values
-from .sources import SourceFile, compose_yaml, read_source
+from .fastyaml import Typed
+from .schema import ID_RE, Field, Validator, did_you_mean, load_yaml
+from .sources import KeyPath, SourceFile, YamlDoc, read_source
 
 TYPES = ("correction", "context", "source")
 KINDS = ("un", "parliament", "legislation", "government", "court", "other")
@@ -82,7 +90,7 @@ class Annotation:
     records: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
     important: bool = False
-    nodes: dict[str, yaml.Node] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    index: int = -1  # its place in the file's list: its path is ("annotations", index)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,123 +113,91 @@ class AnnotationFile:
     src: SourceFile
     annotations: list[Annotation]
     article_sha256: str = ""
-    nodes: dict[str, yaml.Node] = dataclasses.field(default_factory=dict, repr=False)
+    doc: YamlDoc = dataclasses.field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.doc is None:  # its positions, for diagnostics: composed only if one is reported
+            self.doc = YamlDoc(self.src)
+
+    def at(self, path: KeyPath, message: str, hint: str = "", severity: str = "error",
+           offset: int | None = None) -> Diagnostic:
+        """A diagnostic at path in the file, e.g. ("annotations", ann.index, "quote")."""
+        return self.doc.at(path, message, hint, severity, offset=offset)
 
 
-class NodesNeeded(Exception):
-    """A diagnostic needs YAML positions the fast path did not keep: the file is to be loaded exactly."""
+_ANNOTATION_KEYS = frozenset(f.name for f in ANNOTATION_FIELDS)
 
 
-class _NoNodes(dict[str, yaml.Node]):
-    """The nodes of a file loaded by the fast path: asking for one (``[key]``, ``get``, ``in``) raises
-    :class:`NodesNeeded`. Read nodes only that way: they are for diagnostics."""
-
-    def __getitem__(self, key: str) -> yaml.Node:
-        raise NodesNeeded(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        raise NodesNeeded(key)
-
-    def __contains__(self, key: object) -> bool:
-        raise NodesNeeded(str(key))
-
-
-NO_NODES: dict[str, yaml.Node] = _NoNodes()
-
-
-def _nodes(values: dict[str, Any]) -> dict[str, yaml.Node]:
-    return {k[1:]: v for k, v in values.items() if k.startswith("@")}
-
-
-def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None, exact: bool = False
+def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None
                      ) -> tuple[AnnotationFile | None, list[Diagnostic]]:
     """Load and validate the annotation file rel of the collection at root. Record ids are checked when the
     registry is known.
 
-    A file with no problem is loaded by the fast path, without YAML nodes (see :data:`NO_NODES`);
-    ``exact`` (or any problem) takes the path that keeps every node for diagnostics.
+    Values come from :func:`apparatus.schema.load_yaml`; every rule (the fields', then the ones across fields
+    and files below) reports a :class:`Problem` by key path, and only those are given positions.
     """
     src, diags = read_source(root, rel)
     if src is None:
         return None, diags
-    if not exact:
-        fast = _load_valid(src, record_ids)
-        if fast is not None:
-            return fast, []
-    node, diags = compose_yaml(src)
-    if node is None:
-        return None, diags or [src.diag(1, 1, "the annotation file is empty (it holds no YAML, or only comments)",
-                                        "write 'annotations:' and the notes under it, or 'annotations: []' "
-                                        "while there are none yet")]
-    v = Validator(src, diags)
-    values = v.mapping(node, ANNOTATIONS_FILE_FIELDS, "the annotation file")
-    if values is None:
+    raw, doc, diags = load_yaml(src)
+    if doc is None:
         return None, diags
+    if raw is None:
+        return None, [src.diag(1, 1, "the annotation file is empty (it holds no YAML, or only comments)",
+                               "write 'annotations:' and the notes under it, or 'annotations: []' "
+                               "while there are none yet")]
+    v = Validator(doc.odd_keys)
+    values = v.mapping(raw, ANNOTATIONS_FILE_FIELDS, "the annotation file")
+    if values is None:
+        return None, doc.report(v.problems)
     out: list[Annotation] = []
-    seen: dict[str, yaml.Node] = {}
-    for item in values.get("annotations", []):
+    seen: dict[str, int] = {}
+    for i, item in enumerate(values.get("annotations", ())):
         if item is None or not {"id", "type", "quote", "note"} <= item.keys():
             continue
-        nodes = _nodes(item)
+        path = ("annotations", i)
         ann_id = item["id"]
+        given = raw["annotations"][i]  # the item as written: its keys, valid or not
         if ann_id in seen:
-            first = seen[ann_id].start_mark.line + 1
-            v.error(nodes["id"], f"duplicate annotation id '{ann_id}' (first used on line {first})",
+            first = doc.line(("annotations", seen[ann_id], "id"))
+            v.error((*path, "id"), f"duplicate annotation id '{ann_id}' (first used on line {first})",
                     "give each annotation its own id: it is the note's address in the page")
             continue
-        seen[ann_id] = nodes["id"]
-        if item["type"] == "correction" and "@correction" not in item and "!unknown" not in item:
-            v.error(nodes["type"], f"annotation '{ann_id}' is a correction but has no 'correction:'",
+        seen[ann_id] = i
+        if item["type"] == "correction" and "correction" not in given and given.keys() <= _ANNOTATION_KEYS:
+            v.error((*path, "type"), f"annotation '{ann_id}' is a correction but has no 'correction:'",
                     "add 'correction:' with what the record shows, or use type: context")
             continue
-        if item["type"] != "correction" and "@correction" in item:
-            v.error(nodes["correction"], f"'correction:' is only for type correction (this one is {item['type']})",
+        if item["type"] != "correction" and "correction" in given:
+            v.error((*path, "correction"), f"'correction:' is only for type correction (this one is {item['type']})",
                     "change type: to correction, or fold the text into the note")
             continue
-        if record_ids is not None:
-            for rnode in _record_nodes(nodes.get("records")):
-                rid = rnode.value
-                if ID_RE.fullmatch(rid) and rid not in record_ids:
-                    near = did_you_mean(rid, sorted(record_ids))
-                    v.error(rnode, f"unknown record id '{rid}'" + (f": {near}" if near else ""),
-                            f"add the record to annotations/{REGISTRY} or fix the id")
-        out.append(_annotation(item, nodes))
-    return AnnotationFile(src, out, values.get("article_sha256", ""), _nodes(values)), diags
+        if record_ids is not None and not record_ids.issuperset(item.get("records", ())):
+            _check_record_ids(v, path, given.get("records"), record_ids)
+        out.append(_annotation(item, i))
+    return AnnotationFile(src, out, values.get("article_sha256", ""), doc), doc.report(v.problems)
 
 
-def _annotation(item: dict[str, Any], nodes: dict[str, yaml.Node]) -> Annotation:
+def _check_record_ids(v: Validator, path: KeyPath, given: Any, record_ids: frozenset[str]) -> None:
+    """Report each valid record id of an annotation that is not in the registry."""
+    for k, rid in enumerate(given if type(given) is list else ()):
+        if type(rid) is Typed:
+            rid = rid.value
+        if type(rid) is str and ID_RE.fullmatch(rid) and rid not in record_ids:
+            near = did_you_mean(rid, sorted(record_ids))
+            v.error((*path, "records", k), f"unknown record id '{rid}'" + (f": {near}" if near else ""),
+                    f"add the record to annotations/{REGISTRY} or fix the id")
+
+
+def _annotation(item: dict[str, Any], index: int) -> Annotation:
     """An annotation from its validated values (links that failed validation are left out)."""
     links = tuple(Link(x["url"], x["title"], x.get("publisher", ""))
                   for x in item.get("links", ()) if x and "url" in x and "title" in x)
     return Annotation(
         id=item["id"], type=item["type"], quote=item["quote"], note=item["note"],
         prefix=item.get("prefix", ""), suffix=item.get("suffix", ""), correction=item.get("correction", ""),
-        records=tuple(item.get("records", ())), links=links, important=item.get("important", False), nodes=nodes,
+        records=tuple(item.get("records", ())), links=links, important=item.get("important", False), index=index,
     )
-
-
-def _load_valid(src: SourceFile, record_ids: frozenset[str] | None) -> AnnotationFile | None:
-    """The file as the exact path loads it, when the exact path would find no problem; else None."""
-    values = valid_values(src.text, ANNOTATIONS_FILE_FIELDS)
-    if values is None:
-        return None
-    out: list[Annotation] = []
-    seen: set[str] = set()
-    for item in values["annotations"]:
-        ann_id = item["id"]
-        records = item.get("records", ())
-        if ann_id in seen or (item["type"] == "correction") != ("correction" in item) or (
-                record_ids is not None and not record_ids.issuperset(records)):
-            return None
-        seen.add(ann_id)
-        out.append(_annotation(item, NO_NODES))
-    return AnnotationFile(src, out, values.get("article_sha256", ""), NO_NODES)
-
-
-def _record_nodes(node: yaml.Node | None) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return [n for n in node.value if isinstance(n, yaml.ScalarNode)]
-    return []
 
 
 def load_registry(root: Path, rel: str) -> tuple[dict[str, Record], list[Diagnostic]]:
@@ -231,25 +207,23 @@ def load_registry(root: Path, rel: str) -> tuple[dict[str, Record], list[Diagnos
     src, diags = read_source(root, rel)
     if src is None:
         return {}, diags
-    fast = _registry_valid(src)
-    if fast is not None:
-        return fast, []
-    node, diags = compose_yaml(src)
-    if node is None:
+    raw, doc, diags = load_yaml(src)
+    if doc is None or raw is None:
         return {}, diags
-    v = Validator(src, diags)
-    values = v.mapping(node, REGISTRY_FIELDS, "the records registry")
+    v = Validator(doc.odd_keys)
+    values = v.mapping(raw, REGISTRY_FIELDS, "the records registry")
     records: dict[str, Record] = {}
-    for item in (values or {}).get("records", []):
+    for i, item in enumerate((values or {}).get("records", ())):
         if item is None or not {"id", "title", "issuer", "kind", "date"} <= item.keys():
             continue
         rid = item["id"]
         if rid in records:
-            v.error(item["@id"], f"duplicate record id '{rid}'", "list each record once; cite it by id everywhere")
+            v.error(("records", i, "id"), f"duplicate record id '{rid}'",
+                    "list each record once; cite it by id everywhere")
             continue
-        records[rid] = Record(**{f.name: item[f.name] for f in RECORD_FIELDS if f.name in item})
-        _check_url_evidence(v, item)
-    return records, diags
+        records[rid] = Record(**item)
+        _check_url_evidence(v, ("records", i), item)
+    return records, doc.report(v.problems)
 
 
 def _url_evidence_problem(item: dict[str, Any]) -> str:
@@ -265,27 +239,13 @@ def _url_evidence_problem(item: dict[str, Any]) -> str:
     return "" if item.get("unverified") or "accessed" in item else "missing"
 
 
-def _check_url_evidence(v: Validator, item: dict[str, Any]) -> None:
+def _check_url_evidence(v: Validator, path: KeyPath, item: dict[str, Any]) -> None:
     problem = _url_evidence_problem(item)
     if problem == "both":
-        v.error(item["@unverified"], f"record '{item['id']}' is marked unverified but has 'accessed:'",
+        v.error((*path, "unverified"), f"record '{item['id']}' is marked unverified but has 'accessed:'",
                 "a url seen on a date is verified: remove 'unverified: true', or remove 'accessed:' "
                 "if the page was not seen holding the record")
     elif problem == "missing":
-        v.error(item["@url"], f"record '{item['id']}' has a url but no 'accessed:' date",
+        v.error((*path, "url"), f"record '{item['id']}' has a url but no 'accessed:' date",
                 "add 'accessed: YYYY-MM-DD', the day you saw the page hold the record, "
                 "or 'unverified: true' if you did not see it", severity="warning")
-
-
-def _registry_valid(src: SourceFile) -> dict[str, Record] | None:
-    """The registry as the exact path loads it, when the exact path would find no problem; else None
-    (faster than the exact path: docs/performance.md, "Figures behind the code")."""
-    values = valid_values(src.text, REGISTRY_FIELDS)
-    if values is None:
-        return None
-    records: dict[str, Record] = {}
-    for item in values["records"]:
-        if item["id"] in records or _url_evidence_problem(item):
-            return None  # a duplicate id or a url without evidence: the exact path reports it
-        records[item["id"]] = Record(**item)
-    return records

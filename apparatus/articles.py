@@ -6,8 +6,8 @@ import dataclasses
 from pathlib import Path, PurePosixPath
 
 from .errors import Diagnostic
-from .schema import ID_RE, Field, Validator, valid_values
-from .sources import SourceFile, compose_yaml, read_source, split_front_matter
+from .schema import ID_RE, Field, Validator, load_yaml
+from .sources import SourceFile, read_source, split_front_matter
 
 FRONT_MATTER_FIELDS = (
     Field("title", "text", "the headline as published", required=True, example='"…"'),
@@ -54,18 +54,16 @@ def load_article(root: Path, rel: str) -> tuple[Article | None, list[Diagnostic]
     diags += more
     if fm is None or body is None:
         return None, diags
-    if not diags:
-        values = valid_values(fm.text, FRONT_MATTER_FIELDS)
-        if values is not None:  # no problem to report: the nodes are not needed
-            return Article(slug=slug, body=body, **values), diags
-    node, more = compose_yaml(fm)
+    raw, doc, more = load_yaml(fm)
     diags += more
-    if node is None:
+    if doc is None or raw is None:
         if not more:
             diags.append(src.diag(1, 1, "the front matter is empty", "add title:, outlet:, published:, language:"))
         return None, diags
-    values = Validator(fm, diags).mapping(node, FRONT_MATTER_FIELDS, "the front matter")
-    if values is None or any(d.is_error for d in diags):
+    v = Validator(doc.odd_keys)
+    values = v.mapping(raw, FRONT_MATTER_FIELDS, "the front matter")
+    if v.problems:
+        diags += doc.report(v.problems)
+    if values is None or (diags and any(d.is_error for d in diags)):
         return None, diags
-    fields = {f.name: values[f.name] for f in FRONT_MATTER_FIELDS if f.name in values}
-    return Article(slug=slug, body=body, **fields), diags
+    return Article(slug=slug, body=body, **values), diags

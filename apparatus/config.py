@@ -9,8 +9,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import Diagnostic
-from .schema import URL_RE, Field, Validator
-from .sources import SourceFile, compose_yaml, read_source
+from .schema import URL_RE, Field, Validator, load_yaml
+from .sources import YamlDoc, read_source
 
 SITE_FIELDS = (
     Field("title", "text", "the collection's name, shown in every page header", required=True,
@@ -69,31 +69,31 @@ def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
     src, diags = read_source(root, "site.yaml")
     if src is None:
         return None, diags
-    node, diags = compose_yaml(src)
-    if node is None:
+    raw, doc, diags = load_yaml(src)
+    if doc is None or raw is None:
         if diags:
             return None, diags
         return None, [src.diag(1, 1, "site.yaml is empty", "add title: and language:")]
-    values = Validator(src, diags).mapping(node, SITE_FIELDS, "site.yaml")
-    if values is None or diags:
-        return None, diags
+    v = Validator(doc.odd_keys)
+    values = v.mapping(raw, SITE_FIELDS, "site.yaml")
+    if values is None or v.problems:
+        return None, doc.report(v.problems)
     output = values.get("output", "_site")
     if not _safe_output(output):
-        diags.append(src.at(values["@output"], f"output folder '{output}' is not allowed",
-                            "name a new folder inside the collection, e.g. _site; never a source folder"))
-        return None, diags
+        return None, [doc.at(("output",), f"output folder '{output}' is not allowed",
+                             "name a new folder inside the collection, e.g. _site; never a source folder")]
     blocked = _in_the_way(root, output)
-    if blocked:
-        node = values.get("@output", values["@"])  # no output: key: the default _site is in the way
-        diags.append(src.at(node, f"output folder '{output}' cannot be written: {blocked}",
-                            "name a new folder inside the collection, e.g. _site, or move that file or link away"))
-        return None, diags
+    if blocked:  # without an output: key, the default _site is in the way: at the mapping
+        return None, [doc.at(("output",) if "output" in values else (),
+                             f"output folder '{output}' cannot be written: {blocked}",
+                             "name a new folder inside the collection, e.g. _site, or move that file or link away")]
+    diags = list(diags)
     _base_url_from_environment(values, diags)
-    _no_query(src, values, "base_url", "the site's home page only, e.g. https://user.github.io/repo/", diags)
-    _no_query(src, values, "repo_url", "the repository only, e.g. https://github.com/user/repo", diags)
+    _no_query(doc, values, "base_url", "the site's home page only, e.g. https://user.github.io/repo/", diags)
+    _no_query(doc, values, "repo_url", "the repository only, e.g. https://github.com/user/repo", diags)
     edit_uri = values.get("edit_uri", "edit/main/").strip("/") + "/"
     if not EDIT_URI_RE.fullmatch(edit_uri) or ".." in edit_uri.split("/"):
-        diags.append(src.at(values["@edit_uri"], f"edit_uri '{values['edit_uri']}' is not a relative path",
+        diags.append(doc.at(("edit_uri",), f"edit_uri '{values['edit_uri']}' is not a relative path",
                             "write folder names of letters, digits, '.', '_' and '-' separated by '/', "
                             "e.g. edit/main/ or edit/main/docs/ (no '..', '?' or '#')"))
     if diags:
@@ -123,12 +123,11 @@ def _base_url_from_environment(values: dict[str, Any], diags: list[Diagnostic]) 
 EDIT_URI_RE = re.compile(r"(?:[A-Za-z0-9._-]+/)+")  # edit_uri with its final '/': segments, no query or fragment
 
 
-def _no_query(src: SourceFile, values: dict[str, Any], key: str, what: str, diags: list[Diagnostic]) -> None:
+def _no_query(doc: YamlDoc, values: dict[str, Any], key: str, what: str, diags: list[Diagnostic]) -> None:
     """An address of site.yaml (a page's address is appended to it) must have no query or fragment."""
     url = values.get(key, "")
     if "?" in url or "#" in url:
-        diags.append(src.at(values.get(f"@{key}", values["@"]), f"{key} '{url}' has a query or a fragment",
-                            f"write the address of {what}"))
+        diags.append(doc.at((key,), f"{key} '{url}' has a query or a fragment", f"write the address of {what}"))
 
 
 def _safe_output(output: str) -> bool:

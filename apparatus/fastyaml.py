@@ -9,11 +9,13 @@ one-line flow lists and mappings, comments — line by line into plain values, t
 scalars with PyYAML's own resolver. For anything else (anchors, tags, folded or keep-chomped
 blocks, multi-line plain or quoted scalars, escapes other than ``\\"`` and ``\\\\``, tabs, control
 characters, empty values, duplicate keys, nesting deeper than :data:`apparatus.sources.MAX_DEPTH`) it
-returns None, and the caller takes the exact path: libyaml's node tree and the validator, which also
-write every diagnostic. The parser recurses a few frames per level: the depth bound keeps it far from
+returns None, and :func:`apparatus.schema.load_yaml` composes the file with libyaml and turns the
+node tree into the same values; either way one validator checks them. The parser recurses a few
+frames per level: the depth bound keeps it far from
 Python's recursion limit whatever the input.
-tests/test_fastyaml.py proves the values equal to what that path returns, on every YAML file of the
-repository, generated collections and seeded mutations.
+tests/test_fastyaml.py proves the values equal to the node tree's, and the loaders' objects and
+diagnostics the same with fastyaml on and off, on every YAML file of the repository, generated
+collections and seeded mutations.
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ class _Parser:
 
     def enter(self) -> None:
         """One more block collection open: past MAX_DEPTH - 1 (a flow collection inside may add one), the
-        document is left to the exact path, which checks the depth and reports it."""
+        document is left to libyaml's path, which checks the depth and reports it."""
         self.depth += 1
         if self.depth >= MAX_DEPTH:
             raise _Decline

@@ -8,9 +8,9 @@ too (shared by the rows they list). Nothing becomes visible
 until every diagnostic has been collected and none is an error; then the staging folder is
 swapped in.
 
-An annotation file with no problem is loaded without YAML nodes (:mod:`apparatus.fastyaml`); if
-anything about its article then needs a diagnostic, the article is processed again from the
-exact, node-keeping load, so every message reads as if there were no fast path.
+Each article is processed once. Its files are loaded as values (see :mod:`apparatus.schema`); a
+problem found later (a quote not found, a note's bad link, a changed article) is reported by its
+key path in the annotation file, which gets its positions only then.
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
 from markdown_it.token import Token
 
 from . import fastmd, forking, markdown, scaffold, site, templates
 from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
-from .annotations import REGISTRY, Annotation, NodesNeeded, Record, load_annotations, load_registry
+from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, load_registry
 from .articles import Article, load_article
 from .config import Config, load_config, template_site
 from .errors import BuildError, Diagnostic, count_errors
@@ -105,17 +104,10 @@ def _note_html(text: str) -> tuple[str, list[markdown.Problem]]:
 
 
 def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResult:
-    """Load, check, anchor and render one article (and write its page, or return it)."""
-    try:
-        return _process_article(c, slug, mode, exact=False)
-    except NodesNeeded:  # a diagnostic to write: the annotation file is loaded again, with positions
-        return _process_article(c, slug, mode, exact=True)
-
-
-def _process_article(c: Collection, slug: str, mode: Mode, exact: bool) -> ArticleResult:
-    """The stages below, in order; an article with an error stops before its page is made."""
+    """Load, check, anchor and render one article (and write its page, or return it): the stages below, in
+    order, each article once; an article with an error stops before its page is made."""
     article, diags = read_article(c, slug)
-    af, more = read_annotations(c, slug, exact)  # validated even when the article is broken: all errors in one run
+    af, more = read_annotations(c, slug)  # validated even when the article is broken: all errors in one run
     diags += more
     if article is None:
         return ArticleResult(None, diags)
@@ -153,11 +145,11 @@ def read_article(c: Collection, slug: str) -> tuple[Article | None, list[Diagnos
     return load_article(c.root, f"content/{slug}.md")
 
 
-def read_annotations(c: Collection, slug: str, exact: bool) -> tuple[Any, list[Diagnostic]]:
+def read_annotations(c: Collection, slug: str) -> tuple[AnnotationFile | None, list[Diagnostic]]:
     """The annotation file, if the article has one: YAML and schema."""
     if slug not in c.annotation_slugs:
         return None, []
-    return load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids, exact)
+    return load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids)
 
 
 def parse_markdown(article: Article) -> list[Token]:
@@ -177,33 +169,34 @@ def plain_text(tokens: list[Token]) -> list[Block]:
     return plain_blocks(tokens)
 
 
-def anchor_notes(article: Article, af: Any, blocks: list[Block], diags: list[Diagnostic]) -> list[Anchor]:
+def anchor_notes(article: Article, af: AnnotationFile | None, blocks: list[Block],
+                 diags: list[Diagnostic]) -> list[Anchor]:
     """Each note's quote found in the text; a warning to review the notes if the article changed since."""
     if af is None:
         return []
     changed = _article_changed(article, af)
-    anchors = anchor(af.annotations, blocks, af.src, article.body, diags, changed)
+    anchors = anchor(af.annotations, blocks, af, article.body, diags, changed)
     if changed:
         status = {a.annotation.id: a.status for a in anchors}
         review = ", ".join(f"{x.id} ({status.get(x.id, 'orphaned')})" for x in af.annotations)
-        diags.append(af.src.at(af.nodes["article_sha256"], f"{article.path} changed since these annotations were "
-                               f"checked; review: {review}",
-                               f"when every note is reviewed, set article_sha256: {article_hash(article)}",
-                               severity="warning"))
+        diags.append(af.at(("article_sha256",), f"{article.path} changed since these annotations were "
+                           f"checked; review: {review}",
+                           f"when every note is reviewed, set article_sha256: {article_hash(article)}",
+                           severity="warning"))
     return anchors
 
 
-def render_notes(af: Any, diags: list[Diagnostic]) -> dict[str, str]:
+def render_notes(af: AnnotationFile | None, diags: list[Diagnostic]) -> dict[str, str]:
     """Each note's HTML (annotation id → HTML); what a note may not contain, as diagnostics."""
     notes_html = {}
     for ann in af.annotations if af is not None else []:
         html, problems = _note_html(ann.note)
         for problem, needle in problems:
-            node = ann.nodes["note"]
-            assert isinstance(node, yaml.ScalarNode)
-            diags.append(af.src.at_text(node, max(node.value.find(needle), 0), problem,
-                                        "write the note in Markdown: links as [text](https://…), no HTML tags, "
-                                        "no images; to show a tag as text, put it in `backticks`"))
+            assert af is not None
+            diags.append(af.at(("annotations", ann.index, "note"), problem,
+                               "write the note in Markdown: links as [text](https://…), no HTML tags, "
+                               "no images; to show a tag as text, put it in `backticks`",
+                               offset=max(ann.note.find(needle), 0)))
         notes_html[ann.id] = html
     return notes_html
 

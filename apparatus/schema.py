@@ -1,11 +1,24 @@
-"""Declarative field schemas, validated against composed YAML nodes.
+"""Declared file formats, loaded as values and validated once, with problems by key path.
 
 Each file format (site.yaml, article front matter, annotations, the records registry) is declared
-once as a tuple of :class:`Field`, with a doc line per field. :func:`validate` walks a mapping node,
-reports every problem with its position (unknown keys with "did you mean", missing required
-fields, wrong types, bad ids, dates and URLs, duplicate keys) and returns plain Python values.
-The same declarations generate the JSON Schema published for editors. Alias bombs never reach this module:
-:func:`apparatus.sources.compose_yaml` rejects them.
+once as a tuple of :class:`Field`, with a doc line per field; the same declarations generate the
+JSON Schema published for editors (:func:`json_schema`).
+
+One path, for every file and every outcome:
+
+1. :func:`load_yaml` gives the file's *values*: str, :class:`apparatus.fastyaml.Typed` (a plain
+   scalar YAML reads as a number, date, bool or null: it keeps its tag and raw text), list, dict.
+   :mod:`apparatus.fastyaml` reads the plain subset contributors write; anything else is composed
+   by libyaml (:func:`apparatus.sources.compose_yaml`: depth and alias bombs refused first) and
+   :func:`node_values` turns the tree into the same values.
+2. :class:`Validator` checks the values against the fields, one rule per field kind (``_text`` …
+   ``_enum``), and collects :class:`apparatus.sources.Problem` s by key path, e.g.
+   ``("annotations", 3, "quote")``: unknown keys with "did you mean", missing required fields,
+   wrong types, bad ids, dates and URLs, repeated keys. It returns the valid values.
+3. The loaders (config, articles, annotations) add their rules across fields and files as more
+   problems by path; anchoring and the pipeline report by path later too.
+4. Only a problem gets a position: :class:`apparatus.sources.YamlDoc` composes the file then (once,
+   if it was read by fastyaml) and walks the path down the node tree to ``path:line:col``.
 """
 
 from __future__ import annotations
@@ -22,7 +35,8 @@ import yaml
 
 from . import fastyaml
 from .errors import Diagnostic
-from .sources import SourceFile
+from .fastyaml import Typed, Value
+from .sources import KeyPath, Problem, SourceFile, YamlDoc, compose_yaml
 
 # Always used with fullmatch: '$' would also match before a final line break ("x\n"). [0-9], not \d: \d is
 # any script's digit in Python (not in JSON Schema's ECMA-262 regexes).
@@ -56,13 +70,18 @@ class Field:
         assert isinstance(self.item, str)
         return Field(self.name, self.item, self.doc)
 
+    @functools.cached_property
+    def item_what(self) -> str:
+        """How a message names an item of this list."""
+        return f"an item of '{self.name}'"
 
-def describe(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
+
+def describe(value: Any) -> str:
+    if type(value) is dict:
         return "a mapping (key: value lines)"
-    if isinstance(node, yaml.SequenceNode):
+    if type(value) is list:
         return "a list"
-    return _TYPE_NAMES.get(node.tag, "a value")
+    return _TYPE_NAMES.get(value.tag, "a value") if type(value) is Typed else "text"
 
 
 def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
@@ -70,161 +89,275 @@ def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
     return f"did you mean '{close[0]}'?" if close else ""
 
 
+# --- loading: values, from fastyaml or from libyaml's node tree ---------------------------------------------------
+
+
+def load_yaml(src: SourceFile) -> tuple[Value, YamlDoc | None, list[Diagnostic]]:
+    """The values of a YAML file (str, Typed, list, dict) and its positions, for diagnostics.
+
+    fastyaml reads the plain subset contributors write, without positions; for anything else libyaml composes
+    the text (after its depth and alias checks) and :func:`node_values` turns the tree into the same values.
+    (None, None, diagnostics) for a syntax error; (None, doc, []) for a document with no content.
+    """
+    value = fastyaml.load(src.text)
+    if value is not None:
+        return value, YamlDoc(src), []
+    node, diags = compose_yaml(src)
+    if node is None:
+        return None, (None if diags else YamlDoc(src)), diags
+    odd: dict[KeyPath, list[tuple[int, str | None]]] = {}
+    return node_values(node, (), odd), YamlDoc(src, node, odd), []
+
+
+def node_values(node: yaml.Node, path: KeyPath, odd: dict[KeyPath, list[tuple[int, str | None]]]) -> Value:
+    """A node tree as values: fastyaml's shape (tests/test_fastyaml.py proves it). A mapping keeps a repeated key's
+    first value; repeated and non-scalar keys go to ``odd`` by the mapping's path, for the validator to report."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.value if node.tag == STR_TAG else Typed(node.tag, node.value)
+    if isinstance(node, yaml.SequenceNode):
+        return [node_values(item, (*path, i), odd) for i, item in enumerate(node.value)]
+    out: dict[str, Value] = {}
+    for i, (key_node, value_node) in enumerate(node.value):
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if key is None or key in out:
+            odd.setdefault(path, []).append((i, key))
+        else:
+            out[key] = node_values(value_node, (*path, key), odd)
+    return out
+
+
+# --- validating: one rule per field kind, problems by key path ----------------------------------------------------
+
+
+class _Bad:
+    """A rule's verdict on a value: what follows the value's name in the message, and the hint."""
+
+    __slots__ = ("rest", "hint")
+
+    def __init__(self, rest: str, hint: str):
+        self.rest = rest
+        self.hint = hint
+
+
+class _Table:
+    """A fields tuple as the validator reads it: by name, each with its rule (None: a list or a map), and the
+    names of the required ones."""
+
+    __slots__ = ("fields", "by_name", "rules", "required")
+
+    def __init__(self, fields: tuple[Field, ...]):
+        self.fields = fields  # kept alive, so its id is not reused while cached
+        self.by_name = {f.name: f for f in fields}
+        self.rules = {f.name: (f, _CHECKS.get(f.kind)) for f in fields}
+        self.required = tuple(f.name for f in fields if f.required)
+
+
+_TABLES: dict[int, _Table] = {}  # by id(fields)
+
+
 class Validator:
-    """Validates nodes of one file, collecting diagnostics."""
+    """Validates the values of one file against its fields, collecting problems by key path.
 
-    def __init__(self, src: SourceFile, diags: list[Diagnostic]):
-        self.src = src
-        self.diags = diags
+    ``odd_keys`` are the keys the values could not hold (see :class:`apparatus.sources.YamlDoc`).
+    """
 
-    def error(self, node: yaml.Node, message: str, hint: str = "", severity: str = "error") -> None:
-        self.diags.append(self.src.at(node, message, hint, severity))
+    def __init__(self, odd_keys: dict[KeyPath, list[tuple[int, str | None]]] | None = None):
+        self.problems: list[Problem] = []
+        self.odd_keys = odd_keys
 
-    def mapping(self, node: yaml.Node, fields: tuple[Field, ...], what: str) -> dict[str, Any] | None:
-        """Validate a mapping node against fields. Returns {name: value} (None if not a mapping).
+    def error(self, path: KeyPath, message: str, hint: str = "", severity: str = "error", key: bool = False) -> None:
+        self.problems.append(Problem(path, message, hint, severity, key))
 
-        Keys of invalid values are left out; ``"@" + name`` holds each value's node, ``"@"`` the mapping's.
-        """
-        if not isinstance(node, yaml.MappingNode):
-            self.error(node, f"{what} must be a mapping (key: value lines), not {describe(node)}",
+    def mapping(self, value: Value, fields: tuple[Field, ...], what: str, path: KeyPath = ()) -> dict[str, Any] | None:
+        """Validate a mapping against fields. Returns {name: value} for the valid values (None if not a mapping)."""
+        if type(value) is not dict:
+            self.error(path, f"{what} must be a mapping (key: value lines), not {describe(value)}",
                        "write it as 'key: value' lines" + (f", e.g. '{fields[0].name}: …'" if fields else ""))
             return None
-        by_name = {f.name: f for f in fields}
-        out: dict[str, Any] = {"@": node}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.error(key_node, f"a key in {what} must be a plain name")
+        table = _TABLES.get(id(fields))
+        if table is None or table.fields is not fields:
+            table = _TABLES[id(fields)] = _Table(fields)
+        rules = table.rules
+        out: dict[str, Any] = {}
+        meant: list[str] = []  # the fields unknown keys were probably meant as: not missing
+        for key, v in value.items():
+            rule = rules.get(key)
+            if rule is None:
+                meant.append(self._unknown((*path, key), key, table.by_name, what))
                 continue
-            key = key_node.value
-            field = by_name.get(key)
-            if field is None:
-                near = did_you_mean(key, list(by_name))
-                self.error(key_node, f"unknown key '{key}' in {what}" + (f": {near}" if near else ""),
-                           f"allowed keys: {', '.join(by_name)}")
-                out["!unknown"] = True
-                if near:
-                    out["!meant:" + near.split("'")[1]] = True
-                continue
-            if "@" + key in out:
-                self.error(key_node, f"duplicate key '{key}' in {what}",
-                           f"keep one '{key}:' (YAML would silently use the last)")
-                continue
-            out["@" + key] = value_node
-            value = self.value(value_node, field, f"'{key}'")
-            if value is not None:
-                out[key] = value
-        for field in fields:
-            if field.required and "@" + field.name not in out and "!meant:" + field.name not in out:
-                example = f" (e.g. {field.name}: {field.example})" if field.example else ""
-                self.error(node, f"missing required field '{field.name}' in {what}",
-                           f"add '{field.name}:' — {field.doc}{example}")
+            field, check = rule
+            if check is not None:  # a scalar: the common case, checked inline (a problem's path and words are made
+                checked = check(v, field)  # only for a problem)
+                if type(checked) is _Bad:
+                    self.scalar(v, field, (*path, key), f"'{key}'")
+                else:
+                    out[key] = checked
+            elif field.kind == "list":
+                items = self.list(v, field, path, key)
+                if items is not None:
+                    out[key] = items
+            else:  # map
+                assert isinstance(field.item, tuple)
+                sub = self.mapping(v, field.item, f"'{key}'", (*path, key))
+                if sub is not None:
+                    out[key] = sub
+        if self.odd_keys and path in self.odd_keys:
+            meant += self._odd(path, table.by_name, what)
+        for name in table.required:
+            if name not in value and name not in meant:
+                field = table.by_name[name]
+                example = f" (e.g. {name}: {field.example})" if field.example else ""
+                self.error(path, f"missing required field '{name}' in {what}", f"add '{name}:' — {field.doc}{example}")
         return out
 
-    def value(self, node: yaml.Node, field: Field, what: str) -> Any:
-        kind = field.kind
-        if kind == "list":
-            if not isinstance(node, yaml.SequenceNode):
-                if isinstance(node, yaml.ScalarNode) and isinstance(field.item, str):
-                    self.error(node, f"{what} must be a list, not {describe(node)}",
-                               f"write it as a list: {field.name}: [{node.value}]")
-                else:
-                    self.error(node, f"{what} must be a list, not {describe(node)}",
-                               "start each item on its own line with '- '")
-                return None
-            items = []
-            for item_node in node.value:
-                item = self.item(item_node, field, what)
-                if item is not None:
-                    items.append(item)
-            return items
-        if kind == "map":
-            assert isinstance(field.item, tuple)
-            return self.mapping(node, field.item, what)
-        return self.scalar(node, field, what)
+    def _unknown(self, path: KeyPath, key: str, by_name: dict[str, Field], what: str) -> str:
+        """Report an unknown key; the field it was probably meant as ('' if none)."""
+        near = did_you_mean(key, list(by_name))
+        self.error(path, f"unknown key '{key}' in {what}" + (f": {near}" if near else ""),
+                   f"allowed keys: {', '.join(by_name)}", key=True)
+        return near.split("'")[1] if near else ""
 
-    def item(self, node: yaml.Node, field: Field, what: str) -> Any:
-        if isinstance(field.item, tuple):
-            return self.mapping(node, field.item, f"an item of {what}")
-        return self.scalar(node, field.item_field, f"an item of {what}")
+    def _odd(self, path: KeyPath, by_name: dict[str, Field], what: str) -> list[str]:
+        meant = []
+        assert self.odd_keys is not None
+        for index, key in self.odd_keys[path]:
+            at = (*path, index)
+            if key is None:
+                self.error(at, f"a key in {what} must be a plain name", key=True)
+            elif key not in by_name:
+                meant.append(self._unknown(at, key, by_name, what))
+            else:
+                self.error(at, f"duplicate key '{key}' in {what}",
+                           f"keep one '{key}:' (YAML would silently use the last)", key=True)
+        return meant
 
-    def scalar(self, node: yaml.Node, field: Field, what: str) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            self.error(node, f"{what} must be {_KIND_WORDS[field.kind]}, not {describe(node)}",
-                       _KIND_HINTS.get(field.kind, "write a single value"))
+    def list(self, value: Value, field: Field, parent: KeyPath, key: str) -> list[Any] | None:
+        """The valid items of the list at parent + (key,): a list of mappings keeps None for an invalid item, so
+        that an item's index is its place in the file; a list of scalars leaves invalid ones out."""
+        if type(value) is not list:
+            path = (*parent, key)
+            if type(value) is str or type(value) is Typed:
+                hint = f"write it as a list: {field.name}: [{_raw(value)}]" if isinstance(field.item, str) \
+                    else "start each item on its own line with '- '"
+            else:
+                hint = "start each item on its own line with '- '"
+            self.error(path, f"'{field.name}' must be a list, not {describe(value)}", hint)
             return None
-        check = _CHECKS[field.kind]
-        return check(self, node, field, what)
+        if isinstance(field.item, tuple):
+            fields, item_what, mapping = field.item, field.item_what, self.mapping
+            return [mapping(item, fields, item_what, (*parent, key, i)) for i, item in enumerate(value)]
+        item_field = field.item_field
+        check = _CHECKS[item_field.kind]
+        items = [check(item, item_field) for item in value]
+        if _Bad in map(type, items):  # rare: report each bad item at its index, keep the others
+            for i, item in enumerate(value):
+                if type(items[i]) is _Bad:
+                    self.scalar(item, item_field, (*parent, key, i), field.item_what)
+            items = [x for x in items if type(x) is not _Bad]
+        return items
+
+    def scalar(self, value: Value, field: Field, path: KeyPath, what: str) -> Any:
+        """The value checked by its field's rule (None, and a problem at path, if it breaks it)."""
+        kind = field.kind
+        checked = _CHECKS[kind](value, field)
+        if checked is _NOT_SCALAR:
+            self.error(path, f"{what} must be {_KIND_WORDS[kind]}, not {describe(value)}",
+                       _KIND_HINTS.get(kind, "write a single value"))
+            return None
+        if type(checked) is _Bad:
+            self.error(path, what + checked.rest, checked.hint)
+            return None
+        return checked
 
 
-def _text(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
-    if node.tag != STR_TAG:
-        v.error(node, f"{what} must be text, not {describe(node)}",
-                f"put the value in quotes: {field.name}: \"{node.value}\"")
-        return None
-    if not node.value.strip():
-        v.error(node, f"{what} is empty", f"write {field.doc}")
-        return None
-    if field.max_length and len(node.value) > field.max_length:
-        v.error(node, f"{what} is too long: {len(node.value):,} characters, at most {field.max_length:,}",
-                f"shorten it to the words that matter: {field.doc}")
-        return None
-    return node.value
+# The rules take any value and return the checked value or a _Bad; a list or a mapping, which no rule accepts,
+# gets _NOT_SCALAR, and Validator.scalar words that problem for every kind.
+_NOT_SCALAR = _Bad("", "")
 
 
-def _id(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
-    value = node.value
-    if not ID_RE.fullmatch(value):
-        fixed = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "an-id"
-        v.error(node, f"{what} '{value}' is not a valid id",
-                f"use lowercase letters, digits and single hyphens, e.g. '{fixed}'")
-        return None
+def _raw(value: Value) -> str | None:
+    """A scalar's text as written (a Typed keeps it); None for a list or a mapping."""
+    t = type(value)
+    return value if t is str else value.value if t is Typed else None
+
+
+def _text(value: Value, field: Field) -> str | _Bad:
+    if type(value) is not str:
+        if type(value) is not Typed:
+            return _NOT_SCALAR
+        return _Bad(f" must be text, not {describe(value)}",
+                    f"put the value in quotes: {field.name}: \"{_raw(value)}\"")
+    if not value or value.isspace():  # = not value.strip(), without a copy
+        return _Bad(" is empty", f"write {field.doc}")
+    if field.max_length and len(value) > field.max_length:
+        return _Bad(f" is too long: {len(value):,} characters, at most {field.max_length:,}",
+                    f"shorten it to the words that matter: {field.doc}")
     return value
 
 
-def _date(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
-    value = node.value.strip()
-    m = DATE_RE.fullmatch(value)
+def _id(value: Value, field: Field) -> str | _Bad:
+    if type(value) is not str:  # (_raw inline: ids and links are most of a file's values)
+        if type(value) is not Typed:
+            return _NOT_SCALAR
+        value = value.value
+    if not ID_RE.fullmatch(value):
+        fixed = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "an-id"
+        return _Bad(f" '{value}' is not a valid id",
+                    f"use lowercase letters, digits and single hyphens, e.g. '{fixed}'")
+    return value
+
+
+def _date(value: Value, field: Field) -> str | _Bad:
+    raw = _raw(value)
+    if raw is None:
+        return _NOT_SCALAR
+    text = raw.strip()
+    m = DATE_RE.fullmatch(text)
     if m:
         year, month, day = (int(g) if g else 1 for g in m.groups())
         try:
             datetime.date(year, month, day)
-            return value
+            return text
         except ValueError:
             pass
-    v.error(node, f"{what} '{value}' is not a date",
-            "write YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2021-02-24); say more in a note")
-    return None
+    return _Bad(f" '{text}' is not a date", "write YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2021-02-24); say more in a note")
 
 
-def _url(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
-    value = node.value.strip()
-    if node.tag != STR_TAG or not URL_RE.fullmatch(value):
-        scheme = value.split(":", 1)[0] if ":" in value else ""
-        problem = f"uses '{scheme}:'" if scheme and not value.startswith("http") else "is not a full address"
-        v.error(node, f"{what} must be an http(s) link; '{value}' {problem}",
+def _url(value: Value, field: Field) -> str | _Bad:
+    if type(value) is str:
+        text = value.strip()
+        if URL_RE.fullmatch(text):
+            return text
+    elif type(value) is Typed:
+        text = value.value.strip()
+    else:
+        return _NOT_SCALAR
+    scheme = text.split(":", 1)[0] if ":" in text else ""  # (a Typed is never a link: YAML reads it as no text)
+    problem = f"uses '{scheme}:'" if scheme and not text.startswith("http") else "is not a full address"
+    return _Bad(f" must be an http(s) link; '{text}' {problem}",
                 "write the full address, starting with https:// (or http://)")
-        return None
-    return value
 
 
-def _bool(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> bool | None:
-    if node.tag != "tag:yaml.org,2002:bool":
-        v.error(node, f"{what} must be true or false, not {describe(node)}", f"write {field.name}: true")
-        return None
-    return node.value.lower() in ("true", "yes", "on")
+def _bool(value: Value, field: Field) -> bool | _Bad:
+    if type(value) is not Typed or value.tag != "tag:yaml.org,2002:bool":
+        if type(value) is not str and type(value) is not Typed:
+            return _NOT_SCALAR
+        return _Bad(f" must be true or false, not {describe(value)}", f"write {field.name}: true")
+    return value.value.lower() in ("true", "yes", "on")
 
 
-def _enum(v: Validator, node: yaml.ScalarNode, field: Field, what: str) -> str | None:
-    if node.value not in field.choices:
-        near = did_you_mean(node.value, field.choices)
-        choices = ", ".join(field.choices)
-        v.error(node, f"{what} '{node.value}' is not one of: {choices}" + (f"; {near}" if near else ""),
-                f"{field.doc}")
-        return None
-    return node.value
+def _enum(value: Value, field: Field) -> str | _Bad:
+    text = _raw(value)
+    if text is None:
+        return _NOT_SCALAR
+    if text not in field.choices:
+        near = did_you_mean(text, field.choices)
+        return _Bad(f" '{text}' is not one of: {', '.join(field.choices)}" + (f"; {near}" if near else ""),
+                    f"{field.doc}")
+    return text
 
 
-_CHECKS: dict[str, Callable[..., Any]] = {
+_CHECKS: dict[str, Callable[[Any, Field], Any]] = {
     "text": _text, "id": _id, "date": _date, "url": _url, "bool": _bool, "enum": _enum,
 }
 _KIND_WORDS = {
@@ -234,126 +367,6 @@ _KIND_WORDS = {
 _KIND_HINTS = {
     "text": "write the text on the same line, or after '|' for several lines",
     "id": "write a single id such as 'minister-first-name'",
-}
-
-
-# --- the fast path: values of a file that has no problem -------------------------------------------------------
-
-
-class _Bad(Exception):
-    """Something the validator would report: the caller takes the exact path, which reports it."""
-
-
-def valid_values(text: str, fields: tuple[Field, ...]) -> dict[str, Any] | None:
-    """What :meth:`Validator.mapping` returns for ``text`` (without the node entries) when it finds no
-    problem at all; None when it might find one, or the text is outside :mod:`apparatus.fastyaml`'s subset.
-
-    Only for speed: None never means the text is wrong, and every diagnostic comes from the exact path.
-    """
-    value = fastyaml.load(text)
-    if value is None:
-        return None
-    try:
-        return _fast_mapping(value, fields)
-    except _Bad:
-        return None
-
-
-_BY_NAME: dict[int, tuple[tuple[Field, ...], dict[str, Field]]] = {}  # id → (the tuple, kept alive; by name)
-
-
-def _fast_mapping(value: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise _Bad
-    known = _BY_NAME.get(id(fields))
-    if known is not None and known[0] is fields:
-        by_name = known[1]
-    else:
-        by_name = {f.name: f for f in fields}
-        _BY_NAME[id(fields)] = (fields, by_name)
-    out: dict[str, Any] = {}
-    for key, v in value.items():
-        field = by_name.get(key)
-        if field is None:
-            raise _Bad
-        kind = field.kind
-        if kind == "list":
-            if type(v) is not list:
-                raise _Bad
-            if isinstance(field.item, tuple):
-                out[key] = [_fast_mapping(item, field.item) for item in v]
-            else:
-                check, item_field = _FAST[field.item], field.item_field
-                out[key] = [check(item, item_field) for item in v]
-        elif kind == "map":
-            assert isinstance(field.item, tuple)
-            out[key] = _fast_mapping(v, field.item)
-        else:
-            out[key] = _FAST[kind](v, field)
-    for field in fields:
-        if field.required and field.name not in out:
-            raise _Bad
-    return out
-
-
-def _scalar_text(v: Any) -> str:
-    if type(v) is str:
-        return v
-    if type(v) is fastyaml.Typed:
-        return v.value
-    raise _Bad  # a list or a mapping
-
-
-def _fast_text(v: Any, field: Field) -> str:
-    if type(v) is not str or not v.strip() or (field.max_length and len(v) > field.max_length):
-        raise _Bad
-    return v
-
-
-def _fast_id(v: Any, field: Field) -> str:
-    value = _scalar_text(v)
-    if not ID_RE.fullmatch(value):
-        raise _Bad
-    return value
-
-
-def _fast_date(v: Any, field: Field) -> str:
-    value = _scalar_text(v).strip()
-    m = DATE_RE.fullmatch(value)
-    if not m:
-        raise _Bad
-    year, month, day = (int(g) if g else 1 for g in m.groups())
-    try:
-        datetime.date(year, month, day)
-    except ValueError:
-        raise _Bad from None
-    return value
-
-
-def _fast_url(v: Any, field: Field) -> str:
-    if type(v) is not str:
-        raise _Bad
-    value = v.strip()
-    if not URL_RE.fullmatch(value):
-        raise _Bad
-    return value
-
-
-def _fast_bool(v: Any, field: Field) -> bool:
-    if type(v) is not fastyaml.Typed or v.tag != "tag:yaml.org,2002:bool":
-        raise _Bad
-    return v.value.lower() in ("true", "yes", "on")
-
-
-def _fast_enum(v: Any, field: Field) -> str:
-    value = _scalar_text(v)
-    if value not in field.choices:
-        raise _Bad
-    return value
-
-
-_FAST: dict[str, Callable[[Any, Field], Any]] = {
-    "text": _fast_text, "id": _fast_id, "date": _fast_date, "url": _fast_url, "bool": _fast_bool, "enum": _fast_enum,
 }
 
 

@@ -6,9 +6,10 @@ request could otherwise publish, or print in a diagnostic, any file the build ca
 :func:`walk` lists a folder under the same rule.
 
 YAML is composed (not constructed) with libyaml's C parser: the node tree keeps the line and
-column of every key and value, which the validators in :mod:`apparatus.schema` turn into
-``path:line:col`` diagnostics. Aliases are never expanded here; the validator walks the tree with
-a node budget so that an alias bomb is an error, not an out-of-memory. Before anything recursive sees a
+column of every key and value. Files are validated as values (:mod:`apparatus.schema`), with
+problems by key path; :class:`YamlDoc` is the one place a path becomes ``path:line:col``, composing
+the file only when it has a problem to report. An alias bomb (aliases expanding past a node budget,
+or a cycle) is refused at composition, before anything expands it. Before anything recursive sees a
 document, its nesting depth is checked on libyaml's event stream (not recursive) against
 :data:`MAX_DEPTH`; :mod:`apparatus.fastyaml` declines deeper documents itself, so they all come here.
 """
@@ -79,7 +80,8 @@ class SourceFile:
         line = node.start_mark.line + self.first_line
         return self.diag(line, node.start_mark.column + 1, message, hint, severity)
 
-    def at_text(self, node: yaml.ScalarNode, offset: int, message: str, hint: str = "") -> Diagnostic:
+    def at_text(self, node: yaml.ScalarNode, offset: int, message: str, hint: str = "",
+                severity: str = "error") -> Diagnostic:
         """A diagnostic at a character of a scalar's value (exact for block and plain scalars)."""
         value = node.value
         before = value[:offset]
@@ -88,15 +90,91 @@ class SourceFile:
             raw = self.line_text(line + self.first_line)
             indent = len(raw) - len(raw.lstrip(" "))
             col = indent + len(before) - (before.rfind("\n") + 1)
-            return self.diag(line + self.first_line, col + 1, message, hint)
+            return self.diag(line + self.first_line, col + 1, message, hint, severity)
         quoted = 1 if node.style in ("'", '"') else 0
         if "\n" in before:
-            return self.at(node, message, hint)
+            return self.at(node, message, hint, severity)
         return self.diag(node.start_mark.line + self.first_line, node.start_mark.column + 1 + quoted + offset,
-                         message, hint)
+                         message, hint, severity)
 
     def sub(self, text: str, first_line: int) -> SourceFile:
         return SourceFile(self.rel, text, first_line)
+
+
+KeyPath = tuple[str | int, ...]  # keys and list indexes from a document's root, e.g. ("annotations", 3, "quote")
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """Something wrong in a YAML document, found on its values and placed by key path; :class:`YamlDoc` gives it
+    its line and column only when it is reported."""
+
+    path: KeyPath
+    message: str
+    hint: str = ""
+    severity: str = "error"
+    key: bool = False  # at the key of the path's last step (an unknown or duplicate key), not at its value
+    offset: int | None = None  # at this character of the scalar's value (see SourceFile.at_text)
+
+
+class YamlDoc:
+    """A YAML file's positions, for its diagnostics: the one place a key path becomes line:col.
+
+    Files are loaded as values (:func:`apparatus.schema.load_yaml`), without positions. The first problem
+    reported composes the text with libyaml (unless it was composed already) and walks each path down the
+    node tree. ``odd_keys`` lists, per mapping's path, the keys its values could not hold: (pair index, key),
+    the key None when it is not a scalar, else a repeated key; a path step that is an int inside a mapping is
+    such a pair index.
+    """
+
+    def __init__(self, src: SourceFile, node: yaml.Node | None = None,
+                 odd_keys: dict[KeyPath, list[tuple[int, str | None]]] | None = None):
+        self.src = src
+        self._node = node
+        self._composed = node is not None
+        self.odd_keys = odd_keys or {}
+
+    @property
+    def root(self) -> yaml.Node | None:
+        if not self._composed:  # only files with something to report get here
+            self._node, _ = compose_yaml(self.src)
+            self._composed = True
+        return self._node
+
+    def node(self, path: KeyPath, key: bool = False) -> yaml.Node | None:
+        """The node at path (its key's node with ``key``); as far down as the path leads, None without a tree."""
+        node = self.root
+        last = len(path) - 1
+        for depth, step in enumerate(path):
+            if isinstance(node, yaml.MappingNode):
+                pair = node.value[step] if isinstance(step, int) and 0 <= step < len(node.value) else next(
+                    (p for p in node.value if isinstance(p[0], yaml.ScalarNode) and p[0].value == step), None)
+                if pair is None:
+                    break
+                node = pair[0] if key and depth == last else pair[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+                node = node.value[step]
+            else:
+                break
+        return node
+
+    def line(self, path: KeyPath) -> int:
+        """The 1-based line of the value at path, counted in the text composed."""
+        node = self.node(path)
+        return node.start_mark.line + 1 if node is not None else 1
+
+    def at(self, path: KeyPath, message: str, hint: str = "", severity: str = "error", key: bool = False,
+           offset: int | None = None) -> Diagnostic:
+        """The diagnostic of a problem at path."""
+        node = self.node(path, key)
+        if node is None:
+            return self.src.diag(self.src.first_line, 1, message, hint, severity)
+        if offset is not None and isinstance(node, yaml.ScalarNode):
+            return self.src.at_text(node, offset, message, hint, severity)
+        return self.src.at(node, message, hint, severity)
+
+    def report(self, problems: list[Problem]) -> list[Diagnostic]:
+        return [self.at(p.path, p.message, p.hint, p.severity, p.key, p.offset) for p in problems]
 
 
 OUTSIDE_HINT = "a symlink may point only inside the collection folder: replace it with the file itself"

@@ -37,7 +37,7 @@ import builds  # noqa: E402  (bench/builds.py)
 import prose  # noqa: E402  (bench/prose.py)
 
 from apparatus import anchoring, markdown  # noqa: E402
-from apparatus.annotations import Annotation  # noqa: E402
+from apparatus.annotations import Annotation, AnnotationFile  # noqa: E402
 from apparatus.sources import SourceFile  # noqa: E402
 
 
@@ -66,7 +66,7 @@ def quotes(rng, text, n):
 
 def measure(text, quote, runs):
     body = SourceFile("content/x.md", text)
-    src = SourceFile("annotations/x.yaml", "")
+    src = AnnotationFile(SourceFile("annotations/x.yaml", ""), [])
     ann = Annotation(id="missing", type="context", quote=quote, note="n")
     walls, cpus, message = [], [], ""
     for _ in range(runs):

@@ -41,7 +41,7 @@ import gen  # noqa: E402  (bench/gen.py)
 from apparatus import output, pipeline  # noqa: E402
 
 # (label, module, function name, required by any build of this design?)
-STAGES = [  # pipeline's stage functions, which _process_article calls in turn
+STAGES = [  # pipeline's stage functions, which process_article calls in turn
     ("article file and front matter", pipeline, "read_article", True),
     ("annotation file: YAML and schema", pipeline, "read_annotations", True),
     ("Markdown parse (fastmd)", pipeline, "parse_markdown", True),

@@ -18,16 +18,17 @@ from conftest import REPO, TESTS
 
 from apparatus import anchoring, markdown
 from apparatus.anchoring import TextIndex, anchor, normalize, plain_blocks
-from apparatus.annotations import Annotation
+from apparatus.annotations import Annotation, AnnotationFile
 from apparatus.sources import SourceFile
 
+NO_FILE = AnnotationFile(SourceFile("annotations/x.yaml", ""), [])  # diagnostics at 1:1
 FIXTURES = TESTS / "fixtures" / "anchoring.yaml"
 CASES = yaml.safe_load(FIXTURES.read_text(encoding="utf-8"))
 
 
 def render(case: dict) -> tuple[str, list[str]]:
     body = SourceFile("content/x.md", case["markdown"] + "\n")
-    src = SourceFile("annotations/x.yaml", "")
+    src = NO_FILE
     anns = [Annotation(id=a["id"], type=a.get("type", "context"), quote=a["quote"], note="n",
                        prefix=a.get("prefix", ""), suffix=a.get("suffix", "")) for a in case["annotations"]]
     tokens = markdown.ARTICLE_MD.parse(body.text)
@@ -177,7 +178,7 @@ def test_a_long_missing_quote_in_a_long_article_is_reported_with_bounded_work() 
     blocks = plain_blocks(markdown.ARTICLE_MD.parse(body.text))
     diags: list = []
     anchoring.COMPARED.clear()
-    done = threading.Thread(target=anchor, args=([ann], blocks, SourceFile("annotations/x.yaml", ""), body, diags),
+    done = threading.Thread(target=anchor, args=([ann], blocks, NO_FILE, body, diags),
                             daemon=True)
     done.start()
     done.join(timeout=60)  # generous: the bound below is what is checked
@@ -196,7 +197,7 @@ def test_a_quote_moved_deep_in_a_long_article_is_found_where_it_moved() -> None:
     blocks = plain_blocks(markdown.ARTICLE_MD.parse(body.text))
     diags: list = []
     anchoring.COMPARED.clear()
-    anchors = anchor([ann], blocks, SourceFile("annotations/x.yaml", ""), body, diags, article_changed=True)
+    anchors = anchor([ann], blocks, NO_FILE, body, diags, article_changed=True)
     assert [(a.status, a.annotation.quote) for a in anchors] == [
         ("moved", "the minister spoke before the Human Rights Council")]
     assert [d.severity for d in diags] == ["warning"]

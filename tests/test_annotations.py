@@ -2,23 +2,28 @@ from pathlib import Path
 
 import pytest
 
-from apparatus.annotations import Link, NodesNeeded, load_annotations, load_registry
+from apparatus import sources
+from apparatus.annotations import Link, load_annotations, load_registry
 
 
-def test_annotations_load_with_links_and_nodes(tmp_path: Path) -> None:
+def test_annotations_load_with_links_and_their_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    composed: list[str] = []
+    compose = sources.compose_yaml
+    monkeypatch.setattr(sources, "compose_yaml", lambda src: composed.append(src.rel) or compose(src))
     p = tmp_path / "a.yaml"
     p.write_text("annotations:\n  - id: x\n    type: source\n    quote: q\n    note: n\n    records: [r]\n"
                  "    links:\n      - {url: 'https://e.org', title: T}\n", encoding="utf-8")
     af, diags = load_annotations(tmp_path, "a.yaml", frozenset({"r"}))
     assert diags == [] and af is not None
     (ann,) = af.annotations
-    assert (ann.id, ann.type, ann.records, ann.links) == ("x", "source", ("r",), (Link("https://e.org", "T"),))
-    with pytest.raises(NodesNeeded):  # the fast path keeps no nodes: a diagnostic asks for the exact path
-        ann.nodes["quote"]
-    af, diags = load_annotations(tmp_path, "a.yaml", frozenset({"r"}), exact=True)
-    assert diags == [] and af is not None
-    assert af.annotations == [ann]
-    assert af.annotations[0].nodes["quote"].start_mark.line == 3
+    assert (ann.id, ann.type, ann.records, ann.links, ann.index) == (
+        "x", "source", ("r",), (Link("https://e.org", "T"),), 0)
+    assert composed == []  # a valid file read by fastyaml: no node tree
+    d = af.at(("annotations", ann.index, "quote"), "m")
+    assert (d.line, d.col, d.source) == (4, 12, "    quote: q")
+    d = af.at(("annotations", 0, "links", 0, "title"), "m")
+    assert (d.line, d.col) == (8, 39)
+    assert composed == ["a.yaml"]  # composed once, when a diagnostic first asked for a position
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "# nothing yet\n", "# a\n\n   # b\n"])

@@ -1,9 +1,9 @@
-"""The fast path for valid files: apparatus.fastyaml.load and schema.valid_values.
+"""The fast YAML reader: apparatus.fastyaml.load = libyaml's node tree turned into values.
 
-fastyaml.load must give exactly the values of libyaml's node tree (plain scalars that are not text
-as Typed(tag, value)) or decline (None); a document libyaml rejects must be declined. Then the
-loaders: whenever the fast path accepts an annotation file or a front matter, the exact path
-(libyaml's nodes and the validator) must load the same values and report no problem at all.
+fastyaml.load must give exactly the values schema.node_values makes of libyaml's node tree (plain
+scalars that are not text as Typed(tag, value)) or decline (None); a document libyaml rejects must
+be declined. Then the loaders, which validate those values once: with fastyaml on and forced off
+(every file through libyaml), they must return identical objects and identical diagnostics.
 """
 
 from __future__ import annotations
@@ -16,43 +16,23 @@ from pathlib import Path
 import pytest
 import yaml
 
-from apparatus import annotations, articles, fastyaml
-from apparatus.sources import MAX_DEPTH, SourceFile, _Loader, compose_yaml, split_front_matter
+from apparatus import annotations, articles, config, fastyaml, schema
+from apparatus.sources import MAX_DEPTH, SourceFile, _Loader, compose_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 import gen  # noqa: E402  (bench/gen.py)
 
 
-class Duplicate(Exception):
-    pass
-
-
-def values(node: yaml.Node) -> object:
-    """libyaml's node tree as fastyaml's values."""
-    if isinstance(node, yaml.ScalarNode):
-        return node.value if node.tag == fastyaml.STR_TAG else fastyaml.Typed(node.tag, node.value)
-    if isinstance(node, yaml.SequenceNode):
-        return [values(n) for n in node.value]
-    assert isinstance(node, yaml.MappingNode)
-    out: dict[object, object] = {}
-    for k, v in node.value:
-        key = values(k)
-        if not isinstance(key, str) or key in out:
-            raise Duplicate  # fastyaml declines such documents
-        out[key] = values(v)
-    return out
-
-
 def libyaml(text: str) -> object:
+    """libyaml's node tree as values, by the loaders' converter (schema.node_values)."""
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError:
         return "error"
-    try:
-        return None if node is None else values(node)
-    except Duplicate:
-        return "duplicate"
+    odd: dict = {}
+    value = None if node is None else schema.node_values(node, (), odd)
+    return "duplicate" if odd else value  # fastyaml declines repeated and non-scalar keys
 
 
 def check(text: str) -> bool:
@@ -227,57 +207,54 @@ def test_seeded_mutations() -> None:
     assert fast > 600  # many mutants stay inside the subset and are compared
 
 
-# --- the loaders: fast path = exact path, whenever the fast path accepts ----------------------------------------
+# --- the loaders: the same objects and diagnostics with fastyaml on and off ------------------------------------
 
 REGISTRY_IDS = frozenset(annotations.load_registry(REPO, "annotations/_records.yaml")[0])
 
 
-def check_annotation_file(text: str, path: Path, record_ids: frozenset[str]) -> bool:
-    """True when the fast path loaded text; then the exact path loads the same and reports nothing."""
-    fast = annotations._load_valid(SourceFile("annotations/x.yaml", text), record_ids)
-    if fast is None:
-        return False
+def both_ways(load: object, monkeypatch: pytest.MonkeyPatch, *args: object) -> tuple[object, bool]:
+    """load(*args) with fastyaml and with it forced off (libyaml for everything); asserts both return the same
+    objects and diagnostics. Returns the result and whether the text was inside fastyaml's subset."""
+    taken: list[bool] = []
+    real = fastyaml.load
+
+    def spy(text: str) -> object:
+        value = real(text)
+        taken.append(value is not None)
+        return value
+    with monkeypatch.context() as m:
+        m.setattr(fastyaml, "load", spy)
+        fast = load(*args)  # type: ignore[operator]
+    with monkeypatch.context() as m:
+        m.setattr(fastyaml, "load", lambda text: None)
+        exact = load(*args)  # type: ignore[operator]
+    assert fast == exact, args
+    return fast, any(taken)
+
+
+def check_annotation_file(text: str, path: Path, record_ids: frozenset[str], monkeypatch: pytest.MonkeyPatch) -> bool:
+    """True when fastyaml read the file; either way, both loads give the same file and diagnostics."""
     path.write_text(text, encoding="utf-8")
-    exact, diags = annotations.load_annotations(path.parent, path.name, record_ids, exact=True)
-    assert diags == [], (text, diags)
-    assert exact is not None and exact.annotations == fast.annotations, text
-    assert exact.article_sha256 == fast.article_sha256
-    return True
+    (af, diags), fast = both_ways(annotations.load_annotations, monkeypatch, path.parent, path.name, record_ids)
+    return fast
 
 
 def check_front_matter(fm: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> bool:
-    text = f"---\n{fm}---\n\nText.\n"
-    path.write_text(text, encoding="utf-8")
-    part, _, _ = split_front_matter(SourceFile("content/x.md", text))
-    if part is None or articles.valid_values(part.text, articles.FRONT_MATTER_FIELDS) is None:
-        return False
-    fast, diags = articles.load_article(path.parent, path.name)
-    assert diags == [] and fast is not None
-    with monkeypatch.context() as m:
-        m.setattr(articles, "valid_values", lambda text, fields: None)
-        exact, diags = articles.load_article(path.parent, path.name)
-    assert diags == [] and exact == fast, fm
-    return True
-
+    path.write_text(f"---\n{fm}---\n\nText.\n", encoding="utf-8")
+    _, fast = both_ways(articles.load_article, monkeypatch, path.parent, path.name)
+    return fast
 
 
 def check_registry(text: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> bool:
-    """True when the fast path loaded the registry; then the exact path loads the same and reports nothing."""
-    fast = annotations._registry_valid(SourceFile("annotations/_records.yaml", text))
-    if fast is None:
-        return False
     path.write_text(text, encoding="utf-8")
-    with monkeypatch.context() as m:
-        m.setattr(annotations, "valid_values", lambda text, fields: None)
-        exact, diags = annotations.load_registry(path.parent, path.name)
-    assert diags == [] and exact == fast, text
-    assert list(exact) == list(fast)  # the same order too
-    return True
+    (records, _), fast = both_ways(annotations.load_registry, monkeypatch, path.parent, path.name)
+    return fast
 
-def test_annotation_files_load_the_same_both_ways(tmp_path: Path) -> None:
+
+def test_annotation_files_load_the_same_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("le-drian-hrc46-xinjiang-2021", "france-china-mass-detentions-2019"):
         text = (REPO / "annotations" / f"{name}.yaml").read_text(encoding="utf-8")
-        assert check_annotation_file(text, tmp_path / "a.yaml", REGISTRY_IDS)
+        assert check_annotation_file(text, tmp_path / "a.yaml", REGISTRY_IDS, monkeypatch)
 
 
 def test_front_matter_loads_the_same_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -285,8 +262,25 @@ def test_front_matter_loads_the_same_both_ways(tmp_path: Path, monkeypatch: pyte
         assert check_front_matter(front_matter(path.read_text(encoding="utf-8")), tmp_path / "x.md", monkeypatch)
 
 
-def test_seeded_mutations_of_annotation_files(tmp_path: Path) -> None:
-    """Damaged annotation files: the fast path accepts only what the exact path loads the same, silently."""
+def test_every_yaml_file_loads_the_same_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every YAML text of the repository (and generated files) as an annotation file, a registry, a front matter and
+    a site.yaml: valid or not, the loaders give identical objects and diagnostics with fastyaml on and off."""
+    gen.generate(tmp_path / "g", 6, 5)
+    texts = list(CORPUS.values()) + [p.read_text(encoding="utf-8") for p in sorted((tmp_path / "g").glob("**/*.yaml"))]
+    site = tmp_path / "s"
+    site.mkdir()
+    for text in texts:
+        if "\n---" in text or text.startswith("---") or "\r" in text:
+            continue  # several documents, or a front matter's end: not one file's YAML
+        check_annotation_file(text, tmp_path / "a.yaml", REGISTRY_IDS, monkeypatch)
+        check_registry(text, tmp_path / "r.yaml", monkeypatch)
+        check_front_matter(text if text.endswith("\n") else text + "\n", tmp_path / "x.md", monkeypatch)
+        (site / "site.yaml").write_text(text, encoding="utf-8")
+        both_ways(config.load_config, monkeypatch, site)
+
+
+def test_seeded_mutations_of_annotation_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Damaged annotation files: fastyaml on or off, the loader gives the same file and the same diagnostics."""
     rnd = random.Random(7)
     seeds = [(REPO / "annotations" / f"{n}.yaml").read_text(encoding="utf-8")
              for n in ("le-drian-hrc46-xinjiang-2021", "france-china-mass-detentions-2019")]
@@ -297,27 +291,25 @@ def test_seeded_mutations_of_annotation_files(tmp_path: Path) -> None:
     fast = 0
     for _ in range(1500):
         text, record_ids = rnd.choice(cases)
-        fast += check_annotation_file(mutate(text, rnd), tmp_path / "a.yaml", record_ids)
+        fast += check_annotation_file(mutate(text, rnd), tmp_path / "a.yaml", record_ids, monkeypatch)
     assert fast > 300
 
 
-
 def test_registries_load_the_same_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real registry, a generated one, and damaged copies of both: the fast path accepts only what the
-    exact path loads the same, silently (a duplicate id is left to the exact path, which reports it)."""
+    """The real registry, a generated one, and damaged copies of both: the same records and diagnostics either
+    way (a duplicate id, which fastyaml reads, is reported the same)."""
     gen.generate(tmp_path / "g", 12, 5)
     seeds = [(REPO / "annotations" / "_records.yaml").read_text(encoding="utf-8"),
              (tmp_path / "g" / "annotations" / "_records.yaml").read_text(encoding="utf-8")]
     assert all(check_registry(t, tmp_path / "r.yaml", monkeypatch) for t in seeds)
     twice = seeds[1] + "  - id: " + seeds[1].split("\n  - id: ")[1]  # the first record again
-    assert annotations.valid_values(twice, annotations.REGISTRY_FIELDS) is not None
-    assert annotations._registry_valid(SourceFile("r", twice)) is None
-    (tmp_path / "r.yaml").write_text(twice, encoding="utf-8")
+    assert check_registry(twice, tmp_path / "r.yaml", monkeypatch)
     [d] = annotations.load_registry(tmp_path, "r.yaml")[1]
     assert d.message.startswith("duplicate record id")
     rnd = random.Random(9)
     fast = sum(check_registry(mutate(rnd.choice(seeds), rnd), tmp_path / "r.yaml", monkeypatch) for _ in range(800))
     assert fast > 150
+
 
 def test_seeded_mutations_of_front_matter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rnd = random.Random(8)
@@ -327,7 +319,7 @@ def test_seeded_mutations_of_front_matter(tmp_path: Path, monkeypatch: pytest.Mo
     fast = 0
     for _ in range(1500):
         fast += check_front_matter(mutate(rnd.choice(seeds), rnd), tmp_path / "x.md", monkeypatch)
-    assert fast > 200  # many mutants stay valid and are compared
+    assert fast > 200  # many mutants stay inside the subset and are compared
 
 
 def test_not_plain_start_is_the_regex_for_one_character() -> None:

@@ -6,7 +6,16 @@ from typing import Any
 import pytest
 import yaml
 
-from apparatus.sources import SourceFile, compose_yaml, outside, read_source, split_front_matter, walk
+from apparatus.sources import (
+    Problem,
+    SourceFile,
+    YamlDoc,
+    compose_yaml,
+    outside,
+    read_source,
+    split_front_matter,
+    walk,
+)
 
 
 def test_bom_is_dropped_and_crlf_read_as_lf(tmp_path: Path) -> None:
@@ -151,3 +160,49 @@ def test_walks_skip_dot_folders_and_refuse_the_output_folder(tmp_path: Path) -> 
     files, problems = walk(tmp_path, "content")
     assert files == [] and [(d.path, d.message) for d in problems] == [
         ("content", "the folder is a link to the site's output folder; nothing in it was read")]
+
+
+DOC = """\
+a:
+  - id: one
+    note: |
+      First line.
+      Second <b>line</b>.
+  - {id: two, note: 'x <i>'}
+b: [p, q]
+b: again
+"""
+
+
+@pytest.mark.parametrize(("path", "key", "offset", "where"), [
+    (("a",), False, None, (2, 3)),  # a block list: at its first '-'
+    (("a",), True, None, (1, 1)),  # the key itself
+    (("a", 0), False, None, (2, 5)),  # an item: its mapping starts at its first key
+    (("a", 0, "id"), True, None, (2, 5)),
+    (("a", 0, "id"), False, None, (2, 9)),
+    (("a", 0, "note"), False, 0, (4, 7)),  # a block scalar: its first character
+    (("a", 0, "note"), False, 19, (5, 14)),  # "<b>" on its second line
+    (("a", 1), False, None, (6, 5)),  # flow style
+    (("a", 1, "note"), True, None, (6, 15)),
+    (("a", 1, "note"), False, 2, (6, 24)),  # inside a quoted scalar: after the quote
+    (("b", 1), False, None, (7, 8)),
+    (("b",), True, None, (7, 1)),  # a name: the first of the keys
+    ((2,), True, None, (8, 1)),  # a pair index: the repeated key
+    ((), False, None, (1, 1)),
+    (("a", 7, "quote"), False, None, (2, 3)),  # as far down as the path leads
+])
+def test_a_key_path_is_placed_on_its_node(path: tuple, key: bool, offset: int | None, where: tuple[int, int]) -> None:
+    doc = YamlDoc(SourceFile("f.yaml", DOC))
+    d = doc.at(path, "m", key=key, offset=offset)
+    assert (d.line, d.col) == where
+
+
+def test_a_key_path_in_front_matter_counts_its_lines_from_the_file() -> None:
+    doc = YamlDoc(SourceFile("a.md", "title: x\nlanguage: 12\n", first_line=2))
+    assert [(d.line, d.col, d.source) for d in doc.report([Problem(("language",), "m")])] == [(3, 11, "language: 12")]
+    assert doc.line(("language",)) == 2  # the line in the text composed (annotation files start at line 1)
+
+
+def test_a_document_without_content_places_everything_at_its_start() -> None:
+    d = YamlDoc(SourceFile("a.md", "# nothing\n", first_line=2)).at(("x",), "m")
+    assert (d.line, d.col) == (2, 1)
