@@ -217,7 +217,7 @@ def test_many_long_missing_quotes_in_one_article_share_one_budget() -> None:
     blocks = plain_blocks(markdown.ARTICLE_MD.parse(body.text))
     diags: list = []
     anchoring.COMPARED.clear()
-    done = threading.Thread(target=anchor, args=(anns, blocks, SourceFile("annotations/x.yaml", ""), body, diags),
+    done = threading.Thread(target=anchor, args=(anns, blocks, NO_FILE, body, diags),
                             daemon=True)
     done.start()
     done.join(timeout=120)  # generous: the bound below is what is checked
@@ -240,7 +240,7 @@ def test_a_moved_quotes_hint_holds_no_line_break_from_the_article() -> None:
     ann = Annotation(id="m", type="context", note="n",
                      quote="The minister spoke ::error file=a::x to the Human Rights Council in Genf")
     diags: list = []
-    anchor([ann], blocks, SourceFile("annotations/x.yaml", ""), body, diags, article_changed=True)
+    anchor([ann], blocks, NO_FILE, body, diags, article_changed=True)
     assert [(d.message, d.hint) for d in diags] == [(
         "quote of 'm' has moved: the article now reads \"The minister spoke ::error file=a::x to the Human Rights "
         "Council in Geneva.\" (line 1)",
