@@ -16,6 +16,7 @@ or outside a repository, the history is empty and callers fall back to ``added:`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -87,7 +88,6 @@ def _read_history(top: Path, prefix: str) -> tuple[list[tuple[str, str, str]], d
     assert log.stdout is not None and cat.stdin is not None and cat.stdout is not None
     changes: list[tuple[str, str, str]] = []
     wanted: list[str] = []  # the blobs asked for, in order
-    done = threading.Event()
 
     def feed() -> None:
         seen: set[str] = set()
@@ -99,9 +99,11 @@ def _read_history(top: Path, prefix: str) -> tuple[list[tuple[str, str, str]], d
                     seen.add(blob)
                     wanted.append(blob)
                     cat.stdin.write(blob.encode() + b"\n")  # type: ignore[union-attr]
+        except OSError:
+            pass  # cat-file ended early: the reading side reports the blobs it did not get
         finally:
-            done.set()
-            cat.stdin.close()  # type: ignore[union-attr]
+            with contextlib.suppress(OSError):
+                cat.stdin.close()  # type: ignore[union-attr]
 
     feeder = threading.Thread(target=feed, name="apparatus-history", daemon=True)
     feeder.start()
@@ -115,12 +117,14 @@ def _read_history(top: Path, prefix: str) -> tuple[list[tuple[str, str, str]], d
                 raise ValueError(f"git cat-file: no blob {header[0].decode(errors='replace')}")
             data = cat.stdout.read(int(header[2]) + 1)[:-1]
             blocks[header[0].decode()] = note_blocks(data.decode("utf-8", "replace"))
-        feeder.join(TIMEOUT_S)
     finally:
         for proc in (log, cat):
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
+        feeder.join(TIMEOUT_S)
+        for stream in (log.stdout, cat.stdout):
+            stream.close()
     if feeder.is_alive() or log.returncode != 0 or cat.returncode != 0 or len(blocks) != len(wanted):
         raise ValueError(f"git log failed (exit {log.returncode}) or its blobs could not be read")
     return changes, blocks
