@@ -98,6 +98,7 @@ def main() -> int:
                 results[name] = row
             browser.close()
         server.shutdown()
+        server.server_close()
     out = REPO / "_bench" / args.out
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"runs": args.runs, "target_ms": TARGET_MS, "pages": results}, indent=2) + "\n")

@@ -126,6 +126,7 @@ def first_queries(site_dir, words):
             browser.close()
     finally:
         server.shutdown()
+        server.server_close()
     return out
 
 

@@ -75,6 +75,7 @@ def served_collection(collection_site: Path) -> Iterator[str]:
     server, base = serve(collection_site)
     yield base
     server.shutdown()
+    server.server_close()
 
 
 @dataclasses.dataclass

@@ -59,6 +59,7 @@ def sites(served_collection: str, tmp_path_factory: pytest.TempPathFactory) -> I
     server, base = serve(root / "_site")
     yield {name: (base if name == "long" else served_collection) + url for name, url in ARTICLES.items()}
     server.shutdown()
+    server.server_close()
 
 
 def open_desk(browser, url: str, width: int):  # noqa: ANN001, ANN201

@@ -52,6 +52,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield base
     server.shutdown()
+    server.server_close()
 
 
 def test_a_deep_unknown_address_shows_the_styled_404_page(browser, pages: str) -> None:

@@ -234,7 +234,8 @@ def test_two_builds_at_once_both_succeed_in_turn(generated: Path, tmp_path: Path
     alone = subprocess.run(build_command(root), check=True, stderr=subprocess.PIPE, text=True)
     reference = tree_digest(root / "_site")
     procs = [subprocess.Popen(build_command(root), stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    results = [(p.wait(), p.stderr.read() if p.stderr else "") for p in procs]
+    errs = [p.communicate()[1] for p in procs]  # (reads to the end and closes the pipe: no deadlock, no leak)
+    results = [(p.returncode, err) for p, err in zip(procs, errs, strict=True)]
     assert results == [(0, alone.stderr)] * 2  # the generated collection's warnings, and nothing else
     assert tree_digest(root / "_site") == reference and leftovers(root) == []
 
