@@ -39,7 +39,8 @@ def browser() -> Iterator[object]:
 
 
 def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    """Serve folder on 127.0.0.1 on a free port; returns (server, base URL). Call server.shutdown() and server.server_close()."""
+    """Serve folder on 127.0.0.1 on a free port; returns (server, base URL). Call server.shutdown(), then
+    server.server_close()."""
     handler = functools.partial(_Quiet, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
