@@ -226,26 +226,16 @@ def load_registry(root: Path, rel: str) -> tuple[dict[str, Record], list[Diagnos
     return records, doc.report(v.problems)
 
 
-def _url_evidence_problem(item: dict[str, Any]) -> str:
-    """What is wrong with the evidence for a record's url: '' when nothing, else 'missing' or 'both'.
-
-    A url is published only with its evidence: ``accessed:`` (the day it was seen) or ``unverified:
-    true`` (it was not seen, and the page says "address not verified") — never both.
-    """
-    if "url" not in item:
-        return ""
-    if item.get("unverified") and "accessed" in item:
-        return "both"
-    return "" if item.get("unverified") or "accessed" in item else "missing"
-
-
 def _check_url_evidence(v: Validator, path: KeyPath, item: dict[str, Any]) -> None:
-    problem = _url_evidence_problem(item)
-    if problem == "both":
+    """A url is published only with its evidence: ``accessed:`` (the day it was seen) or ``unverified:
+    true`` (it was not seen, and the page says "address not verified"), never both."""
+    if "url" not in item:
+        return
+    if item.get("unverified") and "accessed" in item:
         v.error((*path, "unverified"), f"record '{item['id']}' is marked unverified but has 'accessed:'",
                 "a url seen on a date is verified: remove 'unverified: true', or remove 'accessed:' "
                 "if the page was not seen holding the record")
-    elif problem == "missing":
+    elif not item.get("unverified") and "accessed" not in item:
         v.error((*path, "url"), f"record '{item['id']}' has a url but no 'accessed:' date",
                 "add 'accessed: YYYY-MM-DD', the day you saw the page hold the record, "
                 "or 'unverified: true' if you did not see it", severity="warning")

@@ -699,7 +699,8 @@ def lunr_dirs(root: Path) -> list[Path]:
 def assets(root: Path) -> dict[str, bytes]:
     """lunr.min.js and its licence, for search/ in the site: from the first of :func:`lunr_dirs` that
     holds lunr LUNR_VERSION, the version whose scoring the index reproduces."""
-    for folder in lunr_dirs(root):
+    dirs = lunr_dirs(root)
+    for folder in dirs:
         try:
             version = json.loads((folder / "package.json").read_bytes()).get("version")
             if version == LUNR_VERSION:
@@ -707,7 +708,7 @@ def assets(root: Path) -> dict[str, bytes]:
                         "search/lunr-LICENSE.txt": (folder / "LICENSE").read_bytes()}
         except (OSError, ValueError, AttributeError):
             continue
-    looked = ", ".join(str(d) for d in lunr_dirs(root))
+    looked = ", ".join(str(d) for d in dirs)
     raise LunrMissing(f"lunr.js {LUNR_VERSION} is missing (looked in {looked}): run `make setup`, "
                       f"`npm install lunr@{LUNR_VERSION}` in the collection, or set {LUNR_ENV}")
 
