@@ -91,6 +91,8 @@ class Annotation:
     links: tuple[Link, ...] = ()
     important: bool = False
     index: int = -1  # its place in the file's list: its path is ("annotations", index)
+    added: str = ""  # YYYY-MM-DD, from git history (apparatus/history.py) or the YAML's `added:`
+    revised: str = ""  # YYYY-MM-DD, the last change of the note's block; "" when unknown
 
 
 @dataclasses.dataclass(frozen=True)
