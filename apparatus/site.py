@@ -1,9 +1,10 @@
 """The site model: pages and their URLs, per-article summaries, and the records' backlinks.
 
-Every URL is a folder with an index.html, and every link in a page is relative (``root`` is the
-way back to the site root), so the site works from any sub-path and from file://. The exceptions need
-the published address (site.yaml's base_url): canonical links, sitemap.xml, and 404.html, which is
-served at any depth and so links by absolute addresses.
+Every page's URL is a folder with an index.html (a data file's URL is its file name), and every link in
+a page is relative (``root`` is the way back to the site root), so the site works from any sub-path and
+from file://. The exceptions need the published address (site.yaml's base_url): canonical links,
+sitemap.xml, the Web Annotation files (apparatus.webannotation), and 404.html, which is served at any
+depth and so links by absolute addresses.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from . import webannotation
 from .annotations import Annotation, Record
 
 STATIC = "static/"  # stands for the copied assets (templates/static, schemas) in dependency sets
@@ -23,6 +25,8 @@ SEARCH = "search/"  # the search page; the index lies under it
 NOT_FOUND = "404.html"  # at the site root: GitHub Pages serves it for any unknown path, at any depth
 SITEMAP = "sitemap.xml"
 ROBOTS = "robots.txt"
+ANNOTATIONS = webannotation.COLLECTION  # the site's AnnotationCollection (with base_url)
+VOCAB = webannotation.VOCAB  # the vocabulary of the correcting motivation (with base_url)
 
 
 def article_url(slug: str) -> str:
@@ -33,8 +37,19 @@ def record_url(record_id: str) -> str:
     return f"records/{record_id}/"
 
 
+def annotations_url(slug: str) -> str:
+    """An article's AnnotationPage (with base_url)."""
+    return f"articles/{slug}/{webannotation.PAGE}"
+
+
+def hypothesis_url(slug: str) -> str:
+    """An article's notes for the Hypothesis client's import (with base_url)."""
+    return f"articles/{slug}/{webannotation.HYPOTHESIS}"
+
+
 def output_path(url: str) -> str:
-    return url if url.endswith(".html") else url + "index.html"
+    """A page's file: its folder's index.html; a file's URL (404.html, annotations.jsonld) is its own path."""
+    return url + "index.html" if url == INDEX or url.endswith("/") else url
 
 
 def root_of(url: str) -> str:
@@ -66,6 +81,7 @@ class ArticleSummary:
     counts: dict[str, int]  # correction, context, source, records
     citations: tuple[Citation, ...]
     text: str = ""  # the article as plain text (for search)
+    web_annotations: str | None = None  # its notes' W3C annotations, as the items of a page (None: no base_url)
 
     @property
     def url(self) -> str:
@@ -115,6 +131,7 @@ class Inputs:
     registry: dict[str, Record]
     summaries: list[ArticleSummary]
     backlinks: dict[str, list[Citation]]  # record id → the notes citing it (:func:`backlinks`)
+    site: webannotation.SiteInfo | None = None  # for the data files; their absolute ids need site.base_url
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +140,7 @@ class Page:
     template: str
     context: dict[str, Any]
     weight: int  # about what it costs to render, in rows (see PageKind.rows)
+    data: Callable[..., str] | None = None  # a data file's maker (PageKind.data), called with the context
 
 
 def _no_rows(context: dict[str, Any]) -> int:
@@ -143,6 +161,8 @@ class PageKind:
     pages"), for sharing the pages between processes. ``fed_by``: the pages of this kind an article's
     two files feed (the dependency map). ``urls``: the pages a template edit re-renders on their own
     (None: the template reaches every page, as an include does). ``sitemap``: listed in sitemap.xml.
+    ``data``: for a data file (JSON-LD), made by this function from the context instead of a template
+    (``template`` is then "").
     """
 
     template: str
@@ -151,10 +171,39 @@ class PageKind:
     fed_by: Callable[[ArticleSummary], set[str]] = _none
     urls: Callable[[list[ArticleSummary]], set[str]] | None = None
     sitemap: bool = True
+    data: Callable[..., str] | None = None
 
 
 ALL = "*"  # every page
 RECORD_PAGES = "records/*"  # every record page
+ANNOTATION_PAGES = "articles/*/" + webannotation.PAGE  # every AnnotationPage: their startIndex follows the counts
+
+
+def annotation_pages(i: Inputs) -> list[tuple[str, dict[str, Any]]]:
+    """Each article's AnnotationPage, in article order, with its start index and neighbours (with base_url)."""
+    if i.site is None:
+        return []
+    base = i.site.base_url
+    urls = [base + annotations_url(s.slug) for s in i.summaries]
+    pages, start = [], 0
+    for k, s in enumerate(i.summaries):
+        pages.append((annotations_url(s.slug), {
+            "items": s.web_annotations or "", "page_id": urls[k], "collection_id": base + ANNOTATIONS,
+            "start": start, "prev": urls[k - 1] if k else "", "next_": urls[k + 1] if k + 1 < len(urls) else ""}))
+        start += len(s.citations)
+    return pages
+
+
+PageList = Callable[[Inputs], list[tuple[str, dict[str, Any]]]]
+
+
+def _with_base(make: Callable[[Inputs], dict[str, Any]], url: str) -> PageList:
+    """One data file at url, made only with base_url (its ids are absolute)."""
+    return lambda i: [(url, make(i))] if i.site is not None else []
+
+
+def _web(s: ArticleSummary, *urls: str) -> set[str]:
+    return set(urls) if s.web_annotations is not None else set()
 
 PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rendered
     PageKind("index.html", lambda i: [(INDEX, {"articles": i.summaries})],
@@ -172,14 +221,24 @@ PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rende
     PageKind("article.html", None, fed_by=lambda s: {article_url(s.slug)},
              urls=lambda summaries: {article_url(s.slug) for s in summaries}),
     PageKind("404.html", lambda i: [(NOT_FOUND, {})], sitemap=False),
+    # the data files of the Web Annotation export (apparatus.webannotation), with base_url only
+    PageKind("", None, fed_by=lambda s: _web(s, hypothesis_url(s.slug)), sitemap=False),  # by the article stage
+    PageKind("", annotation_pages, rows=lambda context: context["items"].count("\n"),
+             fed_by=lambda s: _web(s, annotations_url(s.slug), ANNOTATIONS, ANNOTATION_PAGES),
+             sitemap=False, data=webannotation.annotation_page),
+    PageKind("", _with_base(lambda i: {"site": i.site, "total": sum(len(s.citations) for s in i.summaries),
+                                       "pages": [i.site.base_url + annotations_url(s.slug) for s in i.summaries]
+                                       if i.site else []}, ANNOTATIONS),
+             sitemap=False, data=webannotation.annotation_collection),
+    PageKind("", _with_base(lambda i: {"site": i.site}, VOCAB), sitemap=False, data=webannotation.vocabulary),
 )
 
-TEMPLATES = tuple(kind.template for kind in PAGES)  # every collection has these
+TEMPLATES = tuple(kind.template for kind in PAGES if kind.template)  # every collection has these
 
 
 def collection_pages(inputs: Inputs) -> list[Page]:
     """Every page made from the whole collection (all but the articles'), in the table's order."""
-    return [Page(url, kind.template, context, 1 + kind.rows(context))
+    return [Page(url, kind.template, context, 1 + kind.rows(context), kind.data)
             for kind in PAGES if kind.pages is not None for url, context in kind.pages(inputs)]
 
 
@@ -194,6 +253,11 @@ def page_root(url: str, base_url: str) -> str:
 
 
 # --- the dependency map: which outputs each source feeds -------------------------------------------------------
+
+def article_outputs(s: ArticleSummary) -> set[str]:
+    """What the article stage writes for an article: its page (and, with base_url, its Hypothesis export)."""
+    return {url for kind in PAGES if kind.pages is None for url in kind.fed_by(s)}
+
 
 def article_dependencies(s: ArticleSummary) -> dict[str, set[str]]:
     """The entries of the dependency map for one article's two source files."""
@@ -212,7 +276,7 @@ def dependencies(summaries: list[ArticleSummary], templates: list[str], statics:
     deps: dict[str, set[str]] = {"site.yaml": {ALL}, "annotations/_records.yaml": {ALL}}
     for s in summaries:
         deps.update(article_dependencies(s))
-    own = {kind.template: kind.urls(summaries) for kind in PAGES if kind.urls is not None}
+    own = {kind.template: kind.urls(summaries) for kind in PAGES if kind.template and kind.urls is not None}
     for name in templates:
         deps[f"templates/{name}"] = own.get(name, {ALL})  # base.html, _macros.html and other includes: every page
     for rel in statics:
