@@ -150,7 +150,8 @@ def test_a_worker_that_died_is_replaced_from_the_current_build(tiny: Path, previ
     dead = preview._worker.pid
     os.kill(dead, signal.SIGKILL)
     assert outcome.later is not None
-    assert outcome.later().urls == {"", "records/", "records/ca-vote/", "articles/alpha/annotations.jsonld"}  # the new worker has the edit
+    # the new worker has the edit
+    assert outcome.later().urls == {"", "records/", "records/ca-vote/", "articles/alpha/annotations.jsonld"}
     assert preview._worker.pid != dead
 
 
