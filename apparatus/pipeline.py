@@ -50,7 +50,8 @@ class Collection:
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
         cfg = self.config
-        self.web = webannotation.SiteInfo(cfg.base_url, cfg.title, cfg.language) if cfg.base_url else None
+        self.web = webannotation.SiteInfo(webannotation.uri(cfg.base_url), cfg.title, cfg.language) \
+            if cfg.base_url else None
         # every article page cites records the same way: render each citation once, with the _macros.html macro
         self.cites: dict[str, Any] = {}
         if self.env is not None:
@@ -331,7 +332,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         raise BuildError(diags)
     if write and not c.config.base_url:
         diags.append(Diagnostic("site.yaml", 1, 1, "no base_url: the pages have no canonical link or og:url, and "
-                                "sitemap.xml is not written",
+                                "sitemap.xml and the W3C Web Annotation files are not written",
                                 "add base_url: with the address the site is published at, e.g. "
                                 "https://user.github.io/repo/", severity="warning"))
     held = OutputLock(c.config.output_dir) if write else None  # waits for another build; repairs a cut swap

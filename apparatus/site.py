@@ -176,19 +176,19 @@ class PageKind:
 
 ALL = "*"  # every page
 RECORD_PAGES = "records/*"  # every record page
-ANNOTATION_PAGES = "articles/*/" + webannotation.PAGE  # every AnnotationPage: their startIndex follows the counts
+ANNOTATION_PAGES = "articles/*/" + webannotation.PAGE  # every AnnotationPage: startIndex and total follow the counts
 
 
 def annotation_pages(i: Inputs) -> list[tuple[str, dict[str, Any]]]:
     """Each article's AnnotationPage, in article order, with its start index and neighbours (with base_url)."""
     if i.site is None:
         return []
-    base = i.site.base_url
-    urls = [base + annotations_url(s.slug) for s in i.summaries]
+    urls = [i.site.base_url + annotations_url(s.slug) for s in i.summaries]
+    collection = webannotation.collection_of(i.site, sum(len(s.citations) for s in i.summaries))
     pages, start = [], 0
     for k, s in enumerate(i.summaries):
         pages.append((annotations_url(s.slug), {
-            "items": s.web_annotations or "", "page_id": urls[k], "collection_id": base + ANNOTATIONS,
+            "items": s.web_annotations or "", "page_id": urls[k], "collection": collection,
             "start": start, "prev": urls[k - 1] if k else "", "next_": urls[k + 1] if k + 1 < len(urls) else ""}))
         start += len(s.citations)
     return pages

@@ -76,9 +76,10 @@ def dumps(value: Any) -> str:
 
 
 def uri(address: str) -> str:
-    """An address as a URI: non-ASCII characters percent-encoded as UTF-8 (an IRI is not a JSON-LD ``@id``
-    every consumer accepts, and the W3C test suite checks format uri)."""
-    return address if address.isascii() else quote(address, safe="!#$%&'()*+,/:;=?@[]~")
+    """An address as a URI (RFC 3986): what a URI may not hold as it is (non-ASCII characters as UTF-8, spaces,
+    ``<`` ``>`` ``"`` and the like) percent-encoded; the W3C test suite checks format uri, and not every consumer
+    takes an IRI."""
+    return quote(address, safe="!#$%&'()*+,/:;=?@[]~")
 
 
 # --- an article's notes ----------------------------------------------------------------------------------------
@@ -147,9 +148,14 @@ def article_items(notes: list[Annotation], site: SiteInfo, article_url: str, art
                       for a in notes)
 
 
-def annotation_page(items: str, page_id: str, collection_id: str, start: int, prev: str, next_: str) -> str:
+def collection_of(site: SiteInfo, total: int) -> dict[str, Any]:
+    """The collection's description, as a page's ``partOf`` gives it (the W3C suite checks it is an object)."""
+    return {"id": site.base_url + COLLECTION, "label": f"{site.title}: notes", "total": total}
+
+
+def annotation_page(items: str, page_id: str, collection: dict[str, Any], start: int, prev: str, next_: str) -> str:
     """An article's AnnotationPage: its annotations (:func:`article_items`) and its place in the collection."""
-    head: dict[str, Any] = {"@context": CONTEXT, "id": page_id, "type": "AnnotationPage", "partOf": collection_id,
+    head: dict[str, Any] = {"@context": CONTEXT, "id": page_id, "type": "AnnotationPage", "partOf": collection,
                             "startIndex": start}
     if prev:
         head["prev"] = prev
@@ -160,8 +166,9 @@ def annotation_page(items: str, page_id: str, collection_id: str, start: int, pr
 
 def annotation_collection(site: SiteInfo, total: int, pages: list[str]) -> str:
     """The site's AnnotationCollection: every note of every article, one page per article."""
-    out: dict[str, Any] = {"@context": CONTEXT, "id": site.base_url + COLLECTION, "type": "AnnotationCollection",
-                           "label": f"{site.title}: notes", "total": total}
+    about = collection_of(site, total)
+    out: dict[str, Any] = {"@context": CONTEXT, "id": about["id"], "type": "AnnotationCollection",
+                           "label": about["label"], "total": total}
     if pages:
         out["first"], out["last"] = pages[0], pages[-1]
     return dumps({**out, **_agents(site)}) + "\n"
