@@ -24,8 +24,8 @@ CHECK = """async () => {
   return page.items.map(item => {
     const [quote, position] = item.target.selector;
     return {id: item.id, type: position.type, exact: quote.exact, prefix: quote.prefix || '',
-            suffix: quote.suffix || '', at: cut(position.start, position.end), before: cut(position.start - 32, position.start),
-            after: cut(position.end, position.end + 32)};
+            suffix: quote.suffix || '', at: cut(position.start, position.end),
+            before: cut(position.start - 32, position.start), after: cut(position.end, position.end + 32)};
   });
 }"""
 
