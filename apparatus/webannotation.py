@@ -66,13 +66,18 @@ class Selection:
 # --- JSON ------------------------------------------------------------------------------------------------------
 
 _UNESCAPED = re.compile("[\x7f-\x9f\u2028\u2029]")  # json.dumps escapes U+0000-U+001F only
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one, not one per call
 
 
 def dumps(value: Any) -> str:
     """Compact JSON, keys in the order written (deterministic), every control character escaped: json.dumps
     escapes U+0000-U+001F, and DEL, the C1 controls and the line and paragraph separators are escaped here."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return _UNESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    text = _ENCODER.encode(value)
+    return _UNESCAPED.sub(_escape, text) if _UNESCAPED.search(text) else text
+
+
+def _escape(m: re.Match[str]) -> str:
+    return f"\\u{ord(m.group()):04x}"
 
 
 def uri(address: str) -> str:

@@ -50,6 +50,7 @@ STAGES = [  # pipeline's stage functions, which process_article calls in turn
     ("plain text of the blocks", pipeline, "plain_text", False),
     ("anchoring quotes", pipeline, "anchor_notes", False),
     ("inserting marks", pipeline, "mark", False),
+    ("Web Annotation items and Hypothesis export (with base_url)", pipeline, "web_annotations", False),
 ]
 REST = "the rest of process_article"
 
