@@ -135,7 +135,7 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
         return ArticleResult(None, [*diags, exc.diagnostic])
     moved = sum(a.status == MOVED for a in anchors)
     files: tuple[tuple[str, str], ...] = ()
-    if c.web is not None:
+    if c.web is not None and (mode.writer is not None or mode.keep_pages):  # (check writes no file)
         summary, files = web_annotations(c, article, url, page, body, ordered, notes_html, summary)
     if mode.keep_pages:
         notes = {a.id: hash((a.type, a.quote, a.correction, notes_html[a.id], a.records, a.links)) for a in ordered}

@@ -111,3 +111,8 @@ def test_a_highlight_in_pieces_runs_from_its_first_to_its_last() -> None:
     page = ('<article>Intro <mark data-ann="a">one </mark><mark data-ann="a b">two</mark><sup>1</sup>'
             '<mark data-ann="b"> three</mark> end</article>')
     assert article_ranges(page, {"a", "b"}, EVERYTHING) == ("Intro one two1 three end", {"a": (6, 13), "b": (10, 20)})
+
+
+def test_the_newline_after_pre_is_dropped_only_when_it_comes_first() -> None:
+    page = "<article><pre><code>\nx</code></pre><pre>\ny</pre><pre>&#x41;\n</pre></article>"
+    assert article_ranges(page, set(), EVERYTHING) == ("\nxyA\n", {})
