@@ -126,6 +126,7 @@ class AnnotationFile:
 
 
 _ANNOTATION_KEYS = frozenset(f.name for f in ANNOTATION_FIELDS)
+_REQUIRED_KEYS = frozenset(f.name for f in ANNOTATION_FIELDS if f.required)
 
 
 def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None
@@ -152,28 +153,30 @@ def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None
         return None, doc.report(v.problems)
     out: list[Annotation] = []
     seen: dict[str, int] = {}
+    complete = not v.problems  # every item a mapping with all its keys valid: what was written is what was kept
     for i, item in enumerate(values.get("annotations", ())):
-        if item is None or not {"id", "type", "quote", "note"} <= item.keys():
+        if not complete and (item is None or not item.keys() >= _REQUIRED_KEYS):
             continue
-        path = ("annotations", i)
         ann_id = item["id"]
-        given = raw["annotations"][i]  # the item as written: its keys, valid or not
         if ann_id in seen:
             first = doc.line(("annotations", seen[ann_id], "id"))
-            v.error((*path, "id"), f"duplicate annotation id '{ann_id}' (first used on line {first})",
+            v.error(("annotations", i, "id"), f"duplicate annotation id '{ann_id}' (first used on line {first})",
                     "give each annotation its own id: it is the note's address in the page")
             continue
         seen[ann_id] = i
-        if item["type"] == "correction" and "correction" not in given and given.keys() <= _ANNOTATION_KEYS:
-            v.error((*path, "type"), f"annotation '{ann_id}' is a correction but has no 'correction:'",
-                    "add 'correction:' with what the record shows, or use type: context")
-            continue
-        if item["type"] != "correction" and "correction" in given:
-            v.error((*path, "correction"), f"'correction:' is only for type correction (this one is {item['type']})",
+        given = item if complete else raw["annotations"][i]  # the item as written: its keys, valid or not
+        if item["type"] == "correction":
+            if "correction" not in given and given.keys() <= _ANNOTATION_KEYS:
+                v.error(("annotations", i, "type"), f"annotation '{ann_id}' is a correction but has no 'correction:'",
+                        "add 'correction:' with what the record shows, or use type: context")
+                continue
+        elif "correction" in given:
+            v.error(("annotations", i, "correction"),
+                    f"'correction:' is only for type correction (this one is {item['type']})",
                     "change type: to correction, or fold the text into the note")
             continue
         if record_ids is not None and not record_ids.issuperset(item.get("records", ())):
-            _check_record_ids(v, path, given.get("records"), record_ids)
+            _check_record_ids(v, ("annotations", i), given.get("records"), record_ids)
         out.append(_annotation(item, i))
     return AnnotationFile(src, out, values.get("article_sha256", ""), doc), doc.report(v.problems)
 
