@@ -23,6 +23,11 @@ from .sources import KeyPath, SourceFile, YamlDoc, read_source
 TYPES = ("correction", "context", "source")
 KINDS = ("un", "parliament", "legislation", "government", "court", "other")
 REGISTRY = "_records.yaml"
+# A correction's verdict (ClaimReview's Rating.alternateName): the key written in YAML → the label published.
+# Without verdict:, a correction is "inaccurate": the record contradicts the wording (docs/format.md).
+VERDICTS = {"inaccurate": "Inaccurate", "false": "False", "misleading": "Misleading",
+            "misattributed": "Misattributed"}
+DEFAULT_VERDICT = "inaccurate"
 
 QUOTE_MAX = 2_000  # characters in a quote, prefix or suffix: a long paragraph; bounds the closest-text search
 
@@ -41,6 +46,9 @@ ANNOTATION_FIELDS = (
     Field("prefix", "text", "text right before the quote, to pick one occurrence", max_length=QUOTE_MAX),
     Field("suffix", "text", "text right after the quote, to pick one occurrence", max_length=QUOTE_MAX),
     Field("correction", "text", "what the record shows, in place of the quote (corrections only)"),
+    Field("verdict", "enum", "the correction's verdict: inaccurate (the default: a detail is wrong), false (the "
+          "claim itself is wrong), misleading (true words, wrong impression) or misattributed (corrections only)",
+          choices=tuple(VERDICTS), example="inaccurate"),
     Field("important", "bool", "true to list this correction first in the article's summary"),
     Field("note", "text", "the note in Markdown", required=True, example="|"),
     Field("records", "list", "ids of primary records in annotations/_records.yaml", item="id"),
@@ -87,10 +95,18 @@ class Annotation:
     prefix: str = ""
     suffix: str = ""
     correction: str = ""
+    verdict: str = ""  # a key of VERDICTS, corrections only ("": the default, see verdict_label)
     records: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
     important: bool = False
     index: int = -1  # its place in the file's list: its path is ("annotations", index)
+    added: str = ""  # YYYY-MM-DD, from git history (apparatus/history.py) or the YAML's `added:`
+    revised: str = ""  # YYYY-MM-DD, the last change of the note's block; "" when unknown
+
+    @property
+    def verdict_label(self) -> str:
+        """The published verdict of a correction (its Rating's alternateName); "" for other notes."""
+        return VERDICTS[self.verdict or DEFAULT_VERDICT] if self.type == "correction" else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +188,10 @@ def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None
             v.error((*path, "correction"), f"'correction:' is only for type correction (this one is {item['type']})",
                     "change type: to correction, or fold the text into the note")
             continue
+        if item["type"] != "correction" and "verdict" in given:
+            v.error((*path, "verdict"), f"'verdict:' is only for type correction (this one is {item['type']})",
+                    "remove verdict:, or change type: to correction if the record contradicts the text")
+            continue
         if record_ids is not None and not record_ids.issuperset(item.get("records", ())):
             _check_record_ids(v, path, given.get("records"), record_ids)
         out.append(_annotation(item, i))
@@ -196,7 +216,8 @@ def _annotation(item: dict[str, Any], index: int) -> Annotation:
     return Annotation(
         id=item["id"], type=item["type"], quote=item["quote"], note=item["note"],
         prefix=item.get("prefix", ""), suffix=item.get("suffix", ""), correction=item.get("correction", ""),
-        records=tuple(item.get("records", ())), links=links, important=item.get("important", False), index=index,
+        verdict=item.get("verdict", ""), records=tuple(item.get("records", ())), links=links,
+        important=item.get("important", False), index=index,
     )
 
 
