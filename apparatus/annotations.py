@@ -15,6 +15,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from . import archives
 from .errors import Diagnostic
 from .fastyaml import Typed
 from .schema import ID_RE, Field, Validator, did_you_mean, load_yaml
@@ -122,6 +123,11 @@ class Record:
     accessed: str = ""
     unverified: bool = False
     note: str = ""
+
+    @property
+    def version_date(self) -> str:
+        """The Robust Links date of the record's links (see :func:`apparatus.archives.version_date`)."""
+        return archives.version_date(self.archive_url, self.accessed)
 
 
 @dataclasses.dataclass
@@ -244,6 +250,8 @@ def load_registry(root: Path, rel: str) -> tuple[dict[str, Record], list[Diagnos
             continue
         records[rid] = Record(**item)
         _check_url_evidence(v, ("records", i), item)
+        if "archive_url" in item:
+            _check_archive(v, ("records", i), item)
     return records, doc.report(v.problems)
 
 
@@ -260,3 +268,38 @@ def _check_url_evidence(v: Validator, path: KeyPath, item: dict[str, Any]) -> No
         v.error((*path, "url"), f"record '{item['id']}' has a url but no 'accessed:' date",
                 "add 'accessed: YYYY-MM-DD', the day you saw the page hold the record, "
                 "or 'unverified: true' if you did not see it", severity="warning")
+
+
+ARCHIVE_YEAR = 365  # days: a capture further than this from accessed: may show another state of the page
+
+
+def _check_archive(v: Validator, path: KeyPath, item: dict[str, Any]) -> None:
+    """An archived copy must be a Web Archive capture or a perma.cc link, of the record's own url, not made
+    before the record; one made long before or after the url was seen is a warning (:mod:`apparatus.archives`)."""
+    at, rid, url = (*path, "archive_url"), item["id"], item["archive_url"]
+    copy = archives.parse(url)
+    if copy is None:
+        v.error(at, f"record '{rid}': archive_url is not a Web Archive or perma.cc address",
+                "write the capture's address, https://web.archive.org/web/<14-digit timestamp>/<the record's url>, "
+                "or a perma.cc link, https://perma.cc/XXXX-XXXX")
+        return
+    if copy.service != archives.WEB_ARCHIVE:
+        return  # a perma.cc address names neither the page nor the day: nothing more to compare
+    if not copy.captured:
+        v.error(at, f"record '{rid}': the archive_url's timestamp '{copy.timestamp}' is not a date and time",
+                "copy the capture's address from the Web Archive: its timestamp is YYYYMMDDhhmmss")
+        return
+    if "url" not in item:
+        v.error(at, f"record '{rid}' has an archive_url but no url",
+                f"add url: {copy.original} (the address the copy was made of) with accessed: or unverified: true")
+    elif not archives.same_address(copy.original, item["url"]):
+        v.error(at, f"record '{rid}': the archived copy is of {copy.original}, not of the record's url",
+                "archive the record's own url, or correct one of the two (they are compared without http/https, "
+                "www., the host's letter case, a default port or a #fragment)")
+    if copy.captured[:len(item["date"])] < item["date"]:
+        v.error(at, f"record '{rid}': the archived copy was made on {copy.captured}, before the record's date "
+                f"{item['date']}", "a copy older than the record is of another page: check the timestamp and the url")
+    elif "accessed" in item and archives.days_apart(copy.captured, item["accessed"]) > ARCHIVE_YEAR:
+        v.error(at, f"record '{rid}': the archived copy ({copy.captured}) and accessed: ({item['accessed']}) are "
+                "more than a year apart", "the page may have changed in between: check that the copy shows the "
+                "record, or archive the page again and use the new capture", severity="warning")
