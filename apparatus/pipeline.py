@@ -403,11 +403,14 @@ def _write_site_files(c: Collection, writer: Writer, urls: list[str], only: set[
 
 
 def _render_page(c: Collection, page: site.Page, writer: Writer | None) -> Diagnostic | None:
-    try:
-        html = templates.render(c.env, page.template, page_url=page.url,
-                                root=site.page_root(page.url, c.config.base_url), **page.context)
-    except templates.TemplateFailure as exc:
-        return exc.diagnostic
+    if page.data is not None:  # a data file (a record's citation): made by code, no template
+        html = page.data(page.context)
+    else:
+        try:
+            html = templates.render(c.env, page.template, page_url=page.url,
+                                    root=site.page_root(page.url, c.config.base_url), **page.context)
+        except templates.TemplateFailure as exc:
+            return exc.diagnostic
     if writer is not None:
         writer.write(site.output_path(page.url), html)
     return None
