@@ -57,8 +57,8 @@ def test_version_date() -> None:
 
 
 def test_the_real_registry_passes_the_archive_checks() -> None:
-    """Every archive_url of the collection's registry is a capture of the record's own url (none is invented:
-    each was checked in a stored copy, see docs/open-data.md)."""
+    """Every archive_url of the collection's registry is a capture of the record's own url. (There is none yet:
+    an address is added only when a stored copy proves the capture exists; see docs/open-data.md.)"""
     registry, diags = load_registry(REPO, "annotations/_records.yaml")
     assert diags == []
     for r in registry.values():
