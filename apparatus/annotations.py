@@ -286,7 +286,7 @@ def _check_archive(v: Validator, path: KeyPath, item: dict[str, Any]) -> None:
     if copy.service != archives.WEB_ARCHIVE:
         return  # a perma.cc address names neither the page nor the day: nothing more to compare
     if not copy.captured:
-        v.error(at, f"record '{rid}': the archive_url's timestamp '{copy.timestamp}' is not a date and time",
+        v.error(at, f"record '{rid}': the archive_url's timestamp '{copy.timestamp}' names no real day and time",
                 "copy the capture's address from the Web Archive: its timestamp is YYYYMMDDhhmmss")
         return
     if "url" not in item:

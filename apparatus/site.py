@@ -169,6 +169,7 @@ RECORD_EXPORTS = (("CSL-JSON", "record.csl.json", "application/vnd.citationstyle
 def _record_files(name: str) -> Callable[[Inputs], list[tuple[str, dict[str, Any]]]]:
     return lambda i: [(record_url(rid) + name, {"record": record}) for rid, record in sorted(i.registry.items())]
 
+
 PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rendered
     PageKind("index.html", lambda i: [(INDEX, {"articles": i.summaries})],
              rows=lambda context: 4 * len(context["articles"]), fed_by=lambda s: {INDEX}, urls=lambda s: {INDEX}),
