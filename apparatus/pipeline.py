@@ -24,7 +24,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from . import fastmd, forking, markdown, scaffold, site, templates
+from . import claimreview, fastmd, forking, markdown, scaffold, site, templates
 from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, load_registry
 from .articles import Article, load_article
@@ -131,7 +131,8 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
         return ArticleResult(None, [*diags, exc.diagnostic])
     moved = sum(a.status == MOVED for a in anchors)
     if mode.keep_pages:
-        notes = {a.id: hash((a.type, a.quote, a.correction, notes_html[a.id], a.records, a.links)) for a in ordered}
+        notes = {a.id: hash((a.type, a.quote, a.correction, a.verdict, notes_html[a.id], a.records, a.links))
+                 for a in ordered}
         return ArticleResult(summary, diags, moved, (site.output_path(url), page), notes)
     if mode.writer is not None:
         mode.writer.write(site.output_path(url), page)
@@ -233,10 +234,12 @@ def summarize(slug: str, article: Article, ordered: list[Annotation], numbers: d
 def render_article_page(c: Collection, url: str, article: Article, body: str, headline_html: str,
                         ordered: list[Annotation], numbers: dict[str, int], notes_html: dict[str, str],
                         summary: site.ArticleSummary) -> str:
-    """The page template (raises templates.TemplateFailure)."""
+    """The page template (raises templates.TemplateFailure), with the corrections' ClaimReview JSON-LD."""
+    reviews = claimreview.claim_reviews(c.config, article, url, ordered)
     return templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
                             body_html=body, notes=ordered, key=site.key_notes(ordered), numbers=numbers,
-                            notes_html=notes_html, headline_html=headline_html, cites=c.cites, summary=summary)
+                            notes_html=notes_html, headline_html=headline_html, cites=c.cites, summary=summary,
+                            claim_reviews=claimreview.script_json(reviews) if reviews else "")
 
 
 def article_hash(article: Article) -> str:
@@ -305,8 +308,8 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
     if c is None:
         raise BuildError(diags)
     if write and not c.config.base_url:
-        diags.append(Diagnostic("site.yaml", 1, 1, "no base_url: the pages have no canonical link or og:url, and "
-                                "sitemap.xml is not written",
+        diags.append(Diagnostic("site.yaml", 1, 1, "no base_url: the pages have no canonical link, og:url or "
+                                "ClaimReview, and sitemap.xml is not written",
                                 "add base_url: with the address the site is published at, e.g. "
                                 "https://user.github.io/repo/", severity="warning"))
     held = OutputLock(c.config.output_dir) if write else None  # waits for another build; repairs a cut swap
@@ -400,11 +403,14 @@ def _write_site_files(c: Collection, writer: Writer, urls: list[str], only: set[
 
 
 def _render_page(c: Collection, page: site.Page, writer: Writer | None) -> Diagnostic | None:
-    try:
-        html = templates.render(c.env, page.template, page_url=page.url,
-                                root=site.page_root(page.url, c.config.base_url), **page.context)
-    except templates.TemplateFailure as exc:
-        return exc.diagnostic
+    if page.data is not None:  # a data file (a record's citation): made by code, no template
+        html = page.data(page.context)
+    else:
+        try:
+            html = templates.render(c.env, page.template, page_url=page.url,
+                                    root=site.page_root(page.url, c.config.base_url), **page.context)
+        except templates.TemplateFailure as exc:
+            return exc.diagnostic
     if writer is not None:
         writer.write(site.output_path(page.url), html)
     return None

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from . import citations
 from .annotations import Annotation, Record
 
 STATIC = "static/"  # stands for the copied assets (templates/static, schemas) in dependency sets
@@ -34,7 +35,8 @@ def record_url(record_id: str) -> str:
 
 
 def output_path(url: str) -> str:
-    return url if url.endswith(".html") else url + "index.html"
+    """A page's file: a folder's index.html; a URL naming a file (404.html, record.bib) is that file."""
+    return url + "index.html" if url == INDEX or url.endswith("/") else url
 
 
 def root_of(url: str) -> str:
@@ -120,9 +122,10 @@ class Inputs:
 @dataclasses.dataclass(frozen=True)
 class Page:
     url: str
-    template: str
+    template: str  # "" for a data file (see data)
     context: dict[str, Any]
     weight: int  # about what it costs to render, in rows (see PageKind.rows)
+    data: Callable[[dict[str, Any]], str] | None = None  # makes a data file's text from the context
 
 
 def _no_rows(context: dict[str, Any]) -> int:
@@ -142,7 +145,9 @@ class PageKind:
     rows, weighed relative to a record page's line for a citing note (docs/performance.md, "Collection
     pages"), for sharing the pages between processes. ``fed_by``: the pages of this kind an article's
     two files feed (the dependency map). ``urls``: the pages a template edit re-renders on their own
-    (None: the template reaches every page, as an include does). ``sitemap``: listed in sitemap.xml.
+    (None: the template reaches every page, as an include does). ``sitemap``: listed in sitemap.xml. ``data``: for
+    a file that is not a page (a record's citation), the function that writes it from its context, with no
+    template (``template`` is "").
     """
 
     template: str
@@ -151,10 +156,19 @@ class PageKind:
     fed_by: Callable[[ArticleSummary], set[str]] = _none
     urls: Callable[[list[ArticleSummary]], set[str]] | None = None
     sitemap: bool = True
+    data: Callable[[dict[str, Any]], str] | None = None
 
 
 ALL = "*"  # every page
 RECORD_PAGES = "records/*"  # every record page
+# A record's citation, in files beside its page (linked from it): (label, file name, media type).
+RECORD_EXPORTS = (("CSL-JSON", "record.csl.json", "application/vnd.citationstyles.csl+json"),
+                  ("BibTeX", "record.bib", "application/x-bibtex"))
+
+
+def _record_files(name: str) -> Callable[[Inputs], list[tuple[str, dict[str, Any]]]]:
+    return lambda i: [(record_url(rid) + name, {"record": record}) for rid, record in sorted(i.registry.items())]
+
 
 PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rendered
     PageKind("index.html", lambda i: [(INDEX, {"articles": i.summaries})],
@@ -164,7 +178,8 @@ PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rende
              fed_by=lambda s: {RECORDS}, urls=lambda s: {RECORDS}),
     PageKind("about.html", lambda i: [(ABOUT, {})]),
     PageKind("search.html", lambda i: [(SEARCH, {})], sitemap=False),
-    PageKind("record.html", lambda i: [(record_url(rid), {"record": record, "citations": i.backlinks.get(rid, [])})
+    PageKind("record.html", lambda i: [(record_url(rid), {"record": record, "citations": i.backlinks.get(rid, []),
+                                                          "exports": RECORD_EXPORTS})
                                        for rid, record in sorted(i.registry.items())],
              rows=lambda context: len(context["citations"]),
              fed_by=lambda s: {record_url(rid) for c in s.citations for rid in c.records},
@@ -172,14 +187,16 @@ PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rende
     PageKind("article.html", None, fed_by=lambda s: {article_url(s.slug)},
              urls=lambda summaries: {article_url(s.slug) for s in summaries}),
     PageKind("404.html", lambda i: [(NOT_FOUND, {})], sitemap=False),
+    PageKind("", _record_files(RECORD_EXPORTS[0][1]), data=citations.csl_json, sitemap=False),
+    PageKind("", _record_files(RECORD_EXPORTS[1][1]), data=citations.bibtex, sitemap=False),
 )
 
-TEMPLATES = tuple(kind.template for kind in PAGES)  # every collection has these
+TEMPLATES = tuple(kind.template for kind in PAGES if kind.template)  # every collection has these
 
 
 def collection_pages(inputs: Inputs) -> list[Page]:
     """Every page made from the whole collection (all but the articles'), in the table's order."""
-    return [Page(url, kind.template, context, 1 + kind.rows(context))
+    return [Page(url, kind.template, context, 1 + kind.rows(context), kind.data)
             for kind in PAGES if kind.pages is not None for url, context in kind.pages(inputs)]
 
 

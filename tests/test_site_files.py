@@ -15,7 +15,7 @@ from lxml import etree
 from apparatus.config import load_config
 
 SITEMAP_XSD = TESTS / "vendor" / "sitemap.xsd"
-NO_BASE_URL = "no base_url: the pages have no canonical link or og:url, and sitemap.xml is not written"
+NO_BASE_URL = "no base_url: the pages have no canonical link, og:url or ClaimReview, and sitemap.xml is not written"
 
 
 class Head(html.parser.HTMLParser):
