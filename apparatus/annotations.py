@@ -15,6 +15,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from . import archives
 from .errors import Diagnostic
 from .fastyaml import Typed
 from .schema import ID_RE, Field, Validator, did_you_mean, load_yaml
@@ -23,6 +24,11 @@ from .sources import KeyPath, SourceFile, YamlDoc, read_source
 TYPES = ("correction", "context", "source")
 KINDS = ("un", "parliament", "legislation", "government", "court", "other")
 REGISTRY = "_records.yaml"
+# A correction's verdict (ClaimReview's Rating.alternateName): the key written in YAML → the label published.
+# Without verdict:, a correction is "inaccurate": the record contradicts the wording (docs/format.md).
+VERDICTS = {"inaccurate": "Inaccurate", "false": "False", "misleading": "Misleading",
+            "misattributed": "Misattributed"}
+DEFAULT_VERDICT = "inaccurate"
 
 QUOTE_MAX = 2_000  # characters in a quote, prefix or suffix: a long paragraph; bounds the closest-text search
 
@@ -41,6 +47,9 @@ ANNOTATION_FIELDS = (
     Field("prefix", "text", "text right before the quote, to pick one occurrence", max_length=QUOTE_MAX),
     Field("suffix", "text", "text right after the quote, to pick one occurrence", max_length=QUOTE_MAX),
     Field("correction", "text", "what the record shows, in place of the quote (corrections only)"),
+    Field("verdict", "enum", "the correction's verdict: inaccurate (the default: a detail is wrong), false (the "
+          "claim itself is wrong), misleading (true words, wrong impression) or misattributed (corrections only)",
+          choices=tuple(VERDICTS), example="inaccurate"),
     Field("important", "bool", "true to list this correction first in the article's summary"),
     Field("note", "text", "the note in Markdown", required=True, example="|"),
     Field("records", "list", "ids of primary records in annotations/_records.yaml", item="id"),
@@ -87,12 +96,18 @@ class Annotation:
     prefix: str = ""
     suffix: str = ""
     correction: str = ""
+    verdict: str = ""  # a key of VERDICTS, corrections only ("": the default, see verdict_label)
     records: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
     important: bool = False
     index: int = -1  # its place in the file's list: its path is ("annotations", index)
     added: str = ""  # YYYY-MM-DD, from git history (apparatus/history.py) or the YAML's `added:`
     revised: str = ""  # YYYY-MM-DD, the last change of the note's block; "" when unknown
+
+    @property
+    def verdict_label(self) -> str:
+        """The published verdict of a correction (its Rating's alternateName); "" for other notes."""
+        return VERDICTS[self.verdict or DEFAULT_VERDICT] if self.type == "correction" else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +123,11 @@ class Record:
     accessed: str = ""
     unverified: bool = False
     note: str = ""
+
+    @property
+    def version_date(self) -> str:
+        """The Robust Links date of the record's links (see :func:`apparatus.archives.version_date`)."""
+        return archives.version_date(self.archive_url, self.accessed)
 
 
 @dataclasses.dataclass
@@ -128,6 +148,7 @@ class AnnotationFile:
 
 
 _ANNOTATION_KEYS = frozenset(f.name for f in ANNOTATION_FIELDS)
+_REQUIRED_KEYS = frozenset(f.name for f in ANNOTATION_FIELDS if f.required)
 
 
 def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None
@@ -154,28 +175,35 @@ def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None
         return None, doc.report(v.problems)
     out: list[Annotation] = []
     seen: dict[str, int] = {}
+    complete = not v.problems  # every item a mapping with all its keys valid: what was written is what was kept
     for i, item in enumerate(values.get("annotations", ())):
-        if item is None or not {"id", "type", "quote", "note"} <= item.keys():
+        if not complete and (item is None or not item.keys() >= _REQUIRED_KEYS):
             continue
-        path = ("annotations", i)
         ann_id = item["id"]
-        given = raw["annotations"][i]  # the item as written: its keys, valid or not
         if ann_id in seen:
             first = doc.line(("annotations", seen[ann_id], "id"))
-            v.error((*path, "id"), f"duplicate annotation id '{ann_id}' (first used on line {first})",
+            v.error(("annotations", i, "id"), f"duplicate annotation id '{ann_id}' (first used on line {first})",
                     "give each annotation its own id: it is the note's address in the page")
             continue
         seen[ann_id] = i
-        if item["type"] == "correction" and "correction" not in given and given.keys() <= _ANNOTATION_KEYS:
-            v.error((*path, "type"), f"annotation '{ann_id}' is a correction but has no 'correction:'",
-                    "add 'correction:' with what the record shows, or use type: context")
-            continue
-        if item["type"] != "correction" and "correction" in given:
-            v.error((*path, "correction"), f"'correction:' is only for type correction (this one is {item['type']})",
+        given = item if complete else raw["annotations"][i]  # the item as written: its keys, valid or not
+        if item["type"] == "correction":
+            if "correction" not in given and given.keys() <= _ANNOTATION_KEYS:
+                v.error(("annotations", i, "type"), f"annotation '{ann_id}' is a correction but has no 'correction:'",
+                        "add 'correction:' with what the record shows, or use type: context")
+                continue
+        elif "correction" in given:
+            v.error(("annotations", i, "correction"),
+                    f"'correction:' is only for type correction (this one is {item['type']})",
                     "change type: to correction, or fold the text into the note")
             continue
+        if item["type"] != "correction" and "verdict" in given:
+            v.error(("annotations", i, "verdict"),
+                    f"'verdict:' is only for type correction (this one is {item['type']})",
+                    "remove verdict:, or change type: to correction if the record contradicts the text")
+            continue
         if record_ids is not None and not record_ids.issuperset(item.get("records", ())):
-            _check_record_ids(v, path, given.get("records"), record_ids)
+            _check_record_ids(v, ("annotations", i), given.get("records"), record_ids)
         out.append(_annotation(item, i))
     return AnnotationFile(src, out, values.get("article_sha256", ""), doc), doc.report(v.problems)
 
@@ -198,7 +226,8 @@ def _annotation(item: dict[str, Any], index: int) -> Annotation:
     return Annotation(
         id=item["id"], type=item["type"], quote=item["quote"], note=item["note"],
         prefix=item.get("prefix", ""), suffix=item.get("suffix", ""), correction=item.get("correction", ""),
-        records=tuple(item.get("records", ())), links=links, important=item.get("important", False), index=index,
+        verdict=item.get("verdict", ""), records=tuple(item.get("records", ())), links=links,
+        important=item.get("important", False), index=index,
     )
 
 
@@ -225,6 +254,8 @@ def load_registry(root: Path, rel: str) -> tuple[dict[str, Record], list[Diagnos
             continue
         records[rid] = Record(**item)
         _check_url_evidence(v, ("records", i), item)
+        if "archive_url" in item:
+            _check_archive(v, ("records", i), item)
     return records, doc.report(v.problems)
 
 
@@ -241,3 +272,38 @@ def _check_url_evidence(v: Validator, path: KeyPath, item: dict[str, Any]) -> No
         v.error((*path, "url"), f"record '{item['id']}' has a url but no 'accessed:' date",
                 "add 'accessed: YYYY-MM-DD', the day you saw the page hold the record, "
                 "or 'unverified: true' if you did not see it", severity="warning")
+
+
+ARCHIVE_YEAR = 365  # days: a capture further than this from accessed: may show another state of the page
+
+
+def _check_archive(v: Validator, path: KeyPath, item: dict[str, Any]) -> None:
+    """An archived copy must be a Web Archive capture or a perma.cc link, of the record's own url, not made
+    before the record; one made long before or after the url was seen is a warning (:mod:`apparatus.archives`)."""
+    at, rid, url = (*path, "archive_url"), item["id"], item["archive_url"]
+    copy = archives.parse(url)
+    if copy is None:
+        v.error(at, f"record '{rid}': archive_url is not a Web Archive or perma.cc address",
+                "write the capture's address, https://web.archive.org/web/<14-digit timestamp>/<the record's url>, "
+                "or a perma.cc link, https://perma.cc/XXXX-XXXX")
+        return
+    if copy.service != archives.WEB_ARCHIVE:
+        return  # a perma.cc address names neither the page nor the day: nothing more to compare
+    if not copy.captured:
+        v.error(at, f"record '{rid}': the archive_url's timestamp '{copy.timestamp}' names no real day and time",
+                "copy the capture's address from the Web Archive: its timestamp is YYYYMMDDhhmmss")
+        return
+    if "url" not in item:
+        v.error(at, f"record '{rid}' has an archive_url but no url",
+                f"add url: {copy.original} (the address the copy was made of) with accessed: or unverified: true")
+    elif not archives.same_address(copy.original, item["url"]):
+        v.error(at, f"record '{rid}': the archived copy is of {copy.original}, not of the record's url",
+                "archive the record's own url, or correct one of the two (they are compared without http/https, "
+                "www., the host's letter case, a default port or a #fragment)")
+    if copy.captured[:len(item["date"])] < item["date"]:
+        v.error(at, f"record '{rid}': the archived copy was made on {copy.captured}, before the record's date "
+                f"{item['date']}", "a copy older than the record is of another page: check the timestamp and the url")
+    elif "accessed" in item and archives.days_apart(copy.captured, item["accessed"]) > ARCHIVE_YEAR:
+        v.error(at, f"record '{rid}': the archived copy ({copy.captured}) and accessed: ({item['accessed']}) are "
+                "more than a year apart", "the page may have changed in between: check that the copy shows the "
+                "record, or archive the page again and use the new capture", severity="warning")

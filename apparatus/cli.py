@@ -1,4 +1,5 @@
-"""Command line: ``build``, ``check``, ``new`` and ``schema``. Prints every diagnostic once, sorted.
+"""Command line: ``build``, ``check``, ``new``, ``serve``, ``links`` and ``schema``. Prints every diagnostic once,
+sorted.
 
 Exit codes: 0 success, 1 content errors (nothing written) or another build holding the output's
 lock for too long, 2 usage errors.
@@ -47,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--open", action="store_true", help="open the site in a web browser")
     v.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                    help="also answer requests addressed to this host name (repeatable; the Host header is checked)")
+    k = sub.add_parser("links", help="ask the network whether each record's url and archive_url still answer "
+                       "(optional, never a gate)")
+    k.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each address (default: 10)")
     s = sub.add_parser("schema", help="write the JSON Schemas of annotation and records files")
     s.add_argument("--output", default="schema", help="folder to write them to (default: schema/)")
     return p
@@ -115,6 +119,23 @@ def _usage(message: str, fmt: str) -> int:
     return 2
 
 
+def _links(root: Path, timeout: float, quiet: bool) -> int:
+    """build.py links: warnings for the addresses that do not answer; exit 0 whatever they say (1: the registry
+    has errors)."""
+    from .linkcheck import check_links  # the network code loads only for this command
+
+    if not 0 < timeout <= 120:
+        return _usage("--timeout takes seconds, more than 0 and at most 120", "human")
+    asked, diags = check_links(root, timeout)
+    _report(diags, "human")
+    if count_errors(diags):
+        return 1
+    if not quiet:
+        failed = sum(1 for d in diags if not d.is_error)
+        print(f"asked {asked} addresses: {asked - failed} answered, {failed} did not")
+    return 0
+
+
 def _command(args: argparse.Namespace, fmt: str) -> int:
     command = args.command or "build"
     root = Path(args.root)
@@ -126,6 +147,8 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
         return scaffold.new(root, args.slug, datetime.date.today().isoformat())
     if command == "schema":
         return scaffold.write_schemas(root / args.output)
+    if command == "links":
+        return _links(root, args.timeout, args.quiet)
     if command == "serve":
         from .serve import serve  # watchdog and the server load only for the preview
 

@@ -21,6 +21,8 @@ SITE_FIELDS = (
     Field("base_url", "url", "the address the site is published at, with any path prefix, e.g. "
           "https://user.github.io/repo/: for canonical links, share cards, sitemap.xml and 404.html",
           example='"https://user.github.io/repo/"'),
+    Field("publisher", "text", "who publishes the notes: the author named in each correction's ClaimReview "
+          "(default: the title)", example='"Xinjiang: the record"'),
     Field("repo_url", "url", "the collection's repository, e.g. https://github.com/user/repo: pages link to it to "
           "suggest a correction or edit a page", example='"https://github.com/user/repo"'),
     Field("edit_uri", "text", "the path from repo_url to a file of the default branch, for edit links "
@@ -40,6 +42,11 @@ class Config:
     base_url: str = ""  # ends with /; empty: no canonical links, og:url or sitemap
     repo_url: str = ""  # no trailing /
     edit_uri: str = "edit/main/"
+    publisher: str = ""  # the fact checks' author (ClaimReview); see publisher_name
+
+    @property
+    def publisher_name(self) -> str:
+        return self.publisher or self.title
 
     @property
     def output_dir(self) -> Path:
@@ -101,7 +108,8 @@ def load_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
     base_url = values.get("base_url", "")
     return Config(root, values["title"], values["language"], values.get("description", ""), output,
                   base_url=base_url.rstrip("/") + "/" if base_url else "",
-                  repo_url=values.get("repo_url", "").rstrip("/"), edit_uri=edit_uri), diags
+                  repo_url=values.get("repo_url", "").rstrip("/"), edit_uri=edit_uri,
+                  publisher=values.get("publisher", "")), diags
 
 
 BASE_URL_ENV = "APPARATUS_BASE_URL"  # set (the deploy workflow: the GitHub Pages address), it replaces base_url

@@ -37,7 +37,6 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from . import site
 from .errors import Diagnostic, count_errors
 from .preview import Job, Outcome, Preview
 
@@ -69,7 +68,7 @@ class Engine:
         self._process.start()  # (not a daemon process: it forks children of its own)
         atexit.register(self.close)  # before multiprocessing's exit handler, which would wait for it
         child.close()
-        self.files: dict[str, bytes] = {}  # the last good site; replaced whole, never edited in place
+        self.files: dict[str, bytes] = {}  # the last good site: replaced by a full build, else updated in place
         self.diagnostics: list[Diagnostic] = []
         self.articles = 0
         self._send_lock = threading.Lock()
@@ -159,7 +158,10 @@ class Engine:
             future.set_exception(self._gone)
 
     def _apply(self, state: State) -> None:
-        self.files = state.files if state.full else {**self.files, **state.files}
+        if state.full:
+            self.files = state.files
+        else:  # in place (a page thread's lookup sees each page whole, old or new): a copy took milliseconds
+            self.files.update(state.files)
         self.diagnostics = state.diagnostics
         self.articles = state.articles
 
@@ -183,7 +185,6 @@ def main(conn: Connection, root: Path, jobs: int | None) -> None:  # pragma: no 
 class _Loop:
     def __init__(self, conn: Connection, preview: Preview):
         self.conn, self.preview = conn, preview
-        self.sent: dict[str, bytes] = {}  # the pages as the front has them
         self.job: tuple[int, Job[Any]] | None = None  # the background request in flight
         self.queued: list[tuple[int, str]] = []  # background requests that wait for it
 
@@ -242,10 +243,7 @@ class _Loop:
             self.reply(number, job)
 
     def reply(self, number: int, result: Any) -> None:
-        files = self.preview.files
-        full = site.ALL in getattr(result, "urls", ())
-        changed = files if full else {k: v for k, v in files.items() if self.sent.get(k) is not v}
-        self.sent = files
+        full, changed = self.preview.take_changes()
         if isinstance(result, Outcome) and result.later is not None:
             result = dataclasses.replace(result, later=_LATER)  # (a method of this process: the front asks for it)
         state = State(full, changed, self.preview.diagnostics, len(self.preview.summaries))

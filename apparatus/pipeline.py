@@ -24,7 +24,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from . import fastmd, forking, markdown, scaffold, site, templates, webannotation
+from . import claimreview, fastmd, forking, markdown, scaffold, site, templates, webannotation
 from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, load_registry
 from .articles import Article, load_article
@@ -50,8 +50,8 @@ class Collection:
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
         cfg = self.config
-        self.web = webannotation.SiteInfo(webannotation.uri(cfg.base_url), cfg.title, cfg.language) \
-            if cfg.base_url else None
+        self.web = webannotation.SiteInfo(webannotation.uri(cfg.base_url), cfg.title, cfg.language,
+                                          cfg.publisher_name) if cfg.base_url else None
         # every article page cites records the same way: render each citation once, with the _macros.html macro
         self.cites: dict[str, Any] = {}
         if self.env is not None:
@@ -138,7 +138,8 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
     if c.web is not None and (mode.writer is not None or mode.keep_pages):  # (check writes no file)
         summary, files = web_annotations(c, article, url, page, body, ordered, notes_html, summary)
     if mode.keep_pages:
-        notes = {a.id: hash((a.type, a.quote, a.correction, notes_html[a.id], a.records, a.links)) for a in ordered}
+        notes = {a.id: hash((a.type, a.quote, a.correction, a.verdict, notes_html[a.id], a.records, a.links))
+                 for a in ordered}
         return ArticleResult(summary, diags, moved, (site.output_path(url), page), notes, files)
     if mode.writer is not None:
         mode.writer.write(site.output_path(url), page)
@@ -242,10 +243,12 @@ def summarize(slug: str, article: Article, ordered: list[Annotation], numbers: d
 def render_article_page(c: Collection, url: str, article: Article, body: str, headline_html: str,
                         ordered: list[Annotation], numbers: dict[str, int], notes_html: dict[str, str],
                         summary: site.ArticleSummary) -> str:
-    """The page template (raises templates.TemplateFailure)."""
+    """The page template (raises templates.TemplateFailure), with the corrections' ClaimReview JSON-LD."""
+    reviews = claimreview.claim_reviews(c.config, article, url, ordered)
     return templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
                             body_html=body, notes=ordered, key=site.key_notes(ordered), numbers=numbers,
-                            notes_html=notes_html, headline_html=headline_html, cites=c.cites, summary=summary)
+                            notes_html=notes_html, headline_html=headline_html, cites=c.cites, summary=summary,
+                            claim_reviews=claimreview.script_json(reviews) if reviews else "")
 
 
 def web_annotations(c: Collection, article: Article, url: str, page: str, body: str, ordered: list[Annotation],
@@ -331,8 +334,8 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
     if c is None:
         raise BuildError(diags)
     if write and not c.config.base_url:
-        diags.append(Diagnostic("site.yaml", 1, 1, "no base_url: the pages have no canonical link or og:url, and "
-                                "sitemap.xml and the W3C Web Annotation files are not written",
+        diags.append(Diagnostic("site.yaml", 1, 1, "no base_url: the pages have no canonical link, og:url or "
+                                "ClaimReview, and sitemap.xml and the W3C Web Annotation files are not written",
                                 "add base_url: with the address the site is published at, e.g. "
                                 "https://user.github.io/repo/", severity="warning"))
     held = OutputLock(c.config.output_dir) if write else None  # waits for another build; repairs a cut swap
@@ -426,15 +429,14 @@ def _write_site_files(c: Collection, writer: Writer, urls: list[str], only: set[
 
 
 def _render_page(c: Collection, page: site.Page, writer: Writer | None) -> Diagnostic | None:
-    if page.data is not None:  # a data file: no template
-        if writer is not None:
-            writer.write(site.output_path(page.url), page.data(**page.context))
-        return None
-    try:
-        html = templates.render(c.env, page.template, page_url=page.url,
-                                root=site.page_root(page.url, c.config.base_url), **page.context)
-    except templates.TemplateFailure as exc:
-        return exc.diagnostic
+    if page.data is not None:  # a data file (a record's citation, a Web Annotation file): made by code, no template
+        html = page.data(page.context)
+    else:
+        try:
+            html = templates.render(c.env, page.template, page_url=page.url,
+                                    root=site.page_root(page.url, c.config.base_url), **page.context)
+        except templates.TemplateFailure as exc:
+            return exc.diagnostic
     if writer is not None:
         writer.write(site.output_path(page.url), html)
     return None

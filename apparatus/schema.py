@@ -129,12 +129,13 @@ def node_values(node: yaml.Node, path: KeyPath, odd: dict[KeyPath, list[tuple[in
 # --- validating: one rule per field kind, problems by key path ----------------------------------------------------
 
 
-class _Bad:
-    """A rule's verdict on a value: what follows the value's name in the message, and the hint."""
-
-    __slots__ = ("rest", "hint")
+class _Bad(Exception):  # noqa: N818 - a verdict, not an error of the program
+    """A rule's verdict on a value, raised: what follows the value's name in the message, and the hint.
+    (Raised rather than returned: a ``try`` costs nothing in Python 3.11 until it catches, while testing
+    every checked value's type was a few percent of loading a valid file.)"""
 
     def __init__(self, rest: str, hint: str):
+        super().__init__(rest)
         self.rest = rest
         self.hint = hint
 
@@ -187,11 +188,10 @@ class Validator:
                 continue
             field, check = rule
             if check is not None:  # a scalar: the common case, checked inline (a problem's path and words are made
-                checked = check(v, field)  # only for a problem)
-                if type(checked) is _Bad:
+                try:  # only for a problem)
+                    out[key] = check(v, field)
+                except _Bad:
                     self.scalar(v, field, (*path, key), f"'{key}'")
-                else:
-                    out[key] = checked
             elif field.kind == "list":
                 items = self.list(v, field, path, key)
                 if items is not None:
@@ -248,31 +248,36 @@ class Validator:
             return [mapping(item, fields, item_what, (*parent, key, i)) for i, item in enumerate(value)]
         item_field = field.item_field
         check = _CHECKS[item_field.kind]
-        items = [check(item, item_field) for item in value]
-        if _Bad in map(type, items):  # rare: report each bad item at its index, keep the others
-            for i, item in enumerate(value):
-                if type(items[i]) is _Bad:
-                    self.scalar(item, item_field, (*parent, key, i), field.item_what)
-            items = [x for x in items if type(x) is not _Bad]
-        return items
+        try:
+            return [check(item, item_field) for item in value]
+        except _Bad:  # rare: report each bad item at its index, keep the others
+            what = field.item_what
+            checked = (self.scalar(item, item_field, (*parent, key, i), what) for i, item in enumerate(value))
+            return [x for x in checked if x is not None]
 
     def scalar(self, value: Value, field: Field, path: KeyPath, what: str) -> Any:
         """The value checked by its field's rule (None, and a problem at path, if it breaks it)."""
         kind = field.kind
-        checked = _CHECKS[kind](value, field)
-        if checked is _NOT_SCALAR:
-            self.error(path, f"{what} must be {_KIND_WORDS[kind]}, not {describe(value)}",
-                       _KIND_HINTS.get(kind, "write a single value"))
+        try:
+            return _CHECKS[kind](value, field)
+        except _Bad as bad:
+            if type(bad) is _NotScalar:
+                self.error(path, f"{what} must be {_KIND_WORDS[kind]}, not {describe(value)}",
+                           _KIND_HINTS.get(kind, "write a single value"))
+            else:
+                self.error(path, what + bad.rest, bad.hint)
             return None
-        if type(checked) is _Bad:
-            self.error(path, what + checked.rest, checked.hint)
-            return None
-        return checked
 
 
-# The rules take any value and return the checked value or a _Bad; a list or a mapping, which no rule accepts,
-# gets _NOT_SCALAR, and Validator.scalar words that problem for every kind.
-_NOT_SCALAR = _Bad("", "")
+class _NotScalar(_Bad):  # noqa: N818
+    """A list or a mapping, which no rule accepts: :meth:`Validator.scalar` words it for every kind."""
+
+    def __init__(self) -> None:
+        super().__init__("", "")
+
+
+# The rules take any value and return the checked value or raise a _Bad (a fresh one each time: a raised
+# exception keeps its traceback and the frames in it).
 
 
 def _raw(value: Value) -> str | None:
@@ -281,36 +286,36 @@ def _raw(value: Value) -> str | None:
     return value if t is str else value.value if t is Typed else None
 
 
-def _text(value: Value, field: Field) -> str | _Bad:
+def _text(value: Value, field: Field) -> str:
     if type(value) is not str:
         if type(value) is not Typed:
-            return _NOT_SCALAR
-        return _Bad(f" must be text, not {describe(value)}",
+            raise _NotScalar
+        raise _Bad(f" must be text, not {describe(value)}",
                     f"put the value in quotes: {field.name}: \"{_raw(value)}\"")
     if not value or value.isspace():  # = not value.strip(), without a copy
-        return _Bad(" is empty", f"write {field.doc}")
+        raise _Bad(" is empty", f"write {field.doc}")
     if field.max_length and len(value) > field.max_length:
-        return _Bad(f" is too long: {len(value):,} characters, at most {field.max_length:,}",
+        raise _Bad(f" is too long: {len(value):,} characters, at most {field.max_length:,}",
                     f"shorten it to the words that matter: {field.doc}")
     return value
 
 
-def _id(value: Value, field: Field) -> str | _Bad:
+def _id(value: Value, field: Field) -> str:
     if type(value) is not str:  # (_raw inline: ids and links are most of a file's values)
         if type(value) is not Typed:
-            return _NOT_SCALAR
+            raise _NotScalar
         value = value.value
     if not ID_RE.fullmatch(value):
         fixed = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "an-id"
-        return _Bad(f" '{value}' is not a valid id",
+        raise _Bad(f" '{value}' is not a valid id",
                     f"use lowercase letters, digits and single hyphens, e.g. '{fixed}'")
     return value
 
 
-def _date(value: Value, field: Field) -> str | _Bad:
+def _date(value: Value, field: Field) -> str:
     raw = _raw(value)
     if raw is None:
-        return _NOT_SCALAR
+        raise _NotScalar
     text = raw.strip()
     m = DATE_RE.fullmatch(text)
     if m:
@@ -320,10 +325,10 @@ def _date(value: Value, field: Field) -> str | _Bad:
             return text
         except ValueError:
             pass
-    return _Bad(f" '{text}' is not a date", "write YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2021-02-24); say more in a note")
+    raise _Bad(f" '{text}' is not a date", "write YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2021-02-24); say more in a note")
 
 
-def _url(value: Value, field: Field) -> str | _Bad:
+def _url(value: Value, field: Field) -> str:
     if type(value) is str:
         text = value.strip()
         if URL_RE.fullmatch(text):
@@ -331,28 +336,28 @@ def _url(value: Value, field: Field) -> str | _Bad:
     elif type(value) is Typed:
         text = value.value.strip()
     else:
-        return _NOT_SCALAR
+        raise _NotScalar
     scheme = text.split(":", 1)[0] if ":" in text else ""  # (a Typed is never a link: YAML reads it as no text)
     problem = f"uses '{scheme}:'" if scheme and not text.startswith("http") else "is not a full address"
-    return _Bad(f" must be an http(s) link; '{text}' {problem}",
+    raise _Bad(f" must be an http(s) link; '{text}' {problem}",
                 "write the full address, starting with https:// (or http://)")
 
 
-def _bool(value: Value, field: Field) -> bool | _Bad:
+def _bool(value: Value, field: Field) -> bool:
     if type(value) is not Typed or value.tag != "tag:yaml.org,2002:bool":
         if type(value) is not str and type(value) is not Typed:
-            return _NOT_SCALAR
-        return _Bad(f" must be true or false, not {describe(value)}", f"write {field.name}: true")
+            raise _NotScalar
+        raise _Bad(f" must be true or false, not {describe(value)}", f"write {field.name}: true")
     return value.value.lower() in ("true", "yes", "on")
 
 
-def _enum(value: Value, field: Field) -> str | _Bad:
+def _enum(value: Value, field: Field) -> str:
     text = _raw(value)
     if text is None:
-        return _NOT_SCALAR
+        raise _NotScalar
     if text not in field.choices:
         near = did_you_mean(text, field.choices)
-        return _Bad(f" '{text}' is not one of: {', '.join(field.choices)}" + (f"; {near}" if near else ""),
+        raise _Bad(f" '{text}' is not one of: {', '.join(field.choices)}" + (f"; {near}" if near else ""),
                     f"{field.doc}")
     return text
 

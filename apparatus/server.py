@@ -271,7 +271,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             rel = ""
         if rel.startswith("..") or "\x00" in rel:
             return self._send(404, "text/plain; charset=utf-8", b"not found\n", head)
-        files = self.server.preview.files  # one consistent snapshot
+        files = self.server.preview.files  # updated in place by saves: each lookup sees a page whole, old or new
         key = rel + "/index.html" if rel else "index.html"
         if path.endswith("/") or not rel:
             body = files.get(key)

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from . import webannotation
+from . import citations, webannotation
 from .annotations import Annotation, Record
 
 STATIC = "static/"  # stands for the copied assets (templates/static, schemas) in dependency sets
@@ -48,7 +48,8 @@ def hypothesis_url(slug: str) -> str:
 
 
 def output_path(url: str) -> str:
-    """A page's file: its folder's index.html; a file's URL (404.html, annotations.jsonld) is its own path."""
+    """A page's file: a folder's index.html; a URL naming a file (404.html, record.bib, annotations.jsonld) is that
+    file."""
     return url + "index.html" if url == INDEX or url.endswith("/") else url
 
 
@@ -137,10 +138,10 @@ class Inputs:
 @dataclasses.dataclass(frozen=True)
 class Page:
     url: str
-    template: str
+    template: str  # "" for a data file (see data)
     context: dict[str, Any]
     weight: int  # about what it costs to render, in rows (see PageKind.rows)
-    data: Callable[..., str] | None = None  # a data file's maker (PageKind.data), called with the context
+    data: Callable[[dict[str, Any]], str] | None = None  # makes a data file's text from the context
 
 
 def _no_rows(context: dict[str, Any]) -> int:
@@ -160,9 +161,9 @@ class PageKind:
     rows, weighed relative to a record page's line for a citing note (docs/performance.md, "Collection
     pages"), for sharing the pages between processes. ``fed_by``: the pages of this kind an article's
     two files feed (the dependency map). ``urls``: the pages a template edit re-renders on their own
-    (None: the template reaches every page, as an include does). ``sitemap``: listed in sitemap.xml.
-    ``data``: for a data file (JSON-LD), made by this function from the context instead of a template
-    (``template`` is then "").
+    (None: the template reaches every page, as an include does). ``sitemap``: listed in sitemap.xml. ``data``: for
+    a file that is not a page (a record's citation, a Web Annotation file), the function that writes it from its
+    context, with no template (``template`` is "").
     """
 
     template: str
@@ -171,7 +172,7 @@ class PageKind:
     fed_by: Callable[[ArticleSummary], set[str]] = _none
     urls: Callable[[list[ArticleSummary]], set[str]] | None = None
     sitemap: bool = True
-    data: Callable[..., str] | None = None
+    data: Callable[[dict[str, Any]], str] | None = None
 
 
 ALL = "*"  # every page
@@ -205,6 +206,16 @@ def _with_base(make: Callable[[Inputs], dict[str, Any]], url: str) -> PageList:
 def _web(s: ArticleSummary, *urls: str) -> set[str]:
     return set(urls) if s.web_annotations is not None else set()
 
+
+# A record's citation, in files beside its page (linked from it): (label, file name, media type).
+RECORD_EXPORTS = (("CSL-JSON", "record.csl.json", "application/vnd.citationstyles.csl+json"),
+                  ("BibTeX", "record.bib", "application/x-bibtex"))
+
+
+def _record_files(name: str) -> Callable[[Inputs], list[tuple[str, dict[str, Any]]]]:
+    return lambda i: [(record_url(rid) + name, {"record": record}) for rid, record in sorted(i.registry.items())]
+
+
 PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rendered
     PageKind("index.html", lambda i: [(INDEX, {"articles": i.summaries})],
              rows=lambda context: 4 * len(context["articles"]), fed_by=lambda s: {INDEX}, urls=lambda s: {INDEX}),
@@ -213,7 +224,8 @@ PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rende
              fed_by=lambda s: {RECORDS}, urls=lambda s: {RECORDS}),
     PageKind("about.html", lambda i: [(ABOUT, {})]),
     PageKind("search.html", lambda i: [(SEARCH, {})], sitemap=False),
-    PageKind("record.html", lambda i: [(record_url(rid), {"record": record, "citations": i.backlinks.get(rid, [])})
+    PageKind("record.html", lambda i: [(record_url(rid), {"record": record, "citations": i.backlinks.get(rid, []),
+                                                          "exports": RECORD_EXPORTS})
                                        for rid, record in sorted(i.registry.items())],
              rows=lambda context: len(context["citations"]),
              fed_by=lambda s: {record_url(rid) for c in s.citations for rid in c.records},
@@ -221,16 +233,19 @@ PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rende
     PageKind("article.html", None, fed_by=lambda s: {article_url(s.slug)},
              urls=lambda summaries: {article_url(s.slug) for s in summaries}),
     PageKind("404.html", lambda i: [(NOT_FOUND, {})], sitemap=False),
+    PageKind("", _record_files(RECORD_EXPORTS[0][1]), data=citations.csl_json, sitemap=False),
+    PageKind("", _record_files(RECORD_EXPORTS[1][1]), data=citations.bibtex, sitemap=False),
     # the data files of the Web Annotation export (apparatus.webannotation), with base_url only
     PageKind("", None, fed_by=lambda s: _web(s, hypothesis_url(s.slug)), sitemap=False),  # by the article stage
     PageKind("", annotation_pages, rows=lambda context: context["items"].count("\n"),
              fed_by=lambda s: _web(s, annotations_url(s.slug), ANNOTATIONS, ANNOTATION_PAGES),
-             sitemap=False, data=webannotation.annotation_page),
+             sitemap=False, data=lambda context: webannotation.annotation_page(**context)),
     PageKind("", _with_base(lambda i: {"site": i.site, "total": sum(len(s.citations) for s in i.summaries),
                                        "pages": [i.site.base_url + annotations_url(s.slug) for s in i.summaries]
                                        if i.site else []}, ANNOTATIONS),
-             sitemap=False, data=webannotation.annotation_collection),
-    PageKind("", _with_base(lambda i: {"site": i.site}, VOCAB), sitemap=False, data=webannotation.vocabulary),
+             sitemap=False, data=lambda context: webannotation.annotation_collection(**context)),
+    PageKind("", _with_base(lambda i: {"site": i.site}, VOCAB), sitemap=False,
+             data=lambda context: webannotation.vocabulary(context["site"])),
 )
 
 TEMPLATES = tuple(kind.template for kind in PAGES if kind.template)  # every collection has these

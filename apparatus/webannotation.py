@@ -50,6 +50,7 @@ class SiteInfo:
     base_url: str
     title: str
     language: str
+    publisher: str = ""  # who publishes the notes (site.yaml's publisher, else its title)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,7 +112,7 @@ def _quote_selector(sel: Selection) -> dict[str, str]:
 
 
 def _agents(site: SiteInfo) -> dict[str, Any]:
-    return {"creator": {"type": "Organization", "name": site.title, "homepage": site.base_url},
+    return {"creator": {"type": "Organization", "name": site.publisher or site.title, "homepage": site.base_url},
             "generator": {"type": "Software", "name": "Apparatus"}}
 
 
@@ -239,6 +240,6 @@ def hypothesis_export(notes: list[Annotation], site: SiteInfo, article_url: str,
         out.append({"uri": article_url, "target": [target],
                     "text": hypothesis_text(a, registry, record_url, site.base_url),
                     "tags": [TAGS[a.type]], "document": {"title": [title]},
-                    "user": user, "user_info": {"display_name": site.title},
+                    "user": user, "user_info": {"display_name": site.publisher or site.title},
                     "permissions": {"read": ["group:__world__"], "update": [user], "delete": [user]}})
     return dumps({"annotations": out}) + "\n"

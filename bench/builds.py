@@ -51,9 +51,17 @@ def set_output(coll: Path, name: str) -> Path:
     return coll / name
 
 
-def build(coll: Path, extra: list[str] | tuple[str, ...] = ()) -> tuple[float, float, float, float, Path]:
-    """One cold `build.py build` process into a new output folder coll/_site-K; returns
-    (wall seconds, peak RSS MiB, user CPU s, system CPU s, output folder). Exits 1 if the build fails.
+def engine_python(engine: Path) -> str:
+    """The interpreter that runs the checkout ``engine``: its own .venv's, else this one."""
+    own = engine / ".venv" / "bin" / "python"
+    return str(own) if engine != REPO and own.exists() else sys.executable
+
+
+def build(coll: Path, extra: list[str] | tuple[str, ...] = (), engine: Path = REPO
+          ) -> tuple[float, float, float, float, Path]:
+    """One cold `build.py build` process of the checkout ``engine`` (this one by default) into a new
+    output folder coll/_site-K; returns (wall seconds, peak RSS MiB, user CPU s, system CPU s, output
+    folder). Exits 1 if the build fails.
     What the build prints goes to coll/_site-K.log (a file in /tmp would be deleted meanwhile).
 
     Wall time is time.perf_counter() from start to reap; peak RSS is ru_maxrss from os.wait4() (for
@@ -65,10 +73,10 @@ def build(coll: Path, extra: list[str] | tuple[str, ...] = ()) -> tuple[float, f
     if out.exists() or log.exists():
         sys.exit(f"{out} exists: every timed build writes a new folder")
     set_output(coll, name)
-    cmd = [sys.executable, str(REPO / "build.py"), "--root", str(coll), "build", *extra]
+    cmd = [engine_python(engine), str(engine / "build.py"), "--root", str(coll), "build", *extra]
     with log.open("w+b") as printed:
         t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=printed, stderr=subprocess.STDOUT, cwd=REPO)
+        proc = subprocess.Popen(cmd, stdout=printed, stderr=subprocess.STDOUT, cwd=engine)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen

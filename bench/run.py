@@ -1,6 +1,7 @@
 """Benchmark `build.py build` on synthetic collections of N articles.
 
-    python bench/run.py [--sizes 1000,10000] [--runs 5] [--seed 1] [--keep DIR] [--settle SECONDS] [-- EXTRA BUILD ARGS]
+    python bench/run.py [--sizes 1000,10000] [--runs 5] [--seed 1] [--keep DIR] [--settle SECONDS]
+                        [--against CHECKOUT] [-- EXTRA BUILD ARGS]
 
 For each N: generate a collection with bench/gen.py (timed on its own, not part of the figures) into
 a temporary folder under _bench/ (or DIR/N with --keep), run one warm-up build (fills the OS file
@@ -10,6 +11,11 @@ first (python -m compileall), as pip does for an installed package: with PYTHOND
 Each build is a fresh process `python build.py --root COLLECTION build [EXTRA]` writing into an
 output folder that does not exist yet (bench/builds.py sets site.yaml's `output:` to a new _site-K
 for each), so every run is a cold build of the site from nothing (but with a warm OS file cache).
+
+With --against CHECKOUT (e.g. `git worktree add /tmp/old <commit>` and its own `make setup`), each
+timed run is a pair: that checkout's build and this one's on the same collection, in turns (which
+goes first alternates), so that a machine whose speed drifts judges old and new code alike. The
+report gives both medians and the difference of each pair.
 
 Nothing is deleted while builds are timed. With --settle 365 the script first waits for earlier
 deletions to age (default: no wait; docs/performance.md explains why: ext4 without a journal slows
@@ -60,14 +66,27 @@ def bench_size(n, args, extra, workdir):
     stats = gen.generate(coll, n, args.seed)
     gen_s = time.perf_counter() - t
     print(f"N={n}: generated in {gen_s:.1f}s", file=sys.stderr, flush=True)
+    engines = [builds.REPO] + ([args.against] if args.against else [])
     print(f"N={n}: warm-up build ...", file=sys.stderr, flush=True)
-    builds.build(coll, extra)
-    runs = []
+    for engine in engines:
+        builds.build(coll, extra, engine)
+    timed: dict[Path, list] = {engine: [] for engine in engines}
     for i in range(args.runs):
-        runs.append(builds.build(coll, extra))
-        print(f"N={n}: run {i + 1}/{args.runs}: {runs[-1][0]:.2f}s {runs[-1][1]:.0f} MiB "
-              f"(user {runs[-1][2]:.2f}s, sys {runs[-1][3]:.2f}s)",
-              file=sys.stderr, flush=True)
+        for engine in engines if i % 2 == 0 else engines[::-1]:  # in turns, each first in every other pair
+            r = builds.build(coll, extra, engine)
+            timed[engine].append(r)
+            print(f"N={n}: run {i + 1}/{args.runs}{' ' + engine.name if args.against else ''}: {r[0]:.2f}s "
+                  f"{r[1]:.0f} MiB (user {r[2]:.2f}s, sys {r[3]:.2f}s)", file=sys.stderr, flush=True)
+    result = summary(timed[builds.REPO], n, stats, gen_s)
+    if args.against:
+        result["against"] = {"engine": str(args.against), **summary(timed[args.against], n, stats, gen_s)}
+        pairs = [new[0] - old[0] for new, old in zip(timed[builds.REPO], timed[args.against], strict=True)]
+        result["pair_differences_s"] = [round(d, 3) for d in pairs]
+        result["median_pair_difference_s"] = round(statistics.median(pairs), 3)
+    return result
+
+
+def summary(runs, n, stats, gen_s):
     secs, rss = [r[0] for r in runs], [r[1] for r in runs]
     user, system = [r[2] for r in runs], [r[3] for r in runs]
     files, mib = site_size(runs[-1][4])
@@ -105,13 +124,18 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=5, help="timed builds per size (default 5)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR/N and keep it")
+    ap.add_argument("--against", type=Path, metavar="CHECKOUT",
+                    help="also build with another checkout's build.py (its .venv if it has one), in turns "
+                         "with this one on the same collection: old code against new")
     builds.out_option(ap, "results.json")
     builds.settle_option(ap)
     args = ap.parse_args(argv)
     sizes = list(dict.fromkeys(int(s) for s in args.sizes.split(",") if s.strip()))  # each size once
     if args.runs < 1 or not sizes or min(sizes) < 1:
         ap.error("--runs and every size must be at least 1")
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "apparatus")], check=True)
+    for engine in [REPO] + ([args.against] if args.against else []):
+        subprocess.run([builds.engine_python(engine), "-m", "compileall", "-q", str(engine / "apparatus")],
+                       check=True)
     with builds.workspace(args.keep, "apparatus-bench-", map(str, sizes), args.settle) as workdir:
         results = [bench_size(n, args, extra, workdir) for n in sizes]
     report = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -122,6 +146,12 @@ def main(argv=None):
     print(f"build.py build {' '.join(extra)}  ({args.runs} runs after 1 warm-up; "
           f"Python {report['python']}, {report['cpus']} CPUs)")
     print(table(results))
+    for r in results:
+        if "against" in r:
+            print(f"N={r['articles']} against {r['against']['engine']}: median {r['against']['median_s']:.2f} s, "
+                  f"user {r['against']['median_user_s']:.2f} s, RSS {r['against']['median_peak_rss_mib']:.0f} MiB; "
+                  f"this checkout minus it, per pair: {r['pair_differences_s']} s "
+                  f"(median {r['median_pair_difference_s']:+.2f} s)")
     print(f"results: {path}")
 
 

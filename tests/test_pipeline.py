@@ -69,5 +69,6 @@ def test_collection_pages_are_shared_by_their_rows() -> None:
     weights = [p.weight for p in pages]
     assert [p.url for p in pages[:5]] == ["", "records/", "about/", "search/", "records/r0000/"]
     assert weights[:5] == [4001, 2001, 1, 1, 7]
-    assert pages[-1].url == site.NOT_FOUND
-    assert forking.weighted_runs(weights, 2) == [(0, 76), (76, 1005)]  # 6004 + 72 * 7 >= 13005 / 2
+    assert pages[1004].url == site.NOT_FOUND  # then each record's two citation files, weighing 1 each
+    assert pages[-1].url == "records/r0999/record.bib" and len(pages) == 3005
+    assert forking.weighted_runs(weights, 2) == [(0, 219), (219, 3005)]  # 6004 + 215 * 7 >= 15005 / 2
