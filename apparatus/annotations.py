@@ -197,8 +197,9 @@ def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None
                     f"'correction:' is only for type correction (this one is {item['type']})",
                     "change type: to correction, or fold the text into the note")
             continue
-        if item["type"] != "correction" and "verdict" in given:
-            v.error((*path, "verdict"), f"'verdict:' is only for type correction (this one is {item['type']})",
+        elif "verdict" in given:
+            v.error(("annotations", i, "verdict"),
+                    f"'verdict:' is only for type correction (this one is {item['type']})",
                     "remove verdict:, or change type: to correction if the record contradicts the text")
             continue
         if record_ids is not None and not record_ids.issuperset(item.get("records", ())):
