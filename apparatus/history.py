@@ -11,8 +11,9 @@ An article's ``added`` date is that of the first commit on the same line that ho
 
 The pass runs two git processes whatever the collection's size: ``git log --raw`` lists every
 change to ``annotations/*.yaml`` and ``content/*.md`` on that line, oldest first, and one
-``git cat-file --batch`` reads each annotation blob it names once (an article's date needs no blob). Each blob is cut into note blocks as text (a flow-style file, or anything
-else the cut does not recognise, is read with libyaml instead). A shallow clone lacks the early
+``git cat-file --batch`` reads each annotation blob it names once (an article's date needs no
+blob). Each blob is cut into note blocks as text (a flow-style file, or anything else the cut does
+not recognise, is read with libyaml instead). A shallow clone lacks the early
 history, so its dates would be wrong: :func:`note_history` says so, and callers warn. Without git,
 or outside a repository, the history is empty and callers fall back to ``added:`` in the YAML.
 """

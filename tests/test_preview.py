@@ -24,12 +24,14 @@ def preview(tiny: Path) -> Iterator[Preview]:
 
 def test_dependency_map_is_explicit(preview: Preview) -> None:
     assert preview.deps["annotations/alpha.yaml"] == {"articles/alpha/", "", "records/", "records/hrc46-speech/",
-                                                      "records/ca-vote/"}
+                                                      "records/ca-vote/", site.CHANGES_PAGES, site.FEED_ATOM,
+                                                      site.FEED_JSON}
     assert preview.deps["content/alpha.md"] == preview.deps["annotations/alpha.yaml"]
     assert preview.deps["site.yaml"] == preview.deps["annotations/_records.yaml"] == {site.ALL}
     assert preview.deps["templates/article.html"] == {"articles/alpha/"}
     assert preview.deps["templates/index.html"] == {""}
     assert preview.deps["templates/record.html"] == {site.RECORD_PAGES}
+    assert preview.deps["templates/changes.html"] == {site.CHANGES_PAGES}
     assert preview.deps["templates/base.html"] == {site.ALL}
     assert preview.deps["templates/static/style.css"] == {site.STATIC}
 
