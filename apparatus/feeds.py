@@ -115,4 +115,4 @@ def json_feed(context: dict[str, Any], site: dict[str, Any]) -> str:
                             "description": "New articles, and new or revised corrections",
                             "authors": [{"name": site["title"], "url": base}], "language": site["language"],
                             "items": items}
-    return json.dumps(feed, ensure_ascii=False, indent=1) + "\n"
+    return json.dumps(feed, indent=1) + "\n"  # every character past ASCII escaped: C1 controls and U+2028 too

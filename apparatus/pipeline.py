@@ -325,7 +325,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         raise BuildError(diags)
     if write and not c.config.base_url:
         diags.append(Diagnostic("site.yaml", 1, 1, "no base_url: the pages have no canonical link or og:url, and "
-                                "sitemap.xml is not written",
+                                "sitemap.xml and the feeds (feed.xml, feed.json) are not written",
                                 "add base_url: with the address the site is published at, e.g. "
                                 "https://user.github.io/repo/", severity="warning"))
     held = OutputLock(c.config.output_dir) if write else None  # waits for another build; repairs a cut swap

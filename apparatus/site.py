@@ -162,9 +162,12 @@ def changes(summaries: list[ArticleSummary]) -> list[Change]:
 def feed_entries(summaries: list[ArticleSummary]) -> list[Change]:
     """The feeds' entries, newest first, at most FEED_SIZE: each new article, and each dated correction once,
     dated by its last revision (its entry updated), or its addition."""
-    out = [Change(s.added, "article", s) for s in summaries if s.added]
-    out += [Change(c.revised or c.added, "revised" if c.revised and c.revised != c.added else "added", s, c)
-            for s in summaries for c in s.citations if c.type == "correction" and c.added]
+    out: list[Change] = []
+    for s in summaries:
+        if s.added:
+            out.append(Change(s.added, "article", s))
+        out += [Change(c.revised or c.added, "revised" if c.revised and c.revised != c.added else "added", s, c)
+                for c in s.citations if c.type == "correction" and c.added]
     return _newest_first(out)[:FEED_SIZE]
 
 
