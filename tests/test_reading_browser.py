@@ -3,7 +3,8 @@
 Gates: axe-core finds no violation on any page type; no horizontal scrolling (the desk's margin
 notes: tests/test_margin_browser.py); the keyboard path (Tab to a note number, Enter opens, Escape
 closes, focus returns) works; without JavaScript every note's text is on the page; an article page
-and each page of changes transfer at most 50 KB gzipped. Screenshots of an article at both widths go to test-artifacts/ — look at them.
+and each page of changes transfer at most 50 KB gzipped. Screenshots of an article at both widths go
+to test-artifacts/ — look at them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "test-artifacts"
 ARTICLE = "articles/le-drian-hrc46-xinjiang-2021/"
 PAGES = {"home": "", "article": ARTICLE, "article-2": "articles/france-china-mass-detentions-2019/",
-         "records": "records/", "record": "records/hrc46-le-drian-2021-02-24/", "about": "about/", "changes": "changes/"}
+         "records": "records/", "record": "records/hrc46-le-drian-2021-02-24/", "about": "about/",
+         "changes": "changes/"}
 
 
 @pytest.fixture(scope="module")
