@@ -51,6 +51,22 @@ def test_an_annotation_edit_rebuilds_its_page_first_then_what_depends_on_it(tiny
     assert changed == {"articles/alpha/index.html"}
 
 
+def test_a_note_dated_in_its_yaml_updates_the_changes_page_and_the_feeds(tiny: Path, preview: Preview) -> None:
+    """The preview's edits are not committed: the note's added: dates it, on its page first, then on the pages of
+    changes and in the feeds."""
+    ann = tiny / "annotations" / "alpha.yaml"
+    ann.write_text(ann.read_text().replace("    note: The speech was given on 24 February 2021.\n",
+                                           "    note: The speech was given on 24 February 2021.\n"
+                                           "    added: 2026-12-02\n"))
+    outcome = preview.rebuild({"annotations/alpha.yaml"})
+    assert outcome.ok and outcome.urls == {"articles/alpha/"}
+    assert b'added <time datetime="2026-12-02">2 Dec 2026</time>' in preview.files["articles/alpha/index.html"]
+    assert outcome.later is not None
+    assert outcome.later().urls == {site.CHANGES, site.FEED_ATOM, site.FEED_JSON}
+    assert b'datetime="2026-12-02"' in preview.files["changes/index.html"]
+    assert b"<updated>2026-12-02T00:00:00Z</updated>" in preview.files["feed.xml"]
+
+
 def test_a_record_citation_change_updates_record_pages(tiny: Path, preview: Preview) -> None:
     ann = tiny / "annotations" / "alpha.yaml"
     ann.write_text(ann.read_text().replace("    records: [ca-vote]\n", ""))
