@@ -220,6 +220,8 @@ class Preview:
             self.deps.update(fresh)
         if site.RECORD_PAGES in urls:
             urls |= {site.record_url(rid) for rid in c.registry}
+        if site.CHANGES_PAGES in urls:  # a note's dates or words: its rows may be on any page of changes
+            urls |= site.changes_urls(list(new.values()))
         focus = self._first_changed_note(slugs, new, notes)
         self.summaries = dict(sorted(new.items()))
         self.notes.update(notes)
@@ -231,7 +233,8 @@ class Preview:
         self._store(pages)
         self.diagnostics = sorted(diags)
         self.generation += 1
-        self._pending |= urls - {site.article_url(s) for s in slugs} - {site.RECORD_PAGES, site.SEARCH}
+        self._pending |= urls - {site.article_url(s) for s in slugs} - {site.RECORD_PAGES, site.CHANGES_PAGES,
+                                                                        site.SEARCH}
         return Outcome(True, done, self.diagnostics, focus, self.render_pending if self._pending else None)
 
     def render_pending(self) -> Outcome:

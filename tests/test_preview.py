@@ -24,12 +24,14 @@ def preview(tiny: Path) -> Iterator[Preview]:
 
 def test_dependency_map_is_explicit(preview: Preview) -> None:
     assert preview.deps["annotations/alpha.yaml"] == {"articles/alpha/", "", "records/", "records/hrc46-speech/",
-                                                      "records/ca-vote/"}
+                                                      "records/ca-vote/", site.CHANGES_PAGES, site.FEED_ATOM,
+                                                      site.FEED_JSON}
     assert preview.deps["content/alpha.md"] == preview.deps["annotations/alpha.yaml"]
     assert preview.deps["site.yaml"] == preview.deps["annotations/_records.yaml"] == {site.ALL}
     assert preview.deps["templates/article.html"] == {"articles/alpha/"}
     assert preview.deps["templates/index.html"] == {""}
     assert preview.deps["templates/record.html"] == {site.RECORD_PAGES}
+    assert preview.deps["templates/changes.html"] == {site.CHANGES_PAGES}
     assert preview.deps["templates/base.html"] == {site.ALL}
     assert preview.deps["templates/static/style.css"] == {site.STATIC}
 
@@ -47,6 +49,22 @@ def test_an_annotation_edit_rebuilds_its_page_first_then_what_depends_on_it(tiny
     assert later.urls == set()  # the note's text shows only on its article page
     changed = {k for k in preview.files if preview.files[k] != before.get(k)}
     assert changed == {"articles/alpha/index.html"}
+
+
+def test_a_note_dated_in_its_yaml_updates_the_changes_page_and_the_feeds(tiny: Path, preview: Preview) -> None:
+    """The preview's edits are not committed: the note's added: dates it, on its page first, then on the pages of
+    changes and in the feeds."""
+    ann = tiny / "annotations" / "alpha.yaml"
+    ann.write_text(ann.read_text().replace("    note: The speech was given on 24 February 2021.\n",
+                                           "    note: The speech was given on 24 February 2021.\n"
+                                           "    added: 2026-12-02\n"))
+    outcome = preview.rebuild({"annotations/alpha.yaml"})
+    assert outcome.ok and outcome.urls == {"articles/alpha/"}
+    assert b'added <time datetime="2026-12-02">2 Dec 2026</time>' in preview.files["articles/alpha/index.html"]
+    assert outcome.later is not None
+    assert outcome.later().urls == {site.CHANGES, site.FEED_ATOM, site.FEED_JSON}
+    assert b'datetime="2026-12-02"' in preview.files["changes/index.html"]
+    assert b"<updated>2026-12-02T00:00:00Z</updated>" in preview.files["feed.xml"]
 
 
 def test_a_record_citation_change_updates_record_pages(tiny: Path, preview: Preview) -> None:
