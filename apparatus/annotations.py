@@ -54,6 +54,8 @@ ANNOTATION_FIELDS = (
     Field("note", "text", "the note in Markdown", required=True, example="|"),
     Field("records", "list", "ids of primary records in annotations/_records.yaml", item="id"),
     Field("links", "list", "other sources: url, title, publisher", item=LINK_FIELDS),
+    Field("added", "day", "the day the note was published (YYYY-MM-DD), shown when git history has none: "
+          "without git, or before the note is committed", example="2026-11-22"),
 )
 ANNOTATIONS_FILE_FIELDS = (
     Field("annotations", "list", "the notes on the article", required=True, item=ANNOTATION_FIELDS),
@@ -197,7 +199,7 @@ def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None
                     f"'correction:' is only for type correction (this one is {item['type']})",
                     "change type: to correction, or fold the text into the note")
             continue
-        if item["type"] != "correction" and "verdict" in given:
+        elif "verdict" in given:
             v.error(("annotations", i, "verdict"),
                     f"'verdict:' is only for type correction (this one is {item['type']})",
                     "remove verdict:, or change type: to correction if the record contradicts the text")
@@ -227,7 +229,7 @@ def _annotation(item: dict[str, Any], index: int) -> Annotation:
         id=item["id"], type=item["type"], quote=item["quote"], note=item["note"],
         prefix=item.get("prefix", ""), suffix=item.get("suffix", ""), correction=item.get("correction", ""),
         verdict=item.get("verdict", ""), records=tuple(item.get("records", ())), links=links,
-        important=item.get("important", False), index=index,
+        important=item.get("important", False), index=index, added=item.get("added", ""),
     )
 
 

@@ -6,10 +6,14 @@ changed the note's block (its item in the ``annotations:`` list, as text). Dates
 dates in UTC: on main's first-parent line those are the days changes landed (a merge's own date),
 never a pull request's older commit dates, and the same commit always gives the same dates.
 
+An article's ``added`` date is that of the first commit on the same line that holds
+``content/<slug>.md`` (the feeds' "new articles").
+
 The pass runs two git processes whatever the collection's size: ``git log --raw`` lists every
-change to ``annotations/*.yaml`` on that line, oldest first, and one ``git cat-file --batch`` reads
-each blob it names once. Each blob is cut into note blocks as text (a flow-style file, or anything
-else the cut does not recognise, is read with libyaml instead). A shallow clone lacks the early
+change to ``annotations/*.yaml`` and ``content/*.md`` on that line, oldest first, and one
+``git cat-file --batch`` reads each annotation blob it names once (an article's date needs no
+blob). Each blob is cut into note blocks as text (a flow-style file, or anything else the cut does
+not recognise, is read with libyaml instead). A shallow clone lacks the early
 history, so its dates would be wrong: :func:`note_history` says so, and callers warn. Without git,
 or outside a repository, the history is empty and callers fall back to ``added:`` in the YAML.
 """
@@ -29,6 +33,7 @@ from pathlib import Path
 import yaml
 
 _ANNOTATION_FILE = re.compile(r"annotations/([a-z0-9]+(?:-[a-z0-9]+)*)\.yaml")
+_ARTICLE_FILE = re.compile(r"content/([^/]+)\.md")
 _LIST_START = re.compile(r"^annotations:[ \t]*(?:#.*)?$", re.MULTILINE)
 _ITEM = re.compile(r"^( *)- ", re.MULTILINE)
 _ID = re.compile(r"""^(?: *- | *)id: *(["']?)([a-z0-9-]+)\1 *(?:#.*)?$""", re.MULTILINE)  # ids are [a-z0-9-]
@@ -45,6 +50,7 @@ class NoteDates:
 @dataclasses.dataclass
 class History:
     notes: dict[tuple[str, str], NoteDates]  # (article slug, note id) → dates
+    articles: dict[str, str] = dataclasses.field(default_factory=dict)  # slug → the day its file was added
     shallow: bool = False  # a shallow clone: the dates of early notes are wrong
     problem: str = ""  # why there is no history (no git, not a repository, git failed); "" when there is
 
@@ -54,10 +60,10 @@ def note_history(root: Path) -> History:
     try:
         top, prefix, shallow = _git(root, "rev-parse", "--show-toplevel", "--show-prefix",
                                     "--is-shallow-repository").split("\n")[:3]
-        changes, blocks = _read_history(Path(top), prefix)
+        changes, articles, blocks = _read_history(Path(top), prefix)
     except (OSError, subprocess.SubprocessError, ValueError) as exc:
         return History({}, problem=str(exc) or type(exc).__name__)
-    return History(_dates(changes, blocks), shallow=shallow.strip() == "true")
+    return History(_dates(changes, blocks), articles, shallow=shallow.strip() == "true")
 
 
 _ENV = {"TZ": "UTC", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
@@ -71,8 +77,10 @@ def _git(cwd: Path, *args: str) -> str:
     return proc.stdout.decode("utf-8", "replace")
 
 
-def _read_history(top: Path, prefix: str) -> tuple[list[tuple[str, str, str]], dict[str, dict[str, str]]]:
-    """Every change to an annotation file (:func:`_changes`) and the note blocks of each blob it names.
+def _read_history(top: Path, prefix: str
+                  ) -> tuple[list[tuple[str, str, str]], dict[str, str], dict[str, dict[str, str]]]:
+    """Every change to an annotation file (:func:`_changes`), the day each article was added, and the note
+    blocks of each annotation blob.
 
     ``git log`` and ``git cat-file --batch`` run side by side: a thread passes each new blob the log
     names to cat-file as the log goes, while this thread cuts the blobs cat-file returns, so the two
@@ -81,18 +89,19 @@ def _read_history(top: Path, prefix: str) -> tuple[list[tuple[str, str, str]], d
     env = {**os.environ, **_ENV}
     log = subprocess.Popen(["git", "-C", str(top), "log", "--first-parent", "--diff-merges=first-parent",
                             "--reverse", "--raw", "--no-renames", "--no-abbrev", "--format=C%H %cd",
-                            "--date=format-local:%Y-%m-%d", "--", f"{prefix}annotations/"],
+                            "--date=format-local:%Y-%m-%d", "--", f"{prefix}annotations/", f"{prefix}content/"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     cat = subprocess.Popen(["git", "-C", str(top), "cat-file", "--batch"], stdin=subprocess.PIPE,
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert log.stdout is not None and cat.stdin is not None and cat.stdout is not None
     changes: list[tuple[str, str, str]] = []
+    articles: dict[str, str] = {}
     wanted: list[str] = []  # the blobs asked for, in order
 
     def feed() -> None:
         seen: set[str] = set()
         try:
-            for change in _changes(log.stdout, prefix):  # type: ignore[arg-type]
+            for change in _changes(log.stdout, prefix, articles):  # type: ignore[arg-type]
                 changes.append(change)
                 blob = change[2]
                 if blob != _ZERO and blob not in seen:
@@ -127,12 +136,13 @@ def _read_history(top: Path, prefix: str) -> tuple[list[tuple[str, str, str]], d
             stream.close()
     if feeder.is_alive() or log.returncode != 0 or cat.returncode != 0 or len(blocks) != len(wanted):
         raise ValueError(f"git log failed (exit {log.returncode}) or its blobs could not be read")
-    return changes, blocks
+    return changes, articles, blocks
 
 
-def _changes(lines: Iterable[bytes], prefix: str) -> Iterator[tuple[str, str, str]]:
+def _changes(lines: Iterable[bytes], prefix: str, articles: dict[str, str]) -> Iterator[tuple[str, str, str]]:
     """(date, slug, new blob) for each change to an annotation file, oldest first; the zero blob for a
-    deletion. The records registry and any path that is not ``annotations/<slug>.yaml`` are skipped."""
+    deletion. The records registry and any path that is not ``annotations/<slug>.yaml`` are skipped. The
+    first day each ``content/<slug>.md`` is there goes to ``articles`` on the way."""
     date = ""
     for raw in lines:
         line = raw.decode("utf-8", "replace").rstrip("\n")
@@ -142,9 +152,14 @@ def _changes(lines: Iterable[bytes], prefix: str) -> Iterator[tuple[str, str, st
             meta, _, path = line.partition("\t")
             if not path.startswith(prefix):
                 continue
-            m = _ANNOTATION_FILE.fullmatch(path[len(prefix):])
+            rel = path[len(prefix):]
+            m = _ANNOTATION_FILE.fullmatch(rel)
             if m:
                 yield date, m.group(1), meta.split()[3]
+                continue
+            m = _ARTICLE_FILE.fullmatch(rel)
+            if m and meta.split()[3] != _ZERO:
+                articles.setdefault(m.group(1), date)
 
 
 def note_blocks(text: str) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """The full build: load → validate + anchor → render → write atomically.
 
-Site-wide inputs (site.yaml, the records registry, templates) are loaded first. Articles are then
+Site-wide inputs (site.yaml, the records registry, templates, and the notes' dates from git:
+:mod:`apparatus.history`, one pass) are loaded first. Articles are then
 processed independently — each by :func:`process_article`, on all cores for large collections
 (:func:`apparatus.forking.map_shared`, in small chunks) — and write their page into the staging folder. Pages that
 need the whole collection (home, records) are rendered once every article is done, on all cores
@@ -24,7 +25,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from . import claimreview, fastmd, forking, markdown, scaffold, site, templates, webannotation
+from . import claimreview, fastmd, forking, history, markdown, scaffold, site, templates, webannotation
 from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, load_registry
 from .articles import Article, load_article
@@ -46,6 +47,7 @@ class Collection:
     env: Any  # jinja2.Environment
     slugs: list[str]
     annotation_slugs: set[str]
+    history: history.History = dataclasses.field(default_factory=lambda: history.History({}))
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
@@ -125,7 +127,7 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
     numbers = mark(tokens, blocks, anchors)
     headline_html, body = body_html(tokens)
     ordered = [a.annotation for a in anchors]
-    summary = summarize(slug, article, ordered, numbers, notes_html, blocks, mode)
+    summary = summarize(slug, article, ordered, numbers, notes_html, blocks, mode, c.history.articles.get(slug, ""))
     if c.env is None:  # a template is broken: validate only
         return ArticleResult(summary, diags)
     url = site.article_url(slug)
@@ -156,10 +158,17 @@ def read_article(c: Collection, slug: str) -> tuple[Article | None, list[Diagnos
 
 
 def read_annotations(c: Collection, slug: str) -> tuple[AnnotationFile | None, list[Diagnostic]]:
-    """The annotation file, if the article has one: YAML and schema."""
+    """The annotation file, if the article has one: YAML and schema; each note's dates from the history
+    (a note git does not know yet keeps the ``added:`` of its YAML, and no revised date)."""
     if slug not in c.annotation_slugs:
         return None, []
-    return load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids)
+    af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids)
+    if af is not None and c.history.notes:
+        for ann in af.annotations:
+            dates = c.history.notes.get((slug, ann.id))
+            if dates is not None:
+                ann.added, ann.revised = dates.added, dates.revised
+    return af, diags
 
 
 def parse_markdown(article: Article) -> list[Token]:
@@ -226,17 +235,21 @@ def body_html(tokens: list[Token]) -> tuple[str, str]:
 
 
 def summarize(slug: str, article: Article, ordered: list[Annotation], numbers: dict[str, int],
-              notes_html: dict[str, str], blocks: list[Block], mode: Mode) -> site.ArticleSummary:
-    """What the collection's pages and the search index need of the article."""
+              notes_html: dict[str, str], blocks: list[Block], mode: Mode, added: str = "") -> site.ArticleSummary:
+    """What the collection's pages, the feeds and the search index need of the article."""
     cited = {rid for a in ordered for rid in a.records}
     return site.ArticleSummary(
         slug=slug, title=article.title, outlet=article.outlet, published=article.published,
         published_approximate=article.published_approximate,
         counts=site.count_types([a.type for a in ordered], cited),
         citations=tuple(site.Citation(slug, article.title, a.id, numbers[a.id], a.type, a.quote, a.correction,
-                                      a.records, markdown.plain_text(notes_html[a.id]) if mode.search else "")
+                                      a.records, markdown.plain_text(notes_html[a.id]) if mode.search else "",
+                                      a.added, a.revised,
+                                      # the feeds carry the corrections' notes (only theirs travel back)
+                                      notes_html[a.id] if a.type == "correction" and a.added else "")
                         for a in ordered),
         text="\n".join(b.text for b in blocks) if mode.search else "",  # the texts are only for the search index
+        added=added, language=article.language,
     )
 
 
@@ -312,7 +325,13 @@ def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection |
                                 f"annotation file has no article: content/{orphan}.md does not exist"
                                 + (f"; {near}" if near else ""),
                                 "name the file after its article's slug, or add the article"))
-    return Collection(config, registry, env, slugs, ann_slugs & set(slugs)), diags
+    dates = history.note_history(root)
+    if dates.shallow:
+        diags.append(Diagnostic("annotations", 1, 1, "the repository is a shallow clone: the notes' added and "
+                                "revised dates (and the changes page and feeds) miss its early history",
+                                "fetch the whole history: git fetch --unshallow (in GitHub Actions, "
+                                "actions/checkout with fetch-depth: 0)", severity="warning"))
+    return Collection(config, registry, env, slugs, ann_slugs & set(slugs), dates), diags
 
 
 def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagnostic]]:
@@ -335,7 +354,8 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         raise BuildError(diags)
     if write and not c.config.base_url:
         diags.append(Diagnostic("site.yaml", 1, 1, "no base_url: the pages have no canonical link, og:url or "
-                                "ClaimReview, and sitemap.xml and the W3C Web Annotation files are not written",
+                                "ClaimReview, and sitemap.xml, the feeds (feed.xml, feed.json) and the W3C Web "
+                                "Annotation files are not written",
                                 "add base_url: with the address the site is published at, e.g. "
                                 "https://user.github.io/repo/", severity="warning"))
     held = OutputLock(c.config.output_dir) if write else None  # waits for another build; repairs a cut swap
@@ -390,9 +410,10 @@ def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
                             only: set[str] | None = None, jobs: int = 1) -> list[Diagnostic]:
     """Render the pages made from the whole collection (all, or the URLs in ``only``: see site.PAGES) and write
     them with the site's other files and the assets; the diagnostics (a template's failure)."""
-    pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries), c.web))
-    listed = site.sitemap_urls(pages, summaries)
+    pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries), c.config.base_url,
+                                              site=c.web))
     pages = [p for p in pages if p.template not in templates.OPTIONAL or templates.has(c.env, p.template)]
+    listed = site.sitemap_urls(pages, summaries)
     if only is not None:
         pages = [p for p in pages if p.url in only]
     failed = _render_pages(c, pages, mode, jobs)
@@ -429,8 +450,8 @@ def _write_site_files(c: Collection, writer: Writer, urls: list[str], only: set[
 
 
 def _render_page(c: Collection, page: site.Page, writer: Writer | None) -> Diagnostic | None:
-    if page.data is not None:  # a data file (a record's citation, a Web Annotation file): made by code, no template
-        html = page.data(page.context)
+    if page.make is not None:  # a file made by code (the feeds, a record's citations), not by a template
+        html = page.make(page.context, template_site(c.config))
     else:
         try:
             html = templates.render(c.env, page.template, page_url=page.url,

@@ -227,6 +227,8 @@ class Preview:
         if site.ANNOTATION_PAGES in urls and any(
                 len(new[s].citations) != len(self.summaries[s].citations) for s in slugs if s in self.summaries):
             urls |= {site.annotations_url(s) for s in new}  # the later pages' startIndex moved
+        if site.CHANGES_PAGES in urls:  # a note's dates or words: its rows may be on any page of changes
+            urls |= site.changes_urls(list(new.values()))
         focus = self._first_changed_note(slugs, new, notes)
         self.summaries = dict(sorted(new.items()))
         self.notes.update(notes)
@@ -237,7 +239,7 @@ class Preview:
         self._store(pages)
         self.diagnostics = sorted(diags)
         self.generation += 1
-        self._pending |= urls - made - {site.RECORD_PAGES, site.ANNOTATION_PAGES, site.SEARCH}
+        self._pending |= urls - made - {site.RECORD_PAGES, site.ANNOTATION_PAGES, site.CHANGES_PAGES, site.SEARCH}
         return Outcome(True, done, self.diagnostics, focus, self.render_pending if self._pending else None)
 
     def render_pending(self) -> Outcome:

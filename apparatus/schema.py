@@ -42,6 +42,7 @@ from .sources import KeyPath, Problem, SourceFile, YamlDoc, compose_yaml
 # any script's digit in Python (not in JSON Schema's ECMA-262 regexes).
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
+DAY_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # a date to the day (a note's added:)
 _NOT_IN_URL = r"\s\x00-\x1f\x7f-\x9f"  # white space and the C0/C1 controls (\s alone lets \x01, \x1b and \x7f in)
 URL_RE = re.compile(rf"^https?://[^{_NOT_IN_URL}/?#]+\.[^{_NOT_IN_URL}/?#]+[^{_NOT_IN_URL}]*$"
                     rf"|^https?://localhost(?::[0-9]+)?(?:/[^{_NOT_IN_URL}]*)?$")
@@ -56,7 +57,7 @@ _TYPE_NAMES = {
 @dataclasses.dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text | id | date | url | bool | enum | list | map
+    kind: str  # text | id | date | day | url | bool | enum | list | map
     doc: str
     required: bool = False
     choices: tuple[str, ...] = ()
@@ -328,6 +329,19 @@ def _date(value: Value, field: Field) -> str:
     raise _Bad(f" '{text}' is not a date", "write YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2021-02-24); say more in a note")
 
 
+def _day(value: Value, field: Field) -> str:
+    """A date to the day: what a date is (:func:`_date`), with its month and day."""
+    try:
+        checked = _date(value, field)
+    except _NotScalar:
+        raise
+    except _Bad as bad:
+        raise _Bad(bad.rest, "write YYYY-MM-DD, the day (e.g. 2026-11-22)") from None
+    if not DAY_RE.fullmatch(checked):
+        raise _Bad(f" '{checked}' is not a full date", "write YYYY-MM-DD, the day (e.g. 2026-11-22)")
+    return checked
+
+
 def _url(value: Value, field: Field) -> str:
     if type(value) is str:
         text = value.strip()
@@ -363,10 +377,10 @@ def _enum(value: Value, field: Field) -> str:
 
 
 _CHECKS: dict[str, Callable[[Any, Field], Any]] = {
-    "text": _text, "id": _id, "date": _date, "url": _url, "bool": _bool, "enum": _enum,
+    "text": _text, "id": _id, "date": _date, "day": _day, "url": _url, "bool": _bool, "enum": _enum,
 }
 _KIND_WORDS = {
-    "text": "text", "id": "an id", "date": "a date", "url": "a link", "bool": "true or false",
+    "text": "text", "id": "an id", "date": "a date", "day": "a date", "url": "a link", "bool": "true or false",
     "enum": "one word", "list": "a list", "map": "a mapping",
 }
 _KIND_HINTS = {
@@ -413,6 +427,8 @@ def _json_value(field: Field) -> dict[str, Any]:
         out = {"type": "string", "pattern": _json_pattern(ID_RE)}
     elif kind == "date":
         out = dict(_DATE_JSON)
+    elif kind == "day":
+        out = {"type": "string", "pattern": _json_pattern(DAY_RE)}
     elif kind == "url":
         out = {"type": "string", "pattern": _json_pattern(URL_RE)}
     elif kind == "bool":

@@ -3,8 +3,8 @@
 Every page's URL is a folder with an index.html (a data file's URL is its file name), and every link in
 a page is relative (``root`` is the way back to the site root), so the site works from any sub-path and
 from file://. The exceptions need the published address (site.yaml's base_url): canonical links,
-sitemap.xml, the Web Annotation files (apparatus.webannotation), and 404.html, which is served at any
-depth and so links by absolute addresses.
+sitemap.xml, the feeds (feed.xml, feed.json), the Web Annotation files (apparatus.webannotation), and
+404.html, which is served at any depth and so links by absolute addresses.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from . import citations, webannotation
+from . import citations, feeds, webannotation
 from .annotations import Annotation, Record
 
 STATIC = "static/"  # stands for the copied assets (templates/static, schemas) in dependency sets
@@ -25,6 +25,12 @@ SEARCH = "search/"  # the search page; the index lies under it
 NOT_FOUND = "404.html"  # at the site root: GitHub Pages serves it for any unknown path, at any depth
 SITEMAP = "sitemap.xml"
 ROBOTS = "robots.txt"
+CHANGES = "changes/"  # the newest changes; older ones on changes/2/, changes/3/ …
+CHANGES_PAGES = "changes/*"  # every page of changes
+FEED_ATOM = "feed.xml"
+FEED_JSON = "feed.json"
+CHANGES_PER_PAGE = 100  # rows of a changes page: well within the 50 KB a page may weigh (tests/test_feeds.py)
+FEED_SIZE = 100  # entries in each feed
 ANNOTATIONS = webannotation.COLLECTION  # the site's AnnotationCollection (with base_url)
 VOCAB = webannotation.VOCAB  # the vocabulary of the correcting motivation (with base_url)
 
@@ -35,6 +41,10 @@ def article_url(slug: str) -> str:
 
 def record_url(record_id: str) -> str:
     return f"records/{record_id}/"
+
+
+def changes_url(page: int) -> str:
+    return CHANGES if page == 1 else f"{CHANGES}{page}/"
 
 
 def annotations_url(slug: str) -> str:
@@ -48,8 +58,8 @@ def hypothesis_url(slug: str) -> str:
 
 
 def output_path(url: str) -> str:
-    """A page's file: a folder's index.html; a URL naming a file (404.html, record.bib, annotations.jsonld) is that
-    file."""
+    """A page's file: a folder's index.html; a URL naming a file (404.html, feed.xml, record.bib,
+    annotations.jsonld) is that file."""
     return url + "index.html" if url == INDEX or url.endswith("/") else url
 
 
@@ -70,6 +80,9 @@ class Citation:
     correction: str
     records: tuple[str, ...]
     note_text: str = ""  # the note as plain text (for search)
+    added: str = ""  # YYYY-MM-DD (Annotation.added); "" when unknown
+    revised: str = ""  # YYYY-MM-DD (Annotation.revised); "" when unknown
+    note_html: str = ""  # the note's HTML, for the feeds: a dated correction's only
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +95,8 @@ class ArticleSummary:
     counts: dict[str, int]  # correction, context, source, records
     citations: tuple[Citation, ...]
     text: str = ""  # the article as plain text (for search)
+    added: str = ""  # YYYY-MM-DD: the day its file was added, from git (apparatus.history); "" when unknown
+    language: str = ""  # the article's BCP 47 language
     web_annotations: str | None = None  # its notes' W3C annotations, as the items of a page (None: no base_url)
 
     @property
@@ -123,6 +138,69 @@ def records_by_kind(records: dict[str, Record]) -> list[tuple[str, list[Record]]
     return [(KIND_LABELS[k], groups[k]) for k in KIND_LABELS if k in groups]
 
 
+# --- the changes: the notes' additions and revisions, and new articles, newest first ----------------------
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """A row of the changes pages or an entry of the feeds."""
+
+    date: str  # YYYY-MM-DD
+    kind: str  # "article" (a new article), "added" or "revised" (a note)
+    article: ArticleSummary
+    note: Citation | None = None  # None for an article
+
+    @property
+    def url(self) -> str:
+        """Its address from the site's root: the article's page, or the note on it."""
+        return self.article.url + (f"#{self.note.ann_id}" if self.note is not None else "")
+
+
+def _newest_first(changes: list[Change]) -> list[Change]:
+    """By date, newest first; on a day, in the collection's order (articles, then each one's notes in reading
+    order): a stable sort of the collection's order, so the same commit always lists them alike."""
+    return sorted(changes, key=lambda ch: ch.date, reverse=True)
+
+
+def changes(summaries: list[ArticleSummary]) -> list[Change]:
+    """Every dated change: each new article, each note's addition, and its last revision when later."""
+    out: list[Change] = []
+    for s in summaries:
+        if s.added:
+            out.append(Change(s.added, "article", s))
+        for c in s.citations:
+            if c.added:
+                out.append(Change(c.added, "added", s, c))
+            if c.revised and c.revised != c.added:
+                out.append(Change(c.revised, "revised", s, c))
+    return _newest_first(out)
+
+
+def feed_entries(summaries: list[ArticleSummary]) -> list[Change]:
+    """The feeds' entries, newest first, at most FEED_SIZE: each new article, and each dated correction once,
+    dated by its last revision (its entry updated), or its addition."""
+    out: list[Change] = []
+    for s in summaries:
+        if s.added:
+            out.append(Change(s.added, "article", s))
+        out += [Change(c.revised or c.added, "revised" if c.revised and c.revised != c.added else "added", s, c)
+                for c in s.citations if c.type == "correction" and c.added]
+    return _newest_first(out)[:FEED_SIZE]
+
+
+def changes_pages(summaries: list[ArticleSummary]) -> list[tuple[str, dict[str, Any]]]:
+    """The changes pages: CHANGES_PER_PAGE rows each, newest first; one page even when nothing is dated."""
+    rows = changes(summaries)
+    count = max(1, -(-len(rows) // CHANGES_PER_PAGE))
+    return [(changes_url(n), {"changes": rows[(n - 1) * CHANGES_PER_PAGE:n * CHANGES_PER_PAGE], "number": n,
+                              "pages": count, "newer": changes_url(n - 1) if n > 1 else "",
+                              "older": changes_url(n + 1) if n < count else ""})
+            for n in range(1, count + 1)]
+
+
+def changes_urls(summaries: list[ArticleSummary]) -> set[str]:
+    return {url for url, _ in changes_pages(summaries)}
+
+
 # --- the table of pages ---------------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +210,7 @@ class Inputs:
     registry: dict[str, Record]
     summaries: list[ArticleSummary]
     backlinks: dict[str, list[Citation]]  # record id → the notes citing it (:func:`backlinks`)
+    base_url: str = ""  # site.yaml's: the feeds need it (absolute addresses), and are left out without it
     site: webannotation.SiteInfo | None = None  # for the data files; their absolute ids need site.base_url
 
 
@@ -141,7 +220,7 @@ class Page:
     template: str  # "" for a data file (see data)
     context: dict[str, Any]
     weight: int  # about what it costs to render, in rows (see PageKind.rows)
-    data: Callable[[dict[str, Any]], str] | None = None  # makes a data file's text from the context
+    make: Callable[[dict[str, Any], dict[str, Any]], str] | None = None  # see PageKind.make
 
 
 def _no_rows(context: dict[str, Any]) -> int:
@@ -161,9 +240,10 @@ class PageKind:
     rows, weighed relative to a record page's line for a citing note (docs/performance.md, "Collection
     pages"), for sharing the pages between processes. ``fed_by``: the pages of this kind an article's
     two files feed (the dependency map). ``urls``: the pages a template edit re-renders on their own
-    (None: the template reaches every page, as an include does). ``sitemap``: listed in sitemap.xml. ``data``: for
-    a file that is not a page (a record's citation, a Web Annotation file), the function that writes it from its
-    context, with no template (``template`` is "").
+    (None: the template reaches every page, as an include does). ``sitemap``: listed in sitemap.xml.
+    ``make``: for a file made by code rather than a template (the feeds, a record's citations, the Web
+    Annotation files; ``template`` is then ""), the function of (context, the templates' ``site`` values)
+    that makes its text.
     """
 
     template: str
@@ -172,7 +252,7 @@ class PageKind:
     fed_by: Callable[[ArticleSummary], set[str]] = _none
     urls: Callable[[list[ArticleSummary]], set[str]] | None = None
     sitemap: bool = True
-    data: Callable[[dict[str, Any]], str] | None = None
+    make: Callable[[dict[str, Any], dict[str, Any]], str] | None = None
 
 
 ALL = "*"  # every page
@@ -233,19 +313,29 @@ PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rende
     PageKind("article.html", None, fed_by=lambda s: {article_url(s.slug)},
              urls=lambda summaries: {article_url(s.slug) for s in summaries}),
     PageKind("404.html", lambda i: [(NOT_FOUND, {})], sitemap=False),
-    PageKind("", _record_files(RECORD_EXPORTS[0][1]), data=citations.csl_json, sitemap=False),
-    PageKind("", _record_files(RECORD_EXPORTS[1][1]), data=citations.bibtex, sitemap=False),
+    PageKind("", _record_files(RECORD_EXPORTS[0][1]), make=lambda context, _: citations.csl_json(context),
+             sitemap=False),
+    PageKind("", _record_files(RECORD_EXPORTS[1][1]), make=lambda context, _: citations.bibtex(context),
+             sitemap=False),
+    PageKind("changes.html", lambda i: changes_pages(i.summaries), rows=lambda context: len(context["changes"]),
+             fed_by=lambda s: {CHANGES_PAGES}, urls=lambda s: {CHANGES_PAGES}),
+    PageKind("", lambda i: [(FEED_ATOM, {"entries": feed_entries(i.summaries)})] if i.base_url else [],
+             rows=lambda context: len(context["entries"]), fed_by=lambda s: {FEED_ATOM}, sitemap=False,
+             make=feeds.atom),
+    PageKind("", lambda i: [(FEED_JSON, {"entries": feed_entries(i.summaries)})] if i.base_url else [],
+             rows=lambda context: len(context["entries"]), fed_by=lambda s: {FEED_JSON}, sitemap=False,
+             make=feeds.json_feed),
     # the data files of the Web Annotation export (apparatus.webannotation), with base_url only
     PageKind("", None, fed_by=lambda s: _web(s, hypothesis_url(s.slug)), sitemap=False),  # by the article stage
     PageKind("", annotation_pages, rows=lambda context: context["items"].count("\n"),
              fed_by=lambda s: _web(s, annotations_url(s.slug), ANNOTATIONS, ANNOTATION_PAGES),
-             sitemap=False, data=lambda context: webannotation.annotation_page(**context)),
+             sitemap=False, make=lambda context, _: webannotation.annotation_page(**context)),
     PageKind("", _with_base(lambda i: {"site": i.site, "total": sum(len(s.citations) for s in i.summaries),
                                        "pages": [i.site.base_url + annotations_url(s.slug) for s in i.summaries]
                                        if i.site else []}, ANNOTATIONS),
-             sitemap=False, data=lambda context: webannotation.annotation_collection(**context)),
+             sitemap=False, make=lambda context, _: webannotation.annotation_collection(**context)),
     PageKind("", _with_base(lambda i: {"site": i.site}, VOCAB), sitemap=False,
-             data=lambda context: webannotation.vocabulary(context["site"])),
+             make=lambda context, _: webannotation.vocabulary(context["site"])),
 )
 
 TEMPLATES = tuple(kind.template for kind in PAGES if kind.template)  # every collection has these
@@ -253,12 +343,12 @@ TEMPLATES = tuple(kind.template for kind in PAGES if kind.template)  # every col
 
 def collection_pages(inputs: Inputs) -> list[Page]:
     """Every page made from the whole collection (all but the articles'), in the table's order."""
-    return [Page(url, kind.template, context, 1 + kind.rows(context), kind.data)
+    return [Page(url, kind.template, context, 1 + kind.rows(context), kind.make)
             for kind in PAGES if kind.pages is not None for url, context in kind.pages(inputs)]
 
 
 def sitemap_urls(pages: list[Page], summaries: list[ArticleSummary]) -> list[str]:
-    listed = {kind.template for kind in PAGES if kind.sitemap}
+    listed = {kind.template for kind in PAGES if kind.sitemap and kind.make is None}
     return sorted([p.url for p in pages if p.template in listed] + [s.url for s in summaries])
 
 

@@ -17,20 +17,22 @@ from .sandbox import Sandbox
 from .site import TEMPLATES
 from .sources import read_source, walk
 
-OPTIONAL = ("404.html",)  # newer than the others: a collection's own templates may lack it (then no 404 page)
+# newer than the others: a collection's own templates may lack them (then the site has no such page)
+OPTIONAL = {"404.html": ("no 404 page", "the page shown at an unknown address"),
+            "changes.html": ("no changes page", "the list of the notes' additions and revisions")}
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 
 
-def human_date(value: str) -> str:
-    """'2021-02-24' → '24 February 2021'; '2021-02' → 'February 2021'; '2021' → '2021'."""
+def human_date(value: str, short: bool = False) -> str:
+    """'2021-02-24' → '24 February 2021' (short: '24 Feb 2021'); '2021-02' → 'February 2021'; '2021' → '2021'."""
     parts = value.split("-")
-    if len(parts) == 3:
-        return f"{int(parts[2])} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    if len(parts) == 2:
-        return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    return value
+    if len(parts) == 1:
+        return value
+    month = MONTHS[int(parts[1]) - 1]
+    month = month[:3] if short else month
+    return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
 
 
 class Refused(jinja2.TemplateError):
@@ -91,9 +93,10 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
             diags += [d for d in exc.diagnostics if d not in diags]  # (a link outside is walk's refusal too)
         except jinja2.TemplateNotFound as exc:
             if name in OPTIONAL:
+                lacks, page = OPTIONAL[name]
                 diags.append(Diagnostic(f"templates/{name}", 1, 1, f"template '{name}' is missing: the site has "
-                                        "no 404 page", f"add templates/{name} (start from the one in Apparatus's "
-                                        "repository) for the page shown at an unknown address", severity="warning"))
+                                        f"{lacks}", f"add templates/{name} (start from the one in Apparatus's "
+                                        f"repository) for {page}", severity="warning"))
                 continue
             diags.append(Diagnostic(f"templates/{exc.name}", 1, 1, f"template '{exc.name}' is missing",
                                     f"every collection needs templates/{', templates/'.join(TEMPLATES)}"))

@@ -6,7 +6,9 @@ import contextlib
 import dataclasses
 import hashlib
 import io
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,13 +57,40 @@ def copy_collection(dest: Path) -> Path:
     return dest
 
 
+def repository_git_dir() -> str:
+    """This checkout's git folder ('' when it is no repository, e.g. an unpacked archive)."""
+    proc = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--absolute-git-dir"], capture_output=True,
+                          text=True, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+@contextlib.contextmanager
+def repository_history(work_tree: Path) -> Iterator[None]:
+    """git, run on a copy of the collection, reads this repository's history (GIT_DIR, GIT_WORK_TREE): the copy's
+    notes get their real dates."""
+    git_dir = repository_git_dir()
+    saved = {k: os.environ.get(k) for k in ("GIT_DIR", "GIT_WORK_TREE")}
+    if git_dir:
+        os.environ.update(GIT_DIR=git_dir, GIT_WORK_TREE=str(work_tree))
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 @pytest.fixture(scope="session")
 def collection_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real collection, built once per test session (tests only read it)."""
+    """The real collection, built once per test session (tests only read it), its notes dated by this repository's
+    history."""
     root = copy_collection(tmp_path_factory.mktemp("collection") / "c")
     with (root / "site.yaml").open("a", encoding="utf-8") as f:  # the deploy workflow adds the Pages address
         f.write(f"base_url: {COLLECTION_URL}\nrepo_url: {COLLECTION_REPO}\n")
-    result = run(root, "build")
+    with repository_history(root):
+        result = run(root, "build")
     assert result.code == 0, result.err
     assert result.err == "", "the collection must build without warnings"
     return root / "_site"

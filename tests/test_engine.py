@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from test_history import git
 
 from apparatus.engine import Engine, EngineGone
 from apparatus.serve import start, stop
@@ -28,10 +29,15 @@ os.register_at_fork(before=_record_fork)
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A collection large enough for the build to run its articles on a process pool."""
+    """A collection large enough for the build to run its articles on a process pool, in a repository: each full
+    build's history pass runs a thread (apparatus.history), which has ended before the build forks."""
     dest = tmp_path_factory.mktemp("engine") / "c"
     subprocess.run([sys.executable, str(REPO / "bench" / "gen.py"), str(dest), "--articles", "80"], check=True,
                    capture_output=True)
+    (dest / ".gitignore").write_text("_site/\n", encoding="utf-8")
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "the collection", date="2026-11-20")
     return dest
 
 
@@ -50,6 +56,7 @@ def test_every_fork_of_the_preview_happens_in_a_process_with_one_thread(large: P
             assert outcome.ok and outcome.later is not None
             assert outcome.later().ok and engine.refresh_search()
             assert b"Edited. " in engine.files[f"articles/{ann.stem}/index.html"]
+            assert b'added <time datetime="2026-11-20">' in engine.files[f"articles/{ann.stem}/index.html"]
             assert engine.rebuild({"site.yaml"}).ok  # a full build: the pool and a new worker, forked again
             forks = engine.forks()
         finally:

@@ -129,3 +129,28 @@ def test_a_shallow_clone_is_detected(repo: Path, tmp_path: Path) -> None:
 def test_outside_a_repository_there_is_no_history(tmp_path: Path) -> None:
     h = history.note_history(tmp_path)
     assert h.notes == {} and "rev-parse" in h.problem
+
+
+def article(repo: Path, slug: str, text: str, date: str) -> None:
+    path = repo / "content" / f"{slug}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", f"{slug} on {date}", date=date)
+
+
+def test_an_article_is_added_on_the_first_commit_that_holds_its_file_on_the_first_parent_line(repo: Path) -> None:
+    article(repo, "old", "first", date="2026-07-01")
+    article(repo, "old", "edited", date="2026-07-03")  # an edit is no addition
+    git(repo, "checkout", "-q", "-b", "pr")
+    article(repo, "new", "from a pull request", date="2026-07-02")
+    (repo / "content" / "notes.txt").write_text("not an article", encoding="utf-8")
+    (repo / "content" / "sub").mkdir()
+    (repo / "content" / "sub" / "deep.md").write_text("not an article either", encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "more", date="2026-07-02")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge", "pr", date="2026-07-09")
+    h = history.note_history(repo)
+    assert h.articles == {"old": "2026-07-01", "new": "2026-07-09"}
+    assert h.notes == {}

@@ -25,7 +25,8 @@ def preview(tiny: Path) -> Iterator[Preview]:
 
 def test_dependency_map_is_explicit(preview: Preview) -> None:
     assert preview.deps["annotations/alpha.yaml"] == {
-        "articles/alpha/", "", "records/", "records/hrc46-speech/", "records/ca-vote/",
+        "articles/alpha/", "", "records/", "records/hrc46-speech/", "records/ca-vote/", site.CHANGES_PAGES,
+        site.FEED_ATOM, site.FEED_JSON,
         # the W3C Web Annotation files (the tiny site has base_url): the article's own two, the collection's
         # total, and every AnnotationPage, whose startIndex follows the note counts
         "articles/alpha/annotations.hypothesis.json", "articles/alpha/annotations.jsonld", "annotations.jsonld",
@@ -35,6 +36,7 @@ def test_dependency_map_is_explicit(preview: Preview) -> None:
     assert preview.deps["templates/article.html"] == {"articles/alpha/"}
     assert preview.deps["templates/index.html"] == {""}
     assert preview.deps["templates/record.html"] == {site.RECORD_PAGES}
+    assert preview.deps["templates/changes.html"] == {site.CHANGES_PAGES}
     assert preview.deps["templates/base.html"] == {site.ALL}
     assert preview.deps["templates/static/style.css"] == {site.STATIC}
 
@@ -73,6 +75,24 @@ def test_a_new_note_moves_the_start_index_of_the_later_annotation_pages(tiny: Pa
         assert json.loads(p.files["annotations.jsonld"])["total"] == 9
     finally:
         p.close()
+
+
+def test_a_note_dated_in_its_yaml_updates_the_changes_page_and_the_feeds(tiny: Path, preview: Preview) -> None:
+    """The preview's edits are not committed: the note's added: dates it, on its page first, then on the pages of
+    changes and in the feeds."""
+    ann = tiny / "annotations" / "alpha.yaml"
+    ann.write_text(ann.read_text().replace("    note: The speech was given on 24 February 2021.\n",
+                                           "    note: The speech was given on 24 February 2021.\n"
+                                           "    added: 2026-12-02\n"))
+    outcome = preview.rebuild({"annotations/alpha.yaml"})
+    assert outcome.ok and outcome.urls == {"articles/alpha/"}
+    assert b'added <time datetime="2026-12-02">2 Dec 2026</time>' in preview.files["articles/alpha/index.html"]
+    assert outcome.later is not None
+    # (and the note's W3C annotation, whose created it is)
+    assert outcome.later().urls == {site.CHANGES, site.FEED_ATOM, site.FEED_JSON, "articles/alpha/annotations.jsonld"}
+    assert b'"created":"2026-12-02T00:00:00Z"' in preview.files["articles/alpha/annotations.jsonld"]
+    assert b'datetime="2026-12-02"' in preview.files["changes/index.html"]
+    assert b"<updated>2026-12-02T00:00:00Z</updated>" in preview.files["feed.xml"]
 
 
 def test_a_record_citation_change_updates_record_pages(tiny: Path, preview: Preview) -> None:

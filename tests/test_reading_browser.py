@@ -3,7 +3,8 @@
 Gates: axe-core finds no violation on any page type; no horizontal scrolling (the desk's margin
 notes: tests/test_margin_browser.py); the keyboard path (Tab to a note number, Enter opens, Escape
 closes, focus returns) works; without JavaScript every note's text is on the page; an article page
-transfers at most 50 KB gzipped. Screenshots of an article at both widths go to test-artifacts/ — look at them.
+and each page of changes transfer at most 50 KB gzipped. Screenshots of an article at both widths go
+to test-artifacts/ — look at them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "test-artifacts"
 ARTICLE = "articles/le-drian-hrc46-xinjiang-2021/"
 PAGES = {"home": "", "article": ARTICLE, "article-2": "articles/france-china-mass-detentions-2019/",
-         "records": "records/", "record": "records/hrc46-le-drian-2021-02-24/", "about": "about/"}
+         "records": "records/", "record": "records/hrc46-le-drian-2021-02-24/", "about": "about/",
+         "changes": "changes/"}
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +129,17 @@ def test_an_article_page_is_lean(site) -> None:
     # an inline script after the style sheet would wait for it, and hold DOMContentLoaded back
     assert head.index("<script>") < head.index('rel="stylesheet"') and "<script>" not in page.decode()[len(head):]
     assert "@font-face" not in (out / "static" / "style.css").read_text()
+
+
+def test_every_page_of_changes_is_lean(site) -> None:
+    """The changes pages hold 100 rows each (site.CHANGES_PER_PAGE): each page within the budget with its style sheet
+    (tests/test_feeds.py weighs full pages of the longest rows)."""
+    _, out = site
+    pages = sorted((out / "changes").rglob("index.html"))
+    assert pages
+    style = len(gzip.compress((out / "static" / "style.css").read_bytes()))
+    for page in pages:
+        assert len(gzip.compress(page.read_bytes())) + style <= 50_000, page
 
 
 @pytest.fixture(scope="module", autouse=True)

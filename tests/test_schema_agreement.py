@@ -46,7 +46,7 @@ def test_valid_files_pass_the_schema(path: Path) -> None:
 
 # engine messages a JSON Schema can express (the rest — quotes, record ids, uniqueness — need the article)
 SCHEMA_LEVEL = ("unknown key", "missing required field", "must be text", "must be a list", "must be a mapping",
-                "is not a valid id", "is not a date", "is not one of", "must be an http(s) link",
+                "is not a valid id", "is not a date", "is not a full date", "is not one of", "must be an http(s) link",
                 "is a correction but has no", "is only for type correction", "is too long")
 CASES = sorted((TESTS / "bad").glob("*.yaml"))
 

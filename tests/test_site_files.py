@@ -15,8 +15,8 @@ from lxml import etree
 from apparatus.config import load_config
 
 SITEMAP_XSD = TESTS / "vendor" / "sitemap.xsd"
-NO_BASE_URL = ("no base_url: the pages have no canonical link, og:url or ClaimReview, and sitemap.xml and the W3C "
-               "Web Annotation files are not written")
+NO_BASE_URL = ("no base_url: the pages have no canonical link, og:url or ClaimReview, and sitemap.xml, the feeds "
+               "(feed.xml, feed.json) and the W3C Web Annotation files are not written")
 
 
 class Head(html.parser.HTMLParser):
@@ -100,10 +100,12 @@ def test_without_base_url_build_warns_once_and_leaves_out_absolute_addresses(no_
                           "e.g. https://user.github.io/repo/\n")
     out = no_base_url / "_site"
     assert not (out / "sitemap.xml").exists()
+    assert not (out / "feed.xml").exists() and not (out / "feed.json").exists()
     assert (out / "robots.txt").read_text() == "User-agent: *\nAllow: /\n"
     for page in out.rglob("*.html"):
         found = head(page)
         assert ("rel", "canonical") not in found and ("property", "og:url") not in found, page
+        assert ("rel", "alternate") not in found, page  # no link to a feed that is not there
         assert found[("property", "og:title")], page
     # 404.html, served at any depth, then links from the domain's root
     assert 'href="/static/style.css"' in (out / "404.html").read_text()

@@ -100,4 +100,4 @@ def test_every_page_template_of_the_table_is_checked_up_front(tmp_path: Path) ->
     assert [(d.path, d.message) for d in diags] == [("templates/search.html", "template 'search.html' is missing")]
     assert diags[0].hint == ("every collection needs templates/index.html, templates/records.html, "
                              "templates/about.html, templates/search.html, templates/record.html, "
-                             "templates/article.html, templates/404.html")
+                             "templates/article.html, templates/404.html, templates/changes.html")

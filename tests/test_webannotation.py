@@ -235,7 +235,9 @@ def test_each_note_as_the_model_says(sites: dict[str, tuple[Path, str]]) -> None
         {"type": "TextPositionSelector", "start": 492, "end": 512}]}
     assert name["creator"] == {"type": "Organization", "name": "Tiny collection", "homepage": base}
     assert name["generator"] == {"type": "Software", "name": "Apparatus"}
-    assert "created" not in name and "modified" not in name  # no history and no added: in the fixture
+    # outside git, the YAML's added: dates the note (created); a revision is known only from git history
+    assert name["created"] == "2026-11-22T00:00:00Z" and "modified" not in name
+    assert "created" not in notes[article + "#across"]  # neither history nor added:
     assert notes[article + "#across"]["motivation"] == "commenting"
     assert notes[article + "#quotes"]["motivation"] == "linking"
     assert notes[article + "#quotes"]["body"][-1] == {"type": "SpecificResource", "source": "https://example.org/press",

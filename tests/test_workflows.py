@@ -37,3 +37,13 @@ def test_pull_requests_get_inline_errors_and_main_deploys() -> None:
     # is not edited: appending to a file without a final line break broke it)
     assert "actions/configure-pages" in deploy and "build.py build --strict" in deploy
     assert "APPARATUS_BASE_URL: ${{ steps.pages.outputs.base_url }}/" in deploy and ">> site.yaml" not in deploy
+
+
+def test_every_checkout_fetches_the_whole_history() -> None:
+    """The notes' dates come from git (apparatus.history): a shallow checkout would date them wrong, and warn."""
+    import yaml
+
+    for path in WORKFLOWS:
+        steps = [s for job in yaml.safe_load(path.read_text())["jobs"].values() for s in job["steps"]]
+        checkouts = [s for s in steps if s.get("uses", "").startswith("actions/checkout@")]
+        assert checkouts and all(s.get("with", {}).get("fetch-depth") == 0 for s in checkouts), path.name

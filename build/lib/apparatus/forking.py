@@ -1,0 +1,270 @@
+"""Work shared with forked processes: the build's articles and pages, the search index's stages, and
+the live preview's long-lived background worker.
+
+:func:`map_shared` runs a function over items on the standard library's process pool
+(``concurrent.futures.ProcessPoolExecutor``) with the fork context. The work's shared state (the
+collection, the search model) is handed to each worker process once, through the pool's
+initializer: under fork the worker inherits it, it is never pickled. Items are taken in turn by
+whichever worker is free, so callers cut the work into pieces: many small chunks of articles
+(:func:`chunks`), or runs of about equal cost (:func:`weighted_runs`). A worker's exception is
+raised here with the worker's traceback as its ``__cause__``.
+
+Before forking, the parent's objects are frozen (``gc.freeze``): the cycle collector then never
+writes to them in a worker, so inherited pages stay shared instead of being copied on its first
+pass. Workers, short-lived and allocation-heavy, collect cycles rarely.
+
+:class:`Worker` is the other shape: one child forked once, kept, and sent calls on the state it
+inherited. A process that has forked shares its memory pages with the child until one of them
+writes to a page, and then pays a page fault and a copy for it. Forking a large process again and
+again (the preview of a big collection) makes the parent pay those copies over again after each
+fork, in whatever it does next. Forked once, the copies are paid once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import signal
+import threading
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    import concurrent.futures
+    import multiprocessing.connection
+
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int, last_here: bool = False
+               ) -> list[R]:
+    """[fn(state, item) for item in items], on up to ``jobs`` forked worker processes that each take the
+    next item when free. fn must be a module-level function (it is sent by name). With last_here, this
+    process runs the last item meanwhile, in place of a worker (a large result is then not pickled back).
+
+    jobs <= 1, a single item, or no fork on this system: all in this process. A worker's exception is
+    raised here, with its traceback as ``__cause__``; the items not yet started are dropped.
+    """
+    if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
+        return [fn(state, item) for item in items]
+    sent = items[:-1] if last_here else items
+    with pool(state, min(jobs - last_here, len(sent))) as workers:
+        futures = [workers.submit(fn, item) for item in sent]
+        last = [fn(state, items[-1])] if last_here else []
+        return [f.result() for f in futures] + last
+
+
+class Pool(Generic[S]):
+    """Worker processes forked with a state: ``submit(fn, item)`` runs fn(state, item) in one of them."""
+
+    def __init__(self, executor: concurrent.futures.ProcessPoolExecutor):
+        self._executor = executor
+
+    def submit(self, fn: Callable[[S, T], R], item: T) -> concurrent.futures.Future[R]:
+        return self._executor.submit(_call, fn, item)
+
+
+@contextlib.contextmanager
+def pool(state: S, workers: int) -> Iterator[Pool[S]]:
+    """``workers`` processes forked from this one (the standard library's pool, fork context), each handed
+    ``state`` once by the pool's initializer: inherited, never pickled. On leaving, the work not started is
+    dropped and the workers are waited for. This process's objects are frozen meanwhile (see above)."""
+    import concurrent.futures  # here, not at the top: a small build never needs them (start-up time)
+    import multiprocessing
+
+    frozen_before = gc.get_freeze_count() > 0  # the preview keeps its build frozen (preview.py): left as is
+    if not frozen_before:
+        gc.freeze()
+    try:
+        executor = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("fork"),
+                                                          initializer=_adopt, initargs=(state,))
+        try:
+            yield Pool(executor)
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+    finally:
+        if not frozen_before:
+            gc.unfreeze()  # the preview server is a long-lived parent
+
+
+def chunks(n: int, jobs: int) -> list[tuple[int, int]]:
+    """0..n cut into many consecutive chunks (CHUNKS_PER_JOB per process): a process that runs slower
+    (another program on its core) takes fewer of them instead of keeping the others waiting."""
+    if n <= 0:
+        return []
+    size = -(-n // max(1, min(n, CHUNKS_PER_JOB * max(jobs, 1))))  # ceil
+    return [(a, min(a + size, n)) for a in range(0, n, size)]
+
+
+CHUNKS_PER_JOB = 50
+
+_STATE: Any = None  # in a worker process: the state map_shared handed over (set by _adopt, the initializer)
+
+
+def _adopt(state: Any) -> None:  # pragma: no cover - in a worker process (coverage does not follow forks)
+    global _STATE
+    _STATE = state
+    gc.set_threshold(20_000, 50, 50)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the pool
+
+
+def _call(fn: Callable[[Any, Any], Any], item: Any) -> Any:  # pragma: no cover - in a worker process
+    return fn(_STATE, item)
+
+
+def cores() -> int:
+    """The cores this process may run on: the default number of processes for a build."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def weighted_runs(sizes: Sequence[int], parts: int) -> list[tuple[int, int]]:
+    """0..len(sizes) cut into up to ``parts`` consecutive runs of about equal total size."""
+    runs: list[tuple[int, int]] = []
+    total, start, acc = sum(sizes) or 1, 0, 0
+    for i, size in enumerate(sizes):
+        acc += size
+        if acc * parts >= total * (len(runs) + 1) and i + 1 < len(sizes):
+            runs.append((start, i + 1))
+            start = i + 1
+    return [*runs, (start, len(sizes))]
+
+
+_WORKER_ENDS: weakref.WeakSet[multiprocessing.connection.Connection] = weakref.WeakSet()  # parents' ends, open
+
+
+class Worker:
+    """A forked child that keeps the state it inherited and runs calls on it, one at a time.
+
+    ``call(fn, *args)`` sends fn (a module-level function, pickled by name) and args to the child,
+    which runs ``fn(state, *args)`` and sends the result back. The child may update its state from
+    what a call brings; the parent's memory is never touched. The child ends when told to (close,
+    or this object being collected), when this process ends (its pipe closes), or at once on
+    SIGTERM; it ignores SIGINT, which the terminal sends the whole group on Ctrl-C, and leaves that
+    to its parent.
+    """
+
+    def __init__(self, state: Any):
+        self._lock = threading.RLock()  # one call at a time on the pipe
+        self._closing = threading.Lock()  # one close at a time: the child is signalled only until reaped
+        self.status: int | None = None  # the child's wait status, once reaped
+        import multiprocessing  # here, not at the top: a build never needs it (start-up time)
+
+        conn, child_end = multiprocessing.Pipe()
+        try:
+            pid = os.fork()
+        except BaseException:
+            conn.close()
+            child_end.close()
+            raise
+        if pid == 0:  # pragma: no cover - the child (coverage does not follow forks)
+            status = 1
+            try:
+                conn.close()
+                for end in list(_WORKER_ENDS):  # other workers' pipes: they must see EOF when their parent ends
+                    end.close()
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                _serve(child_end, state)
+                status = 0
+            finally:
+                os._exit(status)
+        child_end.close()
+        self.pid, self._conn = pid, conn
+        _WORKER_ENDS.add(conn)
+        self._reap = weakref.finalize(self, _stop, pid, conn, os.getpid())  # also when collected: no zombie
+
+    @property
+    def connection(self) -> multiprocessing.connection.Connection:
+        """The pipe a reply arrives on (to wait on it beside others: ``multiprocessing.connection.wait``)."""
+        return self._conn
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any] | None:
+        """(True, fn(state, *args)) or (False, the error's description); None if the worker is gone."""
+        with self._lock:
+            return self.receive() if self.send(fn, *args) else None
+
+    def send(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Start a call, whose reply :meth:`receive` reads; False if the worker is gone.
+
+        Anything else that interrupts a call (Ctrl-C, an unpicklable argument) stops the worker before
+        it propagates: a reply left unread would otherwise answer the next call."""
+        with self._lock:
+            if self._conn.closed:
+                return False
+            try:
+                self._conn.send((fn, args))
+                return True
+            except OSError:
+                return False
+            except BaseException:
+                _kill(self.pid)
+                raise
+
+    def receive(self) -> tuple[bool, Any] | None:
+        """The reply to the call sent last: (True, result) or (False, the error's description); None if
+        the worker is gone (or was closed meanwhile)."""
+        with self._lock:
+            if self._conn.closed:
+                return None
+            try:
+                return self._conn.recv()
+            except (EOFError, OSError):
+                return None
+            except BaseException:
+                _kill(self.pid)
+                raise
+
+    def close(self) -> None:
+        """Stop the child now, even in the middle of a call (which then returns None), and reap it. Idempotent."""
+        with self._closing:
+            if not self._reap.alive:
+                return
+            _kill(self.pid)  # first, so that a call waiting for a reply (holding the lock) gets EOF
+            with self._lock:
+                self.status = self._reap()
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it exited and was reaped already
+        os.kill(pid, signal.SIGTERM)
+
+
+def _stop(pid: int, conn: multiprocessing.connection.Connection, parent: int) -> int | None:
+    """Stop and reap a worker's child, and close its pipe: its wait status. Only in the worker's parent:
+    a process forked later inherits the finalizer, and must leave its sibling alone."""
+    if os.getpid() != parent:  # pragma: no cover - in a forked process
+        return None
+    _kill(pid)
+    try:
+        status = os.waitpid(pid, 0)[1]
+    except ChildProcessError:  # pragma: no cover - reaped elsewhere
+        status = None
+    _WORKER_ENDS.discard(conn)
+    conn.close()
+    return status
+
+
+def _serve(conn: multiprocessing.connection.Connection, state: Any) -> None:  # pragma: no cover - forked
+    while True:
+        try:
+            fn, args = conn.recv()
+        except EOFError:
+            return
+        except Exception as exc:  # noqa: BLE001 - a request it cannot read: said, and the next one read
+            conn.send((False, f"{type(exc).__name__}: {exc}"))
+            continue
+        try:
+            reply: tuple[bool, Any] = (True, fn(state, *args))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent
+            reply = (False, f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(reply)
+        except Exception as exc:  # noqa: BLE001 - a result that cannot be sent (pickled) is an error too
+            conn.send((False, f"the result could not be sent: {type(exc).__name__}: {exc}"))

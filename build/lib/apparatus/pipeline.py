@@ -1,0 +1,467 @@
+"""The full build: load → validate + anchor → render → write atomically.
+
+Site-wide inputs (site.yaml, the records registry, templates, and the notes' dates from git:
+:mod:`apparatus.history`, one pass) are loaded first. Articles are then
+processed independently — each by :func:`process_article`, on all cores for large collections
+(:func:`apparatus.forking.map_shared`, in small chunks) — and write their page into the staging folder. Pages that
+need the whole collection (home, records) are rendered once every article is done, on all cores
+too (shared by the rows they list). Nothing becomes visible
+until every diagnostic has been collected and none is an error; then the staging folder is
+swapped in.
+
+Each article is processed once. Its files are loaded as values (see :mod:`apparatus.schema`); a
+problem found later (a quote not found, a note's bad link, a changed article) is reported by its
+key path in the annotation file, which gets its positions only then.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import posixpath
+import time
+from pathlib import Path
+from typing import Any
+
+from markdown_it.token import Token
+
+from . import fastmd, forking, history, markdown, scaffold, site, templates
+from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
+from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, load_registry
+from .articles import Article, load_article
+from .config import Config, load_config, template_site
+from .errors import BuildError, Diagnostic, count_errors
+from .output import OutputLock, OutputNotOurs, Staging, Writer
+from .schema import did_you_mean
+from .sources import read_bytes, walk
+
+PARALLEL_THRESHOLD = 64  # below this many articles a worker pool costs more than it saves
+
+
+@dataclasses.dataclass
+class Collection:
+    """Everything the per-article work needs, loaded once (and inherited by forked workers)."""
+
+    config: Config
+    registry: dict[str, Record]
+    env: Any  # jinja2.Environment
+    slugs: list[str]
+    annotation_slugs: set[str]
+    history: history.History = dataclasses.field(default_factory=lambda: history.History({}))
+
+    def __post_init__(self) -> None:
+        self.record_ids = frozenset(self.registry)
+        # every article page cites records the same way: render each citation once, with the _macros.html macro
+        self.cites: dict[str, Any] = {}
+        if self.env is not None:
+            cite = self.env.get_template("_macros.html").module.cite
+            root = site.root_of(site.article_url("x"))
+            self.cites = {rid: cite(r, root) for rid, r in self.registry.items()}
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+
+@dataclasses.dataclass(frozen=True)
+class Mode:
+    """Where a build's steps put what they make."""
+
+    writer: Writer | None = None  # where pages go: a Staging folder (build) or memory (serve); None: check only
+    keep_pages: bool = False  # article pages travel back in ArticleResult instead (the preview keeps them)
+    search: bool = True  # summaries carry the texts for the search index, which is written (build --no-search: not)
+
+
+CHECK = Mode()
+
+
+@dataclasses.dataclass
+class ArticleResult:
+    summary: site.ArticleSummary | None
+    diagnostics: list[Diagnostic]
+    moved: int = 0
+    page: tuple[str, str] | None = None  # (path, html) when the collection keeps pages (the preview)
+    notes: dict[str, int] = dataclasses.field(default_factory=dict)  # annotation id → hash of what it shows
+
+
+@dataclasses.dataclass
+class BuildResult:
+    articles: int
+    annotations: int
+    records: int
+    seconds: float
+    diagnostics: list[Diagnostic]
+    output: str = ""
+    moved: int = 0  # annotations anchored approximately after their article changed
+
+
+_NOTES: dict[str, tuple[str, list[markdown.Problem]]] = {}  # each distinct note is rendered once per process
+
+
+def _note_html(text: str) -> tuple[str, list[markdown.Problem]]:
+    hit = _NOTES.get(text)
+    if hit is None:
+        hit = _NOTES[text] = markdown.render_note(text)
+    return hit
+
+
+def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResult:
+    """Load, check, anchor and render one article (and write its page, or return it): the stages below, in
+    order, each article once; an article with an error stops before its page is made."""
+    article, diags = read_article(c, slug)
+    af, more = read_annotations(c, slug)  # validated even when the article is broken: all errors in one run
+    diags += more
+    if article is None:
+        return ArticleResult(None, diags)
+    tokens = parse_markdown(article)
+    check_links(article, tokens, diags)
+    blocks = plain_text(tokens)
+    anchors = anchor_notes(article, af, blocks, diags)
+    notes_html = render_notes(af, diags)
+    if count_errors(diags):
+        return ArticleResult(None, diags)
+    numbers = mark(tokens, blocks, anchors)
+    headline_html, body = body_html(tokens)
+    ordered = [a.annotation for a in anchors]
+    summary = summarize(slug, article, ordered, numbers, notes_html, blocks, mode, c.history.articles.get(slug, ""))
+    if c.env is None:  # a template is broken: validate only
+        return ArticleResult(summary, diags)
+    url = site.article_url(slug)
+    try:
+        page = render_article_page(c, url, article, body, headline_html, ordered, numbers, notes_html, summary)
+    except templates.TemplateFailure as exc:
+        return ArticleResult(None, [*diags, exc.diagnostic])
+    moved = sum(a.status == MOVED for a in anchors)
+    if mode.keep_pages:
+        notes = {a.id: hash((a.type, a.quote, a.correction, notes_html[a.id], a.records, a.links)) for a in ordered}
+        return ArticleResult(summary, diags, moved, (site.output_path(url), page), notes)
+    if mode.writer is not None:
+        mode.writer.write(site.output_path(url), page)
+    return ArticleResult(summary, diags, moved)
+
+
+# --- an article's stages, as docs/performance.md times them (bench/stages.py) ------------------------------------
+
+def read_article(c: Collection, slug: str) -> tuple[Article | None, list[Diagnostic]]:
+    """The article file and its front matter."""
+    return load_article(c.root, f"content/{slug}.md")
+
+
+def read_annotations(c: Collection, slug: str) -> tuple[AnnotationFile | None, list[Diagnostic]]:
+    """The annotation file, if the article has one: YAML and schema; each note's dates from the history
+    (a note git does not know yet keeps the ``added:`` of its YAML, and no revised date)."""
+    if slug not in c.annotation_slugs:
+        return None, []
+    af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids)
+    if af is not None and c.history.notes:
+        for ann in af.annotations:
+            dates = c.history.notes.get((slug, ann.id))
+            if dates is not None:
+                ann.added, ann.revised = dates.added, dates.revised
+    return af, diags
+
+
+def parse_markdown(article: Article) -> list[Token]:
+    return fastmd.parse(article.body.text)  # = markdown.ARTICLE_MD.parse, proven in tests/test_fastmd.py
+
+
+def check_links(article: Article, tokens: list[Token], diags: list[Diagnostic]) -> None:
+    for tok in tokens:
+        if tok.type == "inline":
+            for problem, _ in markdown.check_links([tok], "the article", allow_images=True):
+                line = article.body.first_line + (tok.map[0] if tok.map else 0)
+                diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
+
+
+def plain_text(tokens: list[Token]) -> list[Block]:
+    """The text a reader sees, block by block: what quotes are anchored in and the search index reads."""
+    return plain_blocks(tokens)
+
+
+def anchor_notes(article: Article, af: AnnotationFile | None, blocks: list[Block],
+                 diags: list[Diagnostic]) -> list[Anchor]:
+    """Each note's quote found in the text; a warning to review the notes if the article changed since."""
+    if af is None:
+        return []
+    changed = _article_changed(article, af)
+    anchors = anchor(af.annotations, blocks, af, article.body, diags, changed)
+    if changed:
+        status = {a.annotation.id: a.status for a in anchors}
+        review = ", ".join(f"{x.id} ({status.get(x.id, 'orphaned')})" for x in af.annotations)
+        diags.append(af.at(("article_sha256",), f"{article.path} changed since these annotations were "
+                           f"checked; review: {review}",
+                           f"when every note is reviewed, set article_sha256: {article_hash(article)}",
+                           severity="warning"))
+    return anchors
+
+
+def render_notes(af: AnnotationFile | None, diags: list[Diagnostic]) -> dict[str, str]:
+    """Each note's HTML (annotation id → HTML); what a note may not contain, as diagnostics."""
+    notes_html = {}
+    for ann in af.annotations if af is not None else []:
+        html, problems = _note_html(ann.note)
+        for problem, needle in problems:
+            assert af is not None
+            diags.append(af.at(("annotations", ann.index, "note"), problem,
+                               "write the note in Markdown: links as [text](https://…), no HTML tags, "
+                               "no images; to show a tag as text, put it in `backticks`",
+                               offset=max(ann.note.find(needle), 0)))
+        notes_html[ann.id] = html
+    return notes_html
+
+
+def mark(tokens: list[Token], blocks: list[Block], anchors: list[Anchor]) -> dict[str, int]:
+    """<mark> tokens inserted for the anchored notes, numbered in reading order (anchors sorted so)."""
+    anchors.sort(key=lambda a: (a.block, a.start, -a.end))
+    numbers = {a.annotation.id: n for n, a in enumerate(anchors, 1)}
+    types = {a.annotation.id: a.annotation.type for a in anchors}
+    markdown.insert_marks(tokens, blocks, anchors, numbers, types)
+    return numbers
+
+
+def body_html(tokens: list[Token]) -> tuple[str, str]:
+    """The article's body as HTML: (its headline, the rest)."""
+    return site.split_headline(markdown.render_article(tokens))
+
+
+def summarize(slug: str, article: Article, ordered: list[Annotation], numbers: dict[str, int],
+              notes_html: dict[str, str], blocks: list[Block], mode: Mode, added: str = "") -> site.ArticleSummary:
+    """What the collection's pages, the feeds and the search index need of the article."""
+    cited = {rid for a in ordered for rid in a.records}
+    return site.ArticleSummary(
+        slug=slug, title=article.title, outlet=article.outlet, published=article.published,
+        published_approximate=article.published_approximate,
+        counts=site.count_types([a.type for a in ordered], cited),
+        citations=tuple(site.Citation(slug, article.title, a.id, numbers[a.id], a.type, a.quote, a.correction,
+                                      a.records, markdown.plain_text(notes_html[a.id]) if mode.search else "",
+                                      a.added, a.revised,
+                                      # the feeds carry the corrections' notes (only theirs travel back)
+                                      notes_html[a.id] if a.type == "correction" and a.added else "")
+                        for a in ordered),
+        text="\n".join(b.text for b in blocks) if mode.search else "",  # the texts are only for the search index
+        added=added, language=article.language,
+    )
+
+
+def render_article_page(c: Collection, url: str, article: Article, body: str, headline_html: str,
+                        ordered: list[Annotation], numbers: dict[str, int], notes_html: dict[str, str],
+                        summary: site.ArticleSummary) -> str:
+    """The page template (raises templates.TemplateFailure)."""
+    return templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
+                            body_html=body, notes=ordered, key=site.key_notes(ordered), numbers=numbers,
+                            notes_html=notes_html, headline_html=headline_html, cites=c.cites, summary=summary)
+
+
+def article_hash(article: Article) -> str:
+    """The hash an annotation file records of the article text it was written against."""
+    return hashlib.sha256(article.body.text.encode("utf-8")).hexdigest()
+
+
+def _article_changed(article: Article, af: Any) -> bool:
+    return bool(af is not None and af.article_sha256 and af.article_sha256 != article_hash(article))
+
+
+def _work(shared: tuple[Collection, Mode], bounds: tuple[int, int]) -> list[ArticleResult]:
+    c, mode = shared
+    return [process_article(c, s, mode) for s in c.slugs[bounds[0]:bounds[1]]]
+
+
+def process_articles(c: Collection, mode: Mode, jobs: int = 1) -> list[ArticleResult]:
+    """Every article processed (:func:`process_article`), on ``jobs`` processes for a large collection."""
+    if jobs <= 1 or len(c.slugs) < PARALLEL_THRESHOLD:
+        return [process_article(c, s, mode) for s in c.slugs]
+    parts = forking.map_shared(_work, forking.chunks(len(c.slugs), jobs), (c, mode), jobs)
+    return [r for part in parts for r in part]
+
+
+def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection | None, list[Diagnostic]]:
+    config, diags = load_config(root)
+    if config is None:
+        return None, diags
+    registry, more = load_registry(root, f"annotations/{REGISTRY}")
+    diags += more
+    env, more = templates.environment(root, template_site(config), auto_reload)
+    diags += more
+    slugs, more = _listed(root, "content", ".md")
+    diags += more
+    if not slugs and not more:
+        diags.append(Diagnostic("content", 1, 1, "no articles: content/ has no .md files",
+                                "add content/<slug>.md with front matter and the article text"))
+    names, more = _listed(root, "annotations", ".yaml")
+    diags += more
+    ann_slugs = set(names) - {REGISTRY.removesuffix(".yaml")}
+    for orphan in sorted(ann_slugs - set(slugs)):
+        near = did_you_mean(orphan, slugs)
+        diags.append(Diagnostic(f"annotations/{orphan}.yaml", 1, 1,
+                                f"annotation file has no article: content/{orphan}.md does not exist"
+                                + (f"; {near}" if near else ""),
+                                "name the file after its article's slug, or add the article"))
+    dates = history.note_history(root)
+    if dates.shallow:
+        diags.append(Diagnostic("annotations", 1, 1, "the repository is a shallow clone: the notes' added and "
+                                "revised dates (and the changes page and feeds) miss its early history",
+                                "fetch the whole history: git fetch --unshallow (in GitHub Actions, "
+                                "actions/checkout with fetch-depth: 0)", severity="warning"))
+    return Collection(config, registry, env, slugs, ann_slugs & set(slugs), dates), diags
+
+
+def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagnostic]]:
+    """The names (without suffix) of the folder's own files ending in suffix; refusals of what links outside."""
+    files, refused = walk(root, folder)
+    return [rel[len(folder) + 1:].removesuffix(suffix) for rel in files
+            if rel.endswith(suffix) and posixpath.dirname(rel) == folder], refused
+
+
+def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool = False,
+          search_index: bool = True) -> BuildResult:
+    """Build (or with write=False, check) the collection at root. Raises BuildError on errors.
+
+    With strict, warnings are errors: nothing is written when there is any. Without search_index,
+    the search index is left out (benchmarks).
+    """
+    started = time.perf_counter()
+    c, diags = load_collection(root)
+    if c is None:
+        raise BuildError(diags)
+    if write and not c.config.base_url:
+        diags.append(Diagnostic("site.yaml", 1, 1, "no base_url: the pages have no canonical link or og:url, and "
+                                "sitemap.xml and the feeds (feed.xml, feed.json) are not written",
+                                "add base_url: with the address the site is published at, e.g. "
+                                "https://user.github.io/repo/", severity="warning"))
+    held = OutputLock(c.config.output_dir) if write else None  # waits for another build; repairs a cut swap
+    staging = None
+    try:
+        if held is not None and not count_errors(diags):
+            staging = _staging(held, diags)
+        mode = Mode(staging, search=search_index)
+        jobs = jobs or forking.cores()
+        results = process_articles(c, mode, jobs)
+        summaries = [r.summary for r in results if r.summary is not None]
+        for r in results:
+            diags += r.diagnostics
+        if not count_errors(diags) and c.env is not None:
+            diags += _unused_records(c, summaries)
+        if strict:
+            diags = [dataclasses.replace(d, severity="error") for d in diags]
+        if not count_errors(diags) and c.env is not None:
+            diags += render_collection_pages(c, summaries, mode, jobs=jobs)
+        if count_errors(diags):
+            raise BuildError(diags)
+        if staging is not None:
+            diags += staging.commit()
+    finally:
+        if staging is not None:
+            staging.discard()  # after a commit: nothing left to remove
+        if held is not None:
+            held.close()
+    n_ann = sum(len(s.citations) for s in summaries)
+    return BuildResult(len(summaries), n_ann, len(c.registry), time.perf_counter() - started, sorted(diags),
+                       c.config.output, sum(r.moved for r in results))
+
+
+def _staging(held: OutputLock, diags: list[Diagnostic]) -> Staging:
+    try:
+        return Staging(held)
+    except OutputNotOurs as exc:
+        raise BuildError([*diags, Diagnostic("site.yaml", 1, 1, f"the output folder {exc} exists and was not made "
+                                             "by Apparatus; it is left untouched",
+                                             "set output: in site.yaml to a new folder, or remove that folder")]) \
+            from None
+
+
+def _unused_records(c: Collection, summaries: list[site.ArticleSummary]) -> list[Diagnostic]:
+    cited = {rid for s in summaries for cit in s.citations for rid in cit.records}
+    return [Diagnostic(f"annotations/{REGISTRY}", 1, 1, f"record '{rid}' is not cited by any annotation",
+                       "cite it from an annotation's records: list, or remove it", severity="warning")
+            for rid in sorted(set(c.registry) - cited)]
+
+
+def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary], mode: Mode,
+                            only: set[str] | None = None, jobs: int = 1) -> list[Diagnostic]:
+    """Render the pages made from the whole collection (all, or the URLs in ``only``: see site.PAGES) and write
+    them with the site's other files and the assets; the diagnostics (a template's failure)."""
+    pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries), c.config.base_url))
+    pages = [p for p in pages if p.template not in templates.OPTIONAL or templates.has(c.env, p.template)]
+    listed = site.sitemap_urls(pages, summaries)
+    if only is not None:
+        pages = [p for p in pages if p.url in only]
+    failed = _render_pages(c, pages, mode, jobs)
+    if failed is not None:
+        return [failed]
+    writer = mode.writer
+    if writer is None:
+        return []
+    diags: list[Diagnostic] = []
+    _write_site_files(c, writer, listed, only)
+    if mode.search and (only is None or site.SEARCH in only):
+        _write_search_index(c, writer, summaries, diags)
+    if only is not None and site.STATIC not in only:
+        return diags
+    files, refused = walk(c.root, "templates/static")  # each file read by the guard, never copied by path
+    diags += refused
+    for rel in files:
+        data, more = read_bytes(c.root, rel)
+        diags += more
+        if data is not None:
+            writer.write(rel.removeprefix("templates/"), data)
+    for name, text in scaffold.schema_files().items():  # published for editors' yaml-language-server
+        writer.write(f"schema/{name}", text)
+    return diags
+
+
+def _write_site_files(c: Collection, writer: Writer, urls: list[str], only: set[str] | None) -> None:
+    """robots.txt and (with base_url) sitemap.xml, at the site's root."""
+    base = c.config.base_url
+    if only is None or site.ROBOTS in only:
+        writer.write(site.ROBOTS, site.robots(base))
+    if base and (only is None or site.SITEMAP in only):
+        writer.write(site.SITEMAP, site.sitemap(base, urls))
+
+
+def _render_page(c: Collection, page: site.Page, writer: Writer | None) -> Diagnostic | None:
+    if page.make is not None:  # a file made by code (the feeds), not by a template
+        html = page.make(page.context, template_site(c.config))
+    else:
+        try:
+            html = templates.render(c.env, page.template, page_url=page.url,
+                                    root=site.page_root(page.url, c.config.base_url), **page.context)
+        except templates.TemplateFailure as exc:
+            return exc.diagnostic
+    if writer is not None:
+        writer.write(site.output_path(page.url), html)
+    return None
+
+
+def _render_run(c: Collection, pages: list[site.Page], writer: Writer | None) -> Diagnostic | None:
+    """Render and write pages in order, up to the first template error (returned)."""
+    return next((d for d in (_render_page(c, p, writer) for p in pages) if d is not None), None)
+
+
+def _page_work(shared: tuple[Collection, list[site.Page], Writer | None], bounds: tuple[int, int]
+               ) -> Diagnostic | None:
+    c, pages, writer = shared
+    return _render_run(c, pages[bounds[0]:bounds[1]], writer)
+
+
+def _render_pages(c: Collection, pages: list[site.Page], mode: Mode, jobs: int) -> Diagnostic | None:
+    """Render and write pages; the first template error, if any. Many pages written to disk share the cores,
+    by weight: the records pages of a large collection hold a line for every note that cites them."""
+    if jobs <= 1 or len(pages) < PARALLEL_THRESHOLD or not isinstance(mode.writer, Staging):
+        return _render_run(c, pages, mode.writer)
+    runs = forking.weighted_runs([p.weight for p in pages], jobs)
+    failures = forking.map_shared(_page_work, runs, (c, pages, mode.writer), jobs)
+    return next((d for d in failures if d is not None), None)
+
+
+def _write_search_index(c: Collection, writer: Writer, summaries: list[site.ArticleSummary],
+                        diags: list[Diagnostic]) -> None:
+    """search/: the split lunr index of every article, note and record, and lunr.js with its licence."""
+    from . import search  # lunr and the index builder: only for builds that write the index
+
+    try:
+        files = {**search.build_index(search.collection_docs(summaries, c.registry)), **search.assets(c.root)}
+    except search.LunrMissing as exc:
+        diags.append(Diagnostic("node_modules/lunr", 1, 1, str(exc), "make setup installs it (npm ci)"))
+        return
+    for rel, data in files.items():
+        writer.write(rel, data)

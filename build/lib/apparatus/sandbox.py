@@ -1,0 +1,28 @@
+"""Jinja's immutable sandbox for the collection's templates, with its attribute check remembered.
+
+Templates come from pull requests, so they render in :class:`jinja2.sandbox.ImmutableSandboxedEnvironment`
+(no ``__globals__`` or other internals, no changing values). The sandbox checks every attribute a template
+reads; the check's isinstance tests made the article page's render about 1.8 times as slow
+(docs/performance.md). Its answer depends only on the object's type and the attribute's name (Jinja 3.1.6:
+``is_internal_attribute`` and ``modifies_known_mutable`` test the type; the value is not used), so it is
+computed once per (type, name). tests/test_templates.py compares the remembered answers with the library's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+class Sandbox(ImmutableSandboxedEnvironment):
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self._safe: dict[tuple[type, str], bool] = {}  # as many as the templates' attribute names allow
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        key = (type(obj), attr)
+        safe = self._safe.get(key)
+        if safe is None:
+            safe = self._safe[key] = super().is_safe_attribute(obj, attr, value)
+        return safe

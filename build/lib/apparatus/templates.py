@@ -1,0 +1,141 @@
+"""The Jinja2 environment: autoescaped, strict about undefined names, templates checked up front."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.loaders import split_template_path
+
+from .errors import Diagnostic
+from .sandbox import Sandbox
+from .site import TEMPLATES
+from .sources import read_source, walk
+
+# newer than the others: a collection's own templates may lack them (then the site has no such page)
+OPTIONAL = {"404.html": ("no 404 page", "the page shown at an unknown address"),
+            "changes.html": ("no changes page", "the list of the notes' additions and revisions")}
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def human_date(value: str, short: bool = False) -> str:
+    """'2021-02-24' → '24 February 2021' (short: '24 Feb 2021'); '2021-02' → 'February 2021'; '2021' → '2021'."""
+    parts = value.split("-")
+    if len(parts) == 1:
+        return value
+    month = MONTHS[int(parts[1]) - 1]
+    month = month[:3] if short else month
+    return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+
+
+class Refused(jinja2.TemplateError):
+    """A template that cannot be read: it links outside the collection, or is not UTF-8."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__(diagnostics[0].message)
+
+
+class _Loader(jinja2.BaseLoader):
+    """templates/<name>, read by the collection's guarded reader (:func:`apparatus.sources.read_source`)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        rel = posixpath.join("templates", *split_template_path(template))  # no '..'
+        path = os.path.join(self.root, rel)
+        if not os.path.isfile(path):
+            raise jinja2.TemplateNotFound(template)
+        src, diags = read_source(self.root, rel)
+        if src is None:
+            raise Refused(diags)
+        mtime = os.path.getmtime(path)
+
+        def uptodate() -> bool:
+            try:
+                return os.path.getmtime(path) == mtime
+            except OSError:
+                return False
+
+        return src.text, path, uptodate
+
+
+def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja2.Environment | None, list[Diagnostic]]:
+    """The templates of a collection, loaded and checked. A build keeps them as loaded; the preview server
+    (auto_reload) has Jinja look at a template file's time on each use, to pick up an edit. Any file or folder
+    in templates/ that links outside the collection is refused, static files included. Templates are input
+    from pull requests too: the sandbox refuses private attributes (``__globals__``) and changes to values, and
+    ``site`` must be plain values (:func:`apparatus.config.template_site`), nothing that reaches a path."""
+    env = Sandbox(
+        auto_reload=auto_reload,
+        loader=_Loader(root),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["site"] = site
+    env.filters["human_date"] = human_date
+    diags = walk(root, "templates")[1]
+    for name in TEMPLATES:
+        try:
+            env.get_template(name)
+        except Refused as exc:
+            diags += [d for d in exc.diagnostics if d not in diags]  # (a link outside is walk's refusal too)
+        except jinja2.TemplateNotFound as exc:
+            if name in OPTIONAL:
+                lacks, page = OPTIONAL[name]
+                diags.append(Diagnostic(f"templates/{name}", 1, 1, f"template '{name}' is missing: the site has "
+                                        f"{lacks}", f"add templates/{name} (start from the one in Apparatus's "
+                                        f"repository) for {page}", severity="warning"))
+                continue
+            diags.append(Diagnostic(f"templates/{exc.name}", 1, 1, f"template '{exc.name}' is missing",
+                                    f"every collection needs templates/{', templates/'.join(TEMPLATES)}"))
+        except jinja2.TemplateSyntaxError as exc:
+            rel = f"templates/{exc.name or name}"
+            lines = (exc.source or "").split("\n")
+            line = exc.lineno or 1
+            diags.append(Diagnostic(rel, line, 1, f"template syntax error: {exc.message}",
+                                    "check the {% %} and {{ }} tags on this line and the blocks it closes",
+                                    source=lines[line - 1] if 0 < line <= len(lines) else ""))
+    return (None if any(d.is_error for d in diags) else env), diags
+
+
+def has(env: jinja2.Environment, name: str) -> bool:
+    """Whether the templates hold name (an OPTIONAL page)."""
+    try:
+        env.get_template(name)
+    except jinja2.TemplateNotFound:
+        return False
+    return True
+
+
+class TemplateFailure(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.message)
+
+
+def render(env: jinja2.Environment, name: str, **context: Any) -> str:
+    """Render a page template; an error in it becomes a diagnostic at the template's line."""
+    try:
+        return env.get_template(name).render(**context)
+    except Refused as exc:  # an included template linked outside since the check (the preview)
+        raise TemplateFailure(exc.diagnostics[0]) from None
+    except jinja2.TemplateError as exc:
+        path, line = f"templates/{name}", 1
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename and frame.filename.endswith(".html"):
+                path, line = "templates/" + Path(frame.filename).name, frame.lineno or 1
+                break
+        raise TemplateFailure(Diagnostic(path, line, 1, f"template error: {exc}",
+                                         "check the names used in the template against the page context")) from None
