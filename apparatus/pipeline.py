@@ -25,7 +25,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from . import claimreview, fastmd, forking, history, markdown, scaffold, site, templates
+from . import claimreview, fastmd, forking, history, markdown, scaffold, site, templates, webannotation
 from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, load_registry
 from .articles import Article, load_article
@@ -51,6 +51,9 @@ class Collection:
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
+        cfg = self.config
+        self.web = webannotation.SiteInfo(webannotation.uri(cfg.base_url), cfg.title, cfg.language,
+                                          cfg.publisher_name) if cfg.base_url else None
         # every article page cites records the same way: render each citation once, with the _macros.html macro
         self.cites: dict[str, Any] = {}
         if self.env is not None:
@@ -82,6 +85,7 @@ class ArticleResult:
     moved: int = 0
     page: tuple[str, str] | None = None  # (path, html) when the collection keeps pages (the preview)
     notes: dict[str, int] = dataclasses.field(default_factory=dict)  # annotation id → hash of what it shows
+    files: tuple[tuple[str, str], ...] = ()  # the article's other outputs (path, text), likewise
 
 
 @dataclasses.dataclass
@@ -132,12 +136,17 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
     except templates.TemplateFailure as exc:
         return ArticleResult(None, [*diags, exc.diagnostic])
     moved = sum(a.status == MOVED for a in anchors)
+    files: tuple[tuple[str, str], ...] = ()
+    if c.web is not None and (mode.writer is not None or mode.keep_pages):  # (check writes no file)
+        summary, files = web_annotations(c, article, url, page, body, ordered, notes_html, summary)
     if mode.keep_pages:
         notes = {a.id: hash((a.type, a.quote, a.correction, a.verdict, notes_html[a.id], a.records, a.links))
                  for a in ordered}
-        return ArticleResult(summary, diags, moved, (site.output_path(url), page), notes)
+        return ArticleResult(summary, diags, moved, (site.output_path(url), page), notes, files)
     if mode.writer is not None:
         mode.writer.write(site.output_path(url), page)
+        for path, text in files:
+            mode.writer.write(path, text)
     return ArticleResult(summary, diags, moved)
 
 
@@ -255,6 +264,23 @@ def render_article_page(c: Collection, url: str, article: Article, body: str, he
                             claim_reviews=claimreview.script_json(reviews) if reviews else "")
 
 
+def web_annotations(c: Collection, article: Article, url: str, page: str, body: str, ordered: list[Annotation],
+                    notes_html: dict[str, str], summary: site.ArticleSummary
+                    ) -> tuple[site.ArticleSummary, tuple[tuple[str, str], ...]]:
+    """The notes as W3C Web Annotations (kept in the summary: their page needs the collection's counts) and
+    the article's Hypothesis export (written with the page). Their selectors are read from the page as
+    built: highlights lie in the headline and the body, so the page is read up to the body's end."""
+    assert c.web is not None
+    at = page.find(body) if body else -1
+    found = webannotation.selections(page, [a.id for a in ordered], at + len(body) if at >= 0 else len(page))
+    target = c.web.base_url + url
+    items = webannotation.article_items(ordered, c.web, target, article.language, notes_html, found, site.record_url)
+    export = webannotation.hypothesis_export(ordered, c.web, target, article.title, found, c.registry,
+                                             site.record_url)
+    return (dataclasses.replace(summary, web_annotations=items),
+            ((site.output_path(site.hypothesis_url(article.slug)), export),))
+
+
 def article_hash(article: Article) -> str:
     """The hash an annotation file records of the article text it was written against."""
     return hashlib.sha256(article.body.text.encode("utf-8")).hexdigest()
@@ -328,7 +354,8 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         raise BuildError(diags)
     if write and not c.config.base_url:
         diags.append(Diagnostic("site.yaml", 1, 1, "no base_url: the pages have no canonical link, og:url or "
-                                "ClaimReview, and sitemap.xml and the feeds (feed.xml, feed.json) are not written",
+                                "ClaimReview, and sitemap.xml, the feeds (feed.xml, feed.json) and the W3C Web "
+                                "Annotation files are not written",
                                 "add base_url: with the address the site is published at, e.g. "
                                 "https://user.github.io/repo/", severity="warning"))
     held = OutputLock(c.config.output_dir) if write else None  # waits for another build; repairs a cut swap
@@ -383,7 +410,8 @@ def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
                             only: set[str] | None = None, jobs: int = 1) -> list[Diagnostic]:
     """Render the pages made from the whole collection (all, or the URLs in ``only``: see site.PAGES) and write
     them with the site's other files and the assets; the diagnostics (a template's failure)."""
-    pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries), c.config.base_url))
+    pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries), c.config.base_url,
+                                              site=c.web))
     pages = [p for p in pages if p.template not in templates.OPTIONAL or templates.has(c.env, p.template)]
     listed = site.sitemap_urls(pages, summaries)
     if only is not None:

@@ -90,6 +90,8 @@ class Preview:
             diags += r.diagnostics
             if r.page is not None:
                 out.write(*r.page)
+            for path, text in r.files:
+                out.write(path, text)
         summaries = [r.summary for r in results if r.summary is not None]
         notes = {r.summary.slug: r.notes for r in results if r.summary is not None}
         if not count_errors(diags):
@@ -206,6 +208,8 @@ class Preview:
                 new[slug], notes[slug] = r.summary, r.notes
             if r.page is not None:
                 pages[r.page[0]] = r.page[1].encode("utf-8")
+            for path, text in r.files:
+                pages[path] = text.encode("utf-8")
         if count_errors(diags):  # nothing has changed: the last good build stays, and so does its worker
             self._retry = paths
             return self._failed(diags)
@@ -220,6 +224,9 @@ class Preview:
             self.deps.update(fresh)
         if site.RECORD_PAGES in urls:
             urls |= {site.record_url(rid) for rid in c.registry}
+        if site.ANNOTATION_PAGES in urls and any(
+                len(new[s].citations) != len(self.summaries[s].citations) for s in slugs if s in self.summaries):
+            urls |= {site.annotations_url(s) for s in new}  # the later pages' startIndex moved
         if site.CHANGES_PAGES in urls:  # a note's dates or words: its rows may be on any page of changes
             urls |= site.changes_urls(list(new.values()))
         focus = self._first_changed_note(slugs, new, notes)
@@ -227,14 +234,12 @@ class Preview:
         self.notes.update(notes)
         for slug in notes:
             self._versions[slug] = self._versions.get(slug, 0) + 1
-        done = {site.article_url(s) for s in slugs
-                if pages.get(site.output_path(site.article_url(s))) != self.files.get(
-                    site.output_path(site.article_url(s)))}
+        made = {u for s in slugs for u in site.article_outputs(new[s])}  # the article page and its own files
+        done = {u for u in made if pages.get(site.output_path(u)) != self.files.get(site.output_path(u))}
         self._store(pages)
         self.diagnostics = sorted(diags)
         self.generation += 1
-        self._pending |= urls - {site.article_url(s) for s in slugs} - {site.RECORD_PAGES, site.CHANGES_PAGES,
-                                                                        site.SEARCH}
+        self._pending |= urls - made - {site.RECORD_PAGES, site.ANNOTATION_PAGES, site.CHANGES_PAGES, site.SEARCH}
         return Outcome(True, done, self.diagnostics, focus, self.render_pending if self._pending else None)
 
     def render_pending(self) -> Outcome:

@@ -1,9 +1,10 @@
 """The site model: pages and their URLs, per-article summaries, and the records' backlinks.
 
-Every URL is a folder with an index.html, and every link in a page is relative (``root`` is the
-way back to the site root), so the site works from any sub-path and from file://. The exceptions need
-the published address (site.yaml's base_url): canonical links, sitemap.xml, the feeds (feed.xml,
-feed.json), and 404.html, which is served at any depth and so links by absolute addresses.
+Every page's URL is a folder with an index.html (a data file's URL is its file name), and every link in
+a page is relative (``root`` is the way back to the site root), so the site works from any sub-path and
+from file://. The exceptions need the published address (site.yaml's base_url): canonical links,
+sitemap.xml, the feeds (feed.xml, feed.json), the Web Annotation files (apparatus.webannotation), and
+404.html, which is served at any depth and so links by absolute addresses.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from . import citations, feeds
+from . import citations, feeds, webannotation
 from .annotations import Annotation, Record
 
 STATIC = "static/"  # stands for the copied assets (templates/static, schemas) in dependency sets
@@ -30,6 +31,8 @@ FEED_ATOM = "feed.xml"
 FEED_JSON = "feed.json"
 CHANGES_PER_PAGE = 100  # rows of a changes page: well within the 50 KB a page may weigh (tests/test_feeds.py)
 FEED_SIZE = 100  # entries in each feed
+ANNOTATIONS = webannotation.COLLECTION  # the site's AnnotationCollection (with base_url)
+VOCAB = webannotation.VOCAB  # the vocabulary of the correcting motivation (with base_url)
 
 
 def article_url(slug: str) -> str:
@@ -44,8 +47,19 @@ def changes_url(page: int) -> str:
     return CHANGES if page == 1 else f"{CHANGES}{page}/"
 
 
+def annotations_url(slug: str) -> str:
+    """An article's AnnotationPage (with base_url)."""
+    return f"articles/{slug}/{webannotation.PAGE}"
+
+
+def hypothesis_url(slug: str) -> str:
+    """An article's notes for the Hypothesis client's import (with base_url)."""
+    return f"articles/{slug}/{webannotation.HYPOTHESIS}"
+
+
 def output_path(url: str) -> str:
-    """A page's file: a folder's index.html; a URL naming a file (404.html, feed.xml, record.bib) is that file."""
+    """A page's file: a folder's index.html; a URL naming a file (404.html, feed.xml, record.bib,
+    annotations.jsonld) is that file."""
     return url + "index.html" if url == INDEX or url.endswith("/") else url
 
 
@@ -83,6 +97,7 @@ class ArticleSummary:
     text: str = ""  # the article as plain text (for search)
     added: str = ""  # YYYY-MM-DD: the day its file was added, from git (apparatus.history); "" when unknown
     language: str = ""  # the article's BCP 47 language
+    web_annotations: str | None = None  # its notes' W3C annotations, as the items of a page (None: no base_url)
 
     @property
     def url(self) -> str:
@@ -196,6 +211,7 @@ class Inputs:
     summaries: list[ArticleSummary]
     backlinks: dict[str, list[Citation]]  # record id → the notes citing it (:func:`backlinks`)
     base_url: str = ""  # site.yaml's: the feeds need it (absolute addresses), and are left out without it
+    site: webannotation.SiteInfo | None = None  # for the data files; their absolute ids need site.base_url
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,8 +241,9 @@ class PageKind:
     pages"), for sharing the pages between processes. ``fed_by``: the pages of this kind an article's
     two files feed (the dependency map). ``urls``: the pages a template edit re-renders on their own
     (None: the template reaches every page, as an include does). ``sitemap``: listed in sitemap.xml.
-    ``make``: for a file made by code rather than a template (the feeds, a record's citations; ``template``
-    is then ""), the function of (context, the templates' ``site`` values) that makes its text.
+    ``make``: for a file made by code rather than a template (the feeds, a record's citations, the Web
+    Annotation files; ``template`` is then ""), the function of (context, the templates' ``site`` values)
+    that makes its text.
     """
 
     template: str
@@ -240,6 +257,36 @@ class PageKind:
 
 ALL = "*"  # every page
 RECORD_PAGES = "records/*"  # every record page
+ANNOTATION_PAGES = "articles/*/" + webannotation.PAGE  # every AnnotationPage: startIndex and total follow the counts
+
+
+def annotation_pages(i: Inputs) -> list[tuple[str, dict[str, Any]]]:
+    """Each article's AnnotationPage, in article order, with its start index and neighbours (with base_url)."""
+    if i.site is None:
+        return []
+    urls = [i.site.base_url + annotations_url(s.slug) for s in i.summaries]
+    collection = webannotation.collection_of(i.site, sum(len(s.citations) for s in i.summaries))
+    pages, start = [], 0
+    for k, s in enumerate(i.summaries):
+        pages.append((annotations_url(s.slug), {
+            "items": s.web_annotations or "", "page_id": urls[k], "collection": collection,
+            "start": start, "prev": urls[k - 1] if k else "", "next_": urls[k + 1] if k + 1 < len(urls) else ""}))
+        start += len(s.citations)
+    return pages
+
+
+PageList = Callable[[Inputs], list[tuple[str, dict[str, Any]]]]
+
+
+def _with_base(make: Callable[[Inputs], dict[str, Any]], url: str) -> PageList:
+    """One data file at url, made only with base_url (its ids are absolute)."""
+    return lambda i: [(url, make(i))] if i.site is not None else []
+
+
+def _web(s: ArticleSummary, *urls: str) -> set[str]:
+    return set(urls) if s.web_annotations is not None else set()
+
+
 # A record's citation, in files beside its page (linked from it): (label, file name, media type).
 RECORD_EXPORTS = (("CSL-JSON", "record.csl.json", "application/vnd.citationstyles.csl+json"),
                   ("BibTeX", "record.bib", "application/x-bibtex"))
@@ -278,9 +325,20 @@ PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rende
     PageKind("", lambda i: [(FEED_JSON, {"entries": feed_entries(i.summaries)})] if i.base_url else [],
              rows=lambda context: len(context["entries"]), fed_by=lambda s: {FEED_JSON}, sitemap=False,
              make=feeds.json_feed),
+    # the data files of the Web Annotation export (apparatus.webannotation), with base_url only
+    PageKind("", None, fed_by=lambda s: _web(s, hypothesis_url(s.slug)), sitemap=False),  # by the article stage
+    PageKind("", annotation_pages, rows=lambda context: context["items"].count("\n"),
+             fed_by=lambda s: _web(s, annotations_url(s.slug), ANNOTATIONS, ANNOTATION_PAGES),
+             sitemap=False, make=lambda context, _: webannotation.annotation_page(**context)),
+    PageKind("", _with_base(lambda i: {"site": i.site, "total": sum(len(s.citations) for s in i.summaries),
+                                       "pages": [i.site.base_url + annotations_url(s.slug) for s in i.summaries]
+                                       if i.site else []}, ANNOTATIONS),
+             sitemap=False, make=lambda context, _: webannotation.annotation_collection(**context)),
+    PageKind("", _with_base(lambda i: {"site": i.site}, VOCAB), sitemap=False,
+             make=lambda context, _: webannotation.vocabulary(context["site"])),
 )
 
-TEMPLATES = tuple(kind.template for kind in PAGES if kind.make is None)  # every collection has these
+TEMPLATES = tuple(kind.template for kind in PAGES if kind.template)  # every collection has these
 
 
 def collection_pages(inputs: Inputs) -> list[Page]:
@@ -301,6 +359,11 @@ def page_root(url: str, base_url: str) -> str:
 
 # --- the dependency map: which outputs each source feeds -------------------------------------------------------
 
+def article_outputs(s: ArticleSummary) -> set[str]:
+    """What the article stage writes for an article: its page (and, with base_url, its Hypothesis export)."""
+    return {url for kind in PAGES if kind.pages is None for url in kind.fed_by(s)}
+
+
 def article_dependencies(s: ArticleSummary) -> dict[str, set[str]]:
     """The entries of the dependency map for one article's two source files."""
     outs = {url for kind in PAGES for url in kind.fed_by(s)}
@@ -318,7 +381,7 @@ def dependencies(summaries: list[ArticleSummary], templates: list[str], statics:
     deps: dict[str, set[str]] = {"site.yaml": {ALL}, "annotations/_records.yaml": {ALL}}
     for s in summaries:
         deps.update(article_dependencies(s))
-    own = {kind.template: kind.urls(summaries) for kind in PAGES if kind.urls is not None}
+    own = {kind.template: kind.urls(summaries) for kind in PAGES if kind.template and kind.urls is not None}
     for name in templates:
         deps[f"templates/{name}"] = own.get(name, {ALL})  # base.html, _macros.html and other includes: every page
     for rel in statics:

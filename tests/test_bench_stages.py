@@ -27,6 +27,7 @@ def test_stages_are_timed_and_put_back(tmp_path, capsys, monkeypatch):
     gc.unfreeze()  # (a preview test run before this one leaves its build frozen)
     coll = tmp_path / "c"
     stages.gen.generate(coll, 4, 1)
+    stages.with_base_url(coll)  # as main() does for the collections it generates: every stage runs
     def write_report(name, report):
         (tmp_path / name).write_text(json.dumps(report))
         return tmp_path / name

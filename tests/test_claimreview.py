@@ -15,9 +15,9 @@ from conftest import COLLECTION_URL, REPO, run
 
 from apparatus.annotations import Annotation, load_annotations, load_registry
 from apparatus.articles import load_article
-from apparatus.history import note_history
 from apparatus.claimreview import claim_reviews, script_json
 from apparatus.config import Config
+from apparatus.history import note_history
 
 REAL = sorted(p.stem for p in (REPO / "content").glob("*.md"))
 LABELS = {"inaccurate": "Inaccurate", "false": "False", "misleading": "Misleading", "misattributed": "Misattributed"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -23,9 +24,13 @@ def preview(tiny: Path) -> Iterator[Preview]:
 
 
 def test_dependency_map_is_explicit(preview: Preview) -> None:
-    assert preview.deps["annotations/alpha.yaml"] == {"articles/alpha/", "", "records/", "records/hrc46-speech/",
-                                                      "records/ca-vote/", site.CHANGES_PAGES, site.FEED_ATOM,
-                                                      site.FEED_JSON}
+    assert preview.deps["annotations/alpha.yaml"] == {
+        "articles/alpha/", "", "records/", "records/hrc46-speech/", "records/ca-vote/", site.CHANGES_PAGES,
+        site.FEED_ATOM, site.FEED_JSON,
+        # the W3C Web Annotation files (the tiny site has base_url): the article's own two, the collection's
+        # total, and every AnnotationPage, whose startIndex follows the note counts
+        "articles/alpha/annotations.hypothesis.json", "articles/alpha/annotations.jsonld", "annotations.jsonld",
+        site.ANNOTATION_PAGES}
     assert preview.deps["content/alpha.md"] == preview.deps["annotations/alpha.yaml"]
     assert preview.deps["site.yaml"] == preview.deps["annotations/_records.yaml"] == {site.ALL}
     assert preview.deps["templates/article.html"] == {"articles/alpha/"}
@@ -41,14 +46,35 @@ def test_an_annotation_edit_rebuilds_its_page_first_then_what_depends_on_it(tiny
     ann = tiny / "annotations" / "alpha.yaml"
     ann.write_text(ann.read_text().replace("Straight quotes match", "Edited, straight quotes match"))
     outcome = preview.rebuild({"annotations/alpha.yaml"})
-    assert outcome.ok and outcome.urls == {"articles/alpha/"}
+    assert outcome.ok and outcome.urls == {"articles/alpha/", "articles/alpha/annotations.hypothesis.json"}
     assert outcome.focus == ("articles/alpha/", "quotes")
     assert b"Edited, straight quotes match" in preview.files["articles/alpha/index.html"]
+    assert b"Edited, straight quotes match" in preview.files["articles/alpha/annotations.hypothesis.json"]
     assert outcome.later is not None
     later = outcome.later()
-    assert later.urls == set()  # the note's text shows only on its article page
+    assert later.urls == {"articles/alpha/annotations.jsonld"}  # the note's text: its page and its annotation
+    assert b"Edited, straight quotes match" in preview.files["articles/alpha/annotations.jsonld"]
     changed = {k for k in preview.files if preview.files[k] != before.get(k)}
-    assert changed == {"articles/alpha/index.html"}
+    assert changed == {"articles/alpha/index.html", "articles/alpha/annotations.hypothesis.json",
+                       "articles/alpha/annotations.jsonld"}
+
+
+def test_a_new_note_moves_the_start_index_of_the_later_annotation_pages(tiny: Path) -> None:
+    (tiny / "content" / "beta.md").write_text("---\ntitle: B\noutlet: O\npublished: 2020\nlanguage: en\n---\n\nB.\n")
+    p = Preview(tiny, jobs=1)
+    try:
+        assert p.full().ok
+        assert json.loads(p.files["articles/beta/annotations.jsonld"])["startIndex"] == 8
+        ann = tiny / "annotations" / "alpha.yaml"
+        ann.write_text(ann.read_text() + "  - id: extra\n    type: context\n    quote: mattered\n    note: New.\n")
+        outcome = p.rebuild({"annotations/alpha.yaml"})
+        assert outcome.ok and outcome.later is not None
+        assert outcome.later().urls == {"", "articles/alpha/annotations.jsonld", "articles/beta/annotations.jsonld",
+                                        "annotations.jsonld", "records/ca-vote/"}  # (its note is now number 7)
+        assert json.loads(p.files["articles/beta/annotations.jsonld"])["startIndex"] == 9
+        assert json.loads(p.files["annotations.jsonld"])["total"] == 9
+    finally:
+        p.close()
 
 
 def test_a_note_dated_in_its_yaml_updates_the_changes_page_and_the_feeds(tiny: Path, preview: Preview) -> None:
@@ -62,7 +88,9 @@ def test_a_note_dated_in_its_yaml_updates_the_changes_page_and_the_feeds(tiny: P
     assert outcome.ok and outcome.urls == {"articles/alpha/"}
     assert b'added <time datetime="2026-12-02">2 Dec 2026</time>' in preview.files["articles/alpha/index.html"]
     assert outcome.later is not None
-    assert outcome.later().urls == {site.CHANGES, site.FEED_ATOM, site.FEED_JSON}
+    # (and the note's W3C annotation, whose created it is)
+    assert outcome.later().urls == {site.CHANGES, site.FEED_ATOM, site.FEED_JSON, "articles/alpha/annotations.jsonld"}
+    assert b'"created":"2026-12-02T00:00:00Z"' in preview.files["articles/alpha/annotations.jsonld"]
     assert b'datetime="2026-12-02"' in preview.files["changes/index.html"]
     assert b"<updated>2026-12-02T00:00:00Z</updated>" in preview.files["feed.xml"]
 
@@ -72,7 +100,7 @@ def test_a_record_citation_change_updates_record_pages(tiny: Path, preview: Prev
     ann.write_text(ann.read_text().replace("    records: [ca-vote]\n", ""))
     outcome = preview.rebuild({"annotations/alpha.yaml"})
     assert outcome.ok and outcome.later is not None
-    assert outcome.later().urls == {"", "records/", "records/ca-vote/"}
+    assert outcome.later().urls == {"", "records/", "records/ca-vote/", "articles/alpha/annotations.jsonld"}
     assert b"No note cites this record yet." in preview.files["records/ca-vote/index.html"]
 
 
@@ -128,7 +156,7 @@ def test_the_worker_is_forked_once_per_full_build_not_per_save(tiny: Path, previ
         ann.write_text(text.replace("    records: [ca-vote]\n", "") if k % 2 == 0 else text)
         outcome = preview.rebuild({"annotations/alpha.yaml"})
         assert outcome.ok and outcome.later is not None
-        assert outcome.later().urls == {"", "records/", "records/ca-vote/"}
+        assert outcome.later().urls == {"", "records/", "records/ca-vote/", "articles/alpha/annotations.jsonld"}
         assert preview.refresh_search()
     assert preview._worker.pid == pid
     assert (b"No note cites this record yet." in preview.files["records/ca-vote/index.html"])  # the last edit's
@@ -142,7 +170,8 @@ def test_a_worker_that_died_is_replaced_from_the_current_build(tiny: Path, previ
     dead = preview._worker.pid
     os.kill(dead, signal.SIGKILL)
     assert outcome.later is not None
-    assert outcome.later().urls == {"", "records/", "records/ca-vote/"}  # the new worker has the edit
+    # the new worker has the edit
+    assert outcome.later().urls == {"", "records/", "records/ca-vote/", "articles/alpha/annotations.jsonld"}
     assert preview._worker.pid != dead
 
 

@@ -75,7 +75,8 @@ def test_a_save_sends_reload_then_a_bad_save_sends_errors_then_ok(server: Previe
     text = ann.read_text()
     ann.write_text(text.replace("Arabic script.", "Arabic script, right to left."))
     _wait(lambda: len(events) >= 1)
-    assert events[0] == ("reload", {"urls": ["articles/alpha/"], "focus": ["articles/alpha/", "uyghur"]})
+    assert events[0] == ("reload", {"urls": ["articles/alpha/", "articles/alpha/annotations.hypothesis.json"],
+                                    "focus": ["articles/alpha/", "uyghur"]})  # the page and the article's own export
     assert b"right to left." in get(server, "/articles/alpha/")[2]
     ann.write_text(text.replace("    type: correction\n", "    type: corection\n", 1))
     _wait(lambda: len(events) >= 2)

@@ -15,8 +15,8 @@ from lxml import etree
 from apparatus.config import load_config
 
 SITEMAP_XSD = TESTS / "vendor" / "sitemap.xsd"
-NO_BASE_URL = ("no base_url: the pages have no canonical link, og:url or ClaimReview, and sitemap.xml and the feeds "
-               "(feed.xml, feed.json) are not written")
+NO_BASE_URL = ("no base_url: the pages have no canonical link, og:url or ClaimReview, and sitemap.xml, the feeds "
+               "(feed.xml, feed.json) and the W3C Web Annotation files are not written")
 
 
 class Head(html.parser.HTMLParser):
