@@ -9,11 +9,14 @@ never a pull request's older commit dates, and the same commit always gives the 
 An article's ``added`` date is that of the first commit on the same line that holds
 ``content/<slug>.md`` (the feeds' "new articles").
 
-The pass runs two git processes whatever the collection's size: ``git log --raw`` lists every
-change to ``annotations/*.yaml`` and ``content/*.md`` on that line, oldest first, and one
-``git cat-file --batch`` reads each annotation blob it names once (an article's date needs no
-blob). Each blob is cut into note blocks as text (a flow-style file, or anything else the cut does
-not recognise, is read with libyaml instead). A shallow clone lacks the early
+The pass runs three git processes whatever the collection's size: ``git log --raw`` lists every
+change to ``annotations/*.yaml`` and ``content/*.md`` on that line, oldest first; ``git status``
+names the annotation files changed in the work tree; and one ``git cat-file --batch`` reads once
+each blob of the files that had more than one version, or that are changed in the work tree (an
+article's date needs no blob). A file with one version, unchanged since, needs no blob: every note
+in it was added and last revised by that commit (:meth:`History.dates_of` checks that the file
+the build read is that blob). Each blob read is cut into note blocks as text (a flow-style file,
+or anything else the cut does not recognise, is read with libyaml instead). A shallow clone lacks the early
 history, so its dates would be wrong: :func:`note_history` says so, and callers warn. Without git,
 or outside a repository, the history is empty and callers fall back to ``added:`` in the YAML.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -49,10 +53,47 @@ class NoteDates:
 
 @dataclasses.dataclass
 class History:
-    notes: dict[tuple[str, str], NoteDates]  # (article slug, note id) → dates
+    known: dict[tuple[str, str], NoteDates]  # (slug, note id) → dates, for files whose blobs were read
     articles: dict[str, str] = dataclasses.field(default_factory=dict)  # slug → the day its file was added
     shallow: bool = False  # a shallow clone: the dates of early notes are wrong
     problem: str = ""  # why there is no history (no git, not a repository, git failed); "" when there is
+    single: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)  # slug → (day, blob): a file
+    top: Path | None = None  # with one version, unchanged in the work tree; its notes all date from that day
+
+    def __bool__(self) -> bool:
+        return bool(self.known or self.single)
+
+    @property
+    def notes(self) -> dict[tuple[str, str], NoteDates]:
+        """Every note's dates. Reads the blobs a build skips (see :meth:`dates_of`): for tools and tests."""
+        self._resolve(list(self.single))
+        return self.known
+
+    def dates_of(self, slug: str, ids: Iterable[str], text: str) -> dict[str, NoteDates]:
+        """The dates of the notes ``ids`` of the annotation file ``slug`` whose text is ``text``. A file with
+        one version is that version if its text hashes to the blob (else, as after an edit in the preview,
+        or for a file read with CRLF or a BOM, its blob is read and the notes it holds are dated)."""
+        single = self.single.get(slug)
+        if single is not None:
+            day, blob = single
+            data = text.encode("utf-8")
+            if hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest() == blob:
+                return dict.fromkeys(ids, NoteDates(day, day))
+            self._resolve([slug])
+        return {nid: self.known[slug, nid] for nid in ids if (slug, nid) in self.known}
+
+    def _resolve(self, slugs: list[str]) -> None:
+        """Read the blobs of these one-version files, and date their notes."""
+        if not slugs or self.top is None:
+            return
+        try:
+            blocks = _read_blobs(self.top, [self.single[slug][1] for slug in slugs])
+        except (OSError, subprocess.SubprocessError, ValueError):
+            blocks = {}  # git went away: these notes keep their added: or stay undated
+        for slug in slugs:
+            day, blob = self.single.pop(slug)
+            for nid in blocks.get(blob, {}):
+                self.known.setdefault((slug, nid), NoteDates(day, day))
 
 
 def note_history(root: Path) -> History:
@@ -60,10 +101,35 @@ def note_history(root: Path) -> History:
     try:
         top, prefix, shallow = _git(root, "rev-parse", "--show-toplevel", "--show-prefix",
                                     "--is-shallow-repository").split("\n")[:3]
-        changes, articles, blocks = _read_history(Path(top), prefix)
+        articles: dict[str, str] = {}
+        changes = list(_changes(_git(Path(top), "log", "--first-parent", "--diff-merges=first-parent",
+                                     "--reverse", "--raw", "--no-renames", "--no-abbrev", "--format=C%H %cd",
+                                     "--date=format-local:%Y-%m-%d", "--", f"{prefix}annotations/",
+                                     f"{prefix}content/").encode().splitlines(), prefix, articles))
+        changed = _changed_in_work_tree(Path(top), prefix)
+        versions: dict[str, list[tuple[str, str, str]]] = {}
+        for change in changes:
+            versions.setdefault(change[1], []).append(change)
+        single = {slug: (v[0][0], v[0][2]) for slug, v in versions.items()
+                  if len(v) == 1 and v[0][2] != _ZERO and slug not in changed}
+        rest = [change for change in changes if change[1] not in single]
+        blocks = _read_blobs(Path(top), list(dict.fromkeys(b for _, _, b in rest if b != _ZERO)))
     except (OSError, subprocess.SubprocessError, ValueError) as exc:
         return History({}, problem=str(exc) or type(exc).__name__)
-    return History(_dates(changes, blocks), articles, shallow=shallow.strip() == "true")
+    return History(_dates(rest, blocks), articles, shallow=shallow.strip() == "true", single=single,
+                   top=Path(top))
+
+
+def _changed_in_work_tree(top: Path, prefix: str) -> set[str]:
+    """The slugs of the annotation files ``git status`` shows changed (staged or not) in the work tree."""
+    out = _git(top, "status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=no", "--",
+               f"{prefix}annotations/")
+    slugs = set()
+    for entry in out.split("\0"):
+        m = _ANNOTATION_FILE.fullmatch(entry[3:].removeprefix(prefix))
+        if m:
+            slugs.add(m.group(1))
+    return slugs
 
 
 _ENV = {"TZ": "UTC", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
@@ -77,37 +143,19 @@ def _git(cwd: Path, *args: str) -> str:
     return proc.stdout.decode("utf-8", "replace")
 
 
-def _read_history(top: Path, prefix: str
-                  ) -> tuple[list[tuple[str, str, str]], dict[str, str], dict[str, dict[str, str]]]:
-    """Every change to an annotation file (:func:`_changes`), the day each article was added, and the note
-    blocks of each annotation blob.
-
-    ``git log`` and ``git cat-file --batch`` run side by side: a thread passes each new blob the log
-    names to cat-file as the log goes, while this thread cuts the blobs cat-file returns, so the two
-    processes and the cutting overlap on a machine's cores.
-    """
-    env = {**os.environ, **_ENV}
-    log = subprocess.Popen(["git", "-C", str(top), "log", "--first-parent", "--diff-merges=first-parent",
-                            "--reverse", "--raw", "--no-renames", "--no-abbrev", "--format=C%H %cd",
-                            "--date=format-local:%Y-%m-%d", "--", f"{prefix}annotations/", f"{prefix}content/"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+def _read_blobs(top: Path, wanted: list[str]) -> dict[str, dict[str, str]]:
+    """Blob → its note blocks, for each blob wanted: one ``git cat-file --batch``, fed by a thread while this
+    one cuts the blobs as they come (so git and the cutting overlap on a machine's cores)."""
+    if not wanted:
+        return {}
     cat = subprocess.Popen(["git", "-C", str(top), "cat-file", "--batch"], stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-    assert log.stdout is not None and cat.stdin is not None and cat.stdout is not None
-    changes: list[tuple[str, str, str]] = []
-    articles: dict[str, str] = {}
-    wanted: list[str] = []  # the blobs asked for, in order
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, **_ENV})
+    assert cat.stdin is not None and cat.stdout is not None
 
     def feed() -> None:
-        seen: set[str] = set()
         try:
-            for change in _changes(log.stdout, prefix, articles):  # type: ignore[arg-type]
-                changes.append(change)
-                blob = change[2]
-                if blob != _ZERO and blob not in seen:
-                    seen.add(blob)
-                    wanted.append(blob)
-                    cat.stdin.write(blob.encode() + b"\n")  # type: ignore[union-attr]
+            for blob in wanted:
+                cat.stdin.write(blob.encode() + b"\n")  # type: ignore[union-attr]
         except OSError:
             pass  # cat-file ended early: the reading side reports the blobs it did not get
         finally:
@@ -127,16 +175,14 @@ def _read_history(top: Path, prefix: str
             data = cat.stdout.read(int(header[2]) + 1)[:-1]
             blocks[header[0].decode()] = note_blocks(data.decode("utf-8", "replace"))
     finally:
-        for proc in (log, cat):
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
+        if cat.poll() is None:
+            cat.kill()
+        cat.wait()
         feeder.join(TIMEOUT_S)
-        for stream in (log.stdout, cat.stdout):
-            stream.close()
-    if feeder.is_alive() or log.returncode != 0 or cat.returncode != 0 or len(blocks) != len(wanted):
-        raise ValueError(f"git log failed (exit {log.returncode}) or its blobs could not be read")
-    return changes, articles, blocks
+        cat.stdout.close()
+    if feeder.is_alive() or cat.returncode != 0 or len(blocks) != len(wanted):
+        raise ValueError("git cat-file failed: the annotation files' blobs could not be read")
+    return blocks
 
 
 def _changes(lines: Iterable[bytes], prefix: str, articles: dict[str, str]) -> Iterator[tuple[str, str, str]]:

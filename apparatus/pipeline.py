@@ -163,9 +163,10 @@ def read_annotations(c: Collection, slug: str) -> tuple[AnnotationFile | None, l
     if slug not in c.annotation_slugs:
         return None, []
     af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids)
-    if af is not None and c.history.notes:
+    if af is not None and c.history:
+        known = c.history.dates_of(slug, [ann.id for ann in af.annotations], af.src.text)
         for ann in af.annotations:
-            dates = c.history.notes.get((slug, ann.id))
+            dates = known.get(ann.id)
             if dates is not None:
                 ann.added, ann.revised = dates.added, dates.revised
     return af, diags

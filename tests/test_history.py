@@ -84,7 +84,44 @@ def test_the_whole_history_is_read_by_a_fixed_number_of_git_processes(repo: Path
     monkeypatch.setattr(subprocess, "Popen", Counted)
     h = history.note_history(repo)
     assert len(h.notes) == sum(range(1, 8))
-    assert [a[3] for a in calls] == ["rev-parse", "log", "cat-file"]
+    assert [a[3] for a in calls] == ["rev-parse", "log", "status", "cat-file"]  # cat-file: for .notes
+
+
+def test_a_file_with_one_version_needs_no_blob_until_its_text_differs(repo: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build dates the notes of a file added once and unchanged since without reading its blob: the text it
+    read is that blob. A text that differs (an edit in the preview, a file read with CRLF) has its blob read,
+    and only the notes in the blob are dated."""
+    save(repo, "once", note("a"), note("b"), date="2026-07-01")
+    save(repo, "twice", note("x"), date="2026-07-02")
+    save(repo, "twice", note("x", "revised"), date="2026-07-03")
+    calls: list[str] = []
+    real = subprocess.Popen
+
+    class Counted(real):  # type: ignore[misc, valid-type]
+        def __init__(self, args: list[str], *more: object, **kwargs: object) -> None:
+            calls.append(args[3])
+            super().__init__(args, *more, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", Counted)
+    h = history.note_history(repo)
+    assert calls == ["rev-parse", "log", "status", "cat-file"]  # the blobs of 'twice' only
+    text = (repo / "annotations" / "once.yaml").read_text(encoding="utf-8")
+    assert h.dates_of("once", ["a", "b"], text) == {"a": NoteDates("2026-07-01", "2026-07-01"),
+                                                    "b": NoteDates("2026-07-01", "2026-07-01")}
+    assert h.dates_of("twice", ["x"], "") == {"x": NoteDates("2026-07-02", "2026-07-03")}
+    assert len(calls) == 4
+    edited = text + note("c")  # a note added in the work tree: not in the history
+    assert h.dates_of("once", ["a", "b", "c"], edited) == {"a": NoteDates("2026-07-01", "2026-07-01"),
+                                                           "b": NoteDates("2026-07-01", "2026-07-01")}
+    assert calls[4:] == ["cat-file"]
+
+
+def test_a_file_changed_in_the_work_tree_has_its_blob_read(repo: Path) -> None:
+    save(repo, "art", note("a"), date="2026-08-01")
+    (repo / "annotations" / "art.yaml").write_text("annotations:\n" + note("a") + note("new"), encoding="utf-8")
+    h = history.note_history(repo)
+    assert h.single == {} and h.known == {("art", "a"): NoteDates("2026-08-01", "2026-08-01")}
 
 
 def test_a_collection_in_a_subfolder_and_the_registry_left_out(repo: Path) -> None:
