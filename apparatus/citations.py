@@ -21,6 +21,7 @@ from typing import Any
 
 from . import archives
 from .annotations import Record
+from .errors import json_controls_escaped
 
 # A record's kind → its CSL type (the closest the CSL vocabulary has: a UN document, a parliament's journal or
 # a government statement is a "document"; a bill or an act is "legislation"; a court's decision a "legal_case").
@@ -60,7 +61,8 @@ def csl_item(record: Record) -> dict[str, Any]:
 
 def csl_json(context: dict[str, Any]) -> str:
     """records/<id>/record.csl.json: a CSL-JSON array holding the record's item."""
-    return json.dumps([csl_item(context["record"])], ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return json_controls_escaped(json.dumps([csl_item(context["record"])], ensure_ascii=False, indent=2,
+                                            sort_keys=True)) + "\n"
 
 
 _LATEX = {"\\": r"{\textbackslash}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",

@@ -25,6 +25,7 @@ from markupsafe import Markup
 from .annotations import Annotation
 from .articles import Article
 from .config import Config
+from .errors import json_controls_escaped
 
 CONTEXT = "https://schema.org"
 
@@ -33,7 +34,7 @@ _HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 def script_json(data: Any) -> Markup:
     """data as JSON for the inside of a <script> element: nothing in it can end the element."""
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = json_controls_escaped(json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
     return Markup(text.translate(_HTML_SAFE))  # escaped for a script element just above
 
 

@@ -13,6 +13,7 @@ runner a workflow command; and the source line shown is cut to a bounded length.
 from __future__ import annotations
 
 import dataclasses
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -43,6 +44,20 @@ def printable(text: str) -> str:
     if text.isprintable() and _LEGACY_COMMAND not in text:  # the common case: nothing to escape
         return text
     return "".join(map(_escape_char, text)).replace(_LEGACY_COMMAND, "##\\x5b")
+
+
+_JSON_UNESCAPED = re.compile("[\x7f-\x9f\u2028\u2029]")  # json.dumps escapes U+0000-U+001F only
+
+
+def json_controls_escaped(text: str) -> str:
+    """JSON text with DEL, the C1 controls and the line and paragraph separators written as \\uXXXX too (json.dumps
+    escapes U+0000-U+001F, and writes the others as they are when ensure_ascii is off): for the JSON the site
+    writes that way (the Web Annotation files, the ClaimReview scripts, the records' CSL-JSON)."""
+    return _JSON_UNESCAPED.sub(_json_escape, text) if _JSON_UNESCAPED.search(text) else text
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    return f"\\u{ord(m.group()):04x}"
 
 
 def shorten(text: str, width: int = TEXT_WIDTH) -> str:

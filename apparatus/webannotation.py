@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from .annotations import Annotation, Record
+from .errors import json_controls_escaped
 from .textcontent import article_ranges
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -66,19 +67,12 @@ class Selection:
 
 # --- JSON ------------------------------------------------------------------------------------------------------
 
-_UNESCAPED = re.compile("[\x7f-\x9f\u2028\u2029]")  # json.dumps escapes U+0000-U+001F only
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one, not one per call
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON, keys in the order written (deterministic), every control character escaped: json.dumps
-    escapes U+0000-U+001F, and DEL, the C1 controls and the line and paragraph separators are escaped here."""
-    text = _ENCODER.encode(value)
-    return _UNESCAPED.sub(_escape, text) if _UNESCAPED.search(text) else text
-
-
-def _escape(m: re.Match[str]) -> str:
-    return f"\\u{ord(m.group()):04x}"
+    """Compact JSON, keys in the order written (deterministic), every control character escaped."""
+    return json_controls_escaped(_ENCODER.encode(value))
 
 
 def uri(address: str) -> str:

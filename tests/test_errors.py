@@ -66,3 +66,22 @@ def test_build_error_sorts_and_deduplicates() -> None:
     err = BuildError([a, b, a, w])
     assert err.diagnostics == [w, b, a]
     assert count_errors(err.diagnostics) == 2
+
+
+def test_json_written_with_ensure_ascii_off_escapes_every_control_character() -> None:
+    """DEL, the C1 controls and U+2028/U+2029 pass json.dumps(ensure_ascii=False) as they are: the site's JSON
+    writers (ClaimReview scripts, CSL-JSON, Web Annotation files) escape them through one function."""
+    import json
+
+    from apparatus.citations import csl_json
+    from apparatus.claimreview import script_json
+    from apparatus.errors import json_controls_escaped
+    from apparatus.webannotation import dumps
+    hostile = "a\x7fb\x85c\x9fd\u2028e\u2029f é"
+    escaped = '"a\\u007fb\\u0085c\\u009fd\\u2028e\\u2029f é"'
+    assert json_controls_escaped(json.dumps(hostile, ensure_ascii=False)) == escaped
+    assert dumps({"x": hostile}) == '{"x":' + escaped + "}"
+    assert str(script_json({"x": hostile})) == '{"x":' + escaped + "}"
+    from apparatus.annotations import Record
+    text = csl_json({"record": Record(id="r", title=hostile, issuer="I", kind="un", date="2020")})
+    assert json.loads(text)[0]["title"] == hostile and all(ch not in text for ch in "\x7f\x85\x9f\u2028\u2029")
