@@ -105,7 +105,7 @@ def note_history(root: Path) -> History:
         changes = list(_changes(_git(Path(top), "log", "--first-parent", "--diff-merges=first-parent",
                                      "--reverse", "--raw", "--no-renames", "--no-abbrev", "--format=C%H %cd",
                                      "--date=format-local:%Y-%m-%d", "--", f"{prefix}annotations/",
-                                     f"{prefix}content/").encode().splitlines(), prefix, articles))
+                                     f"{prefix}content/").split("\n"), prefix, articles))
         changed = _changed_in_work_tree(Path(top), prefix)
         versions: dict[str, list[tuple[str, str, str]]] = {}
         for change in changes:
@@ -185,13 +185,12 @@ def _read_blobs(top: Path, wanted: list[str]) -> dict[str, dict[str, str]]:
     return blocks
 
 
-def _changes(lines: Iterable[bytes], prefix: str, articles: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+def _changes(lines: Iterable[str], prefix: str, articles: dict[str, str]) -> Iterator[tuple[str, str, str]]:
     """(date, slug, new blob) for each change to an annotation file, oldest first; the zero blob for a
     deletion. The records registry and any path that is not ``annotations/<slug>.yaml`` are skipped. The
     first day each ``content/<slug>.md`` is there goes to ``articles`` on the way."""
     date = ""
-    for raw in lines:
-        line = raw.decode("utf-8", "replace").rstrip("\n")
+    for line in lines:  # (git log's output, decoded once by _git)
         if line.startswith("C"):
             date = line.split(" ", 1)[1]
         elif line.startswith(":"):
