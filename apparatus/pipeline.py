@@ -411,8 +411,7 @@ def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
                             only: set[str] | None = None, jobs: int = 1) -> list[Diagnostic]:
     """Render the pages made from the whole collection (all, or the URLs in ``only``: see site.PAGES) and write
     them with the site's other files and the assets; the diagnostics (a template's failure)."""
-    pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries), c.config.base_url,
-                                              site=c.web))
+    pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries), site=c.web))
     pages = [p for p in pages if p.template not in templates.OPTIONAL or templates.has(c.env, p.template)]
     listed = site.sitemap_urls(pages, summaries)
     if only is not None:

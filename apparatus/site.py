@@ -10,6 +10,7 @@ sitemap.xml, the feeds (feed.xml, feed.json), the Web Annotation files (apparatu
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -210,8 +211,22 @@ class Inputs:
     registry: dict[str, Record]
     summaries: list[ArticleSummary]
     backlinks: dict[str, list[Citation]]  # record id → the notes citing it (:func:`backlinks`)
-    base_url: str = ""  # site.yaml's: the feeds need it (absolute addresses), and are left out without it
-    site: webannotation.SiteInfo | None = None  # for the data files; their absolute ids need site.base_url
+    site: webannotation.SiteInfo | None = None  # with base_url only: the feeds and data files need absolute ids
+
+    @functools.cached_property
+    def newest(self) -> list[Change]:
+        """The feeds' entries (:func:`feed_entries`), worked out once for both feeds."""
+        return feed_entries(self.summaries)
+
+    @functools.cached_property
+    def annotation_page_ids(self) -> list[str]:
+        """Each article's AnnotationPage address, in article order (the pages' chain and the collection)."""
+        assert self.site is not None
+        return [self.site.base_url + annotations_url(s.slug) for s in self.summaries]
+
+    @functools.cached_property
+    def notes_total(self) -> int:
+        return sum(len(s.citations) for s in self.summaries)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,8 +279,8 @@ def annotation_pages(i: Inputs) -> list[tuple[str, dict[str, Any]]]:
     """Each article's AnnotationPage, in article order, with its start index and neighbours (with base_url)."""
     if i.site is None:
         return []
-    urls = [i.site.base_url + annotations_url(s.slug) for s in i.summaries]
-    collection = webannotation.collection_of(i.site, sum(len(s.citations) for s in i.summaries))
+    urls = i.annotation_page_ids
+    collection = webannotation.collection_of(i.site, i.notes_total)
     pages, start = [], 0
     for k, s in enumerate(i.summaries):
         pages.append((annotations_url(s.slug), {
@@ -319,10 +334,10 @@ PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rende
              sitemap=False),
     PageKind("changes.html", lambda i: changes_pages(i.summaries), rows=lambda context: len(context["changes"]),
              fed_by=lambda s: {CHANGES_PAGES}, urls=lambda s: {CHANGES_PAGES}),
-    PageKind("", lambda i: [(FEED_ATOM, {"entries": feed_entries(i.summaries)})] if i.base_url else [],
+    PageKind("", lambda i: [(FEED_ATOM, {"entries": i.newest})] if i.site is not None else [],
              rows=lambda context: len(context["entries"]), fed_by=lambda s: {FEED_ATOM}, sitemap=False,
              make=feeds.atom),
-    PageKind("", lambda i: [(FEED_JSON, {"entries": feed_entries(i.summaries)})] if i.base_url else [],
+    PageKind("", lambda i: [(FEED_JSON, {"entries": i.newest})] if i.site is not None else [],
              rows=lambda context: len(context["entries"]), fed_by=lambda s: {FEED_JSON}, sitemap=False,
              make=feeds.json_feed),
     # the data files of the Web Annotation export (apparatus.webannotation), with base_url only
@@ -330,9 +345,8 @@ PAGES: tuple[PageKind, ...] = (  # in the order the collection's pages are rende
     PageKind("", annotation_pages, rows=lambda context: context["items"].count("\n"),
              fed_by=lambda s: _web(s, annotations_url(s.slug), ANNOTATIONS, ANNOTATION_PAGES),
              sitemap=False, make=lambda context, _: webannotation.annotation_page(**context)),
-    PageKind("", _with_base(lambda i: {"site": i.site, "total": sum(len(s.citations) for s in i.summaries),
-                                       "pages": [i.site.base_url + annotations_url(s.slug) for s in i.summaries]
-                                       if i.site else []}, ANNOTATIONS),
+    PageKind("", _with_base(lambda i: {"site": i.site, "total": i.notes_total, "pages": i.annotation_page_ids},
+                            ANNOTATIONS),
              sitemap=False, make=lambda context, _: webannotation.annotation_collection(**context)),
     PageKind("", _with_base(lambda i: {"site": i.site}, VOCAB), sitemap=False,
              make=lambda context, _: webannotation.vocabulary(context["site"])),
