@@ -160,7 +160,7 @@ class Engine:
     def _apply(self, state: State) -> None:
         if state.full:
             self.files = state.files
-        else:  # in place (a page thread's lookup sees each page whole, old or new): a copy took milliseconds
+        else:  # in place: a page thread's lookup sees each page whole, old or new (docs/performance.md)
             self.files.update(state.files)
         self.diagnostics = state.diagnostics
         self.articles = state.articles
