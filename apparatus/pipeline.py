@@ -51,6 +51,7 @@ class Collection:
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
+        self.record_versions = {rid: frozenset(tag for tag, _ in r.versions) for rid, r in self.registry.items()}
         cfg = self.config
         self.web = webannotation.SiteInfo(webannotation.uri(cfg.base_url), cfg.title, cfg.language,
                                           cfg.publisher_name) if cfg.base_url else None
@@ -162,7 +163,7 @@ def read_annotations(c: Collection, slug: str) -> tuple[AnnotationFile | None, l
     (a note git does not know yet keeps the ``added:`` of its YAML, and no revised date)."""
     if slug not in c.annotation_slugs:
         return None, []
-    af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids)
+    af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids, c.record_versions)
     if af is not None and c.history:
         known = c.history.dates_of(slug, [ann.id for ann in af.annotations], af.src.text)
         for ann in af.annotations:

@@ -1,0 +1,83 @@
+"""apparatus/languages.py: BCP 47 tags, the script of a text and its direction."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from apparatus import languages
+from apparatus.languages import direction, is_bcp47, script_of
+
+GOOD = ["en", "fr", "zh", "ug", "ug-Arab", "ug-Latn", "zh-Hans-CN", "fr-FR", "EN-us", "de-CH-1901", "es-419",
+        "en-US-u-ca-gregory", "x-private", "en-x-notes", "cmn", "und", "zh-yue-HK"]
+BAD = ["", "en_US", "zz", "fre", "french", "fr-", "-fr", "fr--FR", "i-klingon", "en-US-", "a", "toolongtag",
+       "en-Latn-Latn-x", "en-a-bbb-a-ddd", "fr\n", " fr", "fr ", "ug-Arabic", "zh-" + "a" * 80]
+
+
+@pytest.mark.parametrize("tag", GOOD)
+def test_registered_well_formed_tags_are_bcp47(tag: str) -> None:
+    assert is_bcp47(tag)
+
+
+@pytest.mark.parametrize("tag", BAD)
+def test_malformed_or_unregistered_tags_are_not(tag: str) -> None:
+    assert not is_bcp47(tag)
+
+
+def test_the_rfc_5646_pattern_is_the_json_schema_one_and_ecma_compatible() -> None:
+    """The pattern uses no Python-only syntax (\\d, inline flags): JSON Schema validators read it as ECMA-262."""
+    pattern = languages.BCP47_RE.pattern
+    assert "\\d" not in pattern and "(?i" not in pattern and "\\w" not in pattern
+    for tag in GOOD:
+        assert re.fullmatch(pattern, tag)
+    for tag in ("en_US", "fr-", "i-klingon", ""):
+        assert not re.fullmatch(pattern, tag)
+
+
+def test_suggestions_for_common_mistakes() -> None:
+    assert languages.suggestion("en_US") == "en-US"
+    assert languages.suggestion("French") == "fr"
+    assert languages.suggestion("fre") == "fr"
+    assert languages.suggestion("qqqq") == ""
+
+
+@pytest.mark.parametrize(("text", "script"), [
+    ("Le ministre a déclaré", "Latn"),
+    ("大外宣被打脸", "Hani"),
+    ("«\u00a0大外宣被打脸\u00a0»", "Hani"),
+    ("ئۇيغۇر تىلى", "Arab"),
+    ("مرحبا", "Arab"),
+    ("BBC دېگەن ئۇيغۇر تىلىدىكى خەۋەر", "Arab"),  # most letters decide, not the first
+    ("1234 — !", ""),
+    ("Здравствуйте", ""),
+    ("", ""),
+])
+def test_script_of(text: str, script: str) -> None:
+    assert script_of(text) == script
+
+
+@pytest.mark.parametrize(("tag", "text", "expected"), [
+    ("ug", "ئۇيغۇر تىلى", "rtl"),
+    ("ug-Latn", "Uyghur tili", "ltr"),  # the script, not the tag
+    ("ug", "Uyghur tili", "ltr"),
+    ("en", "مرحبا", "rtl"),
+    ("zh", "大外宣被打脸", "ltr"),
+    ("fr", "« Non ! »", "ltr"),
+    ("ug", "", "rtl"),  # no text: the language's likely script
+    ("ug-Latn", "", "ltr"),  # no text: the tag's script subtag
+    ("ar", "123", "rtl"),
+    ("he", "", "rtl"),
+    ("ru", "Здравствуйте", "ltr"),
+    ("und", "", "auto"),
+    ("x-private", "", "auto"),
+    ("not a tag", "", "auto"),
+])
+def test_direction_follows_the_script(tag: str, text: str, expected: str) -> None:
+    assert direction(tag, text) == expected
+
+
+def test_names() -> None:
+    assert languages.name("fr") == "Français"
+    assert languages.name("zh-Hans") == "中文"
+    assert languages.name("de") == "de"
