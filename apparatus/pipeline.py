@@ -180,7 +180,7 @@ def parse_markdown(article: Article) -> list[Token]:
 def check_links(article: Article, tokens: list[Token], diags: list[Diagnostic]) -> None:
     for tok in tokens:
         if tok.type == "inline":
-            for problem, _ in markdown.check_links([tok], "the article", allow_images=True):
+            for problem, _, _ in markdown.check_links([tok], "the article", allow_images=True):
                 line = article.body.first_line + (tok.map[0] if tok.map else 0)
                 diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
 
@@ -212,10 +212,10 @@ def render_notes(af: AnnotationFile | None, diags: list[Diagnostic]) -> dict[str
     notes_html = {}
     for ann in af.annotations if af is not None else []:
         html, problems = _note_html(ann.note)
-        for problem, needle in problems:
+        for problem, needle, hint in problems:
             assert af is not None
             diags.append(af.at(("annotations", ann.index, "note"), problem,
-                               "write the note in Markdown: links as [text](https://…), no HTML tags, "
+                               hint or "write the note in Markdown: links as [text](https://…), no HTML tags, "
                                "no images; to show a tag as text, put it in `backticks`",
                                offset=max(ann.note.find(needle), 0)))
         notes_html[ann.id] = html
