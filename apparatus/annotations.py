@@ -142,6 +142,10 @@ class Record:
     language: str = ""  # of the title, when not the site's
     versions: tuple[tuple[str, str], ...] = ()  # (BCP 47 tag, url) of each version in another language
 
+    def version_url(self, language: str) -> str:
+        """The address of the record's version in language ('' if it has none)."""
+        return dict(self.versions).get(language, "")
+
     @property
     def version_date(self) -> str:
         """The Robust Links date of the record's links (see :func:`apparatus.archives.version_date`)."""

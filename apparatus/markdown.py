@@ -87,6 +87,15 @@ def render_note(text: str) -> tuple[str, list[Problem]]:
     return NOTE_MD.renderer.render(tokens, NOTE_MD.options, {}), problems
 
 
+_SPAN = re.compile(r"\[([^\[\]]*)\]\{[^{}]*\}")
+
+
+def without_spans(note: str) -> str:
+    """A note's Markdown with its language spans ([text]{lang=fr}) as their bare text, for Markdown readers
+    without the attrs syntax (Hypothesis)."""
+    return _SPAN.sub(r"\1", note) if "]{" in note else note
+
+
 def _span_problems(tokens: Sequence[Token], text: str) -> list[Problem]:
     """Each language span checked (only lang and dir; lang a BCP 47 tag; dir ltr, rtl or auto), and given the
     direction of its text's script when it names none (:func:`apparatus.languages.direction`)."""

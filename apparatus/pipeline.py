@@ -25,7 +25,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from . import claimreview, fastmd, forking, history, markdown, scaffold, site, templates, webannotation
+from . import claimreview, fastmd, forking, history, languages, markdown, scaffold, site, templates, webannotation
 from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, load_registry
 from .articles import Article, load_article
@@ -61,6 +61,8 @@ class Collection:
             cite = self.env.get_template("_macros.html").module.cite
             root = site.root_of(site.article_url("x"))
             self.cites = {rid: cite(r, root) for rid, r in self.registry.items()}
+            self.cites.update((f"{rid}@{tag}", cite(r, root, tag)) for rid, r in self.registry.items()
+                              for tag, _ in r.versions)  # (Annotation.cite_key)
 
     @property
     def root(self) -> Path:
@@ -133,7 +135,8 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
         return ArticleResult(summary, diags)
     url = site.article_url(slug)
     try:
-        page = render_article_page(c, url, article, body, headline_html, ordered, numbers, notes_html, summary)
+        page = render_article_page(c, url, article, body, headline_html, ordered, numbers, notes_html, summary,
+                                   text_direction(article, blocks))
     except templates.TemplateFailure as exc:
         return ArticleResult(None, [*diags, exc.diagnostic])
     moved = sum(a.status == MOVED for a in anchors)
@@ -141,7 +144,8 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
     if c.web is not None and (mode.writer is not None or mode.keep_pages):  # (check writes no file)
         summary, files = web_annotations(c, article, url, page, body, ordered, notes_html, summary)
     if mode.keep_pages:
-        notes = {a.id: hash((a.type, a.quote, a.correction, a.verdict, notes_html[a.id], a.records, a.links))
+        notes = {a.id: hash((a.type, a.quote, a.correction, a.verdict, notes_html[a.id], a.records,
+                              tuple(sorted(a.record_languages.items())), a.links))
                  for a in ordered}
         return ArticleResult(summary, diags, moved, (site.output_path(url), page), notes, files)
     if mode.writer is not None:
@@ -248,7 +252,8 @@ def summarize(slug: str, article: Article, ordered: list[Annotation], numbers: d
                                       a.records, markdown.plain_text(notes_html[a.id]) if mode.search else "",
                                       a.added, a.revised,
                                       # the feeds carry the corrections' notes (only theirs travel back)
-                                      notes_html[a.id] if a.type == "correction" and a.added else "")
+                                      notes_html[a.id] if a.type == "correction" and a.added else "",
+                                      article.language)
                         for a in ordered),
         text="\n".join(b.text for b in blocks) if mode.search else "",  # the texts are only for the search index
         added=added, language=article.language,
@@ -257,13 +262,27 @@ def summarize(slug: str, article: Article, ordered: list[Annotation], numbers: d
 
 def render_article_page(c: Collection, url: str, article: Article, body: str, headline_html: str,
                         ordered: list[Annotation], numbers: dict[str, int], notes_html: dict[str, str],
-                        summary: site.ArticleSummary) -> str:
-    """The page template (raises templates.TemplateFailure), with the corrections' ClaimReview JSON-LD."""
+                        summary: site.ArticleSummary, text_dir: str) -> str:
+    """The page template (raises templates.TemplateFailure), with the corrections' ClaimReview JSON-LD; text_dir is
+    the body's direction (:func:`text_direction`)."""
     reviews = claimreview.claim_reviews(c.config, article, url, ordered)
     return templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
                             body_html=body, notes=ordered, key=site.key_notes(ordered), numbers=numbers,
                             notes_html=notes_html, headline_html=headline_html, cites=c.cites, summary=summary,
+                            text_dir=text_dir,
                             claim_reviews=claimreview.script_json(reviews) if reviews else "")
+
+
+def text_direction(article: Article, blocks: list[Block]) -> str:
+    """The dir of the article's text: its script's, read from its first blocks (languages.SAMPLE characters)."""
+    sample: list[str] = []
+    size = 0
+    for b in blocks:
+        if size >= languages.SAMPLE:
+            break
+        sample.append(b.text)
+        size += len(b.text)
+    return languages.direction(article.language, "\n".join(sample))
 
 
 def web_annotations(c: Collection, article: Article, url: str, page: str, body: str, ordered: list[Annotation],

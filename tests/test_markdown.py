@@ -64,3 +64,9 @@ def test_a_span_may_set_only_a_bcp47_lang_and_a_direction(note: str, message: st
 def test_article_bodies_stay_verbatim() -> None:
     """The span syntax is for notes only: in an article, [x]{lang=zh} is the text it is."""
     assert ARTICLE_MD.render("[大外宣被打脸]{lang=zh}") == "<p>[大外宣被打脸]{lang=zh}</p>\n"
+
+
+def test_spans_become_their_text_for_markdown_readers_without_them() -> None:
+    from apparatus.markdown import without_spans
+    assert without_spans("the idiom [大外宣被打脸]{lang=zh} and [« non\n»]{lang=fr}, [a](https://x.org)") == (
+        "the idiom 大外宣被打脸 and « non\n», [a](https://x.org)")
