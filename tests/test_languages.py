@@ -81,3 +81,31 @@ def test_names() -> None:
     assert languages.name("fr") == "Français"
     assert languages.name("zh-Hans") == "中文"
     assert languages.name("de") == "de"
+
+
+def test_the_published_schemas_check_the_grammar_of_tags() -> None:
+    """Editors' JSON Schemas (validated here with jsonschema, draft 2020-12) take well-formed tags and refuse others
+    in a link's language, a record's language and versions, and a cited version."""
+    import jsonschema
+
+    from apparatus.scaffold import annotations_schema, records_schema
+
+    notes = jsonschema.Draft202012Validator(annotations_schema())
+    records = jsonschema.Draft202012Validator(records_schema())
+
+    def note(link_language: str, cited: str) -> dict:
+        return {"annotations": [{"id": "a", "type": "context", "quote": "q", "note": "n",
+                                 "records": ["r", {"id": "r", "language": cited}],
+                                 "links": [{"url": "https://example.org", "title": "t", "language": link_language}]}]}
+
+    def record(language: str, version: str) -> dict:
+        return {"records": [{"id": "r", "title": "t", "issuer": "i", "kind": "un", "date": "2021",
+                             "accessed": "2026-12-05", "language": language,
+                             "versions": {version: "https://example.org/v"}}]}
+
+    assert list(notes.iter_errors(note("ug-Latn", "fr"))) == []
+    assert len(list(notes.iter_errors(note("en_US", "fr")))) == 1
+    assert len(list(notes.iter_errors(note("fr", "fr-")))) == 1
+    assert list(records.iter_errors(record("zh-Hant", "ar"))) == []
+    assert len(list(records.iter_errors(record("fr", "en_GB")))) == 1
+    assert len(list(records.iter_errors(record("i-klingon", "fr")))) == 1
