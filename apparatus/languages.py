@@ -3,10 +3,13 @@
 ``is_bcp47(tag)`` is two checks. The tag must be well formed by RFC 5646's ABNF (section 2.1,
 ``langtag`` and ``privateuse``; the 26 grandfathered tags are refused: each has a modern
 replacement such as ``tlh`` for ``i-klingon``): :data:`BCP47_RE` below, which is also the pattern
-the published JSON Schema gives editors. Then each subtag must be registered in the IANA Language
-Subtag Registry, as ``langcodes`` knows it (the registry ships inside the package: nothing is
-downloaded; imported on first use, as its tables take a quarter of a second to load). So
-``en_US`` (not well formed), ``zz`` and ``fre`` (not registered: French is ``fr``) are refused.
+the published JSON Schema gives editors. Then it must be *valid* (RFC 5646 section 2.2.9): its
+language, extlang (at most one), script, region and variant subtags registered in the IANA Language
+Subtag Registry (an extlang after its one prefix), no variant or extension singleton twice. The
+registry is the copy the ``langcodes`` package ships (nothing is downloaded), read on first use and
+searched as text: importing langcodes' own validity tables costs every ``check`` ~0.3 s
+(docs/performance.md, "Figures behind the code"). So ``en_US`` (not well formed), ``zz`` and ``fre``
+(not registered: French is ``fr``) are refused.
 
 ``direction(tag, text)`` follows the script, not the tag: text in Arabic script is right to left
 whatever its tag says, Uyghur in Latin letters (``ug-Latn``) is left to right. Only without text
@@ -17,7 +20,9 @@ decides from the first strong character) when neither tells.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
+from pathlib import Path
 
 _A, _N = "[A-Za-z]", "[A-Za-z0-9]"
 # RFC 5646 section 2.1: language (with up to three extlangs), script, region, variants, extensions, private use.
@@ -58,16 +63,79 @@ def is_bcp47(tag: str) -> bool:
 
 @functools.lru_cache(maxsize=1024)
 def _registered(tag: str) -> bool:
-    import langcodes  # noqa: PLC0415 - its tables load in ~0.25 s: only when a tag is checked
-
-    try:
-        return bool(langcodes.Language.get(tag, normalize=False).is_valid())
-    except langcodes.LanguageTagError:
+    """Whether a well-formed tag (lower case) is valid: each subtag registered, in its place (RFC 5646 2.2.9)."""
+    parts = tag.split("-")
+    if parts[0] == "x":
+        return True
+    if not _has("language", parts[0]):
         return False
+    i = 1
+    if i < len(parts) and len(parts[i]) == 3 and parts[i].isalpha():  # an extlang, after its one Prefix (zh-yue)
+        if f"\nPrefix: {parts[0]}\n" not in _record("extlang", parts[i]):
+            return False
+        i += 1
+    # then the grammar fixes each subtag's kind by its length and characters
+    for kind, fits in (("script", lambda p: len(p) == 4 and p.isalpha()),
+                       ("region", lambda p: len(p) == 2 or (len(p) == 3 and p.isdigit()))):
+        if i < len(parts) and fits(parts[i]):
+            if not _has(kind, parts[i]):
+                return False
+            i += 1
+    seen: set[str] = set()
+    while i < len(parts) and len(parts[i]) > 1:  # variants, until a singleton
+        if parts[i] in seen or not _has("variant", parts[i]):
+            return False
+        seen.add(parts[i])
+        i += 1
+    singletons: set[str] = set()
+    for part in parts[i:]:
+        if part == "x":
+            break
+        if len(part) == 1:
+            if part in singletons:
+                return False
+            singletons.add(part)
+    return True
+
+
+# The registry writes scripts as Latn, regions as US, the rest in lower case.
+_CASE = {"script": str.capitalize, "region": str.upper}
+
+
+def _record(kind: str, subtag: str) -> str:
+    """The registry's record of a subtag of that kind ('' if there is none). A substring search: the registry is
+    read, never parsed (collecting its 9,000 subtags into sets cost more than importing langcodes' tables)."""
+    text = _registry_text()
+    at = text.find(f"%%\nType: {kind}\nSubtag: {_CASE.get(kind, str.lower)(subtag)}\n")
+    return text[at:text.find("%%", at + 2)] if at != -1 else ""
+
+
+def _has(kind: str, subtag: str) -> bool:
+    """Whether subtag (lower case) is registered as kind, alone or in a private-use range (qaa..qtz)."""
+    return bool(_record(kind, subtag)) or any(len(first) == len(subtag) and first <= subtag <= last
+                                              for first, last in _ranges().get(kind, ()))
+
+
+@functools.lru_cache(maxsize=1)
+def _ranges() -> dict[str, list[tuple[str, str]]]:
+    """The registry's ranges by kind, lower case: language qaa..qtz, script Qaaa..Qabx, region QM..QZ, XA..XZ."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for kind, first, last in re.findall(r"^Type: (\w+)\nSubtag: (\w+)\.\.(\w+)$", _registry_text(), re.M):
+        out.setdefault(kind, []).append((first.lower(), last.lower()))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _registry_text() -> str:
+    """The IANA Language Subtag Registry, as the langcodes package ships it."""
+    # found, not imported: importing langcodes loads its tables, and importlib.resources costs ~0.1 s to import
+    spec = importlib.util.find_spec("langcodes")
+    assert spec is not None and spec.origin, "langcodes is a dependency (pyproject.toml)"
+    return (Path(spec.origin).parent / "data" / "language-subtag-registry.txt").read_text(encoding="utf-8")
 
 
 def suggestion(tag: str) -> str:
-    """A well-formed tag close to a bad one ('' if none): 'en_US' → 'en-US', 'French' → 'fr'."""
+    """A valid tag close to a bad one ('' if none): 'en_US' → 'en-US', 'French' → 'fr'."""
     fixed = tag.strip().replace("_", "-")
     if fixed != tag and is_bcp47(fixed):
         return fixed
@@ -99,18 +167,24 @@ def direction(tag: str, text: str = "") -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _tag_script(tag: str) -> str:
+    """The script a tag names (ug-Latn: Latn), else its language's: the registry's Suppress-Script (fr: Latn,
+    ar: Arab), else CLDR's likely script as langcodes knows it (ug: Arab, zh: Hans; its tables load only then)."""
     if not is_bcp47(tag):
         return ""
+    parts = tag.split("-")
+    language = parts[0].lower()
+    if language in ("x", "und", "mul", "mis", "zxx"):  # private use, or no language: no likely script
+        return ""
+    named = [p for p in parts[1:3] if len(p) == 4 and p.isalpha()]
+    if named:
+        return named[0].capitalize()
+    record = _record("language", language)
+    at = record.find("\nSuppress-Script: ")
+    if at != -1:
+        return record[at + 18:at + 22]
     import langcodes  # noqa: PLC0415
 
-    try:
-        lang = langcodes.Language.get(tag, normalize=False)
-        # a private-use tag or "undetermined" names no language, so no likely script
-        if lang.script or tag.lower().startswith("x-") or lang.language in (None, "und", "mul", "mis", "zxx"):
-            return lang.script or ""
-        return lang.maximize().script or ""
-    except langcodes.LanguageTagError:  # pragma: no cover - is_bcp47 parsed it
-        return ""
+    return langcodes.Language.get(tag, normalize=False).maximize().script or ""
 
 
 def name(tag: str) -> str:

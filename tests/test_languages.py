@@ -109,3 +109,42 @@ def test_the_published_schemas_check_the_grammar_of_tags() -> None:
     assert list(records.iter_errors(record("zh-Hant", "ar"))) == []
     assert len(list(records.iter_errors(record("fr", "en_GB")))) == 1
     assert len(list(records.iter_errors(record("i-klingon", "fr")))) == 1
+
+
+def test_validity_agrees_with_langcodes() -> None:
+    """The registry check (apparatus.languages._registered) says what langcodes' is_valid says, on tags made of
+    registered and unregistered subtags in every position (langcodes is the oracle: importing its tables is what
+    the engine avoids, tests may). Grandfathered tags aside: BCP47_RE refuses them; and an extlang must be
+    registered, after its Prefix (zh-yue, not fr-yue), which langcodes does not check."""
+    import random
+
+    import langcodes
+
+    rng = random.Random(17)
+    pools: dict[str, list[str]] = {}
+    for kind, subtag in re.findall(r"^Type: (\w+)\nSubtag: (\w+)$", languages._registry_text(), re.M):
+        pools.setdefault(kind, []).append(subtag.lower())
+    junk = {"language": ["zz", "qqq", "abcd"], "extlang": ["zzz"], "script": ["abcd"], "region": ["zz", "999"],
+            "variant": ["abcde", "1abc"]}
+    tags = []
+    for _ in range(3_000):
+        parts = [rng.choice(pools["language"] if rng.random() < 0.9 else junk["language"])]
+        for kind, p in (("extlang", 0.05), ("script", 0.3), ("region", 0.3), ("variant", 0.1), ("variant", 0.03)):
+            if rng.random() < p:
+                parts.append(rng.choice(pools[kind] if rng.random() < 0.85 else junk[kind]))
+        if rng.random() < 0.05:
+            parts += ["u", "ca", "gregory"] + (["u", "nu", "latn"] if rng.random() < 0.5 else [])
+        if rng.random() < 0.05:
+            parts += ["x", "private"]
+        tags.append("-".join(parts))
+    compared = 0
+    for tag in tags:
+        if not languages.BCP47_RE.fullmatch(tag):
+            continue
+        compared += 1
+        lang = langcodes.Language.get(tag, normalize=False)
+        # (langcodes does not look an extlang up in the registry; RFC 5646 wants it registered, after its Prefix)
+        extlang_ok = not lang.extlangs or all(f"\nPrefix: {lang.language}\n" in languages._record("extlang", e)
+                                              for e in lang.extlangs)
+        assert is_bcp47(tag) == (lang.is_valid() and extlang_ok), tag
+    assert compared > 2_500
