@@ -312,13 +312,23 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], af: Annotatio
                     "if the note still applies, update the annotation:\n" + snippet), severity="warning"))
             elif ratio >= 0.5:
                 diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",
-                                   f"closest text in the article, line {line(at)}: \"{' '.join(best.split())}\" — "
+                                   f"closest text in the article, line {line(at)}: \"{_as_written(index, at, best)}\" — "
                                    "copy the quote exactly from the article"))
             else:
                 diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",
                                    "copy the quote exactly from the article text "
                                    "(Markdown syntax such as * and [] is not part of it)" + SKIPPED * skipped))
     return anchors
+
+
+def _as_written(index: TextIndex, at: int, found: str) -> str:
+    """Normalized text found at ``at`` as the article writes it (« non », not "non"), its white space as single
+    spaces; as normalized when it spans two paragraphs."""
+    if SEP not in index.text[at:at + len(found)]:
+        b, start = index.locate(at)
+        _, end = index.locate(at + len(found) - 1)
+        found = index.blocks[b].text[start:end + 1]
+    return " ".join(found.split())
 
 
 def yaml_quote(text: str) -> str:
