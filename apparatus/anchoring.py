@@ -311,8 +311,9 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], af: Annotatio
                     f"quote of '{ann.id}' has moved: the article now reads \"{shown}\" (line {line(at)})",
                     "if the note still applies, update the annotation:\n" + snippet), severity="warning"))
             elif ratio >= 0.5:
+                shown = _as_written(index, at, best)
                 diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",
-                                   f"closest text in the article, line {line(at)}: \"{_as_written(index, at, best)}\" — "
+                                   f"closest text in the article, line {line(at)}: \"{shown}\" — "
                                    "copy the quote exactly from the article"))
             else:
                 diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",
