@@ -4,11 +4,27 @@ The article is parsed once by markdown-it-py; every inline token (a paragraph, a
 item's text) is one *block*. A block's plain text is the concatenation of its text-bearing children
 (text, inline code, line breaks as "\\n"): Markdown syntax is gone, entities are decoded.
 
-Matching is done on a normalized copy of the whole document: every white-space character becomes a
-space and runs of spaces collapse to one; typographic quotes and apostrophes become straight ones.
+Matching is done on a normalized copy of the whole document, the same for every language:
+
+- every white-space character becomes a space (U+00A0 and U+202F, French's spaces before ; : ! ?
+  and inside « », and U+3000, the ideographic space, included) and runs of spaces collapse to one;
+- typographic quotes and apostrophes become straight ones: “ ” „ ‟ « » 「 」 ″ become ", and
+  ‘ ’ ‚ ‛ ‹ › 『 』 ′ become ' (so « non » is "non" and l’homme is l'homme);
+- French spacing is optional: a space right after « or ‹, or right before » › ; : ! ?, is dropped,
+  so « non » matches "non" and « Quoi ? » matches "Quoi?";
+- invisible and optional marks are dropped: the Arabic tatweel (U+0640, kashida: stretches a joining
+  letter), the Arabic harakat (U+064B-U+0653, U+0656-U+065F) and the superscript alef (U+0670),
+  which Uyghur writing leaves out and a copied text may hold, the zero-width (non-)joiners U+200C and
+  U+200D, the direction marks U+200E, U+200F and U+061C, the zero-width space U+200B, the word
+  joiner U+2060, the soft hyphen U+00AD and U+FEFF. Hamza above and below (U+0654, U+0655) are kept:
+  they are part of letters (ئ is ى with hamza above). Text is compared as written, not NFC-composed:
+  articles and quotes are copied from the same page.
+
+Chinese needs nothing more: it has no spaces between words, and the match is on characters, not words.
 Blocks are joined by "\\n", which the normalized quote can never contain, so a plain ``str.find``
-never matches across a paragraph boundary. Collapsing is the only step that changes offsets, so
-the map from normalized back to plain offsets is a short list of breakpoints, one per collapsed run.
+never matches across a paragraph boundary. Collapsing and dropping are the only steps that change
+offsets, so the map from normalized back to plain offsets is a short list of breakpoints, one per
+change.
 
 ``prefix`` / ``suffix`` select among occurrences: the normalized text just before (after) the
 occurrence, with surrounding white space ignored, must end (start) with them.
@@ -35,10 +51,19 @@ from .sources import SourceFile
 # every white-space character but the plain space (str.isspace(), = regex [^\S ]; tests/test_anchoring.py checks)
 _OTHER_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
                 "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-_DOUBLE = "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
-_SINGLE = "\u2018\u2019\u201a\u201b\u2032"
+_DOUBLE = "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u300c\u300d"
+_SINGLE = "\u2018\u2019\u201a\u201b\u2032\u2039\u203a\u300e\u300f"
 _ONE_TO_ONE = [(c, " ") for c in _OTHER_SPACE] + [(c, '"') for c in _DOUBLE] + [(c, "'") for c in _SINGLE]
-_RUNS = re.compile(r"  +")
+# dropped wherever they are (see the module's docstring): optional in Arabic script, or invisible
+OPTIONAL = ("\u0640\u064b-\u0653\u0656-\u065f\u0670\u200b-\u200f\u061c\u2060\u00ad\ufeff")
+_OPEN_GUILLEMETS, _SPACE_BEFORE = "\u00ab\u2039", "\u00bb\u203a;:!?"  # French: no space after / before these
+# what may change the length, in the text after _one_to_one (where guillemets are already straight quotes:
+# the original text tells them apart): runs with an optional mark, runs of spaces, and a space before or
+# after punctuation that French spaces
+# (no lookbehind: it made the scan ten times slower; a match after a quote starts with the quote, kept)
+_VARIABLE = re.compile(f"[ {OPTIONAL}]*[{OPTIONAL}][ {OPTIONAL}]*|  +| +(?=[;:!?\"'])|[\"'] +")
+_TRIGGERS = ("\u00ab\u00bb\u2039\u203a\u0640" + "".join(map(chr, range(0x64B, 0x654)))
+             + "".join(map(chr, range(0x656, 0x660))) + "\u0670\u200b\u200c\u200d\u200e\u200f\u061c\u2060\u00ad\ufeff")
 SEP = "\n"
 
 
@@ -55,7 +80,47 @@ def _one_to_one(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    return _RUNS.sub(" ", _one_to_one(text))
+    return _collapse(text, _one_to_one(text))[0]
+
+
+def _may_change(raw: str, translated: str) -> bool:
+    """Whether _collapse may change translated: False for most text. Searching one character is several times
+    faster than a substring or a character class, so each is looked for on its own."""
+    for c in _TRIGGERS:
+        if c in raw:
+            return True
+    return "  " in translated or any(p in translated and " " + p in translated for p in ";:!?")
+
+
+def _collapse(raw: str, translated: str) -> tuple[str, list[tuple[int, int]]]:
+    """translated (raw after _one_to_one) with space runs collapsed, French spacing and optional marks dropped;
+    and the breakpoints: (offset in the result just after each change, characters removed up to there)."""
+    out: list[str] = []
+    breaks: list[tuple[int, int]] = []
+    if not _may_change(raw, translated):
+        return translated, breaks
+    last = size = shift = 0
+    for m in _VARIABLE.finditer(translated):
+        start, end = m.span()
+        if translated[start] in "\"'":  # a quote, then spaces: the quote stays
+            start += 1
+        old = translated[start:end]
+        if " " not in old or (end < len(raw) and raw[end] in _SPACE_BEFORE) or (
+                start and raw[start - 1] in _OPEN_GUILLEMETS):
+            new = ""
+        else:
+            new = " "
+        if new == old:  # a single space next to a quote or ; : ! ? that is not French spacing
+            continue
+        out += (translated[last:start], new)
+        size += start - last + len(new)
+        shift += end - start - len(new)
+        breaks.append((size, shift))
+        last = end
+    if not breaks:
+        return translated, breaks
+    out.append(translated[last:])
+    return "".join(out), breaks
 
 
 @dataclasses.dataclass
@@ -115,19 +180,11 @@ class TextIndex:
         self.breaks: list[list[tuple[int, int]]] = []  # per block: (norm offset after a run, plain shift)
         pos = 0
         # translated in one pass (NUL never occurs in markdown-it's text: it becomes U+FFFD)
-        for translated in _one_to_one("\0".join(b.text for b in blocks)).split("\0") if blocks else []:
-            breaks: list[tuple[int, int]] = []
-            if "  " in translated:
-                shift = 0
-                out = []
-                last = 0
-                for m in _RUNS.finditer(translated):
-                    out.append(translated[last:m.start() + 1])
-                    shift += m.end() - m.start() - 1
-                    breaks.append((m.start() + 1 - (shift - (m.end() - m.start() - 1)), shift))
-                    last = m.end()
-                out.append(translated[last:])
-                translated = "".join(out)
+        raw = "\0".join(b.text for b in blocks)
+        whole = _one_to_one(raw)
+        changes = _may_change(raw, whole)  # (most articles: no block has anything to collapse)
+        for block, translated in zip(blocks, whole.split("\0") if blocks else [], strict=True):
+            translated, breaks = _collapse(block.text, translated) if changes else (translated, [])
             norms.append(translated)
             self.breaks.append(breaks)
             self.starts.append(pos)
@@ -149,16 +206,12 @@ class TextIndex:
         return block.line + block.text.count("\n", 0, plain)
 
     @functools.cached_property
-    def flat_words(self) -> tuple[str, str, list[int]]:
-        """The text with paragraph breaks as spaces, its lower-case copy, and where each of its words starts."""
+    def flat_words(self) -> tuple[str, str, list[int], list[int]]:
+        """The text with paragraph breaks as spaces, its lower-case copy, and where each of its words starts and
+        ends (see :func:`_word_bounds`)."""
         flat = self.text.replace(SEP, " ")
         low = flat.lower()
-        starts = [0]
-        at = low.find(" ")
-        while at != -1:
-            starts.append(at + 1)
-            at = low.find(" ", at + 1)
-        return flat, low, starts
+        return flat, low, *_word_bounds(low)
 
     @functools.cached_property
     def trigrams(self) -> list[str]:
@@ -258,8 +311,9 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], af: Annotatio
                     f"quote of '{ann.id}' has moved: the article now reads \"{shown}\" (line {line(at)})",
                     "if the note still applies, update the annotation:\n" + snippet), severity="warning"))
             elif ratio >= 0.5:
+                shown = _as_written(index, at, best)
                 diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",
-                                   f"closest text in the article, line {line(at)}: \"{' '.join(best.split())}\" — "
+                                   f"closest text in the article, line {line(at)}: \"{shown}\" — "
                                    "copy the quote exactly from the article"))
             else:
                 diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",
@@ -268,19 +322,58 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], af: Annotatio
     return anchors
 
 
+def _as_written(index: TextIndex, at: int, found: str) -> str:
+    """Normalized text found at ``at`` as the article writes it (« non », not "non"), its white space as single
+    spaces; as normalized when it spans two paragraphs."""
+    if SEP not in index.text[at:at + len(found)]:
+        b, start = index.locate(at)
+        _, end = index.locate(at + len(found) - 1)
+        found = index.blocks[b].text[start:end + 1]
+    return " ".join(found.split())
+
+
 def yaml_quote(text: str) -> str:
     """Text as a YAML scalar that can be pasted as is (single-quoted: only ' needs doubling)."""
     return "'" + text.replace("'", "''") + "'"
 
 
+# Chinese and Japanese write no spaces between words: for the hints and the closest-text search each of their
+# characters (ideographs, kana, their punctuation) counts as a word.
+_CJK = "\u3001-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff65\U00020000-\U0003134f"
+_HAS_CJK = re.compile(f"[{_CJK}]")
+_WORD = re.compile(f"[{_CJK}]|[^ {_CJK}]+")
+
+
+def _word_bounds(text: str) -> tuple[list[int], list[int]]:
+    """Where each word of text (spaces collapsed) starts and ends: the text between spaces, a CJK character alone.
+    Without CJK, a word starts after each space (an empty one too, as str.split(" ") counts them)."""
+    if not _HAS_CJK.search(text):
+        starts = [0]
+        at = text.find(" ")
+        while at != -1:
+            starts.append(at + 1)
+            at = text.find(" ", at + 1)
+        return starts, [*(s - 1 for s in starts[1:]), len(text)]
+    bounds = [m.span() for m in _WORD.finditer(text)] or [(0, 0)]
+    return [a for a, _ in bounds], [b for _, b in bounds]
+
+
 def _words_before(index: TextIndex, at: int, n: int) -> str:
     start = index.text.rfind(SEP, 0, at) + 1
-    return " ".join(index.text[start:at].split()[-n:])
+    text = index.text[start:at]
+    if _HAS_CJK.search(text):
+        words = list(_WORD.finditer(text))
+        text = text[words[-n].start() if len(words) >= n else 0:]
+    return " ".join(text.split()[-n:])
 
 
 def _words_after(index: TextIndex, at: int, n: int) -> str:
     end = index.text.find(SEP, at)
-    return " ".join(index.text[at:end if end != -1 else None].split()[:n])
+    text = index.text[at:end if end != -1 else None]
+    if _HAS_CJK.search(text):
+        words = list(_WORD.finditer(text))
+        text = text[:words[n - 1].end() if len(words) >= n else None]
+    return " ".join(text.split()[:n])
 
 
 # The closest-text search (a missing quote's hint, and a moved quote's new place) is bounded work: one pass over
@@ -307,12 +400,12 @@ def _closest(index: TextIndex, quote: str) -> tuple[str, int, float]:
     """
     if not quote:
         return "", 0, 0.0
-    flat, low, starts = index.flat_words
+    flat, low, starts, _ = index.flat_words
     q = quote.lower()
     at = low.find(q)
     if at != -1:
         return flat[at:at + len(quote)], at, 0.99
-    n = max(1, len(quote.split(" ")))
+    n = max(1, len(_word_bounds(quote)[0]))
     by_words = len(q) > CHAR_LIMIT
     target = q.split(" ")[:WORD_LIMIT] if by_words else q
     matcher = difflib.SequenceMatcher(autojunk=False)
@@ -343,13 +436,12 @@ def _likely_runs(index: TextIndex, q: str, n: int, count: int) -> list[tuple[int
     """The ``count`` runs of n - 1, n and n + 1 words (at least one, at most MAX_RUNS) that hold the most of the
     quote's character trigrams for their length, best first (ties: the narrower, then the earlier):
     (width order, first word, length in characters). Linear in the article and the quote."""
-    _, low, starts = index.flat_words
+    _, low, starts, ends = index.flat_words
     g = min(3, len(q))
     grams = {q[k:k + g] for k in range(len(q) - g + 1)}
     # hits[p]: how many positions before p start one of the quote's trigrams (map and accumulate run in C)
     hits = list(itertools.accumulate(map(grams.__contains__, index.trigrams if g == 3 else _grams(low, g)),
                                      initial=0))
-    ends = [*(s - 1 for s in starts[1:]), len(low)]  # where each word ends
     runs: list[tuple[int, int, int]] = []
     scores: list[float] = []
     for order, width in enumerate((max(1, n - 1), n, n + 1)):

@@ -36,6 +36,8 @@ LINK_FIELDS = (
     Field("url", "url", "the address, https://…", required=True, example="https://…"),
     Field("title", "text", "the page's own title", required=True, example='"…"'),
     Field("publisher", "text", "who published it"),
+    Field("language", "language", "the BCP 47 language of the title when it is not the site's, e.g. fr",
+          example="fr"),
 )
 ANNOTATION_FIELDS = (
     Field("id", "id", "a name for the note, [a-z0-9-], unique in the file; the note's URL fragment",
@@ -52,7 +54,8 @@ ANNOTATION_FIELDS = (
           choices=tuple(VERDICTS), example="inaccurate"),
     Field("important", "bool", "true to list this correction first in the article's summary"),
     Field("note", "text", "the note in Markdown", required=True, example="|"),
-    Field("records", "list", "ids of primary records in annotations/_records.yaml", item="id"),
+    Field("records", "list", "ids of primary records in annotations/_records.yaml; {id: …, language: fr} cites "
+          "the record's version in that language (one of its versions:)", item="cite"),
     Field("links", "list", "other sources: url, title, publisher", item=LINK_FIELDS),
     Field("added", "day", "the day the note was published (YYYY-MM-DD), shown when git history has none: "
           "without git, or before the note is committed", example="2026-11-22"),
@@ -76,6 +79,10 @@ RECORD_FIELDS = (
     Field("accessed", "date", "the day the url was seen holding the record (YYYY-MM-DD)"),
     Field("unverified", "bool", "true for a url that was not seen holding the record (the page says so)"),
     Field("note", "text", "one line about the copy, e.g. 'reprint; official text not located'"),
+    Field("language", "language", "the BCP 47 language of the title when it is not the site's, e.g. fr",
+          example="fr"),
+    Field("versions", "versions", "the record in other languages: a BCP 47 tag → the address of that version, "
+          "each seen holding it on the accessed: day, e.g. fr: https://…", example="{fr: \"https://…\"}"),
 )
 REGISTRY_FIELDS = (
     Field("records", "list", "the primary records", required=True, item=RECORD_FIELDS),
@@ -87,6 +94,7 @@ class Link:
     url: str
     title: str
     publisher: str = ""
+    language: str = ""  # of the title, when not the site's
 
 
 @dataclasses.dataclass
@@ -100,11 +108,17 @@ class Annotation:
     correction: str = ""
     verdict: str = ""  # a key of VERDICTS, corrections only ("": the default, see verdict_label)
     records: tuple[str, ...] = ()
+    record_languages: dict[str, str] = dataclasses.field(default_factory=dict)  # record id → the version cited
     links: tuple[Link, ...] = ()
     important: bool = False
     index: int = -1  # its place in the file's list: its path is ("annotations", index)
     added: str = ""  # YYYY-MM-DD, from git history (apparatus/history.py) or the YAML's `added:`
     revised: str = ""  # YYYY-MM-DD, the last change of the note's block; "" when unknown
+
+    def cite_key(self, rid: str) -> str:
+        """The key of a cited record's rendered citation: its id, or id@language for a version."""
+        lang = self.record_languages.get(rid)
+        return f"{rid}@{lang}" if lang else rid
 
     @property
     def verdict_label(self) -> str:
@@ -125,6 +139,12 @@ class Record:
     accessed: str = ""
     unverified: bool = False
     note: str = ""
+    language: str = ""  # of the title, when not the site's
+    versions: tuple[tuple[str, str], ...] = ()  # (BCP 47 tag, url) of each version in another language
+
+    def version_url(self, language: str) -> str:
+        """The address of the record's version in language ('' if it has none)."""
+        return dict(self.versions).get(language, "")
 
     @property
     def version_date(self) -> str:
@@ -153,10 +173,11 @@ _ANNOTATION_KEYS = frozenset(f.name for f in ANNOTATION_FIELDS)
 _REQUIRED_KEYS = frozenset(f.name for f in ANNOTATION_FIELDS if f.required)
 
 
-def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None
+def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None,
+                     record_versions: dict[str, frozenset[str]] | None = None
                      ) -> tuple[AnnotationFile | None, list[Diagnostic]]:
     """Load and validate the annotation file rel of the collection at root. Record ids are checked when the
-    registry is known.
+    registry is known, and the languages a note cites records in when their versions are (record id → tags).
 
     Values come from :func:`apparatus.schema.load_yaml`; every rule (the fields', then the ones across fields
     and files below) reports a :class:`Problem` by key path, and only those are given positions.
@@ -204,15 +225,36 @@ def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None
                     f"'verdict:' is only for type correction (this one is {item['type']})",
                     "remove verdict:, or change type: to correction if the record contradicts the text")
             continue
-        if record_ids is not None and not record_ids.issuperset(item.get("records", ())):
+        cited = item.get("records", ())
+        ids = [r if type(r) is str else r["id"] for r in cited]
+        if record_ids is not None and not record_ids.issuperset(ids):
             _check_record_ids(v, ("annotations", i), given.get("records"), record_ids)
+        if record_versions is not None:
+            _check_cited_versions(v, ("annotations", i), cited, record_versions)
         out.append(_annotation(item, i))
     return AnnotationFile(src, out, values.get("article_sha256", ""), doc), doc.report(v.problems)
+
+
+def _check_cited_versions(v: Validator, path: KeyPath, cited: list[Any],
+                          record_versions: dict[str, frozenset[str]]) -> None:
+    """Report each record cited in a language it has no version in (unknown ids are reported elsewhere)."""
+    for k, ref in enumerate(cited):
+        if type(ref) is not dict or ref["id"] not in record_versions:
+            continue
+        rid, lang = ref["id"], ref["language"]
+        have = record_versions[rid]
+        if lang not in have:
+            v.error((*path, "records", k), f"record '{rid}' has no version in '{lang}'" + (
+                    f" (its versions: {', '.join(sorted(have))})" if have else " (it lists no versions:)"),
+                    f"add {lang}: with the address of that version under the record's versions: in "
+                    f"annotations/{REGISTRY}, or cite the record by its id alone")
 
 
 def _check_record_ids(v: Validator, path: KeyPath, given: Any, record_ids: frozenset[str]) -> None:
     """Report each valid record id of an annotation that is not in the registry."""
     for k, rid in enumerate(given if type(given) is list else ()):
+        if type(rid) is dict:
+            rid = rid.get("id")
         if type(rid) is Typed:
             rid = rid.value
         if type(rid) is str and ID_RE.fullmatch(rid) and rid not in record_ids:
@@ -223,12 +265,14 @@ def _check_record_ids(v: Validator, path: KeyPath, given: Any, record_ids: froze
 
 def _annotation(item: dict[str, Any], index: int) -> Annotation:
     """An annotation from its validated values (links that failed validation are left out)."""
-    links = tuple(Link(x["url"], x["title"], x.get("publisher", ""))
+    links = tuple(Link(x["url"], x["title"], x.get("publisher", ""), x.get("language", ""))
                   for x in item.get("links", ()) if x and "url" in x and "title" in x)
+    cited = item.get("records", ())
     return Annotation(
         id=item["id"], type=item["type"], quote=item["quote"], note=item["note"],
         prefix=item.get("prefix", ""), suffix=item.get("suffix", ""), correction=item.get("correction", ""),
-        verdict=item.get("verdict", ""), records=tuple(item.get("records", ())), links=links,
+        verdict=item.get("verdict", ""), records=tuple(r if type(r) is str else r["id"] for r in cited),
+        record_languages={r["id"]: r["language"] for r in cited if type(r) is dict}, links=links,
         important=item.get("important", False), index=index, added=item.get("added", ""),
     )
 
@@ -254,7 +298,7 @@ def load_registry(root: Path, rel: str) -> tuple[dict[str, Record], list[Diagnos
             v.error(("records", i, "id"), f"duplicate record id '{rid}'",
                     "list each record once; cite it by id everywhere")
             continue
-        records[rid] = Record(**item)
+        records[rid] = Record(**{**item, "versions": tuple(sorted(item.get("versions", {}).items()))})
         _check_url_evidence(v, ("records", i), item)
         if "archive_url" in item:
             _check_archive(v, ("records", i), item)
@@ -263,7 +307,12 @@ def load_registry(root: Path, rel: str) -> tuple[dict[str, Record], list[Diagnos
 
 def _check_url_evidence(v: Validator, path: KeyPath, item: dict[str, Any]) -> None:
     """A url is published only with its evidence: ``accessed:`` (the day it was seen) or ``unverified:
-    true`` (it was not seen, and the page says "address not verified"), never both."""
+    true`` (it was not seen, and the page says "address not verified"), never both. The versions in other
+    languages were seen the same day: they need ``accessed:`` too."""
+    if "versions" in item and "accessed" not in item:
+        v.error((*path, "versions"), f"record '{item['id']}' lists versions but has no 'accessed:' date",
+                "add 'accessed: YYYY-MM-DD', the day you saw each version's page hold the record in its language, "
+                "or leave out the versions you did not see")
     if "url" not in item:
         return
     if item.get("unverified") and "accessed" in item:

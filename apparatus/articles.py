@@ -16,7 +16,7 @@ FRONT_MATTER_FIELDS = (
           example="2021-02-24"),
     Field("published_approximate", "bool", "true when the date is inferred, not printed on the page"),
     Field("published_note", "text", "one sentence on how the date was established"),
-    Field("language", "text", "the BCP 47 language tag of the text, e.g. en", required=True, example="en"),
+    Field("language", "language", "the BCP 47 language tag of the text, e.g. en", required=True, example="en"),
     Field("url", "url", "the original address of the article"),
     Field("archive_url", "url", "an archived copy of the original"),
 )

@@ -16,7 +16,7 @@ SITE_FIELDS = (
     Field("title", "text", "the collection's name, shown in every page header", required=True,
           example='"Xinjiang: the record"'),
     Field("description", "text", "one sentence on what the collection is, shown on the home page"),
-    Field("language", "text", "the BCP 47 language of the site's own text, e.g. en", required=True, example="en"),
+    Field("language", "language", "the BCP 47 language of the site's own text, e.g. en", required=True, example="en"),
     Field("output", "text", "the folder the site is written to, relative to site.yaml (default _site)"),
     Field("base_url", "url", "the address the site is published at, with any path prefix, e.g. "
           "https://user.github.io/repo/: for canonical links, share cards, sitemap.xml and 404.html",

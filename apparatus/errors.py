@@ -69,18 +69,32 @@ def shorten(text: str, width: int = TEXT_WIDTH) -> str:
 
 
 def source_excerpt(source: str, col: int, width: int = SOURCE_WIDTH) -> tuple[str, int]:
-    """The source line as shown (escaped, at most width characters around col) and the caret's offset in it."""
+    """The source line as shown (escaped, at most width characters around col) and the caret's offset in it, in
+    terminal cells (:func:`cells`: a Chinese character takes two, a combining mark none)."""
     source = source.expandtabs(1)  # one column per character, so the caret lines up
     before = max(col - 1, 0)
     caret = len(printable(source[:before]))
     text = printable(source)
     if len(text) <= width:
-        return text, caret
+        return text, cells(text[:caret])
     start = min(max(caret - width // 2, 0), len(text) - width)
     end = start + width
     prefix = ELLIPSIS if start > 0 else ""
     suffix = ELLIPSIS if end < len(text) else ""
-    return prefix + text[start + len(prefix):end - len(suffix)] + suffix, caret - start
+    shown = prefix + text[start + len(prefix):end - len(suffix)] + suffix
+    return shown, cells(shown[:caret - start])
+
+
+def cells(text: str) -> int:
+    """How many terminal cells text takes: two for a wide character (East Asian Width W or F: Chinese, Japanese,
+    fullwidth forms), none for a combining mark or a format character (Arabic harakat, joiners), one for the rest.
+    A diagnostic's column counts characters (as YAML, editors and GitHub do); only the caret under the source line
+    is placed by cells. Right-to-left text is shown by terminals in their own ways: there the caret counts the line
+    in logical order, from its first character."""
+    if text.isascii():
+        return len(text)
+    return sum(0 if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf")
+               else 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
 
 
 def _github_escape(text: str, is_property: bool = False) -> str:

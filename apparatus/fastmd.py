@@ -7,7 +7,9 @@ one paragraph's inline content when only that paragraph is.
 
 Block subset (else the whole document goes to ``ARTICLE_MD.parse``)
     The text has no ``\\r``, NUL or tab, and no ``]:`` (so no link reference definition can exist, the
-    env never gets ``references``, and ``[x]`` / ``[x][y]`` are never links). Every non-blank line is
+    env never gets ``references``, and ``[x]`` / ``[x][y]`` are never links), and no ``]{`` (the
+    attribute span of notes, ``[text]{lang=zh}``: articles never enable it, and should a parser with it
+    ever come here, markdown-it's own parser is the one to read it). Every non-blank line is
     either an ATX heading (``#``-``######``, then a space or the end of the line, not ending in ``#``)
     or a paragraph line whose start cannot open or interrupt another block: not a space; not ``>``,
     `````, ``~``, ``<`` or ``#``; not ``*``/``-``/``+``/``_``/``=`` followed by a space or the end of
@@ -394,7 +396,7 @@ class FastPathStats:
 
 def _blocks(text: str) -> list[Token] | None:
     """Block tokens (inline children still empty), or None if the document is outside the subset."""
-    if "\r" in text or "\t" in text or "\x00" in text or "]:" in text:
+    if "\r" in text or "\t" in text or "\x00" in text or "]:" in text or "]{" in text:
         return None
     out: list[Token] = []
     find = text.find

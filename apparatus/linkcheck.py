@@ -1,4 +1,4 @@
-"""``build.py links``: ask the network whether each record's ``url`` and ``archive_url`` still answer.
+"""``build.py links``: ask the network whether each record's ``url``, ``archive_url`` and ``versions`` still answer.
 
 Optional and never a gate: the build and ``check`` read addresses only and never use the network; this
 command is for an editor with a network who wants to know which records have moved or died (each one
@@ -73,14 +73,17 @@ def check_links(root: Path, timeout: float = TIMEOUT_S) -> tuple[int, list[Diagn
     raw, doc, _ = load_yaml(src)
     assert doc is not None and isinstance(raw, dict)
     index = {item["id"]: i for i, item in enumerate(raw["records"]) if isinstance(item, dict) and "id" in item}
-    asked = [(rid, field, getattr(r, field)) for rid, r in records.items() for field in FIELDS if getattr(r, field)]
+    asked: list[tuple[str, tuple[str, ...], str]] = [
+        (rid, (field,), getattr(r, field)) for rid, r in records.items() for field in FIELDS if getattr(r, field)]
+    asked += [(rid, ("versions", tag), url) for rid, r in records.items() for tag, url in r.versions]
     with concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
         answers = list(pool.map(lambda job: probe(job[2], timeout), asked))
-    for (rid, field, _url), answer in zip(asked, answers, strict=True):
+    for (rid, path, _url), answer in zip(asked, answers, strict=True):
         if not answer.ok:
-            diags.append(doc.at(("records", index[rid], field), f"record '{rid}': {field} answered {answer.status}"
-                                if answer.status[:1].isdigit() else f"record '{rid}': {field} {answer.status}",
-                                _HINTS[field], severity="warning"))
+            what = path[0] if len(path) == 1 else f"the {path[1]} version"
+            diags.append(doc.at(("records", index[rid], *path), f"record '{rid}': {what} answered {answer.status}"
+                                if answer.status[:1].isdigit() else f"record '{rid}': {what} {answer.status}",
+                                _HINTS[path[0]], severity="warning"))
     return len(asked), diags
 
 
@@ -88,4 +91,6 @@ _HINTS = {
     "url": "open it in a browser: if the record has moved, update url: and accessed:; if it is gone, keep the "
            "url and make sure the record has an archive_url",
     "archive_url": "open it in a browser: if the archive no longer serves the copy, find another capture of the url",
+    "versions": "open it in a browser: if that language's version has moved, update its address and accessed:; if "
+                "it is gone, remove it from versions:",
 }

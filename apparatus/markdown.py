@@ -17,7 +17,9 @@ from html import escape
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_plugin
 
+from . import languages
 from .anchoring import Anchor, Block
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "#")
@@ -33,12 +35,20 @@ def _md(html: bool = False) -> MarkdownIt:
     return md
 
 
-ARTICLE_MD = _md()
+ARTICLE_MD = _md()  # articles are verbatim: no syntax beyond CommonMark
 NOTE_MD = _md()
+# Notes may mark a passage's language with a bracketed span, [大外宣被打脸]{lang=zh}: the attrs plugin, for spans
+# only (not after links, images or code), keeping lang and dir alone; anything else a span names is a problem
+# (:func:`_span_problems`), as notes are untrusted.
+SPAN_ATTRS = ("lang", "dir")
+DIRECTIONS = ("ltr", "rtl", "auto")
+attrs_plugin(NOTE_MD, after=(), spans=True, allowed=SPAN_ATTRS)
 _RAW_MD = _md(html=True)  # only used to find raw HTML in notes, never to render
 
 
-Problem = tuple[str, str]  # (message, the source text it is about, to locate it)
+Problem = tuple[str, str, str]  # (message, the source text it is about, to locate it, hint or "" for the default)
+SPAN_HINT = ("mark a passage's language as [text]{lang=fr}: lang is a BCP 47 tag (fr, zh, ug, ug-Latn), and dir, "
+             "if given, is ltr, rtl or auto (without it the direction follows the text's script)")
 
 
 def check_links(tokens: Sequence[Token], where: str, allow_images: bool) -> list[Problem]:
@@ -50,12 +60,12 @@ def check_links(tokens: Sequence[Token], where: str, allow_images: bool) -> list
                 href = str(child.attrs.get("href", ""))
                 if not href.lower().startswith(SAFE_SCHEMES):
                     problems.append((f"a link in {where} goes to '{href}': only http(s), mailto and #fragment links "
-                                     "are allowed", href))
+                                     "are allowed", href, ""))
             elif child.type == "image":
                 src = str(child.attrs.get("src", ""))
                 if not allow_images or "//" in src or ":" in src:
                     problems.append((f"an image in {where} ('{src}') would load from another host: "
-                                     "images are not allowed there", "!["))
+                                     "images are not allowed there", "![", ""))
     return problems
 
 
@@ -69,10 +79,75 @@ def render_note(text: str) -> tuple[str, list[Problem]]:
         for r in raw[:1]:
             tag = (r.content.strip().splitlines() or [""])[0]
             problems.append((f"the note contains raw HTML ({tag[:40]}): HTML in notes is never made live",
-                             tag))
+                             tag, ""))
     tokens = NOTE_MD.parse(text)
     problems += check_links(tokens, "the note", allow_images=False)
+    if "]{" in text:
+        problems += _span_problems(tokens, text)
     return NOTE_MD.renderer.render(tokens, NOTE_MD.options, {}), problems
+
+
+_SPAN = re.compile(r"\[([^\[\]]*)\]\{[^{}]*\}")
+
+
+def without_spans(note: str) -> str:
+    """A note's Markdown with its language spans ([text]{lang=fr}) as their bare text, for Markdown readers
+    without the attrs syntax (Hypothesis)."""
+    return _SPAN.sub(r"\1", note) if "]{" in note else note
+
+
+def _span_problems(tokens: Sequence[Token], text: str) -> list[Problem]:
+    """Each language span checked (only lang and dir; lang a BCP 47 tag; dir ltr, rtl or auto), and given the
+    direction of its text's script when it names none (:func:`apparatus.languages.direction`)."""
+    problems: list[Problem] = []
+    for tok in tokens:
+        children = tok.children or []
+        for i, child in enumerate(children):
+            if child.type != "span_open":
+                continue
+            others = child.meta.get("insecure_attrs") or {}
+            for name, value in others.items():
+                shown = {"class": f".{value}", "id": f"#{value}"}.get(name, f"{name}={value}")
+                problems.append((f"a span in the note sets {shown}: a span may set only lang and dir",
+                                 _attr_source(text, name, str(value)), SPAN_HINT))
+            lang, direction = child.attrs.get("lang"), child.attrs.get("dir")
+            good = lang is not None and languages.is_bcp47(str(lang))
+            if lang is None:
+                if not others:
+                    problems.append(("a span in the note has no lang: spans in notes mark a passage's language",
+                                     _attr_source(text, "", ""), SPAN_HINT))
+            elif not good:
+                near = languages.suggestion(str(lang))
+                problems.append((f"a span in the note has lang={lang}, which is not a BCP 47 language tag"
+                                 + (f": did you mean '{near}'?" if near else ""),
+                                 _attr_source(text, "lang", str(lang)), SPAN_HINT))
+            if direction is not None and direction not in DIRECTIONS:
+                problems.append((f"a span in the note has dir={direction}: dir is ltr, rtl or auto",
+                                 _attr_source(text, "dir", str(direction)), SPAN_HINT))
+            elif direction is None and good:
+                child.attrs["dir"] = languages.direction(str(lang), _span_text(children, i))
+    return problems
+
+
+def _span_text(children: Sequence[Token], start: int) -> str:
+    """The text inside the span opened at children[start]."""
+    depth, parts = 0, []
+    for child in children[start:]:
+        depth += child.nesting if child.type in ("span_open", "span_close") else 0
+        if depth == 0:
+            break
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+    return "".join(parts)
+
+
+def _attr_source(text: str, name: str, value: str) -> str:
+    """The note's text from the attribute block that sets name (to value) to its end: where a problem is shown."""
+    key = re.escape(name) + r"\s*=\s*\"?"
+    key = {"class": rf"(?:\.|{key})", "id": f"(?:#|{key})"}.get(name, key)
+    m = re.search(r"\]\{[^{}]*?" + key + re.escape(value), text) if name else None
+    m = m or re.search(r"\]\{[^{}]*\}", text)
+    return text[m.start() + 1:m.end()] if m else "]{"
 
 
 _TAG = re.compile("<[^>]*>")

@@ -25,7 +25,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from . import claimreview, fastmd, forking, history, markdown, scaffold, site, templates, webannotation
+from . import claimreview, fastmd, forking, history, languages, markdown, scaffold, site, templates, webannotation
 from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, load_registry
 from .articles import Article, load_article
@@ -51,6 +51,7 @@ class Collection:
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
+        self.record_versions = {rid: frozenset(tag for tag, _ in r.versions) for rid, r in self.registry.items()}
         cfg = self.config
         self.web = webannotation.SiteInfo(webannotation.uri(cfg.base_url), cfg.title, cfg.language,
                                           cfg.publisher_name) if cfg.base_url else None
@@ -60,6 +61,8 @@ class Collection:
             cite = self.env.get_template("_macros.html").module.cite
             root = site.root_of(site.article_url("x"))
             self.cites = {rid: cite(r, root) for rid, r in self.registry.items()}
+            self.cites.update((f"{rid}@{tag}", cite(r, root, tag)) for rid, r in self.registry.items()
+                              for tag, _ in r.versions)  # (Annotation.cite_key)
 
     @property
     def root(self) -> Path:
@@ -132,7 +135,8 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
         return ArticleResult(summary, diags)
     url = site.article_url(slug)
     try:
-        page = render_article_page(c, url, article, body, headline_html, ordered, numbers, notes_html, summary)
+        page = render_article_page(c, url, article, body, headline_html, ordered, numbers, notes_html, summary,
+                                   text_direction(article, blocks))
     except templates.TemplateFailure as exc:
         return ArticleResult(None, [*diags, exc.diagnostic])
     moved = sum(a.status == MOVED for a in anchors)
@@ -140,7 +144,8 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
     if c.web is not None and (mode.writer is not None or mode.keep_pages):  # (check writes no file)
         summary, files = web_annotations(c, article, url, page, body, ordered, notes_html, summary)
     if mode.keep_pages:
-        notes = {a.id: hash((a.type, a.quote, a.correction, a.verdict, notes_html[a.id], a.records, a.links))
+        notes = {a.id: hash((a.type, a.quote, a.correction, a.verdict, notes_html[a.id], a.records,
+                              tuple(sorted(a.record_languages.items())), a.links))
                  for a in ordered}
         return ArticleResult(summary, diags, moved, (site.output_path(url), page), notes, files)
     if mode.writer is not None:
@@ -162,7 +167,7 @@ def read_annotations(c: Collection, slug: str) -> tuple[AnnotationFile | None, l
     (a note git does not know yet keeps the ``added:`` of its YAML, and no revised date)."""
     if slug not in c.annotation_slugs:
         return None, []
-    af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids)
+    af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids, c.record_versions)
     if af is not None and c.history:
         known = c.history.dates_of(slug, [ann.id for ann in af.annotations], af.src.text)
         for ann in af.annotations:
@@ -179,7 +184,7 @@ def parse_markdown(article: Article) -> list[Token]:
 def check_links(article: Article, tokens: list[Token], diags: list[Diagnostic]) -> None:
     for tok in tokens:
         if tok.type == "inline":
-            for problem, _ in markdown.check_links([tok], "the article", allow_images=True):
+            for problem, _, _ in markdown.check_links([tok], "the article", allow_images=True):
                 line = article.body.first_line + (tok.map[0] if tok.map else 0)
                 diags.append(article.body.diag(line, 1, problem, "link to http(s) addresses; keep images in the site"))
 
@@ -211,10 +216,10 @@ def render_notes(af: AnnotationFile | None, diags: list[Diagnostic]) -> dict[str
     notes_html = {}
     for ann in af.annotations if af is not None else []:
         html, problems = _note_html(ann.note)
-        for problem, needle in problems:
+        for problem, needle, hint in problems:
             assert af is not None
             diags.append(af.at(("annotations", ann.index, "note"), problem,
-                               "write the note in Markdown: links as [text](https://…), no HTML tags, "
+                               hint or "write the note in Markdown: links as [text](https://…), no HTML tags, "
                                "no images; to show a tag as text, put it in `backticks`",
                                offset=max(ann.note.find(needle), 0)))
         notes_html[ann.id] = html
@@ -247,7 +252,8 @@ def summarize(slug: str, article: Article, ordered: list[Annotation], numbers: d
                                       a.records, markdown.plain_text(notes_html[a.id]) if mode.search else "",
                                       a.added, a.revised,
                                       # the feeds carry the corrections' notes (only theirs travel back)
-                                      notes_html[a.id] if a.type == "correction" and a.added else "")
+                                      notes_html[a.id] if a.type == "correction" and a.added else "",
+                                      article.language)
                         for a in ordered),
         text="\n".join(b.text for b in blocks) if mode.search else "",  # the texts are only for the search index
         added=added, language=article.language,
@@ -256,13 +262,27 @@ def summarize(slug: str, article: Article, ordered: list[Annotation], numbers: d
 
 def render_article_page(c: Collection, url: str, article: Article, body: str, headline_html: str,
                         ordered: list[Annotation], numbers: dict[str, int], notes_html: dict[str, str],
-                        summary: site.ArticleSummary) -> str:
-    """The page template (raises templates.TemplateFailure), with the corrections' ClaimReview JSON-LD."""
+                        summary: site.ArticleSummary, text_dir: str) -> str:
+    """The page template (raises templates.TemplateFailure), with the corrections' ClaimReview JSON-LD; text_dir is
+    the body's direction (:func:`text_direction`)."""
     reviews = claimreview.claim_reviews(c.config, article, url, ordered)
     return templates.render(c.env, "article.html", page_url=url, root=site.root_of(url), article=article,
                             body_html=body, notes=ordered, key=site.key_notes(ordered), numbers=numbers,
                             notes_html=notes_html, headline_html=headline_html, cites=c.cites, summary=summary,
+                            text_dir=text_dir,
                             claim_reviews=claimreview.script_json(reviews) if reviews else "")
+
+
+def text_direction(article: Article, blocks: list[Block]) -> str:
+    """The dir of the article's text: its script's, read from its first blocks (languages.SAMPLE characters)."""
+    sample: list[str] = []
+    size = 0
+    for b in blocks:
+        if size >= languages.SAMPLE:
+            break
+        sample.append(b.text)
+        size += len(b.text)
+    return languages.direction(article.language, "\n".join(sample))
 
 
 def web_annotations(c: Collection, article: Article, url: str, page: str, body: str, ordered: list[Annotation],

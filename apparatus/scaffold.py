@@ -57,7 +57,7 @@ outlet: "Who published it"
 published: {today}
 published_approximate: true
 published_note: "Say how the date was established, or remove these two lines if it is printed on the page."
-language: en
+language: en                # BCP 47: fr, zh, ug (Uyghur in Arabic script), ug-Latn…
 url: https://example.org/the-original-article
 ---
 
@@ -76,10 +76,10 @@ annotations: []
 #    quote: Jean-Claude Le Drian        # the article's words, exactly as a reader sees them
 #    correction: Jean-Yves Le Drian     # what the record shows (corrections only)
 #    note: |
-#      The minister is Jean-Yves Le Drian, French Minister for Europe and Foreign Affairs.
-#    records: [hrc46-le-drian-2021-02-24]   # ids in annotations/_records.yaml
+#      The minister is Jean-Yves Le Drian; the French text says [« le ministre »]{{lang=fr}}.
+#    records: [hrc46-le-drian-2021-02-24]   # ids in annotations/_records.yaml; {{id: …, language: fr}}: a version
 #    links:
-#      - {{url: "https://…", title: "…", publisher: "…"}}
+#      - {{url: "https://…", title: "…", publisher: "…"}}   # language: fr when the title is not English
 """
 
 

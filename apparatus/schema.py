@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from . import fastyaml
+from . import fastyaml, languages
 from .errors import Diagnostic
 from .fastyaml import Typed, Value
 from .sources import KeyPath, Problem, SourceFile, YamlDoc, compose_yaml
@@ -57,7 +57,7 @@ _TYPE_NAMES = {
 @dataclasses.dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text | id | date | day | url | bool | enum | list | map
+    kind: str  # text | id | date | day | url | bool | enum | language | cite | list | map | versions
     doc: str
     required: bool = False
     choices: tuple[str, ...] = ()
@@ -197,6 +197,10 @@ class Validator:
                 items = self.list(v, field, path, key)
                 if items is not None:
                     out[key] = items
+            elif field.kind == "versions":
+                versions = self.versions(v, field, (*path, key))
+                if versions is not None:
+                    out[key] = versions
             else:  # map
                 assert isinstance(field.item, tuple)
                 sub = self.mapping(v, field.item, f"'{key}'", (*path, key))
@@ -255,6 +259,26 @@ class Validator:
             what = field.item_what
             checked = (self.scalar(item, item_field, (*parent, key, i), what) for i, item in enumerate(value))
             return [x for x in checked if x is not None]
+
+    def versions(self, value: Value, field: Field, path: KeyPath) -> dict[str, str] | None:
+        """A mapping of BCP 47 tags to addresses (a record's versions): the valid pairs."""
+        if type(value) is not dict:
+            self.error(path, f"'{field.name}' must be a mapping of language tags to addresses, not {describe(value)}",
+                       "write one 'tag: address' line per version, e.g. fr: https://…")
+            return None
+        out = {}
+        for tag, url in value.items():
+            if not languages.is_bcp47(tag):
+                near = languages.suggestion(tag)
+                self.error((*path, tag), f"'{tag}' in '{field.name}' is not a BCP 47 language tag"
+                           + (f": did you mean '{near}'?" if near else ""), _LANGUAGE_HINT, key=True)
+            elif (checked := self.scalar(url, _VERSION_URL, (*path, tag), f"the '{tag}' version")) is not None:
+                out[tag] = checked
+        if self.odd_keys and path in self.odd_keys:
+            for index, key in self.odd_keys[path]:
+                self.error((*path, index), f"duplicate language '{key}' in '{field.name}'" if key is not None
+                           else f"a key in '{field.name}' must be a language tag", "list each version once", key=True)
+        return out
 
     def scalar(self, value: Value, field: Field, path: KeyPath, what: str) -> Any:
         """The value checked by its field's rule (None, and a problem at path, if it breaks it)."""
@@ -357,6 +381,47 @@ def _url(value: Value, field: Field) -> str:
                 "write the full address, starting with https:// (or http://)")
 
 
+_LANGUAGE_HINT = ("write a registered language subtag, then an optional script and region, joined by hyphens: "
+                  "en, fr, zh, ug, ug-Latn, zh-Hant-TW (BCP 47)")
+
+
+def _language(value: Value, field: Field) -> str:
+    """A BCP 47 language tag, well formed and registered (:func:`apparatus.languages.is_bcp47`)."""
+    text = _raw(value)
+    if text is None:
+        raise _NotScalar
+    if not languages.is_bcp47(text):
+        near = languages.suggestion(text)
+        raise _Bad(f" '{text}' is not a BCP 47 language tag" + (f": did you mean '{near}'?" if near else ""),
+                   _LANGUAGE_HINT)
+    return text
+
+
+_CITE_KEYS = ("id", "language")
+
+
+def _cite(value: Value, field: Field) -> str | dict[str, str]:
+    """A cited record: its id, or {id: …, language: …} for its version in a language."""
+    if type(value) is not dict:
+        return _id(value, field)
+    unknown = [k for k in value if k not in _CITE_KEYS]
+    if unknown or "id" not in value or "language" not in value:
+        raise _Bad(" must be a record id, or {id: …, language: …}" + (f" (unknown key '{unknown[0]}')" if unknown
+                                                                         else ""),
+                   "cite a record by its id, e.g. records: [hrc46-le-drian-2021-02-24], or a version of it by id and "
+                   "language, e.g. records: [{id: hrc46-le-drian-2021-02-24, language: fr}]")
+    rid = _id(value["id"], field)
+    try:
+        return {"id": rid, "language": _language(value["language"], field)}
+    except _NotScalar:
+        raise _Bad(" has a language that is not a tag", _LANGUAGE_HINT) from None
+    except _Bad as bad:
+        raise _Bad(f" ({rid}) has language{bad.rest}", bad.hint) from None
+
+
+_VERSION_URL = Field("versions", "url", "the address of the version")
+
+
 def _bool(value: Value, field: Field) -> bool:
     if type(value) is not Typed or value.tag != "tag:yaml.org,2002:bool":
         if type(value) is not str and type(value) is not Typed:
@@ -378,10 +443,12 @@ def _enum(value: Value, field: Field) -> str:
 
 _CHECKS: dict[str, Callable[[Any, Field], Any]] = {
     "text": _text, "id": _id, "date": _date, "day": _day, "url": _url, "bool": _bool, "enum": _enum,
+    "language": _language, "cite": _cite,
 }
 _KIND_WORDS = {
     "text": "text", "id": "an id", "date": "a date", "day": "a date", "url": "a link", "bool": "true or false",
-    "enum": "one word", "list": "a list", "map": "a mapping",
+    "enum": "one word", "language": "a language tag", "cite": "a record id", "list": "a list", "map": "a mapping",
+    "versions": "a mapping",
 }
 _KIND_HINTS = {
     "text": "write the text on the same line, or after '|' for several lines",
@@ -433,6 +500,16 @@ def _json_value(field: Field) -> dict[str, Any]:
         out = {"type": "string", "pattern": _json_pattern(URL_RE)}
     elif kind == "bool":
         out = {"type": "boolean"}
+    elif kind == "cite":
+        out = {"anyOf": [{"type": "string", "pattern": _json_pattern(ID_RE)},
+                         {"type": "object", "properties": {"id": {"type": "string", "pattern": _json_pattern(ID_RE)},
+                                                           "language": _json_value(Field("language", "language", ""))},
+                          "required": ["id", "language"], "additionalProperties": False}]}
+    elif kind == "versions":
+        out = {"type": "object", "propertyNames": {"pattern": _json_pattern(languages.BCP47_RE)},
+               "additionalProperties": {"type": "string", "pattern": _json_pattern(URL_RE)}}
+    elif kind == "language":  # well formed (RFC 5646); the build also checks that the subtags are registered
+        out = {"type": "string", "pattern": _json_pattern(languages.BCP47_RE), "maxLength": languages.MAX_TAG}
     else:  # enum
         out = {"enum": list(field.choices)}
     out["description"] = field.doc

@@ -84,6 +84,7 @@ class Citation:
     added: str = ""  # YYYY-MM-DD (Annotation.added); "" when unknown
     revised: str = ""  # YYYY-MM-DD (Annotation.revised); "" when unknown
     note_html: str = ""  # the note's HTML, for the feeds: a dated correction's only
+    language: str = ""  # the article's BCP 47 language: the quote's
 
 
 @dataclasses.dataclass(frozen=True)

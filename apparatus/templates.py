@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 from jinja2.loaders import split_template_path
 
+from . import languages
 from .errors import Diagnostic
 from .sandbox import Sandbox
 from .site import TEMPLATES
@@ -23,6 +24,11 @@ OPTIONAL = {"404.html": ("no 404 page", "the page shown at an unknown address"),
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
+
+
+def text_dir(text: str, lang: str | None = "") -> str:
+    """The dir attribute of text in language lang: its script's direction (:func:`apparatus.languages.direction`)."""
+    return languages.direction(lang or "", text)
 
 
 def human_date(value: str, short: bool = False) -> str:
@@ -85,6 +91,8 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
     )
     env.globals["site"] = site
     env.filters["human_date"] = human_date
+    env.filters["dir"] = text_dir
+    env.filters["language_name"] = languages.name
     diags = walk(root, "templates")[1]
     for name in TEMPLATES:
         try:

@@ -27,6 +27,7 @@ from urllib.parse import quote, urlsplit
 
 from .annotations import Annotation, Record
 from .errors import json_controls_escaped
+from .markdown import without_spans
 from .textcontent import article_ranges
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -206,7 +207,7 @@ def _md_link(title: str, url: str) -> str:
 
 def hypothesis_text(ann: Annotation, registry: dict[str, Record], record_url: Any, base_url: str) -> str:
     """A note as Hypothesis shows it: its Markdown, then the correction and the sources as Markdown."""
-    parts = [ann.note.strip()]
+    parts = [without_spans(ann.note).strip()]
     if ann.type == "correction":
         parts.append(f"**The record shows:** {_md(ann.correction)}")
     if ann.records:

@@ -22,8 +22,10 @@ from apparatus.annotations import Annotation, AnnotationFile
 from apparatus.sources import SourceFile
 
 NO_FILE = AnnotationFile(SourceFile("annotations/x.yaml", ""), [])  # diagnostics at 1:1
-FIXTURES = TESTS / "fixtures" / "anchoring.yaml"
-CASES = yaml.safe_load(FIXTURES.read_text(encoding="utf-8"))
+# anchoring.yaml, then one file per language: anchoring-fr.yaml (French), -zh (Chinese), -ug (Uyghur, Arabic script)
+FIXTURES = sorted((TESTS / "fixtures").glob("anchoring*.yaml"))
+FILES = {path: yaml.safe_load(path.read_text(encoding="utf-8")) for path in FIXTURES}
+CASES = [case for cases in FILES.values() for case in cases]
 
 
 def render(case: dict) -> tuple[str, list[str]]:
@@ -38,7 +40,7 @@ def render(case: dict) -> tuple[str, list[str]]:
     anchors.sort(key=lambda a: (a.block, a.start, -a.end))
     numbers = {a.annotation.id: n for n, a in enumerate(anchors, 1)}
     markdown.insert_marks(tokens, blocks, anchors, numbers, {a.id: a.type for a in anns})
-    return markdown.render_article(tokens), [d.message for d in diags]
+    return markdown.render_article(tokens), [f"{d.message}\nhint: {d.hint}" for d in diags]
 
 
 def marked_text(html: str, ann_id: str) -> str:
@@ -49,7 +51,7 @@ def marked_text(html: str, ann_id: str) -> str:
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_anchoring_fixture(case: dict, update_golden: bool) -> None:
     html, errors = render(case)
-    if "error" in case:
+    if "error" in case:  # the message, and from "\nhint: " on, the hint's start
         assert any(case["error"] in e for e in errors), errors
         return
     assert errors == []
@@ -63,7 +65,8 @@ def test_anchoring_fixture(case: dict, update_golden: bool) -> None:
 
 def test_update_golden_writes_fixtures(update_golden: bool) -> None:
     if update_golden:  # runs last in this file: the cases above filled in their html
-        FIXTURES.write_text(yaml.safe_dump(CASES, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+        for path, cases in FILES.items():
+            path.write_text(yaml.safe_dump(cases, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
 
 
 def test_offsets_map_back_through_collapsed_white_space() -> None:
@@ -79,11 +82,13 @@ def test_offsets_map_back_through_collapsed_white_space() -> None:
 
 
 def test_one_to_one_is_the_documented_mapping() -> None:
-    """White space but the space (regex [^\\S ]) → space, typographic quotes → straight, for every character."""
+    """White space but the space (regex [^\\S ]) → space, typographic quotes (guillemets and CJK corner brackets
+    too) → straight, for every character."""
     from apparatus import anchoring
     every = "".join(map(chr, range(0x110000))).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    expected = re.sub("[\u2018\u2019\u201a\u201b\u2032]", "'",
-                      re.sub("[\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb]", '"', re.sub(r"[^\S ]", " ", every)))
+    expected = re.sub("[\u2018\u2019\u201a\u201b\u2032\u2039\u203a\u300e\u300f]", "'",
+                      re.sub("[\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u300c\u300d]", '"',
+                             re.sub(r"[^\S ]", " ", every)))
     assert anchoring._one_to_one(every) == expected
 
 
@@ -246,3 +251,44 @@ def test_a_moved_quotes_hint_holds_no_line_break_from_the_article() -> None:
         "Council in Geneva.\" (line 1)",
         "if the note still applies, update the annotation:\n"
         "quote: 'The minister spoke ::error file=a::x to the Human Rights Council in Geneva.'")]
+
+
+def test_the_quick_check_knows_every_character_that_collapsing_drops() -> None:
+    """_may_change skips the collapsing pass when none of _TRIGGERS is in the text: they must be the optional marks
+    and the guillemets, exactly."""
+    every = "".join(map(chr, range(0x10000)))
+    optional = set(re.findall(f"[{anchoring.OPTIONAL}]", every))
+    assert optional | set("\u00ab\u00bb\u2039\u203a") == set(anchoring._TRIGGERS)
+    for c in sorted(optional):
+        assert normalize(f"a{c}b") == "ab"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("«\u00a0non\u00a0»", '"non"'),
+    ("‹\u202foui\u202f›", "'oui'"),
+    ("Quoi\u00a0? Rien\u202f! Voilà\u00a0: fin\u00a0; bon", "Quoi? Rien! Voilà: fin; bon"),
+    ("l’homme", "l'homme"),
+    ("ئانـــا", "ئانا"),
+    ("ئۇيغۇر\u200cلار", "ئۇيغۇرلار"),
+    ("a \u0640 b", "a b"),  # a mark between spaces: one space
+    ('he said " yes "', 'he said " yes "'),  # straight quotes are not guillemets: their spaces stay
+    ("「強迫勞動」『x』", "\"強迫勞動\"'x'"),
+    ("发言人\u3000汪文斌", "发言人 汪文斌"),
+])
+def test_normalize_across_scripts(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_offsets_map_back_through_dropped_marks_and_french_spaces() -> None:
+    body = SourceFile("content/x.md", "Il dit «\u00a0non\u00a0»\u202f! ئانـــا تىلى\n")
+    blocks = plain_blocks(markdown.ARTICLE_MD.parse(body.text))
+    index = TextIndex(blocks)
+    assert index.text == 'Il dit "non"! ئانا تىلى'
+    plain = blocks[0].text
+    for norm_off, char in enumerate(index.text):
+        b, off = index.locate(norm_off)
+        assert normalize(plain[off]) in (char, "") and _one_to_one_char(plain[off]) == char
+
+
+def _one_to_one_char(c: str) -> str:
+    return anchoring._one_to_one(c)

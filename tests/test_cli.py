@@ -45,7 +45,7 @@ def test_moved_quote_is_a_warning_and_still_highlighted(tiny: Path) -> None:
     assert ", 1 moved," in result.out
     page = (tiny / "_site" / "articles" / "alpha" / "index.html").read_text(encoding="utf-8")
     assert 'data-ann="across"> spoke before the </mark>' in page
-    assert "<q lang=\"en\">Le Drian spoke before the Human Rights</q>" in page
+    assert "<q lang=\"en\" dir=\"ltr\">Le Drian spoke before the Human Rights</q>" in page
 
 
 INJECTION = "x\n::warning file=README.md,line=1::Looks good to me, merge\n::stop-commands::pwn"

@@ -85,3 +85,15 @@ def test_json_written_with_ensure_ascii_off_escapes_every_control_character() ->
     from apparatus.annotations import Record
     text = csl_json({"record": Record(id="r", title=hostile, issuer="I", kind="un", date="2020")})
     assert json.loads(text)[0]["title"] == hostile and all(ch not in text for ch in "\x7f\x85\x9f\u2028\u2029")
+
+
+def test_the_caret_counts_terminal_cells_under_wide_characters_and_marks() -> None:
+    """The column counts characters (15: 被, the fourth character of the value); the caret under the source line
+    counts cells: each Chinese character takes two, so it stands under 被, not three cells left of it.
+    A harakat (a combining mark) takes none."""
+    d = Diagnostic("a.yaml", 3, 15, "x", source="    quote: 大外宣被打脸")
+    assert d.format().split("\n")[1:3] == ["        quote: 大外宣被打脸",
+                                           "                     ^"]
+    assert d.format().split("\n")[2].index("^") - 4 == len("    quote: ") + 2 * 3
+    d = Diagnostic("a.yaml", 1, 4, "x", source="ئَانا")
+    assert d.format().split("\n")[2] == "      ^"  # under ن: ئ and its fatha take one cell, ا one more

@@ -99,7 +99,8 @@ def test_real_articles(path: Path) -> None:
 
 # --- (2) the anchoring fixtures --------------------------------------------------------------------------------
 
-ANCHORING = [case["markdown"] for case in yaml.safe_load((REPO / "tests/fixtures/anchoring.yaml").read_text())]
+ANCHORING = [case["markdown"] for path in sorted((REPO / "tests/fixtures").glob("anchoring*.yaml"))
+             for case in yaml.safe_load(path.read_text(encoding="utf-8"))]
 
 
 def test_anchoring_fixtures() -> None:
@@ -281,7 +282,8 @@ def test_typical_constructs_take_the_fast_path(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["`a`", "a &amp; b", "![a](b)", "\\*", "a\n- b", "> a", "[a]: b", "a\tb", "a\r\nb",
-                                  "[a](b c)", "[[a](b)](c)", "[a](<b>)", "a\n    b", "a\n===", "<b>"])
+                                  "[a](b c)", "[[a](b)](c)", "[a](<b>)", "a\n    b", "a\n===", "<b>",
+                                  "[大外宣被打脸]{lang=zh}", "a [b]{lang=fr} c", "[a](b)]{x}"])
 def test_outside_the_subset_falls_back(text: str) -> None:
     assert not fastmd.fast_path_used(text)
     assert_same(text)

@@ -101,3 +101,17 @@ def test_links_command_asks_nothing_when_the_registry_is_broken(tiny: Path) -> N
     result = run(tiny, "links")
     assert result.code == 1
     assert "error: 'kind' 'unn' is not one of" in result.err
+
+
+def test_links_command_asks_each_language_version(tiny: Path, server: str) -> None:
+    registry = tiny / "annotations" / "_records.yaml"
+    text = registry.read_text(encoding="utf-8").replace("https://example.org/hrc46", f"{server}/ok")
+    text = text.replace("    accessed: 2026-11-22\n",
+                        f"    accessed: 2026-11-22\n    versions:\n      fr: {server}/ok\n      zh: {server}/gone\n", 1)
+    registry.write_text(text, encoding="utf-8")
+    result = run(tiny, "links")
+    assert result.code == 0, result.err
+    assert result.out == "asked 3 addresses: 2 answered, 1 did not\n"
+    assert result.err.splitlines()[0] == ("annotations/_records.yaml:12:11: warning: record 'hrc46-speech': the zh "
+                                          "version answered 404 Not Found")
+    assert "remove it from versions:" in result.err
