@@ -1,17 +1,40 @@
 """Full-text search: a lunr 2.3.9 index written at build time, read in the browser by lunr.js.
 
-What is indexed: every article, every note and every record (:class:`SearchDoc`), in three lunr
-fields — ``title`` (boost 2), ``symbols`` (boost 4: a record's own identifier) and ``text``.
+What is indexed: every article, every note and every record (:class:`SearchDoc`), in lunr fields per
+language — ``title_en``, ``title_fr``, ``title_zh``, ``title_ug`` (boost 2), ``symbols`` (boost 4: a
+record's own identifier) and ``text_en``, ``text_fr``, ``text_zh``, ``text_ug`` — each built with its
+language's pipeline (docs/search.md has the table).
 
-Tokens. Both sides cut text the same way, in Python here and in ``templates/static/search.js``:
-fold (NFKD, lower case, combining marks dropped, ’ → ', typographic hyphens → -), then take
-*chunks*: runs of letters and digits joined by single ``- / . ' _ : & ,`` characters. A chunk
-such as ``CERD/C/CHN/CO/14-17`` is indexed whole, with its leading prefixes (``cerd/c``,
-``cerd/c/chn`` …, so ``A/HRC/46`` finds ``A/HRC/46/12``) and its parts (``cerd``, ``chn``, ``14``);
-a query uses whole chunks only. Terms then go through lunr's stop-word filter and stemmer. lunr.py's
-Porter stemmer differs from lunr.js's (``say`` → ``sai`` vs ``say``), so the index is stemmed by
-:func:`stem`, a line-by-line port of lunr.js's, and the serialized pipeline names lunr.js's own
-``stopWordFilter`` and ``stemmer``: the browser needs no plug-in.
+Words. Both sides cut text the same way, in Python here and in ``templates/static/search.js``:
+:func:`normalize` (NFKC, lower case, ’ → ', typographic hyphens → -, tatweel and Arabic vowel marks
+dropped; accents kept), then :func:`words`: runs of Han characters, runs of Arabic-script letters
+(U+0600–U+06FF), and *chunks* of the letters and digits of any other script joined by single
+``- / . ' _ : & ,`` characters. Which field a word goes to follows its script: a chunk to the fields of
+the document's Latin language (:func:`latin_language`: ``fr`` for French, else ``en``), so a Latin
+name in a Chinese article is found by a Latin query; a Han run to ``*_zh``; an Arabic-script run to
+``*_ug``. Per language, in this order:
+
+- English (and ``symbols``): fold (NFKD, no combining marks), cut the chunk into its index tokens
+  (itself; if compound, its leading prefixes and its parts: ``CERD/C/CHN/CO/14-17`` gives
+  ``cerd/c``, ``cerd/c/chn`` … and ``cerd``, ``chn``, ``14``), then lunr's stop words and stemmer.
+  lunr.py's Porter stemmer differs from lunr.js's (``say`` → ``sai`` vs ``say``), so :func:`stem`
+  is a line-by-line port of lunr.js's.
+- French: the same index tokens, unfolded, through lunr-languages' lunr.fr pipeline in its own
+  order: stop words (accented: ``été``, ``à``), accent folding (accentFold-fr), Snowball stemmer.
+  Folding first, as English does, would strip the accents its stop words need. Python stems with
+  snowballstemmer 2.2, equal to lunr.fr on Snowball's whole French vocabulary (tests).
+  lunr.fr's trimmer is left out: a chunk starts and ends with a letter or digit already, and the
+  trimmer would reduce a Greek or Cyrillic word to an empty term.
+- Chinese: the overlapping bigrams of a run, and the run's last character alone (:func:`han_terms`):
+  every occurrence of a character starts a bigram or ends a run, so a one-character query is the
+  prefix query ``字*`` and single characters are in the postings only where a run ends.
+- Uyghur (all Arabic-script text): the run itself; no stop words, no stemmer (lunr-languages'
+  lunr.ar trimmer would delete the letters Uyghur adds: ە ې ۆ ۇ ۈ ۋ ڭ ھ پ چ ژ گ).
+
+The query construction is :func:`plan` (search.js's ``plan``): one lunr query per Latin language of
+the index, each word's term cut by that language's pipeline, clauses with usePipeline false (the
+serialized index names no pipeline; the manifest names each language's, by the names lunr.js and
+lunr.fr register), merged by lunr's own scores.
 
 The index. :func:`build_model` computes exactly what lunr.py's Builder computes (same term order,
 BM25 weights, rounding), many times faster and on every core (text cut at white space, each distinct
@@ -23,10 +46,11 @@ magnitude is never used, so a query needs only the postings of its own terms. Th
 gets the index split (:func:`build_index`), each file a script ``ApparatusSearch.data(name, JSON)``
 so that search also works from file://:
 
-- ``search/manifest.js``: fields, pipeline, the first term (shortest key) of each shard, the
-  fragment layout;
+- ``search/manifest.js``: fields, the languages the index has text in, each language's pipeline, the
+  first term (shortest key) of each shard, the fragment layout;
 - ``search/t/<n>.js``: a shard, consecutive terms in sorted order up to ~SHARD_BYTES; each term
-  with its lunr term index and, per field, its documents (deltas) and weights (thousandths);
+  with its lunr term index and, per field it is in, the field's number, its documents (deltas) and
+  weights (thousandths);
 - ``search/d/<n>.js``: display data (URL, kind, title, context, text) of a few documents, as
   many as make ~FRAGMENT_BYTES (one article; several notes or records).
 
@@ -35,8 +59,8 @@ terms whole and, for each document field they match, the vector elements at thei
 unmodified ``lunr.Index.prototype.query`` then computes bit-identical scores (proved over hundreds
 of queries by tests/search/compare.js). The lunr ref of a document is its number, as a string.
 A query requires every word (lunr's +word), falls back to any word when nothing has them all,
-drops stop words (lunr.js fails on a required term its pipeline removes) and takes ``word*`` as a
-prefix.
+drops stop words (a word that is one in a language makes no clause in that language's query) and
+takes ``word*`` as a prefix.
 """
 
 from __future__ import annotations
