@@ -221,13 +221,24 @@
     if (!this._ready) {
       this._ready = this.load('manifest').then(function (m) {
         self.manifest = m;
-        var french = m.languages.indexOf('fr') >= 0 && !self.lunr.fr;
-        return french ? self.loadFrench() : null;
-      }).then(function () {
-        self.analysis = analyses(self.lunr, self.manifest.pipelines, self.manifest.languages);
+        // French once a query has Latin-script words (french()): a Chinese query needs no lunr.fr
+        self.analysis = analyses(self.lunr, m.pipelines, m.languages.filter(function (l) { return l !== 'fr'; }));
       });
     }
     return this._ready;
+  };
+
+  /** Once ready: the French analysis, if the index has French text (lunr.fr loaded first, if need be). */
+  Searcher.prototype.french = function () {
+    var self = this, m = this.manifest;
+    if (m.languages.indexOf('fr') < 0) return Promise.resolve();
+    if (!this._french) {
+      this._french = Promise.resolve(this.lunr.fr ? null : this.loadFrench()).then(function () {
+        self.analysis = analyses(self.lunr, m.pipelines, m.languages);
+        self.terms = null;  // (spans' cache: words now have French terms too)
+      });
+    }
+    return this._french;
   };
 
   /** The shard holding term: the last whose first term sorts before or at it. */
@@ -307,6 +318,8 @@
     if (!words.length) return Promise.resolve({ words: words, results: [], any: false });
     var runs;
     return this.ready().then(function () {
+      return words.some(function (w) { return w.script === 'Latn'; }) ? self.french() : null;
+    }).then(function () {
       runs = plan(self.analysis, words);
       return self._shards(self.shardsFor(runs));
     }).then(function () {
