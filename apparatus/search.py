@@ -337,14 +337,6 @@ def stem(w: str) -> str:
     return "y" + w[1:] if first_y else w
 
 
-def lunr_stemmer(token: Any, i: int | None = None, tokens: Any = None) -> Any:
-    """:func:`stem` as a lunr.py pipeline function, serialized as lunr.js's ``stemmer``."""
-    return token.update(lambda s, _metadata: stem(s))
-
-
-lunr_stemmer.label = "stemmer"  # type: ignore[attr-defined]
-
-
 @functools.cache
 def term(token: str) -> str | None:
     """A token through the English pipeline: None for a stop word, else its stem."""
