@@ -179,7 +179,8 @@ def foreign_article(rng, i, lang, record_ids, notes):
                 toks = para.split()
                 a = rng.randrange(len(toks) - 6)
                 quote = " ".join(toks[a:a + rng.randint(2, 6)]).strip(".?!؟ ")
-            if visible.count(quote) == 1 and quote not in ids:
+            first = visible.find(quote)  # once: no second occurrence, even one overlapping the first
+            if first >= 0 and visible.find(quote, first + 1) < 0 and quote not in ids:
                 break
         else:
             continue
