@@ -510,7 +510,8 @@ def _write_search_index(c: Collection, writer: Writer, summaries: list[site.Arti
     from . import search  # lunr and the index builder: only for builds that write the index
 
     try:
-        files = {**search.build_index(search.collection_docs(summaries, c.registry)), **search.assets(c.root)}
+        docs = search.collection_docs(summaries, c.registry, c.config.language)
+        files = {**search.build_index(docs), **search.assets(c.root)}
     except search.LunrMissing as exc:
         diags.append(Diagnostic("node_modules/lunr", 1, 1, str(exc), "make setup installs it (npm ci)"))
         return

@@ -374,7 +374,8 @@ def _render_pages(m: _Mirror, changes: dict[str, tuple[int, site.ArticleSummary]
 def _search_files(m: _Mirror, changes: dict[str, tuple[int, site.ArticleSummary]]) -> dict[str, bytes] | None:
     summaries = m.update(changes)
     try:
-        return {**search.build_index(search.collection_docs(summaries, m.collection.registry), jobs=1),
+        return {**search.build_index(search.collection_docs(summaries, m.collection.registry,
+                                                               m.collection.config.language), jobs=1),
                 **search.assets(m.collection.root)}
     except search.LunrMissing:
         return None

@@ -1,17 +1,40 @@
 """Full-text search: a lunr 2.3.9 index written at build time, read in the browser by lunr.js.
 
-What is indexed: every article, every note and every record (:class:`SearchDoc`), in three lunr
-fields — ``title`` (boost 2), ``symbols`` (boost 4: a record's own identifier) and ``text``.
+What is indexed: every article, every note and every record (:class:`SearchDoc`), in lunr fields per
+language — ``title_en``, ``title_fr``, ``title_zh``, ``title_ug`` (boost 2), ``symbols`` (boost 4: a
+record's own identifier) and ``text_en``, ``text_fr``, ``text_zh``, ``text_ug`` — each built with its
+language's pipeline (docs/search.md has the table).
 
-Tokens. Both sides cut text the same way, in Python here and in ``templates/static/search.js``:
-fold (NFKD, lower case, combining marks dropped, ’ → ', typographic hyphens → -), then take
-*chunks*: runs of letters and digits joined by single ``- / . ' _ : & ,`` characters. A chunk
-such as ``CERD/C/CHN/CO/14-17`` is indexed whole, with its leading prefixes (``cerd/c``,
-``cerd/c/chn`` …, so ``A/HRC/46`` finds ``A/HRC/46/12``) and its parts (``cerd``, ``chn``, ``14``);
-a query uses whole chunks only. Terms then go through lunr's stop-word filter and stemmer. lunr.py's
-Porter stemmer differs from lunr.js's (``say`` → ``sai`` vs ``say``), so the index is stemmed by
-:func:`stem`, a line-by-line port of lunr.js's, and the serialized pipeline names lunr.js's own
-``stopWordFilter`` and ``stemmer``: the browser needs no plug-in.
+Words. Both sides cut text the same way, in Python here and in ``templates/static/search.js``:
+:func:`normalize` (NFKC, lower case, ’ → ', typographic hyphens → -, tatweel and Arabic vowel marks
+dropped; accents kept), then :func:`words`: runs of Han characters, runs of Arabic-script letters
+(U+0600–U+06FF), and *chunks* of the letters and digits of any other script joined by single
+``- / . ' _ : & ,`` characters. Which field a word goes to follows its script: a chunk to the fields of
+the document's Latin language (:func:`latin_language`: ``fr`` for French, else ``en``), so a Latin
+name in a Chinese article is found by a Latin query; a Han run to ``*_zh``; an Arabic-script run to
+``*_ug``. Per language, in this order:
+
+- English (and ``symbols``): fold (NFKD, no combining marks), cut the chunk into its index tokens
+  (itself; if compound, its leading prefixes and its parts: ``CERD/C/CHN/CO/14-17`` gives
+  ``cerd/c``, ``cerd/c/chn`` … and ``cerd``, ``chn``, ``14``), then lunr's stop words and stemmer.
+  lunr.py's Porter stemmer differs from lunr.js's (``say`` → ``sai`` vs ``say``), so :func:`stem`
+  is a line-by-line port of lunr.js's.
+- French: the same index tokens, unfolded, through lunr-languages' lunr.fr pipeline in its own
+  order: stop words (accented: ``été``, ``à``), accent folding (accentFold-fr), Snowball stemmer.
+  Folding first, as English does, would strip the accents its stop words need. Python stems with
+  snowballstemmer 2.2, equal to lunr.fr on Snowball's whole French vocabulary (tests).
+  lunr.fr's trimmer is left out: a chunk starts and ends with a letter or digit already, and the
+  trimmer would reduce a Greek or Cyrillic word to an empty term.
+- Chinese: the overlapping bigrams of a run, and the run's last character alone (:func:`han_terms`):
+  every occurrence of a character starts a bigram or ends a run, so a one-character query is the
+  prefix query ``字*`` and single characters are in the postings only where a run ends.
+- Uyghur (all Arabic-script text): the run itself; no stop words, no stemmer (lunr-languages'
+  lunr.ar trimmer would delete the letters Uyghur adds: ە ې ۆ ۇ ۈ ۋ ڭ ھ پ چ ژ گ).
+
+The query construction is :func:`plan` (search.js's ``plan``): one lunr query per Latin language of
+the index, each word's term cut by that language's pipeline, clauses with usePipeline false (the
+serialized index names no pipeline; the manifest names each language's, by the names lunr.js and
+lunr.fr register), merged by lunr's own scores.
 
 The index. :func:`build_model` computes exactly what lunr.py's Builder computes (same term order,
 BM25 weights, rounding), many times faster and on every core (text cut at white space, each distinct
@@ -23,10 +46,11 @@ magnitude is never used, so a query needs only the postings of its own terms. Th
 gets the index split (:func:`build_index`), each file a script ``ApparatusSearch.data(name, JSON)``
 so that search also works from file://:
 
-- ``search/manifest.js``: fields, pipeline, the first term (shortest key) of each shard, the
-  fragment layout;
+- ``search/manifest.js``: fields, the languages the index has text in, each language's pipeline, the
+  first term (shortest key) of each shard, the fragment layout;
 - ``search/t/<n>.js``: a shard, consecutive terms in sorted order up to ~SHARD_BYTES; each term
-  with its lunr term index and, per field, its documents (deltas) and weights (thousandths);
+  with its lunr term index and, per field it is in, the field's number, its documents (deltas) and
+  weights (thousandths);
 - ``search/d/<n>.js``: display data (URL, kind, title, context, text) of a few documents, as
   many as make ~FRAGMENT_BYTES (one article; several notes or records).
 
@@ -35,8 +59,8 @@ terms whole and, for each document field they match, the vector elements at thei
 unmodified ``lunr.Index.prototype.query`` then computes bit-identical scores (proved over hundreds
 of queries by tests/search/compare.js). The lunr ref of a document is its number, as a string.
 A query requires every word (lunr's +word), falls back to any word when nothing has them all,
-drops stop words (lunr.js fails on a required term its pipeline removes) and takes ``word*`` as a
-prefix.
+drops stop words (a word that is one in a language makes no clause in that language's query) and
+takes ``word*`` as a prefix.
 """
 
 from __future__ import annotations
@@ -61,19 +85,20 @@ from lunr.stop_word_filter import WORDS as STOP_WORDS
 
 from . import forking, site
 from .annotations import Record
+from .errors import json_controls_escaped
 from .sources import inside
 from .templates import human_date
 
-FIELDS = (("title", 2), ("symbols", 4), ("text", 1))  # lunr fields and their boosts, in this order
-PIPELINE = ("stopWordFilter", "stemmer")  # lunr.js's registered names (the search pipeline)
 LUNR_VERSION = "2.3.9"
 K1, B = 1.2, 0.75  # lunr's BM25 defaults
 KINDS = ("article", "correction", "context", "source", "record")
 SHARD_BYTES = 12_000  # raw JSON bytes a shard grows to before the next term starts a new one
 FRAGMENT_BYTES = 3_000  # raw JSON bytes of display data a fragment aims at
 PARALLEL_DOCS = 3_000  # from this many documents, build_index counts and encodes on every core
+LUNR_LANGUAGES_VERSION = "1.22.0"  # npm's lunr-languages: its lunr.fr stems as snowballstemmer 2.2 does
 LUNR_ENV = "APPARATUS_LUNR_DIR"  # a folder holding lunr.min.js (npm's lunr package), where none is found
-ENGINE_LUNR = Path(__file__).resolve().parent.parent / "node_modules" / "lunr"  # in a source checkout
+LUNR_LANGUAGES_ENV = "APPARATUS_LUNR_LANGUAGES_DIR"  # a folder holding npm's lunr-languages package
+ENGINE_NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"  # in a source checkout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,20 +109,25 @@ class SearchDoc:
     text: str  # plain text to index and to cut snippets from
     symbols: tuple[str, ...] = ()  # the document's own identifiers (a record's symbol): a boosted field
     context: str = ""  # shown under the title (where the result comes from); not indexed
+    language: str = "en"  # BCP 47: the language of the text's Latin-script words (see latin_language)
+    title_language: str = ""  # the same for the title, when it differs (a note's quote is in its article's)
 
 
-# --- text → tokens (mirrored in templates/static/search.js) -----------------------------------------
+# --- text → terms, per language (mirrored in templates/static/search.js) -----------------------------
 
 JOINERS = "-/.'_:&,"
 _TYPOGRAPHIC = (("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"),
                 ("\u2010", "-"), ("\u2011", "-"), ("\u2012", "-"), ("\u2013", "-"))
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs (extension A, unified, compatibility)
+ARABIC = "\u0600-\u06ff"  # the Arabic block: Uyghur's letters (ە ې ۆ ۇ ۈ ۋ ڭ ھ …) included
+_ARABIC_DROPPED = "\u0640\u064b-\u0652\u0670"  # tatweel, and the optional vowel marks (tashkeel, superscript alef)
 
 
-def _char_class(wanted: Callable[[str], bool]) -> str:
-    """A regex character class of the BMP code points whose general category passes ``wanted``."""
+def _char_class(wanted: Callable[[int, str], bool]) -> str:
+    """A regex character class of the BMP code points cp whose general category c passes ``wanted(cp, c)``."""
     ranges: list[tuple[int, int]] = []
     for cp in range(0x10000):
-        if wanted(unicodedata.category(chr(cp))):
+        if wanted(cp, unicodedata.category(chr(cp))):
             if ranges and ranges[-1][1] == cp - 1:
                 ranges[-1] = (ranges[-1][0], cp)
             else:
@@ -105,51 +135,76 @@ def _char_class(wanted: Callable[[str], bool]) -> str:
     return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
 
 
+def _is_han(cp: int) -> bool:
+    return 0x3400 <= cp <= 0x4DBF or 0x4E00 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF
+
+
+class _Patterns:
+    """The regular expressions of the analysis (built once: the classes come from the Unicode database)."""
+
+    def __init__(self) -> None:
+        # JS: (?:(?![HAN ARABIC])[\p{L}\p{N}\p{M}]): letters, digits and marks of any other script
+        other = f"[{_char_class(lambda cp, c: c[0] in 'LNM' and not _is_han(cp) and not 0x600 <= cp <= 0x6FF)}]+"
+        arabic = f"[{_char_class(lambda cp, c: c[0] in 'LNM' and 0x600 <= cp <= 0x6FF)}]+"
+        chunk = f"{other}(?:[{re.escape(JOINERS)}]{other})*"
+        self.words = re.compile(f"([{HAN}]+)|({arabic})|({chunk})")  # a Han run, an Arabic run or a chunk
+        self.chunk = re.compile(chunk)
+        self.marks = re.compile(f"[{_char_class(lambda cp, c: c == 'Mn')}]")  # JS: \p{Mn}
+        self.astral = re.compile("[\U00010000-\U0010ffff]")
+        self.joiner = re.compile(f"[{re.escape(JOINERS)}]")
+        self.dropped = re.compile(f"[{_ARABIC_DROPPED}]")
+        self.han = re.compile(f"[{HAN}]")
+        self.arabic = re.compile(f"[{ARABIC}]")
+
+
 @functools.cache
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    word = f"[{_char_class(lambda c: c[0] in 'LN')}]+"  # JS: [\p{L}\p{N}]
-    chunk = re.compile(f"{word}(?:[{re.escape(JOINERS)}]{word})*")
-    marks = re.compile(f"[{_char_class(lambda c: c == 'Mn')}]")  # JS: \p{Mn}
-    return chunk, marks, re.compile("[\U00010000-\U0010ffff]"), re.compile(f"[{re.escape(JOINERS)}]")
+def _patterns() -> _Patterns:
+    return _Patterns()
 
 
-_NON_ASCII = re.compile("[^\x00-\x7f]")
-
-
-@functools.cache
-def _char_kind(c: str) -> int:
-    """0: folding leaves c alone and c is no letter or digit; 1: c is typographic (’ ‐ …); 2: anything else."""
-    if any(c == typographic for typographic, _ in _TYPOGRAPHIC):
-        return 1
-    plain = (unicodedata.category(c)[0] not in "LNM" and unicodedata.combining(c) == 0 and c < "\U00010000"
-             and unicodedata.normalize("NFKD", c) == c and c.lower() == c)
-    return 0 if plain else 2
+def normalize(text: str) -> str:
+    """What every language's analysis starts from: NFKC, lower case, ’ → ' and typographic hyphens → -,
+    characters beyond the BMP → space, tatweel and Arabic vowel marks dropped. Accents stay (French
+    needs them for its stop words)."""
+    if text.isascii():
+        return text.lower()
+    p = _patterns()
+    text = p.astral.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    for typographic, plain in _TYPOGRAPHIC:  # (str.replace is many times faster than str.translate)
+        text = text.replace(typographic, plain)
+    return p.dropped.sub("", text)
 
 
 def fold(text: str) -> str:
-    """NFKD, lower case, no combining marks, typographic apostrophes and hyphens made plain; BMP only."""
+    """English folding: NFKD, no combining marks (é → e), on :func:`normalize`'s text."""
     if text.isascii():
         return text.lower()
-    kinds = set(map(_char_kind, set(_NON_ASCII.findall(text))))
-    if 2 in kinds:
-        _, marks, astral, _ = _patterns()
-        text = astral.sub(" ", marks.sub("", unicodedata.normalize("NFKD", text).lower()))
-    else:  # only characters folding leaves alone, and typographic ones (the common case, and much faster)
-        text = text.lower()
-    if kinds != {0}:
-        for typographic, plain in _TYPOGRAPHIC:  # (str.replace is many times faster than str.translate)
-            text = text.replace(typographic, plain)
-    return text
+    return _patterns().marks.sub("", unicodedata.normalize("NFKD", normalize(text)))
+
+
+def words(text: str) -> list[tuple[str, str]]:
+    """The words of text, as (script, word): "Hani" (a run of Han characters), "Arab" (a run of
+    Arabic-script letters, digits and marks) or "Latn" (a chunk: letters and digits of any other
+    script, joined by single ``- / . ' _ : & ,``). Normalized (:func:`normalize`), not folded."""
+    out = []
+    for han, arabic, chunk in _patterns().words.findall(normalize(text)):
+        out.append(("Hani", han) if han else ("Arab", arabic) if arabic else ("Latn", chunk))
+    return out
 
 
 def chunks(text: str) -> list[str]:
-    """The words of text as a query sees them: whole chunks, folded."""
-    return _patterns()[0].findall(fold(text))
+    """The Latin-script words of text as the English fields see them: whole chunks, folded."""
+    return [c for script, w in words(text) if script == "Latn" for c in [_fold_chunk(w)] if c]
+
+
+def _fold_chunk(chunk: str) -> str:
+    """A chunk folded for English; "" when only marks were left (they start a chunk only after another script)."""
+    return chunk if chunk.isascii() else _patterns().marks.sub("", unicodedata.normalize("NFKD", chunk))
 
 
 def expand(chunk: str) -> list[str]:
     """A chunk's index tokens: itself; if compound, its leading prefixes (3+ parts) and its parts."""
-    split = _patterns()[3]
+    split = _patterns().joiner
     parts = split.split(chunk)
     if len(parts) == 1:
         return [chunk]
@@ -161,13 +216,63 @@ def expand(chunk: str) -> list[str]:
 
 
 def index_tokens(text: str) -> list[str]:
+    """The English fields' tokens of text (before stop words and stemming)."""
     return [tok for c in chunks(text) for tok in expand(c)]
 
 
-def query_words(query: str) -> list[tuple[str, bool]]:
-    """(chunk, trailing wildcard) for each word of a query: ``drian*`` → ("drian", True)."""
-    folded = fold(query)
-    return [(m.group(), folded[m.end():m.end() + 1] == "*") for m in _patterns()[0].finditer(folded)]
+def han_terms(run: str) -> list[str]:
+    """A Han run's index terms: its overlapping bigrams, and its last character alone (a one-character
+    query is a prefix query, ``字*``: every occurrence of a character starts a bigram or ends a run)."""
+    if len(run) == 1:
+        return [run]
+    return [run[i:i + 2] for i in range(len(run) - 1)] + [run[-1]]
+
+
+def query_words(query: str) -> list[tuple[str, str, bool]]:
+    """(script, word, trailing wildcard) for each word of a query: ``drian*`` → ("Latn", "drian", True).
+    A Latin word is normalized, not folded (English folds it, French keeps its accents)."""
+    text = normalize(query)
+    return [("Hani" if m[1] else "Arab" if m[2] else "Latn", m[0], text[m.end():m.end() + 1] == "*")
+            for m in _patterns().words.finditer(text)]
+
+
+# --- French: lunr-languages' lunr.fr (stop words, accent folding, Snowball stemmer) ---------------------
+
+# lunr.fr's stopWordFilter-fr list (lunr-languages 1.22.0; tests/test_search.py compares them)
+FRENCH_STOP_WORDS = frozenset("""
+ai aie aient aies ait as au aura aurai auraient aurais aurait auras aurez auriez aurions aurons auront aux avaient
+avais avait avec avez aviez avions avons ayant ayez ayons c ce ceci celà ces cet cette d dans de des du elle en es est
+et eu eue eues eurent eus eusse eussent eusses eussiez eussions eut eux eûmes eût eûtes furent fus fusse fussent fusses
+fussiez fussions fut fûmes fût fûtes ici il ils j je l la le les leur leurs lui m ma mais me mes moi mon même n ne nos
+notre nous on ont ou par pas pour qu que quel quelle quelles quels qui s sa sans se sera serai seraient serais serait
+seras serez seriez serions serons seront ses soi soient sois soit sommes son sont soyez soyons suis sur t ta te tes toi
+ton tu un une vos votre vous y à étaient étais était étant étiez étions été étée étées étés êtes""".split())  # noqa: SIM905
+_FRENCH_FOLD = str.maketrans({**dict.fromkeys("àáâäÀÁÂÄ", "a"), **dict.fromkeys("çÇ", "c"),
+                              **dict.fromkeys("éèêëÉÈÊË", "e"), **dict.fromkeys("îïÎÏ", "i"),
+                              **dict.fromkeys("ôöÔÖ", "o"), **dict.fromkeys("ùûüÙÛÜ", "u"),
+                              **dict.fromkeys("Ÿÿ", "y"), **dict.fromkeys("æÆ", "ae"), **dict.fromkeys("œŒ", "oe")})
+
+
+def french_fold(token: str) -> str:
+    """lunr.fr's accentFold-fr (lunr.fr.accentFoldTerm)."""
+    return token.translate(_FRENCH_FOLD)
+
+
+@functools.cache
+def _french_stemmer() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("french")
+
+
+@functools.cache
+def french_term(token: str) -> str | None:
+    """A token through lunr.fr's pipeline, in its order: stop words (accented), accent folding, then
+    the Snowball stemmer (snowballstemmer 2.2's French = lunr.fr's on all of Snowball's French
+    vocabulary; 3.x stems differently: see docs/search.md). None for a stop word."""
+    if token in FRENCH_STOP_WORDS:
+        return None
+    return str(_french_stemmer().stemWord(french_fold(token)))
 
 
 # --- lunr.js's Porter stemmer, line by line (lunr.js 2.3.9, lunr.stemmer) ---------------------------
@@ -232,27 +337,76 @@ def stem(w: str) -> str:
     return "y" + w[1:] if first_y else w
 
 
-def lunr_stemmer(token: Any, i: int | None = None, tokens: Any = None) -> Any:
-    """:func:`stem` as a lunr.py pipeline function, serialized as lunr.js's ``stemmer``."""
-    return token.update(lambda s, _metadata: stem(s))
-
-
-lunr_stemmer.label = "stemmer"  # type: ignore[attr-defined]
-
-
 @functools.cache
 def term(token: str) -> str | None:
-    """A token through the pipeline: None for a stop word, else its stem."""
+    """A token through the English pipeline: None for a stop word, else its stem."""
     return None if token in STOP_WORDS else stem(token)
+
+
+# --- languages: which text goes into which field, with which pipeline ---------------------------------
+
+LANGUAGES = ("en", "fr", "zh", "ug")  # the search languages; "ug" is all Arabic-script text
+# lunr fields and their boosts, in this order: a title and a text field per language, and the symbols
+FIELDS = (("title_en", 2), ("title_fr", 2), ("title_zh", 2), ("title_ug", 2), ("symbols", 4),
+          ("text_en", 1), ("text_fr", 1), ("text_zh", 1), ("text_ug", 1))
+FIELD_LANGUAGE = ("en", "fr", "zh", "ug", "en", "en", "fr", "zh", "ug")  # whose analysis each field takes
+# each language's lunr.js pipeline, by the names lunr.js (and lunr-languages' lunr.fr) register: search.js
+# loads them to cut a query's words as the index was cut; zh and ug need none (no stop words, no stemmer)
+PIPELINES = {"en": ("stopWordFilter", "stemmer"), "fr": ("stopWordFilter-fr", "accentFold-fr", "stemmer-fr"),
+             "zh": (), "ug": ()}
+
+
+def latin_language(tag: str) -> str:
+    """The search language of a text's Latin-script words: "fr" for French (any fr-* tag), else "en"."""
+    return "fr" if tag.split("-")[0].lower() == "fr" else "en"
+
+
+def _en_word(script: str, word: str) -> list[str]:
+    if script != "Latn":
+        return []
+    folded = _fold_chunk(word)
+    return [t for tok in expand(folded) if folded for t in [term(tok)] if t is not None]
+
+
+def _fr_word(script: str, word: str) -> list[str]:
+    return [t for tok in expand(word) for t in [french_term(tok)] if t is not None] if script == "Latn" else []
+
+
+def _zh_word(script: str, word: str) -> list[str]:
+    return han_terms(word) if script == "Hani" else []
+
+
+def _ug_word(script: str, word: str) -> list[str]:
+    return [word] if script == "Arab" else []
+
+
+_ANALYSIS = {"en": _en_word, "fr": _fr_word, "zh": _zh_word, "ug": _ug_word}
+
+
+def terms(text: str, language: str) -> list[str]:
+    """The index terms of text in a language's fields: its words of that language's script, through
+    that language's pipeline (stop words left out)."""
+    analysis = _ANALYSIS[language]
+    return [t for script, word in words(text) for t in analysis(script, word)]
 
 
 # --- the index model ----------------------------------------------------------------------------------
 
-FieldValues = tuple[str, str, str]
+FieldValues = tuple[str, ...]
 
 
 def field_values(doc: SearchDoc) -> FieldValues:
-    return doc.title, " ".join(doc.symbols), doc.text
+    """The text of each field (FIELDS' order): a title or a text goes into the fields of its Latin
+    language and into the Chinese and Uyghur fields if it has Han or Arabic-script characters (each
+    field's analysis takes the words of its own script)."""
+    p = _patterns()
+    title_latin, text_latin = latin_language(doc.title_language or doc.language), latin_language(doc.language)
+    title, text = doc.title, doc.text
+    return (title if title_latin == "en" else "", title if title_latin == "fr" else "",
+            title if p.han.search(title) else "", title if p.arabic.search(title) else "",
+            " ".join(doc.symbols),
+            text if text_latin == "en" else "", text if text_latin == "fr" else "",
+            text if p.han.search(text) else "", text if p.arabic.search(text) else "")
 
 
 def _group(doc: SearchDoc) -> int:
@@ -288,38 +442,44 @@ class Model:
         p = self.postings[f][i]
         return _weights(self.idf[i], p[0::2], p[1::2], self.saturations[f], FIELDS[f][1])
 
+    def languages(self) -> list[str]:
+        """The search languages whose fields hold any term."""
+        return [lang for lang in LANGUAGES
+                if any(self.dens[f] for f, (name, _) in enumerate(FIELDS) if name.endswith("_" + lang))]
+
 
 class _PieceIds(dict[str, tuple[int, ...]]):
-    """A piece of raw text between white space → the lunr term indices of its index tokens, in order
-    (stop words left out), terms numbered on first sight.
+    """A piece of raw text between white space → the lunr term indices of its terms in one language's
+    fields, in order (stop words left out), terms numbered on first sight (in ``terms``, shared by the
+    languages).
 
-    A chunk never spans white space, and folding works character by character (NFKD and lower case
-    never look across white space), so cutting a text at white space before folding it finds the
-    same chunks: :func:`index_tokens` of the text (tests/test_search.py). Each distinct piece is
-    then folded, cut and stemmed once, and every other occurrence costs a dict lookup.
+    A word never spans white space, and normalizing works character by character (NFKC, lower case
+    and NFKD never look across white space), so cutting a text at white space before normalizing it
+    finds the same words: :func:`terms` of the text (tests/test_search.py). Each distinct piece is
+    then normalized, cut and stemmed once, and every other occurrence costs a dict lookup.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, language: str, terms: dict[str, int]) -> None:
         super().__init__()
-        self.terms: dict[str, int] = {}
-        self.chunks: dict[str, tuple[int, ...]] = {}
+        self.analysis = _ANALYSIS[language]
+        self.terms = terms
+        self.words: dict[tuple[str, str], tuple[int, ...]] = {}
 
     def __missing__(self, piece: str) -> tuple[int, ...]:
         ids: list[int] = []
-        for chunk in _patterns()[0].findall(fold(piece)):
-            got = self.chunks.get(chunk)
+        for word in words(piece):
+            got = self.words.get(word)
             if got is None:
-                got = self.chunks[chunk] = tuple(self.terms.setdefault(t, len(self.terms))
-                                                 for t in map(term, expand(chunk)) if t is not None)
+                got = self.words[word] = tuple(self.terms.setdefault(t, len(self.terms))
+                                               for t in self.analysis(*word))
             ids += got
         self[piece] = found = tuple(ids)
         return found
 
 
-def piece_tokens(text: str) -> list[str]:
-    """:func:`index_tokens` computed piece by piece, as the builder cuts text (equal: tested)."""
-    chunk_re = _patterns()[0]
-    return [tok for piece in text.split() for c in chunk_re.findall(fold(piece)) for tok in expand(c)]
+def piece_terms(text: str, language: str) -> list[str]:
+    """:func:`terms` computed piece by piece, as the builder cuts text (equal: tested)."""
+    return [t for piece in text.split() for t in terms(piece, language)]
 
 
 @dataclasses.dataclass
@@ -333,9 +493,9 @@ class _Part:
 
 
 def _count(docs: Sequence[SearchDoc], start: int, vectors: bool) -> _Part:
-    ids = _PieceIds()
-    get = ids.__getitem__
-    terms = ids.terms
+    terms: dict[str, int] = {}
+    per_language = {lang: _PieceIds(lang, terms).__getitem__ for lang in LANGUAGES}
+    getters = [per_language[lang] for lang in FIELD_LANGUAGE]
     lengths: list[list[int]] = [[] for _ in FIELDS]
     postings: list[list[list[int]]] = [[] for _ in FIELDS]  # per field, per term: d, tf, d, tf …
     field_terms: list[list[list[int]]] = []
@@ -343,12 +503,12 @@ def _count(docs: Sequence[SearchDoc], start: int, vectors: bool) -> _Part:
     known = 0  # terms that have posting lists
     for d, doc in enumerate(docs, start):
         per_field: list[list[int]] = []
-        for f, value in enumerate((doc.title, " ".join(doc.symbols) if doc.symbols else "", doc.text)):
+        for f, value in enumerate(field_values(doc)):
             if not value:
                 lengths[f].append(0)
                 per_field.append([])
                 continue
-            counts = Counter(chain.from_iterable(map(get, value.split())))
+            counts = Counter(chain.from_iterable(map(getters[f], value.split())))
             if len(terms) > known:
                 for grow in postings:
                     grow += [[] for _ in range(len(terms) - known)]
@@ -499,17 +659,15 @@ def serialize(model: Model) -> dict[str, Any]:
                 elements += (i, weight_of[f][(d, i)])
             vectors.append([f"{name}/{d}", elements])
     return {"version": LUNR_VERSION, "fields": names, "fieldVectors": vectors, "invertedIndex": inverted,
-            "pipeline": list(PIPELINE)}
+            "pipeline": []}  # (queries name their terms ready-cut: see the module's docstring)
 
 
 def lunr_builder() -> Any:
-    """A lunr.py Builder configured as :func:`build_model` computes (the reference, for tests)."""
+    """A lunr.py Builder configured as :func:`build_model` computes (the reference, for tests): no
+    pipeline, as the fields are given as their terms (:func:`lunr_document`)."""
     from lunr.builder import Builder
-    from lunr.stop_word_filter import stop_word_filter
 
     builder = Builder()
-    builder.pipeline.add(stop_word_filter, lunr_stemmer)
-    builder.search_pipeline.add(stop_word_filter, lunr_stemmer)
     builder.ref("ref")
     for name, boost in FIELDS:
         builder.field(name, boost)
@@ -517,9 +675,9 @@ def lunr_builder() -> Any:
 
 
 def lunr_document(number: int, doc: SearchDoc) -> dict[str, Any]:
-    """A document for :func:`lunr_builder`: fields given as token lists (lunr.py then only lowercases)."""
-    return {"ref": str(number), **{name: index_tokens(value)
-                                   for (name, _), value in zip(FIELDS, field_values(doc), strict=True)}}
+    """A document for :func:`lunr_builder`: fields given as term lists (lunr.py then only lowercases)."""
+    return {"ref": str(number), **{name: terms(value, lang) for (name, _), lang, value
+                                   in zip(FIELDS, FIELD_LANGUAGE, field_values(doc), strict=True)}}
 
 
 # --- the split index ----------------------------------------------------------------------------------
@@ -528,7 +686,8 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _dumps(value: Any) -> bytes:
-    return _ENCODER.encode(value).encode("utf-8")
+    """JSON as UTF-8, DEL, C1 controls and U+2028/U+2029 escaped too (the site's one rule for JSON)."""
+    return json_controls_escaped(_ENCODER.encode(value)).encode("utf-8")
 
 
 def _separator(before: str, first: str) -> str:
@@ -558,21 +717,20 @@ def _json_ints(values: Iterable[int]) -> str:
 
 
 def _entries(model: Model, terms: list[str]) -> list[bytes]:
-    """The terms' shard entries: [term, lunr index, then per field: doc number deltas, weights] (JSON)."""
+    """The terms' shard entries: [term, lunr index, then for each field it is in: the field's number,
+    doc number deltas, weights] (JSON)."""
     index, idf = model.terms, model.idf
     fields = [(model.postings[f], model.saturations[f], boost) for f, (_, boost) in enumerate(FIELDS)]
     out = []
     for t in terms:
         i = index[t]
         entry = [encode_basestring(t), _NUMBERS[i] if i < len(_NUMBERS) else str(i)]
-        for postings, saturation, boost in fields:
+        for f, (postings, saturation, boost) in enumerate(fields):
             p = postings[i]
             if p:
                 ds = p[0::2]
-                entry += (_json_ints(map(sub, ds, chain((0,), ds))),
+                entry += (_NUMBERS[f], _json_ints(map(sub, ds, chain((0,), ds))),
                           _json_ints(_weights(idf[i], ds, p[1::2], saturation, boost)))
-            else:
-                entry += ("[]", "[]")
         out.append(("[" + ",".join(entry) + "]").encode("utf-8"))
     return out
 
@@ -672,7 +830,8 @@ def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, byt
         model = build_model(docs)
         groups, fragments = _fragments(docs)
     keys, shards = _shards(model, jobs)
-    manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "pipeline": list(PIPELINE),
+    manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "languages": model.languages(),
+                "pipelines": {lang: list(PIPELINES[lang]) for lang in LANGUAGES},
                 "documents": len(docs), "shards": keys, "fragments": groups}
     files = {"search/manifest.js": _script("manifest", _dumps(manifest))}
     files.update((f"search/t/{n}.js", _script(f"t/{n}", data)) for n, data in enumerate(shards))
@@ -681,56 +840,123 @@ def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, byt
 
 
 class LunrMissing(Exception):
-    """npm's lunr package, version LUNR_VERSION, is in none of the places :func:`lunr_dirs` names."""
+    """npm's lunr (LUNR_VERSION) or lunr-languages (LUNR_LANGUAGES_VERSION) is in none of the places
+    :func:`lunr_dirs` names."""
 
 
-def lunr_dirs(root: Path) -> list[Path]:
-    """Where lunr.js is looked for, in order: $APPARATUS_LUNR_DIR, the node_modules beside the engine
-    (a source checkout, where ``make setup`` installs it), and the collection's own node_modules (a
-    collection with its own package.json, for an engine installed with pip). The last is taken only
-    if it really lies inside the collection: a pull request cannot link it to a file elsewhere."""
-    env = os.environ.get(LUNR_ENV)
-    dirs = [*([Path(env)] if env else []), ENGINE_LUNR]
-    if all(inside(root, f"node_modules/lunr/{name}") for name in ("package.json", "lunr.min.js", "LICENSE")):
-        dirs.append(root / "node_modules" / "lunr")
+# npm package → (version, its files the site ships: path in the package → path in the site, env variable)
+PACKAGES = {
+    "lunr": (LUNR_VERSION, {"lunr.min.js": "search/lunr.min.js", "LICENSE": "search/lunr-LICENSE.txt"}, LUNR_ENV),
+    "lunr-languages": (LUNR_LANGUAGES_VERSION, {"min/lunr.stemmer.support.min.js": "search/lunr.stemmer.support.min.js",
+                                                "min/lunr.fr.min.js": "search/lunr.fr.min.js",
+                                                "LICENSE": "search/lunr-languages-LICENSE.txt"}, LUNR_LANGUAGES_ENV),
+}
+
+
+def lunr_dirs(root: Path, package: str = "lunr") -> list[Path]:
+    """Where an npm package of the search is looked for, in order: its environment variable
+    ($APPARATUS_LUNR_DIR, $APPARATUS_LUNR_LANGUAGES_DIR), the node_modules beside the engine (a source
+    checkout, where ``make setup`` installs it), and the collection's own node_modules (a collection
+    with its own package.json, for an engine installed with pip). The last is taken only if it
+    really lies inside the collection: a pull request cannot link it to a file elsewhere."""
+    _, files, env_name = PACKAGES[package]
+    env = os.environ.get(env_name)
+    dirs = [*([Path(env)] if env else []), ENGINE_NODE_MODULES / package]
+    if all(inside(root, f"node_modules/{package}/{name}") for name in ("package.json", *files)):
+        dirs.append(root / "node_modules" / package)
     return dirs
 
 
 def assets(root: Path) -> dict[str, bytes]:
-    """lunr.min.js and its licence, for search/ in the site: from the first of :func:`lunr_dirs` that
-    holds lunr LUNR_VERSION, the version whose scoring the index reproduces."""
-    dirs = lunr_dirs(root)
-    for folder in dirs:
-        try:
-            version = json.loads((folder / "package.json").read_bytes()).get("version")
-            if version == LUNR_VERSION:
-                return {"search/lunr.min.js": (folder / "lunr.min.js").read_bytes(),
-                        "search/lunr-LICENSE.txt": (folder / "LICENSE").read_bytes()}
-        except (OSError, ValueError, AttributeError):
-            continue
-    looked = ", ".join(str(d) for d in dirs)
-    raise LunrMissing(f"lunr.js {LUNR_VERSION} is missing (looked in {looked}): run `make setup`, "
-                      f"`npm install lunr@{LUNR_VERSION}` in the collection, or set {LUNR_ENV}")
+    """lunr.min.js, lunr-languages' stemmer support and lunr.fr, and their licences, for search/ in the
+    site: each from the first of :func:`lunr_dirs` that holds the version the index reproduces (lunr's
+    scoring, lunr.fr's stemmer)."""
+    out: dict[str, bytes] = {}
+    for package, (wanted, files, env_name) in PACKAGES.items():
+        dirs = lunr_dirs(root, package)
+        for folder in dirs:
+            try:
+                if json.loads((folder / "package.json").read_bytes()).get("version") == wanted:
+                    out.update((site_path, (folder / name).read_bytes()) for name, site_path in files.items())
+                    break
+            except (OSError, ValueError, AttributeError):
+                continue
+        else:
+            looked = ", ".join(str(d) for d in dirs)
+            raise LunrMissing(f"{package} {wanted} is missing (looked in {looked}): run `make setup`, "
+                              f"`npm install {package}@{wanted}` in the collection, or set {env_name}")
+    return out
 
 
 # --- the collection's documents -----------------------------------------------------------------------
 
-def collection_docs(summaries: Sequence[site.ArticleSummary], registry: dict[str, Record]) -> list[SearchDoc]:
-    """Every article, note and record of a built collection, as search documents."""
+def collection_docs(summaries: Sequence[site.ArticleSummary], registry: dict[str, Record],
+                    site_language: str = "en") -> list[SearchDoc]:
+    """Every article, note and record of a built collection, as search documents: an article in its
+    language; a note's title (its quote) in its article's language and its text in the site's; a
+    record in its own ``language:`` if it has one, else the site's."""
     docs = []
     for s in summaries:
         when = human_date(s.published)
+        language = s.language or site_language
         docs.append(SearchDoc(site.article_url(s.slug), "article", s.title, f"{s.outlet}\n{s.text}",
-                              context=f"{s.outlet} · {when}"))
+                              context=f"{s.outlet} · {when}", language=language))
         for c in s.citations:
             records = [registry[rid] for rid in c.records if rid in registry]
             cited = "\n".join(f"{r.title} {r.symbol}".strip() for r in records)
             title = f"{c.quote} → {c.correction}" if c.correction else c.quote
             docs.append(SearchDoc(f"{site.article_url(s.slug)}#{c.ann_id}", c.type, title,
-                                  f"{c.note_text}\n{cited}".strip(), context=f"Note {c.number} in {s.title}"))
+                                  f"{c.note_text}\n{cited}".strip(), context=f"Note {c.number} in {s.title}",
+                                  language=site_language, title_language=language))
     for rid, r in sorted(registry.items()):
         when = human_date(r.date)
         docs.append(SearchDoc(site.record_url(rid), "record", r.title, f"{r.symbol}\n{r.issuer}\n{when} ({r.date})",
                               symbols=(r.symbol,) if r.symbol else (),
-                              context=" · ".join(x for x in (r.issuer, when, r.symbol) if x)))
+                              context=" · ".join(x for x in (r.issuer, when, r.symbol) if x),
+                              language=getattr(r, "language", "") or site_language))  # (records' language: issue 17)
     return docs
+
+
+# --- the query construction (mirrored in templates/static/search.js: plan) ------------------------------
+
+LATIN_FIELDS = {"en": ["title_en", "text_en", "symbols"], "fr": ["title_fr", "text_fr"]}
+HAN_FIELDS, ARABIC_FIELDS = ["title_zh", "text_zh"], ["title_ug", "text_ug"]
+
+
+def plan(words: Sequence[tuple[str, str, bool]], languages: Sequence[str]) -> list[dict[str, Any]]:
+    """The lunr queries a query's words (:func:`query_words`) make on an index of these languages:
+    ``[{lang, clauses: [{term, fields, wildcard}]}]``, each clause run with usePipeline false.
+
+    Latin-script words make one query per Latin language of the index (English always, as it holds
+    the symbols; French if the index has French text), each word a clause in that language's fields
+    with the term its pipeline gives the whole chunk (a stop word there makes no clause; a wildcard
+    word's prefix is folded as that language folds); Han words give a clause per bigram (a lone
+    character: the prefix ``字*``, see :func:`han_terms`) in the Chinese fields; Arabic-script words
+    themselves, in the Uyghur fields. Without Latin-script words, one query (lang None). search.js
+    runs them with every clause required, else (several words, nothing found) optional, and merges
+    their results by lunr's own score: a document's best, highest first, ties in the order met.
+    """
+    latin = any(script == "Latn" for script, _, _ in words)
+    out = []
+    for lang in (["en", *(["fr"] if "fr" in languages else [])] if latin else [None]):
+        clauses = []
+        for script, word, wildcard in words:
+            if script == "Latn":
+                assert lang is not None
+                term_: str | None
+                if wildcard:
+                    term_ = _fold_chunk(word) if lang == "en" else french_fold(word)
+                else:
+                    term_ = (term(folded) if (folded := _fold_chunk(word)) else None) if lang == "en" \
+                        else french_term(word)
+                if term_:
+                    clauses.append({"term": term_, "fields": LATIN_FIELDS[lang], "wildcard": wildcard})
+            elif script == "Hani":
+                han = han_terms(word)
+                clauses += ([{"term": han[0], "fields": HAN_FIELDS, "wildcard": True}] if len(han) == 1 else
+                            [{"term": t, "fields": HAN_FIELDS, "wildcard": False} for t in han[:-1]])
+            else:
+                clauses.append({"term": word, "fields": ARABIC_FIELDS, "wildcard": wildcard})
+        if clauses:
+            out.append({"lang": lang, "clauses": clauses})
+    return out

@@ -1,6 +1,6 @@
 """Generate a deterministic synthetic Apparatus collection for benchmarks (see docs/format.md).
 
-    python bench/gen.py DEST --articles N [--seed 1]
+    python bench/gen.py DEST --articles N [--seed 1] [--languages en|mixed]
 
 Writes site.yaml; content/<slug>.md, ~750 words of Markdown each (`# heading`, 8-10 paragraphs
 from the vocabulary in bench/prose.py with *emphasis*, **strong**, [links](...), “quotes” and ’);
@@ -10,6 +10,11 @@ Same seed and N give byte-identical files (one Random per article, no timestamps
 Each quote is checked to select exactly one place in the visible text (prefix/suffix words are
 added when the run alone repeats); each article's first quote crosses a markup span's edge.
 DEST must be empty or a previous output of this script.
+
+--languages mixed: articles number 10k+1, 10k+2 and 10k+3 are French, Chinese and Uyghur (a tenth
+each), from bench/languages.py: sentences in that language, quotes of a few words (a clause in
+Chinese) that occur once, notes in the site's English. The English articles are those of the
+default output, byte for byte.
 """
 import argparse
 import json
@@ -20,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import languages as foreign  # noqa: E402  (bench/languages.py)
 from prose import WORDS, make_notes, norm, paragraph  # noqa: E402  (bench/prose.py)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -149,7 +155,50 @@ def article(rng, i, record_ids, notes):
     return slug, md, "\n".join(out) + "\n", sum(len(t) for t, _, _ in paras)
 
 
-def generate(dest, n, seed=1):
+def foreign_article(rng, i, lang, record_ids, notes):
+    """(slug, Markdown file, annotations YAML, visible word count) for article i in lang (fr, zh, ug)."""
+    title = foreign.title(lang, rng)
+    slug = f"{lang}-{i + 1:05d}"
+    paras = [" ".join(foreign.sentence(lang, rng) for _ in range(rng.randint(4, 7)))
+             for _ in range(rng.randint(8, 10))]
+    if lang == "zh":
+        paras = [p.replace(" ", "") for p in paras]
+    tag = {"fr": "fr", "zh": "zh-Hans", "ug": "ug-Arab"}[lang]
+    fm = [f"title: {q(title)}", f"outlet: {q(rng.choice(OUTLETS))}",
+          f"published: {rng.randint(2000, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+          f"language: {tag}"]
+    md = "---\n{}\n---\n\n# {}\n\n{}\n".format("\n".join(fm), title, "\n\n".join(paras))
+    visible = "\n".join([title, *paras])
+    out, ids = ["annotations:"], set()
+    for k in range(rng.randint(5, 7)):
+        for _ in range(200):  # a quote that occurs once: a clause (Chinese) or 2-6 words
+            para = rng.choice(paras)
+            if lang == "zh":
+                quote = rng.choice([c for c in para.replace("。", "，").split("，") if len(c) > 3])
+            else:
+                toks = para.split()
+                a = rng.randrange(len(toks) - 6)
+                quote = " ".join(toks[a:a + rng.randint(2, 6)]).strip(".?!؟ ")
+            first = visible.find(quote)  # once: no second occurrence, even one overlapping the first
+            if first >= 0 and visible.find(quote, first + 1) < 0 and quote not in ids:
+                break
+        else:
+            continue
+        ids.add(quote)
+        aid = f"note-{k + 1}"
+        typ = rng.choice(["correction", "context", "context", "source"])
+        out += [f"  - id: {aid}", f"    type: {typ}", f"    quote: {q(quote)}"]
+        if typ == "correction":
+            out.append(f"    correction: {q(foreign.title(lang, rng))}")
+        note = rng.choice(notes).split("\n")
+        out.append("    note: |\n" + "\n".join("      " + line if line else "" for line in note))
+        recs = rng.sample(record_ids, rng.randint(1 if typ == "source" else 0, 2))
+        out += [f"    records: [{', '.join(recs)}]"] if recs else []
+    words = sum(len(p) if lang == "zh" else len(p.split()) for p in paras)
+    return slug, md, "\n".join(out) + "\n", words
+
+
+def generate(dest, n, seed=1, languages="en"):
     """Write the collection into dest; return counts of articles, words, annotations, records."""
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
@@ -169,7 +218,11 @@ def generate(dest, n, seed=1):
     write("annotations/_records.yaml", records)
     words = annotations = 0
     for i in range(n):
-        slug, md, ann, nw = article(random.Random(seed * 1_000_003 + i), i, record_ids, notes)
+        lang = {1: "fr", 2: "zh", 3: "ug"}.get(i % 10, "en") if languages == "mixed" else "en"
+        if lang == "en":
+            slug, md, ann, nw = article(random.Random(seed * 1_000_003 + i), i, record_ids, notes)
+        else:
+            slug, md, ann, nw = foreign_article(random.Random(seed * 1_000_003 + i), i, lang, record_ids, notes)
         write(f"content/{slug}.md", md)
         write(f"annotations/{slug}.yaml", ann)
         words, annotations = words + nw, annotations + ann.count("\n  - id: ")
@@ -183,9 +236,11 @@ def main(argv=None):
     ap.add_argument("dest")
     ap.add_argument("--articles", type=int, required=True)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--languages", choices=["en", "mixed"], default="en",
+                    help="mixed: a tenth of the articles each in French, Chinese and Uyghur")
     a = ap.parse_args(argv)
     t = time.perf_counter()
-    s = generate(a.dest, a.articles, a.seed)
+    s = generate(a.dest, a.articles, a.seed, a.languages)
     print(f"generated {s['articles']} articles ({s['words']} words, {s['annotations']} annotations, "
           f"{s['records']} records) "
           f"in {a.dest} in {time.perf_counter() - t:.2f}s", file=sys.stderr)

@@ -1,7 +1,7 @@
 """Benchmark the search: index build time, and what a browser transfers for a first query.
 
     python bench/search_bench.py [--sizes 1000,10000] [--runs 3] [--words 12] [--seed 1] [--keep DIR]
-                                 [--settle SECONDS] [--out NAME]
+                                 [--settle SECONDS] [--out NAME] [--languages en|mixed] [--queries-only]
 
 For each N, a synthetic collection (bench/gen.py, timed on its own, not part of the figures), then:
   - index build time, two ways: (1) in process, apparatus.search.build_index on the collection's
@@ -15,6 +15,11 @@ For each N, a synthetic collection (bench/gen.py, timed on its own, not part of 
     time from the first (and from the last) keystroke to the first result is read in the page
     (performance.now(); it includes search.js's 100 ms typing pause; the script waits in the page, not
     with Playwright's polling, which competes for the page's main thread). Reported: median and largest.
+With --languages mixed the collection is bench/gen.py's mixed-language one (a tenth of the articles
+each in French, Chinese and Uyghur) and the words are a golden list, --words of each language
+(English, French, Chinese, Uyghur: GOLDEN, words the generator writes); the report adds, per
+language, the largest first query (gzipped) and its median time to the first result over the
+English median of the same run. --queries-only skips the timed builds (one build, then the queries).
 The repository's own collection is measured the same way (words: Drian, Xinjiang, CERD/C/CHN/CO/14-17,
 117-78). As in bench/run.py, the script first waits --settle seconds for earlier deletions to age,
 deletes nothing until the last timed build, and opens a browser (whose temporary profile is deleted
@@ -37,6 +42,7 @@ sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "tests"))
 import builds  # noqa: E402  (bench/builds.py)
 import gen  # noqa: E402  (bench/gen.py)
+import languages as foreign  # noqa: E402  (bench/languages.py)
 from prose import WORDS  # noqa: E402
 
 from apparatus import forking, pipeline, search  # noqa: E402
@@ -142,8 +148,12 @@ def summary(queries):
 def bench_size(n, args, workdir):
     """The timed part for one size; returns (its figures, the site to query afterwards)."""
     coll = workdir / str(n)
-    gen.generate(coll, n, args.seed)
+    gen.generate(coll, n, args.seed, args.languages)
     in_process, docs, files, index_bytes = index_seconds(coll, args.runs)
+    if args.queries_only:
+        return {"articles": n, "documents": docs, "index_files": files, "index_mib": round(index_bytes / 2**20, 1),
+                "index_s_in_process": round(in_process, 3), "index_s_per_1000": round(in_process * 1000 / n, 3),
+                "build_difference_s_per_1000": ""}, builds.build(coll)[4]
     build(coll)
     build(coll, "--no-search")
     with_search = [build(coll) for _ in range(args.runs)]
@@ -172,6 +182,32 @@ def words(args):
     return rng.sample(sorted({w for w in WORDS if w not in search.STOP_WORDS and len(w) > 2}), args.words)
 
 
+# the golden word list of the mixed collection: words bench/languages.py writes, frequent and rare
+GOLDEN = {
+    "en": ["ministry", "detention", "testimony", "sanctions", "archive", "journalist"],
+    "fr": ["ministre", "déclaration", "ouïghoure", "témoignage", "liberté", "répression"],
+    "zh": [w for w in foreign.CHINESE if len(w) == 2][::300][:6],  # two-character words of its vocabulary
+    "ug": ["ئۇيغۇر", "مەكتەپ", "ھۆكۈمەت", "گۇۋاھچى", "ژۇرنال", "ۋەتەن"],
+}
+
+
+def golden(args):
+    """(language, word) for --words words of each language of GOLDEN."""
+    return [(lang, w) for lang, ws in GOLDEN.items() for w in ws[:args.words]]
+
+
+def by_language(queries, languages):
+    """Per language: the largest first query and the median time, over English's median."""
+    out = {}
+    for lang in dict.fromkeys(languages):
+        qs = [q for q, la in zip(queries, languages, strict=True) if la == lang]
+        out[lang] = {"max_gzip_kb": round(max(q["gzip_bytes"] for q in qs) / 1000, 1),
+                     "median_ms": statistics.median(q["ms_to_first_result"] for q in qs)}
+    for lang in out:
+        out[lang]["ms_over_english"] = round(out[lang]["median_ms"] / out["en"]["median_ms"], 2)
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1000,10000", help="comma-separated article counts")
@@ -179,6 +215,8 @@ def main(argv=None):
     ap.add_argument("--words", type=int, default=12, help="one-word queries per size")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR/N and keep it")
+    ap.add_argument("--languages", choices=["en", "mixed"], default="en", help="the collection (bench/gen.py)")
+    ap.add_argument("--queries-only", action="store_true", help="no timed builds: build once, then query")
     builds.settle_option(ap)
     builds.out_option(ap, "search.json")
     args = ap.parse_args(argv)
@@ -189,7 +227,12 @@ def main(argv=None):
         real = {"first_query": summary(real_queries), "queries": real_queries}
         results = []
         for figures, site in timed:
-            queries = first_queries(site, words(args))
+            if args.languages == "mixed":
+                pairs = golden(args)
+                queries = first_queries(site, [w for _, w in pairs])
+                figures["by_language"] = by_language(queries, [lang for lang, _ in pairs])
+            else:
+                queries = first_queries(site, words(args))
             results.append({**figures, "first_query": summary(queries), "queries": queries})
     report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": builds.git_commit(),
               "cpus": os.cpu_count(), "load_average": os.getloadavg(), "runs": args.runs, "seed": args.seed,
@@ -201,6 +244,10 @@ def main(argv=None):
     for n, index_s, diff_s, q in [*rows, ("real", "", "", real["first_query"])]:
         print(f"{n:>12} {index_s:>12} {diff_s:>17} {q['median_gzip_kb']:>18} {q['max_gzip_kb']:>7} "
               f"{q['median_ms']:>12} {q['median_ms_after_last_key']:>14}")
+    for r in results:
+        for lang, f in r.get("by_language", {}).items():
+            print(f"{r['articles']:>12} {lang}: largest first query {f['max_gzip_kb']} KB gzipped, "
+                  f"median {f['median_ms']} ms to the first result ({f['ms_over_english']} × English)")
     print(f"results: {path}")
 
 

@@ -151,3 +151,21 @@ def test_engine_check_accepts_collection(coll):
     r = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(coll), "check"],
                        capture_output=True, text=True, cwd=REPO, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+
+
+def test_mixed_collection_has_each_language_and_checks_clean(tmp_path):
+    """--languages mixed: a tenth of the articles each in French, Chinese and Uyghur, every quote anchored."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import run
+
+    dest = tmp_path / "mixed"
+    load_gen().generate(dest, 40, seed=2, languages="mixed")
+    languages = sorted(split_article(p)[0]["language"] for p in (dest / "content").glob("*.md"))
+    assert languages == ["en"] * 28 + ["fr"] * 4 + ["ug-Arab"] * 4 + ["zh-Hans"] * 4
+    chinese = (dest / "content" / "zh-00003.md").read_text(encoding="utf-8")
+    paragraphs = [line for line in chinese.split("---", 2)[2].splitlines() if line and not line.startswith("#")]
+    assert all("，" in p and p.endswith("。") and " " not in p for p in paragraphs)  # no spaces in Chinese
+    uyghur = (dest / "content" / "ug-00004.md").read_text(encoding="utf-8")
+    assert "ۇ" in uyghur and "ە" in uyghur
+    result = run(dest, "check")
+    assert result.code == 0 and "error" not in result.err, result.err

@@ -26,11 +26,14 @@ from apparatus import pipeline, search
 
 NODE_DIR = REPO / "tests" / "search"
 LUNR_JS = REPO / "node_modules" / "lunr" / "lunr.js"
+LUNR_FR = REPO / "node_modules" / "lunr-languages" / "lunr.fr.js"
+# Uyghur letters outside lunr-languages' lunr.ar trimmer's range
+UYGHUR_LETTERS = ["ە", "ې", "ۆ", "ۇ", "ۈ", "ۋ", "ڭ", "ھ", "پ", "چ", "ژ", "گ"]
 
 
 def node(script: str, *args: str, stdin: Any = None) -> Any:
     exe = shutil.which("node")
-    require(bool(exe) and LUNR_JS.is_file(), "node and node_modules/lunr")
+    require(bool(exe) and LUNR_JS.is_file() and LUNR_FR.is_file(), "node and node_modules/lunr, lunr-languages")
     proc = subprocess.run([str(exe), str(NODE_DIR / script), *args], capture_output=True, text=True, timeout=600,
                           input=json.dumps(stdin) if stdin is not None else None)
     assert proc.returncode == 0, proc.stderr
@@ -53,13 +56,13 @@ def real_root(tmp: Path) -> Path:
     return root
 
 
-def synthetic_root(tmp: Path, n: int) -> Path:
+def synthetic_root(tmp: Path, n: int, languages: str = "en") -> Path:
     spec = importlib.util.spec_from_file_location("bench_gen", REPO / "bench" / "gen.py")
     assert spec is not None and spec.loader is not None
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
-    root = tmp / f"synthetic{n}"
-    gen.generate(root, n, seed=3)
+    root = tmp / f"synthetic{n}{languages}"
+    gen.generate(root, n, seed=3, languages=languages)
     return root
 
 
@@ -68,7 +71,31 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[search.S
     tmp = tmp_path_factory.mktemp("search")
     tiny = copy_site(TINY, tmp / "tiny")
     return {"real": collection_docs(real_root(tmp)), "tiny": collection_docs(tiny),
-            "synthetic": collection_docs(synthetic_root(tmp, 60))}
+            "synthetic": collection_docs(synthetic_root(tmp, 60)),
+            "mixed": collection_docs(synthetic_root(tmp, 60, "mixed")) + MULTILINGUAL}
+
+
+# A few documents in each language, as collection_docs makes them (a note's quote in its article's
+# language, its text in the site's): what the per-language tests look for
+MULTILINGUAL = [
+    search.SearchDoc("articles/fr/", "article", "Déclaration du ministre de l’Europe et des Affaires étrangères",
+                     "Le ministre a dénoncé les violations des droits de l’homme commises à l’encontre des "
+                     "Ouïghours ; les Françaises et les Français l’ont entendu. « C’est inacceptable », a-t-il dit.",
+                     language="fr"),
+    search.SearchDoc("articles/zh/", "article", "外交部发言人答记者问",
+                     "在今天的例行记者会上，发言人表示所谓新疆问题根本不是人权问题而是反暴恐和去极端化问题，"
+                     "各族群众安居乐业，社会持续稳定，经济不断发展，这是谁也否认不了的事实。Jean-Yves Le Drian",
+                     language="zh-Hans"),
+    search.SearchDoc("articles/ug/", "article", "ئۇيغۇر تىلىدىكى ماقالە",
+                     "بۈگۈن ئەتىگەن مەكتەپكە باردىم. ھەممە ئادەم چاي ئىچتى. ژۇرنالدا گۈزەل بىر ھېكايە ۋە ئۆينىڭ "
+                     "رەسىمى بار. پەرزەنت ئۈچۈن كىتاب ئالدۇق. مېڭىڭ! دوستلىرىمىز ياخشى. "
+                     "سۆز ئىشلىتىلىدۇ ئۆزگىچە. تەڭ ئېيتىڭ.",
+                     language="ug-Arab"),
+    search.SearchDoc("articles/zh/#note", "correction", "所谓新疆问题", "The quote is from the spokesman. 大外宣被打脸",
+                     language="en", title_language="zh-Hans"),
+    search.SearchDoc("records/cerd/", "record", "Concluding observations", "CERD/C/CHN/CO/14-17\nCERD",
+                     symbols=("CERD/C/CHN/CO/14-17",), language="fr"),
+]
 
 
 # --- text → words: Python and search.js agree ---------------------------------------------------------
@@ -82,7 +109,58 @@ def test_compound_words_are_indexed_whole_with_prefixes_and_parts() -> None:
     assert search.index_tokens("Jean‑Yves Le Drian’s “266 to 0”") == [
         "jean-yves", "jean", "yves", "le", "drian's", "drian", "266", "to", "0"]
     assert search.index_tokens("Genève, Straße, ﬁnal") == ["geneve", "straße", "final"]
-    assert search.query_words("A/HRC/46 drian* x") == [("a/hrc/46", False), ("drian", True), ("x", False)]
+    assert search.query_words("A/HRC/46 drian* x") == [("Latn", "a/hrc/46", False), ("Latn", "drian", True),
+                                                       ("Latn", "x", False)]
+
+
+def test_each_script_goes_to_its_language() -> None:
+    text = "Le Drian’s « État » des Françaises 新疆维吾尔自治区abc ئۇيغۇرـچە 2021年"
+    assert search.words(text) == [
+        ("Latn", "le"), ("Latn", "drian's"), ("Latn", "état"), ("Latn", "des"), ("Latn", "françaises"),
+        ("Hani", "新疆维吾尔自治区"), ("Latn", "abc"), ("Arab", "ئۇيغۇرچە"), ("Latn", "2021"), ("Hani", "年")]
+    # English folds first (accents gone), then its stop words and Porter stemmer
+    assert search.terms(text, "en") == ["le", "drian'", "drian", "etat", "de", "francais", "abc", "2021"]
+    # French: stop words on the accented word (des), then lunr.fr's accent folding, then Snowball
+    assert search.terms(text, "fr") == ["drian'", "drian", "etat", "francais", "abc", "2021"]
+    # Chinese: overlapping bigrams, and a run's last character alone
+    assert search.terms(text, "zh") == ["新疆", "疆维", "维吾", "吾尔", "尔自", "自治", "治区", "区", "年"]
+    # Uyghur: NFKC, no tatweel, no stemmer
+    assert search.terms(text, "ug") == ["ئۇيغۇرچە"]
+
+
+def test_uyghur_letters_survive() -> None:
+    """lunr-languages' lunr.ar trimmer deletes them; here each is a word of its own and part of words."""
+    for letter in UYGHUR_LETTERS:
+        assert search.terms(f"«{letter}» ئا{letter}ئا", "ug") == [letter, f"ئا{letter}ئا"], letter
+    words = MULTILINGUAL[2].text
+    assert {t for letter in UYGHUR_LETTERS for t in search.terms(words, "ug") if letter in t}
+    assert all(any(letter in t for t in search.terms(words, "ug")) for letter in UYGHUR_LETTERS)
+    # presentation forms and decomposed hamza come out as the letters; tatweel and vowel marks go
+    assert search.terms("\ufee3\ufeae\ufe98\ufea0\ufe8e ئـۇيـغـۇر ئُيغُور ي\u0654ۇ", "ug") == [
+        "مرتجا", "ئۇيغۇر", "ئيغور", "ئۇ"]
+    assert search.terms("ئۇيغۇر", "en") == [] and search.terms("ئۇيغۇر", "zh") == []
+
+
+def test_node_drops_uyghur_letters_with_lunr_ar_but_not_with_apparatus() -> None:
+    """The reason for the project's own Arabic-script analysis, shown on lunr-languages itself."""
+    out = node("arabic.js", stdin=UYGHUR_LETTERS)
+    assert out["lunr_ar_trimmer"] == [""] * len(UYGHUR_LETTERS)
+    assert out["apparatus"] == [[letter] for letter in UYGHUR_LETTERS]
+
+
+def test_french_stemmer_is_lunr_fr_on_snowballs_whole_french_vocabulary() -> None:
+    """snowballstemmer (2.2) and lunr-languages' lunr.fr stem every word of Snowball's French test
+    vocabulary alike, through lunr.fr's pipeline order (stop words, accent folding, stemmer)."""
+    vocabulary = (REPO / "tests" / "vendor" / "snowball-french" / "voc.txt").read_text(encoding="utf-8").split()
+    assert len(vocabulary) == 21655
+    extra = ["l'état", "aujourd'hui", "2021", "cerd/c/chn", "œuvre", "ÉTAT", "naïveté", "Noël", "ça", "être"]
+    words = [w.lower() for w in vocabulary + extra]
+    js = node("french.js", stdin=words)
+    assert js["stems"] == [search.french_term(w) for w in words]
+    assert set(js["stopWords"]) == search.FRENCH_STOP_WORDS
+    assert js["fold"] == search.french_fold(js["foldInput"])
+    assert search.french_term("françaises") == search.french_term("française") == "francais"
+    assert search.french_term("été") is None and search.french_term("ete") == "ete"  # stop words need their accents
 
 
 def test_stemmer_is_lunr_js_stemmer() -> None:
@@ -111,36 +189,41 @@ def test_stop_words_are_lunr_js_stop_words() -> None:
 
 def words_py(s: str) -> list[Any]:
     """What tests/search/tokens.js prints for s, computed here."""
-    tokens = search.index_tokens(s)
-    return [search.fold(s), tokens, [list(w) for w in search.query_words(s)], [search.term(t) for t in tokens]]
+    return [search.normalize(s), search.fold(s), [list(w) for w in search.words(s)],
+            [list(w) for w in search.query_words(s)], [search.terms(s, lang) for lang in search.LANGUAGES]]
 
 
 def test_tokens_agree_on_every_bmp_character() -> None:
     """Only characters unassigned in Python's Unicode database (newer in Node's) may differ."""
-    strings = [f"a{chr(cp)}b {chr(cp)}-{chr(cp)}Z" for cp in range(0x20, 0x10000) if not 0xD800 <= cp < 0xE000]
+    strings = [f"a{chr(cp)}b {chr(cp)}-{chr(cp)}Z é{chr(cp)}新{chr(cp)}ئ" for cp in range(0x20, 0x10000)
+               if not 0xD800 <= cp < 0xE000]
     strings += ["CERD/C/CHN/CO/14-17", "Pub. L. 117-78", "“266 to 0”", "drian* foo*bar *x", "Ǆemal İstanbul ΣΑΣ",
-                "Straße ﬁnal ½ 𝐀bc 😀x", "ΟΔΥΣΣΕΥΣ", "l’état d’âme", "e.g. U.S. 1,000.5 AT&T a_b 10:30"]
+                "Straße ﬁnal ½ 𝐀bc 😀x", "ΟΔΥΣΣΕΥΣ", "l’état d’âme", "e.g. U.S. 1,000.5 AT&T a_b 10:30",
+                *(d.title + " " + d.text for d in MULTILINGUAL), "疆* 新疆* ئۇيغۇر* État* œuvre*"]
     js = node("tokens.js", stdin=strings)
     mismatched = [s for s, j in zip(strings, js, strict=True) if j != words_py(s)]
     assert all(unicodedata.category(s[1]) == "Cn" for s in mismatched), mismatched[:5]
     assert len(mismatched) < 100
 
 
-def test_cutting_at_white_space_first_finds_the_same_tokens(corpora: dict[str, list[search.SearchDoc]]) -> None:
-    """The builder cuts text into pieces at white space and folds each piece once (search._PieceIds)."""
-    strings = [f"a{chr(cp)}b {chr(cp)}-{chr(cp)}Z x{chr(cp)} {chr(cp)}y" for cp in range(0x20, 0x10000)
-               if not 0xD800 <= cp < 0xE000]
+def test_cutting_at_white_space_first_finds_the_same_terms(corpora: dict[str, list[search.SearchDoc]]) -> None:
+    """The builder cuts text into pieces at white space and normalizes each piece once (search._PieceIds)."""
+    strings = [f"a{chr(cp)}b {chr(cp)}-{chr(cp)}Z x{chr(cp)} {chr(cp)}y 新{chr(cp)}疆 ئ{chr(cp)}ۇ"
+               for cp in range(0x20, 0x10000) if not 0xD800 <= cp < 0xE000]
     strings += [d.text for docs in corpora.values() for d in docs] + [d.title for d in corpora["real"]]
     rng = random.Random(5)
-    alphabet = "aZ9-/.'_:&, \t\n\u00a0\u2003\u3000\u2019\u2011ΣσςİéÉ\u0301ﬁ½¨\u00ad\U0001d400"
+    alphabet = ("aZ9-/.'_:&, \t\n\u00a0\u2003\u3000\u2019\u2011ΣσςİéÉ\u0301ﬁ½¨\u00ad\U0001d400"
+                "新疆人权ئۇيغۇرە\u0640\u064e\ufee3")
     strings += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(20000)]
     for s in strings:
-        assert search.piece_tokens(s) == search.index_tokens(s), s
-    ids = search._PieceIds()
-    for s in strings[-2000:]:  # the cache's term indices follow the tokens, stop words left out
-        numbered = [i for piece in s.split() for i in ids[piece]]
-        assert [list(ids.terms)[i] for i in numbered] == [
-            t for t in map(search.term, search.index_tokens(s)) if t is not None]
+        for lang in search.LANGUAGES:
+            assert search.piece_terms(s, lang) == search.terms(s, lang), (s, lang)
+    terms: dict[str, int] = {}
+    ids = {lang: search._PieceIds(lang, terms) for lang in search.LANGUAGES}
+    for s in strings[-2000:]:  # the caches' term indices follow the terms, stop words left out
+        for lang in search.LANGUAGES:
+            numbered = [i for piece in s.split() for i in ids[lang][piece]]
+            assert [list(terms)[i] for i in numbered] == search.terms(s, lang)
 
 
 # --- the fast builder writes what lunr.py writes -------------------------------------------------------
@@ -152,7 +235,7 @@ def lunr_py_index(docs: list[search.SearchDoc]) -> Any:
     return builder.build()
 
 
-@pytest.mark.parametrize("name", ["real", "tiny", "synthetic"])
+@pytest.mark.parametrize("name", ["real", "tiny", "synthetic", "mixed"])
 def test_fast_builder_equals_lunr_py(corpora: dict[str, list[search.SearchDoc]], name: str) -> None:
     docs = corpora[name]
     mine = search.serialize(search.build_model(search.ordered(docs), vectors=True))
@@ -200,7 +283,14 @@ def queries(docs: list[search.SearchDoc], n: int, seed: int) -> list[str]:
     vocab = sorted({w for t in texts for w in t.split() if any(ch.isalnum() for ch in w)})
     out = ["Drian", "Le Drian", "Human Rights Council", "CERD/C/CHN/CO/14-17", "117-78", "A/HRC/46", "266", "the",
            "zzzzqx", "Drian zzzzqx", "uyghur*", "dr*", "Xinjiang genocide", "A/HRC/46 council", "human rights",
-           "Jean-Yves", "Jean-Claude Le Drian", "CERD/C", "sanctions 2021", "Pub. L. 117-78"]
+           "Jean-Yves", "Jean-Claude Le Drian", "CERD/C", "sanctions 2021", "Pub. L. 117-78",
+           "Françaises", "francaise", "droits de l’homme", "état*", "新疆", "疆", "人权问题", "大外宣", "新疆 Drian",
+           "ئۇيغۇر", "ھېكايە", "ئۆي*", "گۈزەل Drian", "Ouïghours", "l’état", "été"]
+    han = [t for t in texts if search.words(t) and any(script == "Hani" for script, _ in search.words(t))]
+    for _ in range(n // 5 if han else 0):  # Chinese: one to four characters of a text, a pair of those
+        text = "".join(w for script, w in search.words(rng.choice(han)) if script == "Hani")
+        i = rng.randrange(len(text))
+        out.append(text[i:i + rng.randint(1, 4)] + (" " + text[i + 5:i + 7] if rng.random() < 0.2 else ""))
     for _ in range(n):
         text = rng.choice(texts).split()
         i = rng.randrange(len(text))
@@ -216,21 +306,24 @@ def queries(docs: list[search.SearchDoc], n: int, seed: int) -> list[str]:
     return out
 
 
-def lunr_py_run(index: Any, words: list[tuple[str, bool]], required: bool) -> list[list[Any]]:
-    """As search.js's run(): stop words left out, every word required or optional."""
-    words = [(t, wild) for t, wild in words if wild or index.pipeline.run_string(t)]
-    q = index.create_query()
+def lunr_py_run(index: Any, runs: list[dict[str, Any]], required: bool) -> list[list[Any]]:
+    """As search.js's run(): each planned query, every clause required or optional; merged by score."""
     presence = QueryPresence.REQUIRED if required else QueryPresence.OPTIONAL
-    for term, wildcard in words:
-        if wildcard:
-            q.term(term, presence=presence, use_pipeline=False, wildcard=Query.WILDCARD_TRAILING)
-        else:
-            q.term(term, presence=presence)
-    return [[r["ref"], r["score"]] for r in index.query(q)] if words else []
+    best: dict[str, list[Any]] = {}
+    for r in runs:
+        q = index.create_query()
+        for c in r["clauses"]:
+            q.term(c["term"], fields=c["fields"], presence=presence, use_pipeline=False,
+                   wildcard=Query.WILDCARD_TRAILING if c["wildcard"] else Query.WILDCARD_NONE)
+        for result in index.query(q):
+            if result["ref"] not in best or result["score"] > best[result["ref"]][1]:
+                best.setdefault(result["ref"], [result["ref"], 0])[1] = result["score"]
+    order = {ref: i for i, ref in enumerate(best)}
+    return sorted(best.values(), key=lambda pair: (-pair[1], order[pair[0]]))
 
 
 @pytest.mark.parametrize("name, shard_bytes, n", [("real", search.SHARD_BYTES, 250), ("real", 600, 100),
-                                                   ("synthetic", 4000, 400)])
+                                                   ("synthetic", 4000, 300), ("mixed", 4000, 400)])
 def test_split_index_ranks_as_whole_index_and_as_lunr_py(corpora: dict[str, list[search.SearchDoc]], name: str,
                                                           shard_bytes: int, n: int, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
@@ -245,17 +338,19 @@ def test_split_index_ranks_as_whole_index_and_as_lunr_py(corpora: dict[str, list
     (tmp_path / "queries.json").write_text(json.dumps(queries(docs, n, seed=len(name) + shard_bytes)))
     out = node("compare.js", str(tmp_path), str(whole), str(tmp_path / "queries.json"))
     index = lunr_py_index(docs)
+    languages = search.build_model(search.ordered(docs)).languages()
     found = fetched = 0
     for r in out:
+        # search.js plans the lunr queries as apparatus.search.plan documents them
+        assert r["runs"] == search.plan(search.query_words(r["query"]), languages), r["query"]
         # the split index, fresh or with every earlier query's shards, gives the very same scores
         assert r["fresh"] == r["whole"] and r["shared"] == r["whole"] and r["freshAny"] == r["any"], r["query"]
         found += bool(r["whole"])
         fetched += sum(f.startswith("t/") for f in r["fetched"])
         # lunr.py ranks alike (lunr.py ignores a required term that is in no document: compare OR then)
-        words = [(w["term"], w["wildcard"]) for w in r["words"]]
-        assert lunr_py_run(index, words, False) == r["or"], r["query"]
+        assert lunr_py_run(index, r["runs"], False) == r["or"], r["query"]
         if r["and"]:
-            assert lunr_py_run(index, words, True) == r["and"], r["query"]
+            assert lunr_py_run(index, r["runs"], True) == r["and"], r["query"]
     assert found > len(out) * 0.6
     assert shards > 1 and fetched < len(out) * shards / 4  # a query reads few shards
 
@@ -265,8 +360,8 @@ def test_split_index_ranks_as_whole_index_and_as_lunr_py(corpora: dict[str, list
 def top(docs: list[search.SearchDoc], query: str, k: int = 3) -> list[str]:
     ordered = search.ordered(docs)
     index = lunr_py_index(docs)
-    words = search.query_words(query)
-    return [ordered[int(ref)].ref for ref, _ in lunr_py_run(index, words, True)[:k]]
+    runs = search.plan(search.query_words(query), search.build_model(ordered).languages())
+    return [ordered[int(ref)].ref for ref, _ in lunr_py_run(index, runs, True)[:k]]
 
 
 def test_identifiers_and_names_land_on_their_record_or_note(corpora: dict[str, list[search.SearchDoc]]) -> None:
@@ -288,21 +383,29 @@ def test_build_index_is_deterministic_and_small(corpora: dict[str, list[search.S
     assert files == search.build_index(list(docs))
     assert set(files) >= {"search/manifest.js", "search/t/0.js", "search/d/0.js"}
     manifest = json.loads(files["search/manifest.js"].split(b",", 1)[1][:-3])
-    assert manifest["fields"] == ["title", "symbols", "text"] and manifest["documents"] == len(docs)
+    assert manifest["fields"] == [name for name, _ in search.FIELDS] and manifest["documents"] == len(docs)
+    assert manifest["languages"] == ["en", "zh", "ug"]  # (the real collection quotes Chinese and Uyghur)
+    assert manifest["pipelines"]["fr"] == ["stopWordFilter-fr", "accentFold-fr", "stemmer-fr"]
     assert max(len(v) for k, v in files.items() if k.startswith("search/t/")) < search.SHARD_BYTES * 3
 
 
 def test_lunr_assets_are_copied_or_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     require(LUNR_JS.is_file(), "node_modules/lunr")
     monkeypatch.delenv(search.LUNR_ENV, raising=False)
+    monkeypatch.delenv(search.LUNR_LANGUAGES_ENV, raising=False)
     files = search.assets(tmp_path)  # from the source checkout's node_modules
-    assert set(files) == {"search/lunr.min.js", "search/lunr-LICENSE.txt"}
+    assert set(files) == {"search/lunr.min.js", "search/lunr-LICENSE.txt", "search/lunr.stemmer.support.min.js",
+                          "search/lunr.fr.min.js", "search/lunr-languages-LICENSE.txt"}
     assert b"Permission is hereby granted" in files["search/lunr-LICENSE.txt"]
-    monkeypatch.setattr(search, "ENGINE_LUNR", tmp_path / "nowhere")  # an engine installed with pip
-    missing = r"lunr.js 2.3.9 is missing \(looked in .*nowhere.*\): run `make setup`"
+    assert b"Mozilla Public License" in files["search/lunr-languages-LICENSE.txt"]
+    monkeypatch.setattr(search, "ENGINE_NODE_MODULES", tmp_path / "nowhere")  # an engine installed with pip
+    missing = r"lunr 2.3.9 is missing \(looked in .*nowhere.*\): run `make setup`"
     with pytest.raises(search.LunrMissing, match=missing):
         search.assets(tmp_path)
     monkeypatch.setenv(search.LUNR_ENV, str(LUNR_JS.parent))
+    with pytest.raises(search.LunrMissing, match=r"lunr-languages 1.22.0 is missing .*APPARATUS_LUNR_LANGUAGES_DIR"):
+        search.assets(tmp_path)
+    monkeypatch.setenv(search.LUNR_LANGUAGES_ENV, str(LUNR_FR.parent))
     assert search.assets(tmp_path) == files
 
 
@@ -312,10 +415,12 @@ def test_lunr_from_the_collection_only_if_it_is_the_version_and_inside(monkeypat
     version (the index reproduces 2.3.9's scoring), never a file a symlink leads outside the collection."""
     require(LUNR_JS.is_file(), "node_modules/lunr")
     monkeypatch.delenv(search.LUNR_ENV, raising=False)
-    monkeypatch.setattr(search, "ENGINE_LUNR", tmp_path / "nowhere")
+    monkeypatch.delenv(search.LUNR_LANGUAGES_ENV, raising=False)
+    monkeypatch.setattr(search, "ENGINE_NODE_MODULES", tmp_path / "nowhere")
     root = tmp_path / "collection"
     own = root / "node_modules" / "lunr"
     shutil.copytree(LUNR_JS.parent, own)
+    shutil.copytree(LUNR_FR.parent, root / "node_modules" / "lunr-languages")
     assert search.assets(root)["search/lunr.min.js"] == (LUNR_JS.parent / "lunr.min.js").read_bytes()
     (own / "package.json").write_text('{"version": "2.3.8"}')
     with pytest.raises(search.LunrMissing):
@@ -333,3 +438,53 @@ def test_parallel_build_writes_the_same_bytes(corpora: dict[str, list[search.Sea
     docs = corpora["synthetic"]
     assert search.build_index(docs, jobs=3) == search.build_index(docs, jobs=1)
     assert search.parallel_jobs(docs[:10]) == 1
+
+
+# --- per language: what a reader types finds it ---------------------------------------------------------------
+
+def test_a_two_character_chinese_word_inside_a_long_sentence_is_found(corpora: dict[str, list[search.SearchDoc]]
+                                                                        ) -> None:
+    docs = corpora["mixed"]
+    assert top(docs, "人权")[0] == "articles/zh/"  # inside 所谓新疆问题根本不是人权问题而是反暴恐…
+    assert top(docs, "大外宣")[0] == "articles/zh/#note"  # in a note's English text
+    assert top(docs, "疆")[:2] == ["articles/zh/#note", "articles/zh/"]  # one character: a prefix of the bigrams
+    assert top(docs, "事实")[0] == "articles/zh/"  # the last word of a run
+    assert top(docs, "实")[0] == "articles/zh/"  # (its last character is indexed alone)
+    assert top(docs, "人问") == []  # the bigrams of a query are all required
+    # a single character is a term only where a run ends: not in every document's postings
+    model = search.build_model(search.ordered(MULTILINGUAL))
+    single = {t for t in model.terms if len(t) == 1 and search._patterns().han.match(t)}
+    runs = [w for d in MULTILINGUAL for text in (d.title, d.text)
+            for script, w in search.words(text) if script == "Hani"]
+    assert single == {run[-1] for run in runs} and len(single) < len(set("".join(runs))) / 4
+
+
+def test_uyghur_and_french_words_land_on_their_article(corpora: dict[str, list[search.SearchDoc]]) -> None:
+    docs = corpora["mixed"]
+    assert top(docs, "ژۇرنالدا")[0] == "articles/ug/"
+    assert top(docs, "ژۇرنال*")[0] == "articles/ug/"
+    assert top(docs, "ھېكايە ۋە")[0] == "articles/ug/"
+    assert top(docs, "française")[0] == "articles/fr/"  # Snowball: françaises, française → francais
+    assert top(docs, "Etrangeres")[0] == "articles/fr/"  # accents folded after the stop words
+    assert top(docs, "l’homme")[0] == "articles/fr/"
+
+
+def test_a_symbol_or_a_latin_name_is_found_whatever_the_language(corpora: dict[str, list[search.SearchDoc]]) -> None:
+    """A record (here in French) by its symbol, a Latin-script name in a Chinese article: the English
+    query holds the symbols, and a text's Latin-script words go to its Latin language's fields."""
+    docs = corpora["mixed"]
+    assert top(docs, "CERD/C/CHN/CO/14-17")[0] == "records/cerd/"
+    assert "articles/zh/" in top(docs, "Drian", 10)
+    assert "articles/zh/" in top(docs, "Jean-Yves Le Drian 人权", 10)
+
+
+def test_json_escapes_the_characters_json_allows_raw() -> None:
+    """DEL, the C1 controls and U+2028/U+2029 are escaped in the data files (errors.json_controls_escaped)."""
+    raw = "a\x7fb\x85c\x9fd\u2028e\u2029f\x00g"
+    doc = search.SearchDoc("articles/x/", "article", f"Title {raw}", f"Text {raw}")
+    files = search.build_index([doc])
+    data = files["search/d/0.js"]
+    for c in "\x7f\x85\x9f\u2028\u2029\x00":
+        assert c.encode("utf-8") not in data
+    assert b"a\\u007fb\\u0085c\\u009fd\\u2028e\\u2029f\\u0000g" in data
+    assert json.loads(data.split(b",", 1)[1][:-3])[0][2] == f"Title {raw}"

@@ -121,3 +121,69 @@ def test_axe_finds_no_violation_in_search_results(browser, site: str, scheme: st
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     context.close()
     assert [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]] == []
+
+
+# --- a collection in several languages: bench/gen.py's mixed one, and an article in each language ---------
+
+ARTICLES = {
+    "fr-declaration": ("fr", "Déclaration du ministre", "Le ministre a dénoncé les violations des droits de "
+                       "l’homme ; les Françaises et les Français l’ont entendu. « C’est inacceptable », a-t-il dit."),
+    "zh-long": ("zh-Hans", "外交部发言人答记者问", "在今天的例行记者会上，发言人表示所谓新疆问题根本不是人权问题而是"
+                "反暴恐和去极端化问题，各族群众安居乐业，社会持续稳定，这是谁也否认不了的事实。Jean-Yves Le Drian"),
+    "ug-maqale": ("ug-Arab", "ئۇيغۇر تىلىدىكى ماقالە", "بۈگۈن ئەتىگەن مەكتەپكە باردىم. ژۇرنالدا گۈزەل بىر ھېكايە ۋە "
+                  "ئۆينىڭ رەسىمى بار. پەرزەنت ئۈچۈن كىتاب ئالدۇق. مېڭىڭ! تەڭ ئېيتىڭ."),
+}
+
+
+@pytest.fixture(scope="module")
+def mixed_site(tmp_path_factory: pytest.TempPathFactory):
+    import importlib.util
+
+    from browser import serve
+    from conftest import run
+    spec = importlib.util.spec_from_file_location("bench_gen", REPO / "bench" / "gen.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    root = tmp_path_factory.mktemp("mixed") / "c"
+    gen.generate(root, 30, seed=3, languages="mixed")
+    for slug, (language, title, text) in ARTICLES.items():
+        (root / "content" / f"{slug}.md").write_text(
+            f"---\ntitle: {title}\noutlet: Test fixture\npublished: 2021-02-22\nlanguage: {language}\n---\n\n{text}\n",
+            encoding="utf-8")
+    result = run(root, "build")
+    assert result.code == 0, result.err
+    records = (root / "annotations" / "_records.yaml").read_text(encoding="utf-8")
+    symbol = next(line.split('"')[1] for line in records.splitlines() if line.startswith('    symbol: "CERD/C/'))
+    server, base = serve(root / "_site")
+    yield base, symbol
+    server.shutdown()
+    server.server_close()
+
+
+def _first_results(page, query: str) -> list[str]:
+    page.locator("#site_search_q").fill(query)
+    page.locator("#site_search_panel [role=status]").filter(has_text=f"for “{query}”").wait_for()
+    return [a.get_attribute("href") or "" for a in page.locator("#site_search_panel li a").all()]
+
+
+def test_each_language_is_found_from_any_page_through_the_search_box(browser, mixed_site) -> None:
+    base, symbol = mixed_site
+    context, page, requests = _page(browser, base)
+    page.goto(base + "articles/ug-maqale/")  # a right-to-left page: Latin-script queries work the same
+    # a two-character Chinese word inside a long sentence, highlighted
+    assert _first_results(page, "人权")[0].endswith("articles/zh-long/")
+    assert page.locator("#site_search_panel li").first.locator("mark").first.inner_text() != ""
+    assert not [u for u in requests if "lunr.fr" in u]  # a Chinese query needs no French stemmer
+    # French: an inflected form finds another (Snowball, as lunr.fr stems it in this browser)
+    assert any(u.endswith("articles/fr-declaration/") for u in _first_results(page, "française"))
+    # Uyghur letters lunr.ar's trimmer would delete
+    assert _first_results(page, "ژۇرنالدا")[0].endswith("articles/ug-maqale/")
+    page.goto(base + "articles/zh-long/")
+    assert _first_results(page, symbol)[0].endswith("/")  # a record symbol: its record first
+    assert "/records/" in _first_results(page, symbol)[0]
+    page.goto(base + "articles/fr-declaration/")
+    assert any(u.endswith("articles/zh-long/") for u in _first_results(page, "Drian"))  # a Latin name, Chinese text
+    assert any(u.endswith("search/lunr.fr.min.js") for u in requests)  # lunr.fr: this index has French
+    assert all(u.startswith(base) for u in requests), requests
+    context.close()

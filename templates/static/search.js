@@ -6,10 +6,13 @@
  * and the display data of the results shown (search/d/<n>.js). Data files are scripts calling
  * ApparatusSearch.data(name, value), so search also works from file://. No other host is asked.
  *
- * Text is cut into words exactly as in apparatus/search.py (fold, chunks, expand): keep both in step.
- * From the shards loaded, a lunr.Index is rebuilt holding every loaded term whole, and for each
- * document field the vector elements of those terms. lunr.js scores a field as
- * dot(query vector, field vector) / |query vector|, so lunr.Index.prototype.query, unmodified,
+ * Text is cut into words and terms exactly as in apparatus/search.py (normalize, words, expand, and
+ * per language: English's and lunr-languages' French pipelines, Chinese bigrams, Arabic-script words):
+ * keep both in step. A query becomes one lunr query per Latin language of the index (plan), merged by
+ * score (run). lunr.fr (search/lunr.stemmer.support.min.js, search/lunr.fr.min.js) is loaded only for
+ * an index with French text. From the shards loaded, a lunr.Index is rebuilt holding every loaded
+ * term whole, and for each document field the vector elements of those terms. lunr.js scores a field
+ * as dot(query vector, field vector) / |query vector|, so lunr.Index.prototype.query, unmodified,
  * gives exactly the scores and order the whole index gives (tests/search/compare.js checks it).
  *
  * The core (no DOM) also runs in Node: module.exports = the same object as window.ApparatusSearch.
@@ -17,20 +20,39 @@
 (function (global) {
   'use strict';
 
-  // --- text → words (mirrors apparatus/search.py) ---------------------------------------------------
-  var WORD = '[\\p{L}\\p{N}]+', JOIN = "[\\-/.'_:&,]";
-  var CHUNK = new RegExp(WORD + '(?:' + JOIN + WORD + ')*', 'gu');
+  // --- text → words and terms, per language (mirrors apparatus/search.py) --------------------------
+  var HAN = '\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff', JOIN = "[\\-/.'_:&,]";
+  var OTHER = '(?:(?![' + HAN + '\u0600-\u06ff])[\\p{L}\\p{N}\\p{M}])';  // letters, digits, marks of other scripts
+  var ARABIC = '(?:(?=[\u0600-\u06ff])[\\p{L}\\p{N}\\p{M}])';
+  var CHUNK = OTHER + '+(?:' + JOIN + OTHER + '+)*';
+  var WORDS = new RegExp('([' + HAN + ']+)|(' + ARABIC + '+)|(' + CHUNK + ')', 'gu');
   var SPLIT = new RegExp(JOIN);
   var TYPOGRAPHIC = { '\u2019': "'", '\u2018': "'", '\u02bc': "'", '\u2010': '-', '\u2011': '-', '\u2012': '-', '\u2013': '-' };
+  var LANGUAGES = ['en', 'fr', 'zh', 'ug'];
 
-  function fold(text) {
+  /** NFKC, lower case, typographic ’ and hyphens made plain, astral → space, tatweel and vowel marks dropped. */
+  function normalize(text) {
     if (/^[\x00-\x7f]*$/.test(text)) return text.toLowerCase();
-    return text.normalize('NFKD').toLowerCase().replace(/\p{Mn}/gu, '').replace(/[\u{10000}-\u{10ffff}]/gu, ' ')
-      .replace(/[\u2019\u2018\u02bc\u2010-\u2013]/g, function (c) { return TYPOGRAPHIC[c]; });
+    return text.normalize('NFKC').toLowerCase().replace(/[\u{10000}-\u{10ffff}]/gu, ' ')
+      .replace(/[\u2019\u2018\u02bc\u2010-\u2013]/g, function (c) { return TYPOGRAPHIC[c]; })
+      .replace(/[\u0640\u064b-\u0652\u0670]/g, '');
   }
 
-  function chunks(text) {
-    return fold(text).match(CHUNK) || [];
+  function foldChunk(chunk) {
+    return /^[\x00-\x7f]*$/.test(chunk) ? chunk : chunk.normalize('NFKD').replace(/\p{Mn}/gu, '');
+  }
+
+  /** English folding: NFKD, no combining marks, on normalize's text. */
+  function fold(text) {
+    return foldChunk(normalize(text));
+  }
+
+  /** [script, word] for each word of text: "Hani" (a Han run), "Arab" (an Arabic-script run), "Latn" (a chunk). */
+  function words(text) {
+    var out = [], m, s = normalize(text);
+    WORDS.lastIndex = 0;
+    while ((m = WORDS.exec(s)) !== null) out.push([m[1] ? 'Hani' : m[2] ? 'Arab' : 'Latn', m[0], m.index + m[0].length, s]);
+    return out;
   }
 
   function expand(chunk) {
@@ -45,46 +67,130 @@
     return out;
   }
 
-  function indexTokens(text) {
-    var out = [];
-    chunks(text).forEach(function (c) { out.push.apply(out, expand(c)); });
-    return out;
-  }
-
-  /** A query's words: [{term, wildcard}], wildcard when the word is followed by "*". */
-  function queryWords(query) {
-    var folded = fold(query), out = [], m;
-    CHUNK.lastIndex = 0;
-    while ((m = CHUNK.exec(folded)) !== null) {
-      out.push({ term: m[0], wildcard: folded.charAt(m.index + m[0].length) === '*' });
-    }
+  /** A Han run's index terms: overlapping bigrams and its last character alone (a lone character: itself). */
+  function hanTerms(run) {
+    var chars = Array.from(run), out = [];
+    if (chars.length === 1) return chars;
+    for (var i = 0; i + 1 < chars.length; i++) out.push(chars[i] + chars[i + 1]);
+    out.push(chars[chars.length - 1]);
     return out;
   }
 
   /**
-   * Run a query of words on a lunr.Index: every word required (AND) or optional (OR). Stop words
-   * are left out (lunr.js fails on a required term its pipeline removes).
+   * The language analyses over lunr.js, given the manifest's pipelines (registered names: lunr's
+   * stopWordFilter and stemmer; lunr.fr's stopWordFilter-fr, accentFold-fr and stemmer-fr, which need
+   * lunr-languages loaded) and the index's languages. index[lang](script, word) → the word's index
+   * terms in that language's fields; term[lang](word) → a Latin query word's term (undefined for a
+   * stop word); prefix[lang](word) → a Latin query word as a wildcard's prefix.
    */
-  function run(lunr, index, words, required) {
-    var presence = required ? lunr.Query.presence.REQUIRED : lunr.Query.presence.OPTIONAL;
-    words = words.filter(function (w) { return w.wildcard || index.pipeline.runString(w.term).length; });
-    if (!words.length) return [];
-    return index.query(function (q) {
-      words.forEach(function (w) {
-        if (w.wildcard) {
-          q.term(w.term, { presence: presence, usePipeline: false, wildcard: lunr.Query.wildcard.TRAILING });
-        } else {
-          q.term(w.term, { presence: presence });
-        }
-      });
+  function analyses(lunr, pipelines, languages) {
+    var en = lunr.Pipeline.load(pipelines.en), hasFr = languages.indexOf('fr') >= 0;
+    var fr = hasFr ? lunr.Pipeline.load(pipelines.fr) : null, frFold = hasFr ? lunr.Pipeline.load(['accentFold-fr']) : null;
+    function run(pipeline, tokens) {
+      var out = [];
+      tokens.forEach(function (t) { out.push.apply(out, pipeline.runString(t)); });
+      return out;
+    }
+    return {
+      languages: languages,
+      index: {
+        en: function (script, word) {
+          if (script !== 'Latn') return [];
+          var folded = foldChunk(word);
+          return folded ? run(en, expand(folded)) : [];
+        },
+        fr: function (script, word) { return script === 'Latn' && fr ? run(fr, expand(word)) : []; },
+        zh: function (script, word) { return script === 'Hani' ? hanTerms(word) : []; },
+        ug: function (script, word) { return script === 'Arab' ? [word] : []; }
+      },
+      term: {
+        en: function (word) { var f = foldChunk(word); return f ? en.runString(f)[0] : undefined; },
+        fr: function (word) { return fr.runString(word)[0]; }
+      },
+      prefix: {
+        en: foldChunk,
+        fr: function (word) { return frFold.runString(word)[0]; }
+      }
+    };
+  }
+
+  /** The index terms of text in a language's fields. */
+  function terms(analysis, text, lang) {
+    var out = [];
+    words(text).forEach(function (w) { out.push.apply(out, analysis.index[lang](w[0], w[1])); });
+    return out;
+  }
+
+  /** A query's words: [{script, word, wildcard}], wildcard when the word is followed by "*". */
+  function queryWords(query) {
+    return words(query).map(function (w) {
+      return { script: w[0], word: w[1], wildcard: w[3].charAt(w[2]) === '*' };
     });
   }
 
+  /**
+   * The query construction (documented in apparatus/search.py): the lunr queries a query's words
+   * make, as [{lang, clauses: [{term, fields, wildcard}]}]. Latin-script words run once per Latin
+   * language of the index (English always: it holds the symbols), each in that language's fields with
+   * its pipeline's term (none for its stop words); Han words give their bigrams (a lone character: a
+   * prefix, 字*) in the Chinese fields; Arabic-script words themselves in the Uyghur fields. With no
+   * Latin-script word, one query.
+   */
+  function plan(analysis, words) {
+    var latin = words.some(function (w) { return w.script === 'Latn'; });
+    var runs = latin ? ['en'].concat(analysis.languages.indexOf('fr') >= 0 ? ['fr'] : []) : [null];
+    return runs.map(function (lang) {
+      var clauses = [];
+      words.forEach(function (w) {
+        if (w.script === 'Latn') {
+          var fields = lang === 'en' ? ['title_en', 'text_en', 'symbols'] : ['title_fr', 'text_fr'];
+          var term = w.wildcard ? analysis.prefix[lang](w.word) : analysis.term[lang](w.word);
+          if (term) clauses.push({ term: term, fields: fields, wildcard: w.wildcard });
+        } else if (w.script === 'Hani') {
+          var han = hanTerms(w.word);
+          if (han.length === 1) clauses.push({ term: han[0], fields: ['title_zh', 'text_zh'], wildcard: true });
+          else han.slice(0, -1).forEach(function (t) { clauses.push({ term: t, fields: ['title_zh', 'text_zh'], wildcard: false }); });
+        } else {
+          clauses.push({ term: w.word, fields: ['title_ug', 'text_ug'], wildcard: w.wildcard });
+        }
+      });
+      return { lang: lang, clauses: clauses };
+    }).filter(function (r) { return r.clauses.length; });
+  }
+
+  /**
+   * Run the planned queries on a lunr.Index, every clause required (AND) or optional (OR), and merge
+   * their results by lunr's own scores: a document's best score (its match data combined), highest
+   * first, ties in the order met.
+   */
+  function run(lunr, index, runs, required) {
+    var presence = required ? lunr.Query.presence.REQUIRED : lunr.Query.presence.OPTIONAL;
+    var best = Object.create(null), order = [];
+    runs.forEach(function (r) {
+      index.query(function (q) {
+        r.clauses.forEach(function (c) {
+          q.term(c.term, { fields: c.fields, presence: presence, usePipeline: false,
+            wildcard: c.wildcard ? lunr.Query.wildcard.TRAILING : lunr.Query.wildcard.NONE });
+        });
+      }).forEach(function (result) {
+        var had = best[result.ref];
+        if (!had) { best[result.ref] = result; order.push(result.ref); return; }
+        result.matchData.combine(had.matchData);
+        if (result.score > had.score) best[result.ref] = result;
+        else had.matchData = result.matchData;
+      });
+    });
+    var results = order.map(function (ref) { return best[ref]; });
+    var rank = Object.create(null);
+    order.forEach(function (ref, i) { rank[ref] = i; });
+    return results.sort(function (a, b) { return b.score - a.score || rank[a.ref] - rank[b.ref]; });
+  }
+
   /** Every word required; if no document has them all, any word: {results, any}. */
-  function find(lunr, index, words) {
-    var results = run(lunr, index, words, true), any = false;
+  function find(lunr, index, runs, words) {
+    var results = run(lunr, index, runs, true), any = false;
     if (!results.length && words.length > 1) {
-      results = run(lunr, index, words, false);
+      results = run(lunr, index, runs, false);
       any = results.length > 0;
     }
     return { results: results, any: any };
@@ -94,13 +200,15 @@
 
   /**
    * A searcher over the split index. load(name) → Promise of a data file's value
-   * ("manifest", "t/<n>", "d/<n>"); lunr is the lunr.js module.
+   * ("manifest", "t/<n>", "d/<n>"); lunr is the lunr.js module; loadFrench() → Promise, once lunr.fr
+   * is registered (needed only if lunr.fr is not yet and the index has French text).
    */
-  function Searcher(lunr, load) {
+  function Searcher(lunr, load, loadFrench) {
     this.lunr = lunr;
     this.load = load;
+    this.loadFrench = loadFrench;
     this.manifest = null;
-    this.pipeline = null;
+    this.analysis = null;
     this.shards = {};     // shard number → Promise of its entries
     this.loaded = [];     // shard numbers whose entries are in this.index
     this.entries = {};    // shard number → entries, once loaded
@@ -113,10 +221,24 @@
     if (!this._ready) {
       this._ready = this.load('manifest').then(function (m) {
         self.manifest = m;
-        self.pipeline = self.lunr.Pipeline.load(m.pipeline);
+        // French once a query has Latin-script words (french()): a Chinese query needs no lunr.fr
+        self.analysis = analyses(self.lunr, m.pipelines, m.languages.filter(function (l) { return l !== 'fr'; }));
       });
     }
     return this._ready;
+  };
+
+  /** Once ready: the French analysis, if the index has French text (lunr.fr loaded first, if need be). */
+  Searcher.prototype.french = function () {
+    var self = this, m = this.manifest;
+    if (m.languages.indexOf('fr') < 0) return Promise.resolve();
+    if (!this._french) {
+      this._french = Promise.resolve(this.lunr.fr ? null : this.loadFrench()).then(function () {
+        self.analysis = analyses(self.lunr, m.pipelines, m.languages);
+        self.terms = null;  // (spans' cache: words now have French terms too)
+      });
+    }
+    return this._french;
   };
 
   /** The shard holding term: the last whose first term sorts before or at it. */
@@ -129,15 +251,17 @@
     return lo;
   };
 
-  /** Shard numbers a query's words can match in. */
-  Searcher.prototype.plan = function (words) {
+  /** Shard numbers the planned queries' terms can match in. */
+  Searcher.prototype.shardsFor = function (runs) {
     var self = this, need = {};
-    words.forEach(function (w) {
-      if (w.wildcard) {
-        for (var i = self.shardOf(w.term), j = self.shardOf(w.term + '\uffff'); i <= j; i++) need[i] = true;
-      } else {
-        self.pipeline.runString(w.term).forEach(function (t) { need[self.shardOf(t)] = true; });
-      }
+    runs.forEach(function (r) {
+      r.clauses.forEach(function (c) {
+        if (c.wildcard) {
+          for (var i = self.shardOf(c.term), j = self.shardOf(c.term + '\uffff'); i <= j; i++) need[i] = true;
+        } else {
+          need[self.shardOf(c.term)] = true;
+        }
+      });
     });
     return Object.keys(need).map(Number);
   };
@@ -162,17 +286,17 @@
     this.loaded = Object.keys(this.entries);
     this.loaded.forEach(function (n) { all.push.apply(all, this.entries[n]); }, this);
     all.sort(function (a, b) { return a[1] - b[1]; });  // by term index: vector elements in order
-    all.forEach(function (e) {
+    all.forEach(function (e) {  // [term, index, then per field it is in: field number, doc deltas, weights]
       var posting = {}, idx = e[1];
-      for (var f = 0; f < fields.length; f++) {
-        var deltas = e[2 + 2 * f], weights = e[3 + 2 * f], field = {}, doc = 0;
+      for (var f = 0; f < fields.length; f++) posting[fields[f]] = {};
+      for (var p = 2; p < e.length; p += 3) {
+        var name = fields[e[p]], deltas = e[p + 1], weights = e[p + 2], field = posting[name], doc = 0;
         for (var k = 0; k < deltas.length; k++) {
           doc += deltas[k];
           field[doc] = {};
-          var key = fields[f] + '/' + doc;
+          var key = name + '/' + doc;
           (elements[key] || (elements[key] = [])).push(idx, weights[k] / 1000);
         }
-        posting[fields[f]] = field;
       }
       posting._index = idx;
       inverted[e[0]] = posting;
@@ -181,7 +305,7 @@
     for (var key in elements) vectors[key] = new lunr.Vector(elements[key]);
     this.index = new lunr.Index({
       invertedIndex: inverted, fieldVectors: vectors, tokenSet: lunr.TokenSet.fromArray(terms.sort()),
-      fields: fields, pipeline: this.pipeline
+      fields: fields, pipeline: new lunr.Pipeline()
     });
   };
 
@@ -192,10 +316,14 @@
   Searcher.prototype.search = function (query) {
     var self = this, words = queryWords(query);
     if (!words.length) return Promise.resolve({ words: words, results: [], any: false });
+    var runs;
     return this.ready().then(function () {
-      return self._shards(self.plan(words));
+      return words.some(function (w) { return w.script === 'Latn'; }) ? self.french() : null;
     }).then(function () {
-      var found = find(self.lunr, self.index, words);
+      runs = plan(self.analysis, words);
+      return self._shards(self.shardsFor(runs));
+    }).then(function () {
+      var found = find(self.lunr, self.index, runs, words);
       return { words: words, results: found.results, any: found.any };
     });
   };
@@ -215,14 +343,14 @@
   /** The terms (index side) each word-like span of a display text stands for: [{start, end, terms}]. */
   var LOOSE = new RegExp("[\\p{L}\\p{N}\\p{M}]+(?:[\\-/.'_:&,\u2019\u2018\u02bc\u2010-\u2013][\\p{L}\\p{N}\\p{M}]+)*", 'gu');
   Searcher.prototype.spans = function (text, matched) {
-    var out = [], m, pipeline = this.pipeline, terms = this.terms || (this.terms = new Map());
+    var out = [], m, analysis = this.analysis, cache = this.terms || (this.terms = new Map());
     LOOSE.lastIndex = 0;
     while ((m = LOOSE.exec(text)) !== null) {
-      var word = m[0], t = terms.get(word);
-      if (t === undefined) {  // the word's terms, once per word
+      var word = m[0], t = cache.get(word);
+      if (t === undefined) {  // the word's terms in every language, once per word
         t = [];
-        indexTokens(word).forEach(function (tok) { t.push.apply(t, pipeline.runString(tok)); });
-        terms.set(word, t);
+        LANGUAGES.forEach(function (lang) { t.push.apply(t, terms(analysis, word, lang)); });
+        cache.set(word, t);
       }
       if (t.some(function (x) { return matched[x]; })) out.push([m.index, m.index + word.length]);
     }
@@ -230,8 +358,8 @@
   };
 
   var api = {
-    fold: fold, chunks: chunks, expand: expand, indexTokens: indexTokens, queryWords: queryWords,
-    run: run, find: find, Searcher: Searcher
+    normalize: normalize, fold: fold, words: words, expand: expand, hanTerms: hanTerms, analyses: analyses,
+    terms: terms, queryWords: queryWords, plan: plan, run: run, find: find, Searcher: Searcher
   };
 
   if (typeof module === 'object' && module.exports) {
@@ -250,10 +378,11 @@
     if (pending[name]) pending[name].resolve(value);
   };
 
-  function loadScript(src) {
+  function loadScript(src, ordered) {
     return new Promise(function (resolve, reject) {
       var s = document.createElement('script');
       s.src = src;
+      if (ordered) s.async = false;  // scripts inserted so run in the order inserted
       s.onload = resolve;
       s.onerror = function () { reject(new Error('could not load ' + src)); };
       document.head.appendChild(s);
@@ -270,12 +399,19 @@
     return p.promise;
   }
 
+  /** lunr-languages' stemmer support and lunr.fr: fetched together, run in order (async off), after lunr.js. */
+  function loadFrench() {
+    return Promise.all(['lunr.stemmer.support.min.js', 'lunr.fr.min.js'].map(function (name) {
+      return loadScript(ROOT + 'search/' + name, true);
+    }));
+  }
+
   var searcher = null;
   function getSearcher() {
     if (!searcher) {
       var manifest = loadData('manifest');  // in parallel with lunr.js
       searcher = Promise.all([global.lunr ? null : loadScript(ROOT + 'search/lunr.min.js'), manifest]).then(function () {
-        return new Searcher(global.lunr, loadData);
+        return new Searcher(global.lunr, loadData, loadFrench);
       });
     }
     return searcher;

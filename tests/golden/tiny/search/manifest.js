@@ -1,1 +1,1 @@
-ApparatusSearch.data("manifest",{"version":"2.3.9","fields":["title","symbols","text"],"pipeline":["stopWordFilter","stemmer"],"documents":11,"shards":[""],"fragments":[[0,8,0],[1,19,1],[9,17,2]]});
+ApparatusSearch.data("manifest",{"version":"2.3.9","fields":["title_en","title_fr","title_zh","title_ug","symbols","text_en","text_fr","text_zh","text_ug"],"languages":["en","zh","ug"],"pipelines":{"en":["stopWordFilter","stemmer"],"fr":["stopWordFilter-fr","accentFold-fr","stemmer-fr"],"zh":[],"ug":[]},"documents":11,"shards":[""],"fragments":[[0,8,0],[1,19,1],[9,17,2]]});
