@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import traceback
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.loaders import split_template_path
+from markupsafe import Markup, escape
 
 from .errors import Diagnostic
 from .sandbox import Sandbox
@@ -33,6 +36,77 @@ def human_date(value: str, short: bool = False) -> str:
     month = MONTHS[int(parts[1]) - 1]
     month = month[:3] if short else month
     return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+
+
+# Scripts and languages written right to left. A stand-in until apparatus/languages.py (issue 17) gives
+# direction(): the same signature and answers for the collection's languages, enough to lay pages out.
+_RTL_SCRIPTS = frozenset({"Adlm", "Arab", "Hebr", "Mand", "Nkoo", "Rohg", "Samr", "Syrc", "Thaa"})
+_RTL_LANGUAGES = frozenset({"ar", "ckb", "dv", "fa", "he", "ps", "sd", "syr", "ug", "ur", "yi"})
+# the right-to-left blocks (Hebrew to Arabic Extended-A, presentation forms, and their supplementary planes)
+_RTL_CHARS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
+_FIRST_STRONG = 200  # letters looked at when no language is known (dir="auto" looks at the first strong one)
+
+
+def direction(tag: str, text: str = "") -> str:
+    """The writing direction of text in language tag: "rtl", "ltr", or "auto" when nothing says.
+
+    It follows the script, not the language: a script subtag decides (``ug-Latn`` is ltr). Otherwise a
+    right-to-left language's text is rtl if it has a right-to-left letter (Uyghur typed in Latin letters is
+    not); another language's text is ltr unless it has one, and then its first strongly directional letter
+    decides, as the browser's dir="auto" does (an Arabic-script name quoted from an English article); so does it
+    with no language. Pages call it for every quote: a regular expression looks for right-to-left letters, and
+    no more than a short start of the text is read letter by letter. A template filter:
+    ``article.language | direction(article.title)``.
+    """
+    subtags = tag.split("-")
+    for sub in subtags[1:]:
+        if len(sub) == 4 and sub.isalpha():
+            return "rtl" if sub.title() in _RTL_SCRIPTS else "ltr"
+    if subtags[0].lower() in _RTL_LANGUAGES:
+        return "rtl" if not text or _RTL_CHARS.search(text) else "ltr"
+    if subtags[0] and (text.isascii() or not _RTL_CHARS.search(text)):
+        return "ltr"
+    return _first_strong(text)
+
+
+def lang_dir(tag: str | None, text: str = "") -> Markup:
+    """The lang and dir attributes of text in language tag (None or "": unknown), for an element that holds it:
+    ``<q{{ article.language | lang_dir(quote) }}>``. dir is left out where it is ltr, the pages' own direction;
+    an element with dir is isolated from the text around it, so a Uyghur quote inside an English sentence keeps
+    its punctuation in place. A filter rather than a macro: pages call it for every note, and a macro call costs
+    several times more."""
+    d = direction(tag or "", text)
+    return Markup((f' lang="{escape(tag)}"' if tag else "") + ("" if d == "ltr" else f' dir="{d}"'))
+
+
+_OWN_MARKS = "“”\"«»„‘’'‹›「『"  # a quote that opens with one of these carries its own quotation marks
+
+
+def quote(text: str, lang: str | None = None) -> Markup:
+    """A quotation from a source, with its lang and dir (:func:`lang_dir`). <q> adds its own quotation marks, so a
+    quote that carries its own opening mark (“…” as printed) is shown as it is, in a span, not as ““…””. A filter
+    rather than a macro, as lang_dir: ``{{ a.quote | quote(article.language) }}``."""
+    attrs = lang_dir(lang, text)
+    if text[:1] in _OWN_MARKS:
+        return Markup(f'<span class="quote"{attrs}>{escape(text)}</span>')
+    return Markup(f"<q{attrs}>{escape(text)}</q>")
+
+
+def bidi(text: str) -> Markup:
+    """text of unknown language among the site's own words (an outlet, an issuer), isolated in a <bdi> when it is
+    not left to right: "ئۈلگە گېزىتى (…) · 14 March 2024" keeps its parts in order."""
+    d = direction("", text)
+    return escape(text) if d == "ltr" else Markup(f'<bdi dir="{d}">{escape(text)}</bdi>')
+
+
+def _first_strong(text: str) -> str:
+    for c in text[:_FIRST_STRONG]:
+        kind = unicodedata.bidirectional(c)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return "auto"
 
 
 class Refused(jinja2.TemplateError):
@@ -85,6 +159,10 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
     )
     env.globals["site"] = site
     env.filters["human_date"] = human_date
+    env.filters["direction"] = direction
+    env.filters["lang_dir"] = lang_dir
+    env.filters["bidi"] = bidi
+    env.filters["quote"] = quote
     diags = walk(root, "templates")[1]
     for name in TEMPLATES:
         try:

@@ -3,13 +3,25 @@ from pathlib import Path
 import pytest
 
 from apparatus.site import TEMPLATES as PAGES
-from apparatus.templates import TemplateFailure, environment, human_date, render
+from apparatus.templates import TemplateFailure, direction, environment, human_date, render
 
 
 def test_human_dates() -> None:
     assert human_date("2021-02-24") == "24 February 2021"
     assert human_date("2019-11") == "November 2019"
     assert human_date("2021") == "2021"
+
+
+@pytest.mark.parametrize(("tag", "text", "expected"), [
+    ("ug", "", "rtl"), ("ug", "شەھەر كېڭىشى", "rtl"), ("ug", "BDT ئۈچۈن", "rtl"),  # a Latin acronym first
+    ("ug-Latn", "", "ltr"), ("ug-Latn", "shehher", "ltr"), ("ug", "Uyghur tili", "ltr"),  # the script decides
+    ("az-Arab", "", "rtl"), ("ar", "", "rtl"), ("he-IL", "", "rtl"), ("fa", "", "rtl"),
+    ("en", "", "ltr"), ("fr", "« C’est »", "ltr"), ("zh", "市议会", "ltr"), ("zh-Hant", "", "ltr"),
+    ("en", "ئۇيغۇر تىلى", "rtl"), ("en", "Uyghur: ئۇيغۇر", "ltr"),  # a quote's first letter, as dir="auto"
+    ("", "ئۇيغۇر", "rtl"), ("", "Le Drian", "ltr"), ("", "266", "auto"), ("", "", "auto"),
+])
+def test_direction_follows_the_script(tag: str, text: str, expected: str) -> None:
+    assert direction(tag, text) == expected
 
 
 def test_undefined_names_are_errors_with_the_template_line(tmp_path: Path) -> None:
