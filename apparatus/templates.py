@@ -44,7 +44,7 @@ _RTL_SCRIPTS = frozenset({"Adlm", "Arab", "Hebr", "Mand", "Nkoo", "Rohg", "Samr"
 _RTL_LANGUAGES = frozenset({"ar", "ckb", "dv", "fa", "he", "ps", "sd", "syr", "ug", "ur", "yi"})
 # the right-to-left blocks (Hebrew to Arabic Extended-A, presentation forms, and their supplementary planes)
 _RTL_CHARS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
-_FIRST_STRONG = 200  # letters looked at when no language is known (dir="auto" looks at the first strong one)
+_FIRST_STRONG = 200  # characters looked at for the first strongly directional one (as dir="auto")
 
 
 def direction(tag: str, text: str = "") -> str:
@@ -52,10 +52,10 @@ def direction(tag: str, text: str = "") -> str:
 
     It follows the script, not the language: a script subtag decides (``ug-Latn`` is ltr). Otherwise a
     right-to-left language's text is rtl if it has a right-to-left letter (Uyghur typed in Latin letters is
-    not); another language's text is ltr unless it has one, and then its first strongly directional letter
-    decides, as the browser's dir="auto" does (an Arabic-script name quoted from an English article); so does it
-    with no language. Pages call it for every quote: a regular expression looks for right-to-left letters, and
-    no more than a short start of the text is read letter by letter. A template filter:
+    not); any other text's first strongly directional letter decides, as the browser's dir="auto" does (an
+    Arabic-script name quoted from an English article is rtl), and a text with none is ltr in a known language,
+    "auto" without one. Pages call it for every quote, so it reads a text only up to its first letter (a right-
+    to-left language's: up to its first right-to-left letter). A template filter:
     ``article.language | direction(article.title)``.
     """
     subtags = tag.split("-")
@@ -64,9 +64,8 @@ def direction(tag: str, text: str = "") -> str:
             return "rtl" if sub.title() in _RTL_SCRIPTS else "ltr"
     if subtags[0].lower() in _RTL_LANGUAGES:
         return "rtl" if not text or _RTL_CHARS.search(text) else "ltr"
-    if subtags[0] and (text.isascii() or not _RTL_CHARS.search(text)):
-        return "ltr"
-    return _first_strong(text)
+    first = _first_strong(text)
+    return "ltr" if subtags[0] and first == "auto" else first
 
 
 def lang_dir(tag: str | None, text: str = "") -> Markup:
