@@ -46,8 +46,10 @@ _RANGES = (
     ("Arab", ((0x600, 0x6FF), (0x750, 0x77F), (0x870, 0x8FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF),
               (0x10EC0, 0x10EFF), (0x1EE00, 0x1EEFF))),
 )
-_SCRIPT_CLASS = {name: re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in spans) + "]")
-                 for name, spans in _RANGES}
+# runs of a script's letters (a word), not single letters: script_of sums the runs' lengths, the same count as one
+# match per letter with a match per word instead (quotes are counted on every page: ~2x faster on Latin text)
+_SCRIPT_RUNS = {name: re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in spans) + "]+")
+                for name, spans in _RANGES}
 SAMPLE = 2_000  # characters of a text looked at for its script: enough for a page's worth, bounded for a book
 
 # Languages' own names, for the list of a record's versions (the UN's six official languages and Uyghur);
@@ -149,7 +151,7 @@ def script_of(text: str) -> str:
     """The script most of text's letters are in, among Latin, Han and Arabic: "Latn", "Hani", "Arab", or "" when
     it has no letter of these (digits and punctuation belong to no script). Looks at the first SAMPLE characters."""
     sample = text[:SAMPLE]
-    counts = {name: len(rx.findall(sample)) for name, rx in _SCRIPT_CLASS.items()}
+    counts = {name: sum(map(len, rx.findall(sample))) for name, rx in _SCRIPT_RUNS.items()}
     best = max(counts, key=counts.__getitem__)  # ties: the first of Latn, Hani, Arab
     return best if counts[best] else ""
 

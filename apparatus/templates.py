@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 from jinja2.loaders import split_template_path
+from markupsafe import Markup, escape
 
 from . import languages
 from .errors import Diagnostic
@@ -26,11 +27,6 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "November", "December")
 
 
-def text_dir(text: str, lang: str | None = "") -> str:
-    """The dir attribute of text in language lang: its script's direction (:func:`apparatus.languages.direction`)."""
-    return languages.direction(lang or "", text)
-
-
 def human_date(value: str, short: bool = False) -> str:
     """'2021-02-24' → '24 February 2021' (short: '24 Feb 2021'); '2021-02' → 'February 2021'; '2021' → '2021'."""
     parts = value.split("-")
@@ -39,6 +35,39 @@ def human_date(value: str, short: bool = False) -> str:
     month = MONTHS[int(parts[1]) - 1]
     month = month[:3] if short else month
     return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+
+
+def lang_dir(tag: str | None, text: str = "") -> Markup:
+    """The lang and dir attributes of text in language tag (None or "": unknown), for an element that holds it:
+    ``<q{{ article.language | lang_dir(quote) }}>``. dir is the text's direction (:func:`languages.direction`:
+    its script's, else its tag's); text without a language gets dir only where it is not left to right, the
+    site's own direction (a record title in Arabic script). An element with dir is isolated from the text around
+    it, so a Uyghur quote inside an English sentence keeps its punctuation in place. A filter rather than a
+    macro: pages call it for every note, and a macro call costs several times more."""
+    d = languages.direction(tag or "", text)
+    if tag:
+        return Markup(f' lang="{escape(tag)}" dir="{d}"')
+    return Markup("" if d == "ltr" else f' dir="{d}"')
+
+
+_OWN_MARKS = "“”\"«»„‘’'‹›「『"  # a quote that opens with one of these carries its own quotation marks
+
+
+def quote(text: str, lang: str | None = None) -> Markup:
+    """A quotation from a source, with its lang and dir (:func:`lang_dir`). <q> adds its own quotation marks, so a
+    quote that carries its own opening mark (“…” as printed) is shown as it is, in a span, not as ““…””. A filter
+    rather than a macro, as lang_dir: ``{{ a.quote | quote(article.language) }}``."""
+    attrs = lang_dir(lang, text)
+    if text[:1] in _OWN_MARKS:
+        return Markup(f'<span class="quote"{attrs}>{escape(text)}</span>')
+    return Markup(f"<q{attrs}>{escape(text)}</q>")
+
+
+def bidi(text: str) -> Markup:
+    """text of unknown language among the site's own words (an outlet, an issuer), isolated in a <bdi> when it is
+    not left to right: "ئۈلگە گېزىتى (…) · 14 March 2024" keeps its parts in order."""
+    d = languages.direction("", text)
+    return escape(text) if d == "ltr" else Markup(f'<bdi dir="{d}">{escape(text)}</bdi>')
 
 
 class Refused(jinja2.TemplateError):
@@ -91,7 +120,10 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
     )
     env.globals["site"] = site
     env.filters["human_date"] = human_date
-    env.filters["dir"] = text_dir
+    env.filters["direction"] = languages.direction  # article.language | direction(article.title)
+    env.filters["lang_dir"] = lang_dir
+    env.filters["quote"] = quote
+    env.filters["bidi"] = bidi
     env.filters["language_name"] = languages.name
     diags = walk(root, "templates")[1]
     for name in TEMPLATES:

@@ -19,6 +19,7 @@ from apparatus import cli
 REPO = Path(__file__).resolve().parent.parent
 TESTS = REPO / "tests"
 TINY = TESTS / "sites" / "tiny"
+MULTILINGUAL = TESTS / "sites" / "multilingual"  # French, Chinese and Uyghur articles (its README.md)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -102,6 +103,27 @@ def served_collection(collection_site: Path) -> Iterator[str]:
     from browser import serve
 
     server, base = serve(collection_site)
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def multilingual_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The multilingual fixture collection, built once per test session (tests only read it)."""
+    root = copy_site(MULTILINGUAL, tmp_path_factory.mktemp("multilingual") / "m")
+    result = run(root, "build")
+    assert result.code == 0, result.err
+    assert result.err == "", "the fixture must build without warnings"
+    return root / "_site"
+
+
+@pytest.fixture(scope="session")
+def served_multilingual(multilingual_site: Path) -> Iterator[str]:
+    """The built multilingual fixture over HTTP on loopback: its base URL."""
+    from browser import serve
+
+    server, base = serve(multilingual_site)
     yield base
     server.shutdown()
     server.server_close()

@@ -56,7 +56,7 @@ def test_every_annotation_file_has_records_and_types() -> None:
 def test_known_corrections_are_published(built: Path) -> None:
     page = (built / "articles" / "le-drian-hrc46-xinjiang-2021" / "index.html").read_text(encoding="utf-8")
     assert "<del" in page and "Jean-Claude Le Drian</del>" in page
-    assert "<ins>Jean-Yves Le Drian</ins>" in page
+    assert "<ins lang=\"en\" dir=\"ltr\">Jean-Yves Le Drian</ins>" in page  # the correction, in the article's language
     other = (built / "articles" / "france-china-mass-detentions-2019" / "index.html").read_text(encoding="utf-8")
     assert "International Consortium of Investigative Journalists" in other
 

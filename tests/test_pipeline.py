@@ -36,7 +36,7 @@ def test_template_error_in_a_parallel_record_page(synthetic: Path, tmp_path: Pat
     root = tmp_path / "c"
     shutil.copytree(synthetic, root, ignore=shutil.ignore_patterns("_site"))
     record = root / "templates" / "record.html"
-    record.write_text(record.read_text().replace("{{ record.issuer }}", "{{ record.issuer.nope }}"))
+    record.write_text(record.read_text().replace("{{ record.issuer | bidi }}", "{{ record.issuer.nope }}"))
     with pytest.raises(BuildError) as exc:
         pipeline.build(root, jobs=2)
     [d] = [d for d in exc.value.diagnostics if d.is_error]  # (and the warning: no base_url)

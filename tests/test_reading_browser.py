@@ -43,6 +43,29 @@ def test_axe_finds_no_violation(browser, site, name: str, width: int) -> None:
     assert violations == []
 
 
+# the multilingual fixture (tests/sites/multilingual): right-to-left (Uyghur) and CJK pages
+LANGUAGE_PAGES = {"ug": "articles/ug-kowruk/", "zh": "articles/zh-qiao/", "fr": "articles/fr-pont/", "home": "",
+                  "record-ug": "records/ug-qarar-2024-17/", "record-zh": "records/zh-resolution-2024-17/",
+                  "changes": "changes/"}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("name", sorted(LANGUAGE_PAGES))
+def test_axe_finds_no_violation_on_right_to_left_and_cjk_pages(browser, served_multilingual: str, name: str,
+                                                               width: int, scheme: str) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page.goto(served_multilingual + LANGUAGE_PAGES[name])
+    if name in ("ug", "zh"):  # with a note open: beside the text on a desk, inside it on a phone
+        page.click("#ref_priority")
+        page.wait_for_selector("#priority.expanded" if width >= 1100 else ".inline-note #priority")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+    page.close()
+    assert violations == []
+
+
 @pytest.mark.parametrize("name", ["article", "home", "record"])
 def test_axe_finds_no_violation_in_dark_mode(browser, site, name: str) -> None:
     base, _ = site

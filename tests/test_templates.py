@@ -2,14 +2,48 @@ from pathlib import Path
 
 import pytest
 
+from apparatus import languages
 from apparatus.site import TEMPLATES as PAGES
-from apparatus.templates import TemplateFailure, environment, human_date, render
+from apparatus.templates import TemplateFailure, bidi, environment, human_date, lang_dir, quote, render
 
 
 def test_human_dates() -> None:
     assert human_date("2021-02-24") == "24 February 2021"
     assert human_date("2019-11") == "November 2019"
     assert human_date("2021") == "2021"
+
+
+# i17-layout's cases; apparatus.languages.direction gives these answers (tests/test_languages.py has its own)
+@pytest.mark.parametrize(("tag", "text", "expected"), [
+    ("ug", "", "rtl"), ("ug", "شەھەر كېڭىشى", "rtl"), ("ug", "BDT ئۈچۈن", "rtl"),  # a Latin acronym first
+    ("ug-Latn", "", "ltr"), ("ug-Latn", "shehher", "ltr"), ("ug", "Uyghur tili", "ltr"),  # the script decides
+    ("az-Arab", "", "rtl"), ("ar", "", "rtl"), ("he-IL", "", "rtl"), ("fa", "", "rtl"),
+    ("en", "", "ltr"), ("fr", "« C’est »", "ltr"), ("zh", "市议会", "ltr"), ("zh-Hant", "", "ltr"),
+    ("en", "ئۇيغۇر تىلى", "rtl"), ("en", "Uyghur: ئۇيغۇر", "ltr"),  # the text's script, whatever the tag
+    ("", "ئۇيغۇر", "rtl"), ("", "Le Drian", "ltr"), ("", "266", "auto"), ("", "", "auto"),
+])
+def test_direction_follows_the_script(tag: str, text: str, expected: str) -> None:
+    assert languages.direction(tag, text) == expected
+
+
+def test_the_pages_one_direction_is_languages_direction() -> None:
+    env, diags = environment(Path(__file__).resolve().parent.parent, site={})
+    assert env is not None and diags == []
+    assert env.filters["direction"] is languages.direction and "dir" not in env.filters
+
+
+def test_lang_dir_quote_and_bidi() -> None:
+    # a text in a language: lang and its script's dir, always (an element with dir is isolated)
+    assert lang_dir("fr", "« Non ! »") == ' lang="fr" dir="ltr"'
+    assert lang_dir("ug", "ئەخمەت تۇرسۇن") == ' lang="ug" dir="rtl"'
+    assert lang_dir("ug-Latn", "Ehmet Tursun") == ' lang="ug-Latn" dir="ltr"'
+    # without a language: dir only where it is not the site's left to right
+    assert lang_dir(None, "Le Drian") == "" and lang_dir("", "شەھەر كېڭىشى") == ' dir="rtl"'
+    assert quote("a < b", "en") == '<q lang="en" dir="ltr">a &lt; b</q>'
+    assert quote("« Non ! »", "fr") == '<span class="quote" lang="fr" dir="ltr">« Non ! »</span>'  # its own marks
+    assert quote("قارار", "ug") == '<q lang="ug" dir="rtl">قارار</q>'
+    assert bidi("Le Monde") == "Le Monde" and bidi("A & B") == "A &amp; B"
+    assert bidi("شەھەر كېڭىشى (توقۇلما)") == '<bdi dir="rtl">شەھەر كېڭىشى (توقۇلما)</bdi>'
 
 
 def test_undefined_names_are_errors_with_the_template_line(tmp_path: Path) -> None:

@@ -7,6 +7,9 @@
 // note and scrolls so that the passage and the note's first line are both in view; Escape closes and
 // returns focus to the number. "Link to this note" copies the note's absolute address.
 //
+// Only vertical positions are computed (a card's top beside its highlight's top), so the same code serves a
+// right-to-left article, whose notes the style sheet puts on the left, the inline end of its text.
+//
 // The page never waits for this script: it loads async, starts after DOMContentLoaded, and lays the
 // margin out in an animation frame with one pass that reads every position, then one that writes
 // every card's top (no forced reflow per card).
@@ -145,6 +148,11 @@
     var block = r.closest("p, h1, h2, h3, h4, h5, h6, li, blockquote") || r;
     var holder = document.createElement("div");
     holder.className = "inline-note";
+    // The note goes inside the article's text, but it is in the site's language and direction, not the
+    // text's: a French or Uyghur article's note is read (and laid out) as the notes list is.
+    var ui = list.closest("[lang]");
+    holder.lang = ui ? ui.lang : "";
+    holder.dir = getComputedStyle(list).direction;
     holder.setAttribute("role", "region");
     holder.setAttribute("aria-label", "Note " + note.value);
     var close = document.createElement("button");
@@ -153,7 +161,9 @@
     close.textContent = "Close note";
     close.addEventListener("click", function () { closeInline(true); });
     inline = {note: note, ref: r, holder: holder, next: note.nextSibling};
-    holder.appendChild(note);
+    var one = document.createElement("ol"); // a list item stays in a list (axe: listitem)
+    one.appendChild(note);
+    holder.appendChild(one);
     holder.appendChild(close);
     block.after(holder);
     setActive(note.id, true);
