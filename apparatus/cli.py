@@ -25,33 +25,75 @@ from .output import OutputError
 GITHUB_ANNOTATIONS = 10  # GitHub shows at most 10 annotations of each kind per step
 
 
+EXIT_CODES = """exit codes:
+  0  success (warnings included)
+  1  content errors: each is printed as path:line:col with a hint, and nothing is written;
+     or another build held the output folder's lock for too long
+  2  usage errors: an unknown command or option, a bad value, a --root that is not a collection"""
+
+
+class _Version(argparse.Action):
+    """--version: the installed package's version (make setup installs it with pip -e), looked up only when
+    asked, not on every start."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version of Apparatus and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            found = version("apparatus")
+        except PackageNotFoundError:  # a source tree never installed
+            found = "unknown (not installed: run make setup)"
+        print(f"{parser.prog} (Apparatus) {found}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="build.py", description="Build an annotated reading collection.")
-    p.add_argument("--root", default=".", help="the collection folder, holding site.yaml (default: .)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only diagnostics")
+    # The global options are accepted before or after the command (build.py check --root X as well as
+    # build.py --root X check). On a subcommand their default is SUPPRESS, so that one given before the
+    # command is not reset by the subcommand's own default.
+    def global_options(parser: argparse.ArgumentParser, before: bool) -> None:
+        def default(value: object) -> object:
+            return value if before else argparse.SUPPRESS
+        parser.add_argument("--root", default=default("."),
+                            help="the collection folder, holding site.yaml (default: .)")
+        parser.add_argument("--jobs", type=int, default=default(None), help="worker processes (default: one per core)")
+        parser.add_argument("-q", "--quiet", action="store_true", default=default(False), help="print only diagnostics")
+
+    p = argparse.ArgumentParser(prog="build.py", description="Build an annotated reading collection.",
+                                epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    global_options(p, True)
+    p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help, description=description or help, epilog=EXIT_CODES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        global_options(c, False)
+        return c
+
     for name, text in (("build", "write the site to the output folder (default command)"),
                        ("check", "validate everything and write nothing")):
-        c = sub.add_parser(name, help=text, description=text)
+        c = command(name, help=text, description=text)
         c.add_argument("--strict", action="store_true", help="treat warnings as errors")
         c.add_argument("--format", choices=("human", "github"), default="human",
                        help="github: print only workflow commands (::error annotations on the pull request); "
                             "the full report goes to $GITHUB_STEP_SUMMARY")
         if name == "build":
             c.add_argument("--no-search", action="store_true", help="leave out the search index (benchmarks)")
-    n = sub.add_parser("new", help="start a new article and its annotation file (never overwrites)")
+    n = command("new", help="start a new article and its annotation file (never overwrites)")
     n.add_argument("slug", help="the article's slug: lowercase letters, digits and hyphens")
-    v = sub.add_parser("serve", help="live preview: rebuild on save, reload the browser")
+    v = command("serve", help="live preview: rebuild on save, reload the browser")
     v.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     v.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     v.add_argument("--open", action="store_true", help="open the site in a web browser")
     v.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                    help="also answer requests addressed to this host name (repeatable; the Host header is checked)")
-    k = sub.add_parser("links", help="ask the network whether each record's url and archive_url still answer "
+    k = command("links", help="ask the network whether each record's url and archive_url still answer "
                        "(optional, never a gate)")
     k.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each address (default: 10)")
-    s = sub.add_parser("schema", help="write the JSON Schemas of annotation and records files")
+    s = command("schema", help="write the JSON Schemas of annotation and records files")
     s.add_argument("--output", default="schema", help="folder to write them to (default: schema/)")
     return p
 

@@ -136,3 +136,20 @@ def test_github_format_usage_errors_and_a_bug_are_single_escaped_commands(tiny: 
     assert result.err == "::error::internal error: ValueError: bad input\\n::warning file=README.md::merge me\n"
     with pytest.raises(ValueError):  # the human format keeps the traceback, for the bug report
         run(tiny, "check")
+
+
+def test_global_options_are_accepted_after_the_command(tiny: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run(elsewhere, "check", "--root", str(tiny), "-q", "--jobs", "1")  # run() passes --root elsewhere first
+    assert result.code == 0 and result.out == "" and result.err == ""  # the later --root wins, -q is honoured
+    assert run(tiny, "build", "--jobs", "0").code == 2  # checked as before the command
+
+
+def test_version_and_the_exit_codes_in_help(tiny: Path) -> None:
+    from importlib.metadata import version
+    result = run(tiny, "--version")
+    assert result.code == 0 and result.out == f"build.py (Apparatus) {version('apparatus')}\n"
+    for argv in (("--help",), ("check", "--help")):
+        text = run(tiny, *argv).out
+        assert "exit codes:\n  0  success" in text and "\n  2  usage errors" in text
