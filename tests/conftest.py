@@ -100,9 +100,14 @@ def collection_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def served_collection(collection_site: Path) -> Iterator[str]:
     """The built collection over HTTP on loopback: its base URL."""
+    yield from _serving(collection_site)
+
+
+def _serving(site: Path) -> Iterator[str]:
+    """A built site over HTTP on loopback for the fixture's lifetime: yields its base URL."""
     from browser import serve
 
-    server, base = serve(collection_site)
+    server, base = serve(site)
     yield base
     server.shutdown()
     server.server_close()
@@ -121,12 +126,7 @@ def multilingual_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def served_multilingual(multilingual_site: Path) -> Iterator[str]:
     """The built multilingual fixture over HTTP on loopback: its base URL."""
-    from browser import serve
-
-    server, base = serve(multilingual_site)
-    yield base
-    server.shutdown()
-    server.server_close()
+    yield from _serving(multilingual_site)
 
 
 @dataclasses.dataclass
