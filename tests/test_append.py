@@ -1,0 +1,172 @@
+"""append_note: a note is added to annotations/<slug>.yaml by appending a block, every other byte kept, or refused
+with a message and a hint (and nothing written)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from apparatus.annotate import Refused
+from apparatus.append import MAX_BYTES, append_note
+from apparatus.schema import load_yaml
+from apparatus.sources import SourceFile
+
+ITEM = ('- id: again\n  type: context\n  quote: "266 to 0"\n  prefix: "0. The vote was "\n  note: |\n'
+        "    The second vote, «\u00a0encore\u00a0» (新疆).\n\n    Two paragraphs.\n  records: [ca-vote]\n")
+HEAD = "# notes on alpha\nannotations:\n"
+
+
+def collection(tmp_path: Path, text: str | bytes) -> Path:
+    root = tmp_path / "c"
+    (root / "annotations").mkdir(parents=True)
+    (root / "content").mkdir()
+    (root / "content" / "alpha.md").write_text("---\ntitle: x\n---\nThe vote was 266 to 0.\n")
+    data = text.encode() if isinstance(text, str) else text
+    (root / "annotations" / "alpha.yaml").write_bytes(data)
+    return root
+
+
+def appended(tmp_path: Path, text: str | bytes, item: str = ITEM) -> str:
+    """What append_note added (the file must start with the old bytes, unchanged)."""
+    root = collection(tmp_path, text)
+    old = (root / "annotations" / "alpha.yaml").read_bytes()
+    append_note(root, "alpha", item)
+    new = (root / "annotations" / "alpha.yaml").read_bytes()
+    assert new.startswith(old), "every byte before the new block stays as it was"
+    assert sorted(os.listdir(root / "annotations")) == ["alpha.yaml"], "no temporary file is left"
+    notes = load_yaml(SourceFile("x", new.decode("utf-8-sig").replace("\r\n", "\n")))[0]
+    assert isinstance(notes, dict) and isinstance(notes["annotations"], list)
+    assert notes["annotations"][-1] == load_yaml(SourceFile("s", item))[0][0]  # type: ignore[index]
+    return new[len(old):].decode()
+
+
+def refused(tmp_path: Path, text: str | bytes, item: str = ITEM) -> tuple[str, str]:
+    root = collection(tmp_path, text)
+    path = root / "annotations" / "alpha.yaml"
+    old = path.read_bytes()
+    with pytest.raises(Refused) as info:
+        append_note(root, "alpha", item)
+    assert path.read_bytes() == old, "nothing written"
+    assert sorted(os.listdir(root / "annotations")) == ["alpha.yaml"]
+    return info.value.message, info.value.hint
+
+
+def test_a_list_at_indent_2_gains_the_item_at_indent_2(tmp_path: Path) -> None:
+    text = HEAD + "  - id: first\n    type: context\n    quote: The vote\n    note: One.\n"
+    assert appended(tmp_path, text) == (
+        '  - id: again\n    type: context\n    quote: "266 to 0"\n    prefix: "0. The vote was "\n    note: |\n'
+        "      The second vote, «\u00a0encore\u00a0» (新疆).\n\n      Two paragraphs.\n    records: [ca-vote]\n")
+
+
+def test_a_list_at_indent_0_gains_the_item_at_indent_0(tmp_path: Path) -> None:
+    text = HEAD + "- id: first\n  type: context\n  quote: The vote\n  note: One.\n"
+    assert appended(tmp_path, text) == ITEM
+
+
+def test_the_items_own_key_column_is_kept(tmp_path: Path) -> None:
+    text = HEAD + "    -   id: first\n        type: context\n        quote: The vote\n        note: One.\n"
+    assert appended(tmp_path, text).startswith("    -   id: again\n        type: context\n")
+
+
+def test_notes_separated_by_blank_lines_get_one_before_the_new_item(tmp_path: Path) -> None:
+    text = HEAD + "  - id: a\n    type: context\n    quote: The\n    note: A.\n\n  - id: b\n    type: context\n" \
+                  "    quote: vote\n    note: B.\n"
+    assert appended(tmp_path, text).startswith("\n  - id: again\n")
+
+
+def test_comments_after_the_list_stay_before_the_new_item(tmp_path: Path) -> None:
+    text = HEAD + "  - id: a\n    type: context\n    quote: The\n    note: A.\n# the end\n    # indented\n\n"
+    assert appended(tmp_path, text).startswith("  - id: again\n")
+
+
+def test_an_empty_list_gets_its_first_item(tmp_path: Path) -> None:
+    assert appended(tmp_path, HEAD).startswith("  - id: again\n    type: context\n")
+
+
+def test_crlf_line_ends_and_a_bom_are_kept(tmp_path: Path) -> None:
+    text = ("\ufeff" + HEAD + "  - id: a\n    type: context\n    quote: The\n    note: A.\n").replace("\n", "\r\n")
+    added = appended(tmp_path, text.encode())
+    assert added.startswith("  - id: again\r\n") and added.count("\n") == added.count("\r\n") == 9
+
+
+def test_a_last_line_without_a_break_gets_one_when_no_value_changes(tmp_path: Path) -> None:
+    text = HEAD + "  - id: a\n    type: context\n    quote: The\n    note: A."
+    assert appended(tmp_path, text).startswith("\n  - id: again\n")
+
+
+def test_a_last_line_without_a_break_at_the_end_of_a_block_note_is_refused(tmp_path: Path) -> None:
+    """Adding the line break would change the note: 'A.' would become 'A.\\n'."""
+    text = HEAD + "  - id: a\n    type: context\n    quote: The\n    note: |\n      A."
+    assert refused(tmp_path, text) == (
+        "the last line of annotations/alpha.yaml has no line break, and adding one would change the last note's text",
+        "add the line break at the end of the file in an editor, or copy the snippet into the file by hand")
+
+
+def test_a_flow_list_is_refused(tmp_path: Path) -> None:
+    assert refused(tmp_path, "annotations: [{id: a, type: context, quote: The, note: A.}]\n") == (
+        "'annotations:' in annotations/alpha.yaml is a list in flow style ('[…]', line 1): a block cannot be "
+        "appended to it", "write its items as '- …' lines, or copy the snippet into the file by hand")
+
+
+def test_the_empty_flow_list_of_a_new_file_is_refused_with_what_to_delete(tmp_path: Path) -> None:
+    assert refused(tmp_path, HEAD.replace("annotations:", "annotations: []") + "# an example:\n#  - id: x\n") == (
+        "'annotations:' in annotations/alpha.yaml is a list in flow style ('[…]', line 2): a block cannot be "
+        "appended to it", "delete the '[]' after 'annotations:' (the list is empty), then try again")
+
+
+def test_a_key_after_the_list_is_refused(tmp_path: Path) -> None:
+    text = HEAD + "  - id: a\n    type: context\n    quote: The\n    note: A.\narticle_sha256: abc\n"
+    assert refused(tmp_path, text) == (
+        "'annotations:' is not the last key of annotations/alpha.yaml: 'article_sha256' follows it on line 7",
+        "move 'article_sha256:' above 'annotations:', or copy the snippet into the file by hand")
+
+
+def test_a_document_end_marker_is_refused(tmp_path: Path) -> None:
+    text = HEAD + "  - id: a\n    type: context\n    quote: The\n    note: A.\n...\n"
+    assert refused(tmp_path, text) == (
+        "annotations/alpha.yaml ends its document with '...' on line 7",
+        "remove the '...' line (the notes must be the end of the file), or copy the snippet into the file by hand")
+
+
+def test_a_used_id_and_a_broken_file_are_refused(tmp_path: Path) -> None:
+    text = HEAD + "  - id: again\n    type: context\n    quote: The\n    note: A.\n"
+    assert refused(tmp_path, text) == ("annotations/alpha.yaml has a note with the id 'again' already",
+                                       "choose another id")
+    message, hint = refused(tmp_path / "2", HEAD + "  - id: [\n")
+    assert message.startswith("annotations/alpha.yaml has an error: YAML syntax error")
+    assert hint == "fix it first (the preview shows where), then try again"
+
+
+def test_a_snippet_that_is_not_one_item_is_refused(tmp_path: Path) -> None:
+    assert refused(tmp_path, HEAD, "id: x\n")[0] == "the snippet is not one list item ('- id: …')"
+    assert refused(tmp_path / "2", HEAD, "- id: x\n- id: y\n")[0] == "the snippet is not one list item ('- id: …')"
+
+
+def test_links_missing_files_big_files_and_bad_slugs_are_refused(tmp_path: Path) -> None:
+    root = collection(tmp_path, HEAD)
+    path = root / "annotations" / "alpha.yaml"
+    (root / "real.yaml").write_text(HEAD)
+    path.unlink()
+    with pytest.raises(Refused, match="^annotations/alpha.yaml does not exist$"):
+        append_note(root, "alpha", ITEM)
+    path.symlink_to(root / "real.yaml")
+    with pytest.raises(Refused, match="^annotations/alpha.yaml is a symbolic link"):
+        append_note(root, "alpha", ITEM)
+    assert (root / "real.yaml").read_text() == HEAD and path.is_symlink()
+    path.unlink()
+    path.write_text(HEAD + "#" * MAX_BYTES)
+    with pytest.raises(Refused, match="^annotations/alpha.yaml is larger than 1,048,576 bytes$"):
+        append_note(root, "alpha", ITEM)
+    for slug in ("../alpha", "_records", "", "a/b"):
+        with pytest.raises(Refused, match="is not an article's name"):
+            append_note(root, slug, ITEM)
+
+
+def test_the_files_mode_is_kept(tmp_path: Path) -> None:
+    root = collection(tmp_path, HEAD)
+    path = root / "annotations" / "alpha.yaml"
+    path.chmod(0o640)
+    append_note(root, "alpha", ITEM)
+    assert path.stat().st_mode & 0o777 == 0o640
