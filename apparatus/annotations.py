@@ -185,6 +185,13 @@ def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None,
     src, diags = read_source(root, rel)
     if src is None:
         return None, diags
+    return parse_annotations(src, record_ids, record_versions)
+
+
+def parse_annotations(src: SourceFile, record_ids: frozenset[str] | None,
+                      record_versions: dict[str, frozenset[str]] | None = None
+                      ) -> tuple[AnnotationFile | None, list[Diagnostic]]:
+    """:func:`load_annotations` on a file already read (also a note not written yet: :mod:`apparatus.annotate`)."""
     raw, doc, diags = load_yaml(src)
     if doc is None:
         return None, diags
