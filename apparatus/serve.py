@@ -29,7 +29,7 @@ def start(root: Path, host: str = "127.0.0.1", port: int = 0, jobs: int | None =
         print("\n".join(d.format() for d in outcome.diagnostics), file=sys.stderr)
         print("the build has errors: fix them and save; the browser shows them too", file=sys.stderr)
     try:
-        server = PreviewServer(preview, host, port, allow_hosts)
+        server = PreviewServer(preview, host, port, allow_hosts, root)
     except BaseException:
         preview.close()
         raise

@@ -36,6 +36,7 @@ import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import panel
 from .engine import Engine
 from .errors import printable
 from .preview import Outcome
@@ -122,7 +123,8 @@ class PreviewServer(http.server.HTTPServer):
     allow_reuse_address = True
     request_queue_size = WAITING
 
-    def __init__(self, preview: Engine, host: str = "127.0.0.1", port: int = 8000, allow_hosts: Iterable[str] = ()):
+    def __init__(self, preview: Engine, host: str = "127.0.0.1", port: int = 8000, allow_hosts: Iterable[str] = (),
+                 root: Path | None = None):
         self.preview = preview
         self.events = Broadcaster()
         self.stopping = threading.Event()
@@ -135,6 +137,7 @@ class PreviewServer(http.server.HTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__((host, port), _Handler)
         self.hosts = HostCheck.bound_to(host, self.server_address[1], allow_hosts)
+        self.panel = panel.Panel(root, str(self.server_address[0])) if root is not None else None  # select to annotate
         threading.Thread(target=self._after_loop, name="apparatus-after", daemon=True).start()
 
     @property
@@ -257,15 +260,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.do_GET(head=True)
 
     def do_GET(self, head: bool = False) -> None:  # noqa: N802
-        if not self.server.hosts.allows(self.headers.get("Host")):
-            return self._send(403, "text/plain; charset=utf-8",
-                              b"forbidden: this preview answers only requests addressed to the host it serves "
-                              b"(see build.py serve --allow-host)\n", head)
+        if not self._host_allowed(head):
+            return None
         path = urllib.parse.urlsplit(self.path).path
         if path == EVENTS:
             return self._events()
         if path == "/__apparatus/live.js":
             return self._send(200, "text/javascript; charset=utf-8", LIVE_JS, head)
+        annotating = self.server.panel is not None and self.server.panel.serves(self.client_address)
+        if path == panel.SCRIPT_PATH and annotating:
+            return self._send(200, "text/javascript; charset=utf-8", panel.SCRIPT, head)
+        if path.startswith(panel.PREFIX):
+            return self._annotate(head)
         rel = posixpath.normpath(urllib.parse.unquote(path)).lstrip("/")
         if rel in (".", ""):
             rel = ""
@@ -288,17 +294,42 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(404, "text/html; charset=utf-8", _not_found(self.server.preview.failed), head)
         ctype = mimetypes.guess_type(key)[0] or "application/octet-stream"
         if ctype == "text/html":
-            body = body.replace(b"</body>", INJECT + b"\n</body>", 1)
+            tag = self.server.panel.script_tag(key) if annotating and self.server.panel is not None else b""
+            body = body.replace(b"</body>", INJECT + tag + b"\n</body>", 1)
             ctype += "; charset=utf-8"
         elif ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
             ctype += "; charset=utf-8"
         return self._send(200, ctype, body, head)
+
+    def do_POST(self) -> None:  # noqa: N802
+        if self._host_allowed():
+            self._annotate()
+
+    def _host_allowed(self, head: bool = False) -> bool:
+        """Whether the Host header names this server (else the request is refused here)."""
+        if self.server.hosts.allows(self.headers.get("Host")):
+            return True
+        self._send(403, "text/plain; charset=utf-8", b"forbidden: this preview answers only requests addressed to "
+                   b"the host it serves (see build.py serve --allow-host)\n", head)
+        return False
+
+    def _annotate(self, head: bool = False) -> None:
+        """A request to the select-to-annotate endpoints (apparatus.panel), answered in JSON."""
+        path = urllib.parse.urlsplit(self.path).path
+        if self.server.panel is None:
+            reply = panel.refusal(404, "select to annotate is off in this server")
+        elif self.command == "POST":
+            reply = self.server.panel.post(self.client_address, path, self.headers, self.rfile.read)
+        else:
+            reply = self.server.panel.get(self.client_address, self.path, self.headers)
+        self._send(reply.status, "application/json", reply.data, head)
 
     def _send(self, code: int, ctype: str, body: bytes, head: bool = False) -> None:
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Connection", "close")  # an idle browser connection would hold a page thread
         self.end_headers()
         if not head:

@@ -1,0 +1,185 @@
+"""The preview's select-to-annotate endpoints: the snippet for a selected quote, record completion, and the
+"Add to annotations/<slug>.yaml" button (``build.py serve`` only; a built site never holds any of this).
+
+The panel's script (annotate.js) is injected beside live.js into the HTML the preview serves, and calls:
+
+- ``GET /__apparatus/annotate/records?q=words``: records matching the words (:func:`annotate.find_records`);
+- ``POST /__apparatus/annotate/snippet``: the snippet for a selection (:func:`annotate.snippet`), as JSON;
+- ``POST /__apparatus/annotate/append``: the same, appended to the article's annotation file
+  (:func:`apparatus.append.append_note`), which the watcher then rebuilds as any save.
+
+The last one writes a source file, so every request must come from the editor's own browser tab:
+
+- the endpoints (and the script) exist only while the server is bound to a loopback address, and answer only
+  clients on loopback: bound to every interface (``--host 0.0.0.0``), they are off;
+- each request carries the session's token (:data:`TOKEN_HEADER`), a random value made at start and given only
+  in the pages the preview serves (a ``data-token`` attribute of the script tag); it is compared in constant
+  time. Another site's page cannot read it: the preview answers only its own ``Host`` names (DNS rebinding),
+  and the browser keeps other origins from reading its pages;
+- a POST whose ``Origin`` header is present must name the preview itself, and its body must be
+  ``application/json`` (a cross-site form cannot send that type without a preflight, which the preview never
+  grants), with a ``Content-Length`` of at most :data:`MAX_BODY` bytes;
+- the slug must be one of the collection's articles (it is compared with the names of content/*.md before it
+  is used in any path).
+
+A refusal is JSON ``{"error", "hint"}`` with a 4xx status, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import ipaddress
+import json
+import secrets
+import sys
+import urllib.parse
+from collections.abc import Callable
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+from . import annotate, sources
+from .append import append_note
+from .errors import printable
+
+SCRIPT_PATH = "/__apparatus/annotate.js"
+SCRIPT = (Path(__file__).parent / "annotate.js").read_bytes()
+PREFIX = "/__apparatus/annotate/"
+TOKEN_HEADER = "X-Apparatus-Token"
+MAX_BODY = 64 * 1024  # bytes of a request: a selection, its context and a note are a few KB
+MAX_QUERY = 200  # characters of a record search
+MAX_RECORDS = 50  # record ids in one note
+RECORD_HITS = 20
+FIELDS = {"slug": str, "quote": str, "kind": str, "note": str, "correction": str, "id": str, "before": str,
+          "after": str, "records": list}
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    status: int
+    body: object
+
+    @property
+    def data(self) -> bytes:
+        return json.dumps(self.body, sort_keys=True).encode()  # ASCII: every control character escaped
+
+
+def refusal(status: int, error: str, hint: str = "") -> Reply:
+    return Reply(status, {"error": error, "hint": hint})
+
+
+def loopback(address: str) -> bool:
+    """Whether an IP address (v4, v6 or v4-mapped v6) is a loopback address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
+class Panel:
+    """The endpoints for one preview session: its collection, its token, and whether they are on."""
+
+    def __init__(self, root: Path, bound_to: str):
+        self.root = root
+        self.on = loopback(bound_to)
+        self.token = secrets.token_urlsafe(32)
+
+    def serves(self, client_address: object) -> bool:
+        """Whether the endpoints answer this client (and the pages it gets carry the script)."""
+        return self.on and isinstance(client_address, tuple) and loopback(str(client_address[0]))
+
+    def script_tag(self, page: str) -> bytes:
+        """The panel's script tag for an HTML page of the site (the article's slug on an article page)."""
+        parts = page.split("/")
+        slug = f' data-slug="{parts[1]}"' if len(parts) == 3 and parts[0] == "articles" and parts[2] == "index.html" \
+            and parts[1] in self.slugs() else ""
+        return f'<script src="{SCRIPT_PATH}" data-token="{self.token}"{slug} defer></script>'.encode()
+
+    def slugs(self) -> set[str]:
+        """The collection's articles: the names of content/*.md (walked as the build does)."""
+        files, _ = sources.walk(self.root, "content")
+        return {f[len("content/"):-len(".md")] for f in files if f.endswith(".md") and f.count("/") == 1}
+
+    # -- requests -------------------------------------------------------------------------------------------
+    def get(self, client: object, target: str, headers: Message) -> Reply:
+        split = urllib.parse.urlsplit(target)
+        refused = self._guard(client, headers)
+        if refused is not None:
+            return refused
+        if split.path != PREFIX + "records":
+            return refusal(404, "no such annotate endpoint")
+        words = urllib.parse.parse_qs(split.query).get("q", [""])[0][:MAX_QUERY]
+        if not words.strip():
+            return Reply(200, [])
+        return Reply(200, [dataclasses.asdict(h) for h in annotate.find_records(self.root, words, RECORD_HITS)])
+
+    def post(self, client: object, path: str, headers: Message, read: Callable[[int], bytes]) -> Reply:
+        """A POST: its body is read (at most MAX_BODY bytes) before it is judged, so that the reply reaches the
+        client whole."""
+        length = headers.get("Content-Length")
+        if length is None or not length.strip().isdigit():
+            return refusal(411, "a Content-Length is required")
+        if int(length) > MAX_BODY:
+            return refusal(413, f"the request is larger than {MAX_BODY:,} bytes", "shorten the note or the selection")
+        body = read(int(length))
+        refused = self._guard(client, headers)
+        if refused is not None:
+            return refused
+        origin = headers.get("Origin")
+        if origin is not None and origin.lower() != f"http://{headers.get('Host', '')}".lower():
+            return refusal(403, "the request comes from another site", "use the panel of the preview's own pages")
+        if headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
+            return refusal(415, "the request must be JSON (Content-Type: application/json)")
+        if path not in (PREFIX + "snippet", PREFIX + "append"):
+            return refusal(404, "no such annotate endpoint")
+        try:
+            fields = _fields(json.loads(body))
+        except (ValueError, UnicodeDecodeError) as exc:
+            return refusal(400, f"the request is not what the panel sends: {exc}")
+        if fields["slug"] not in self.slugs():
+            return refusal(404, "no such article in the collection", "annotate an article page of this preview")
+        try:
+            snip = annotate.snippet(self.root, fields["slug"], fields["quote"], kind=fields["kind"] or "context",
+                                    note=fields["note"], correction=fields["correction"], records=fields["records"],
+                                    id=fields["id"] or None, context_before=fields["before"],
+                                    context_after=fields["after"])
+            if path == PREFIX + "snippet":
+                return Reply(200, dataclasses.asdict(snip))
+            append_note(self.root, snip.slug, snip.yaml)
+        except annotate.Refused as exc:
+            return refusal(422, exc.message, exc.hint)
+        rel = f"annotations/{snip.slug}.yaml"
+        print(f"build.py serve: added the note '{printable(snip.id)}' to {rel}", file=sys.stderr)
+        return Reply(200, {"ok": True, "id": snip.id, "file": rel})
+
+    def _guard(self, client: object, headers: Message) -> Reply | None:
+        """The checks every request passes: a loopback client of a loopback server, and the session's token."""
+        if not self.serves(client):
+            return refusal(403, "the annotate endpoints answer only this machine, on a preview bound to loopback",
+                           "run build.py serve without --host (it binds 127.0.0.1)")
+        given = headers.get(TOKEN_HEADER, "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode()):
+            return refusal(403, "the request lacks this preview session's token",
+                           "reload the page: the token changes each time build.py serve starts")
+        return None
+
+
+def _fields(data: Any) -> dict[str, Any]:
+    """The request's fields, each of the type the panel sends (absent ones empty); ValueError otherwise."""
+    if not isinstance(data, dict):
+        raise ValueError("a JSON object is expected")
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise ValueError(f"unknown field '{unknown[0]}'")
+    out: dict[str, Any] = {}
+    for name, kind in FIELDS.items():
+        value = data.get(name, kind())
+        if not isinstance(value, kind):
+            raise ValueError(f"'{name}' must be {'a list' if kind is list else 'text'}")
+        out[name] = value
+    if len(out["records"]) > MAX_RECORDS or not all(isinstance(r, str) for r in out["records"]):
+        raise ValueError(f"'records' must be a list of at most {MAX_RECORDS} record ids")
+    return out
