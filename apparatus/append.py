@@ -105,7 +105,8 @@ def _place(src: SourceFile) -> Place:
                       "fix it first (the preview shows where), then try again")
     for event in yaml.parse(src.text, Loader=_EVENTS):  # composed already: well-formed, bounded depth
         if isinstance(event, yaml.DocumentEndEvent) and event.explicit:
-            raise Refused(f"{src.rel} ends its document with '...' on line {event.start_mark.line + 1}",
+            line = event.start_mark.line + 1 if event.start_mark else "?"
+            raise Refused(f"{src.rel} ends its document with '...' on line {line}",
                           "remove the '...' line (the notes must be the end of the file), or " + COPY_HINT)
     if not isinstance(node, yaml.MappingNode) or node.flow_style or not node.value:
         raise Refused(f"{src.rel} is not a mapping with 'annotations:' in block style", COPY_HINT)
