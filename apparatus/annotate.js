@@ -240,15 +240,22 @@
   }
 
   // -- opening: a selection in the article, made with a pointer, the keyboard or touch ------------------------
+  // A selection opens the panel once: closed, it stays closed until the reader selects again (the focus going
+  // back to the page must not reopen it).
   var last = "";
   function look() {
     var s = selected();
-    if (!s || (panel && !panel.hidden && s.key === last)) return;
+    if (!s) {
+      if (window.getSelection().isCollapsed) last = "";
+      return;
+    }
+    if (s.key === last) return;
     last = s.key;
     show(s);
   }
   var pending = 0;
   document.addEventListener("selectionchange", function () { clearTimeout(pending); pending = setTimeout(look, 400); });
+  document.addEventListener("pointerdown", function (e) { if (!panel || !panel.contains(e.target)) last = ""; });
   document.addEventListener("pointerup", function () { clearTimeout(pending); pending = setTimeout(look, 0); });
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape" && panel && !panel.hidden && !panel.contains(e.target)) hide();
