@@ -45,13 +45,15 @@
     "border-radius:8px 8px 0 0}}";
   document.head.appendChild(style);
 
-  // -- the page's text, as a reader sees it (note numbers left out), and where a selection lies in it --------
+  // -- the page's text, as a reader sees it (note numbers and notes opened in the text left out), and where a
+  // selection lies in it
+  var NOT_TEXT = "sup.nref, .inline-note";
   function textNodes() {
     var out = [], total = 0;
     areas.forEach(function (area, i) {
       if (i) total += 1;  // one separator between the headline and the body
       var walk = document.createTreeWalker(area, NodeFilter.SHOW_TEXT, {acceptNode: function (n) {
-        return n.parentElement.closest("sup.nref") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+        return n.parentElement.closest(NOT_TEXT) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
       }});
       for (var n = walk.nextNode(); n; n = walk.nextNode()) {
         out.push({node: n, start: total});
@@ -75,7 +77,10 @@
     var s = window.getSelection();
     if (!s || s.isCollapsed || !s.rangeCount) return null;
     var r = s.getRangeAt(0);
-    var inside = function (n) { return areas.some(function (a) { return a.contains(n); }); };
+    var inside = function (n) {
+      var e = n.nodeType === 1 ? n : n.parentElement;
+      return areas.some(function (a) { return a.contains(n); }) && !(e && e.closest(NOT_TEXT));
+    };
     if (!inside(r.startContainer) || !inside(r.endContainer)) return null;
     var nodes = textNodes(), text = "", i;
     for (i = 0; i < nodes.length; i++) {

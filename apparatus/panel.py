@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import html
 import ipaddress
 import json
 import secrets
@@ -92,10 +93,11 @@ class Panel:
         return self.on and isinstance(client_address, tuple) and loopback(str(client_address[0]))
 
     def script_tag(self, page: str) -> bytes:
-        """The panel's script tag for an HTML page of the site (the article's slug on an article page)."""
+        """The panel's script tag for an HTML page the build made (the article's slug on an article page: the
+        build makes articles/<slug>/index.html for its articles only; each request checks the slug again)."""
         parts = page.split("/")
-        slug = f' data-slug="{parts[1]}"' if len(parts) == 3 and parts[0] == "articles" and parts[2] == "index.html" \
-            and parts[1] in self.slugs() else ""
+        is_article = len(parts) == 3 and parts[0] == "articles" and parts[2] == "index.html"
+        slug = f' data-slug="{html.escape(parts[1])}"' if is_article else ""
         return f'<script src="{SCRIPT_PATH}" data-token="{self.token}"{slug} defer></script>'.encode()
 
     def slugs(self) -> set[str]:
@@ -112,9 +114,11 @@ class Panel:
         if split.path != PREFIX + "records":
             return refusal(404, "no such annotate endpoint")
         words = urllib.parse.parse_qs(split.query).get("q", [""])[0][:MAX_QUERY]
-        if not words.strip():
-            return Reply(200, [])
-        return Reply(200, [dataclasses.asdict(h) for h in annotate.find_records(self.root, words, RECORD_HITS)])
+        try:
+            hits = annotate.find_records(self.root, words, RECORD_HITS)
+        except annotate.Refused as exc:
+            return refusal(422, exc.message, exc.hint)
+        return Reply(200, [dataclasses.asdict(h) for h in hits])
 
     def post(self, client: object, path: str, headers: Message, read: Callable[[int], bytes]) -> Reply:
         """A POST: its body is read (at most MAX_BODY bytes) before it is judged, so that the reply reaches the

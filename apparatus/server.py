@@ -316,12 +316,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _annotate(self, head: bool = False) -> None:
         """A request to the select-to-annotate endpoints (apparatus.panel), answered in JSON."""
         path = urllib.parse.urlsplit(self.path).path
-        if self.server.panel is None:
-            reply = panel.refusal(404, "select to annotate is off in this server")
-        elif self.command == "POST":
-            reply = self.server.panel.post(self.client_address, path, self.headers, self.rfile.read)
-        else:
-            reply = self.server.panel.get(self.client_address, self.path, self.headers)
+        try:
+            if self.server.panel is None:
+                reply = panel.refusal(404, "select to annotate is off in this server")
+            elif self.command == "POST":
+                reply = self.server.panel.post(self.client_address, path, self.headers, self.rfile.read)
+            else:
+                reply = self.server.panel.get(self.client_address, self.path, self.headers)
+        except DROPPED:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug: said in the panel and on stderr, and the server goes on
+            what = f"{type(exc).__name__}: {exc}"
+            print(f"build.py serve: error: the annotate request failed: {printable(what)}", file=sys.stderr)
+            reply = panel.refusal(500, f"the preview failed: {what}",
+                                  "report this as a bug; copy the snippet meanwhile")
         self._send(reply.status, "application/json", reply.data, head)
 
     def _send(self, code: int, ctype: str, body: bytes, head: bool = False) -> None:

@@ -170,3 +170,21 @@ def test_the_files_mode_is_kept(tmp_path: Path) -> None:
     path.chmod(0o640)
     append_note(root, "alpha", ITEM)
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_the_real_collections_files_take_a_note_and_still_check(tmp_path: Path) -> None:
+    """Both real annotation files (indent 2, notes separated by blank lines, a schema comment on top): a snippet
+    made by annotate.snippet is appended as a block of the file's own style, and the collection still checks."""
+    from conftest import copy_collection, run
+
+    from apparatus.annotate import snippet
+    root = copy_collection(tmp_path / "c")
+    for path in sorted((root / "annotations").glob("[!_]*.yaml")):
+        old = path.read_bytes()
+        text = (root / "content" / f"{path.stem}.md").read_text().split("\n---\n", 1)[1]
+        words = next(line for line in text.splitlines() if len(line.split()) > 8).split()[2:7]
+        item = snippet(root, path.stem, " ".join(words), note="A note added by the test.")
+        append_note(root, path.stem, item.yaml)
+        assert path.read_bytes() == old + ("\n" + "".join("  " + line for line in item.yaml.splitlines(True))).encode()
+    result = run(root, "check")
+    assert (result.code, result.err) == (0, ""), result.err

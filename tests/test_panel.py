@@ -169,3 +169,18 @@ def test_the_script_is_served_with_the_pages_and_never_built(server: PreviewServ
     assert b"X-Apparatus-Token" in script
     home = call(server, "GET", "/")[2]
     assert b'<script src="/__apparatus/annotate.js" data-token="' in home and b"data-slug" not in home
+
+
+def test_a_bug_in_a_request_is_a_json_error_and_one_line(server: PreviewServer, tiny: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from apparatus import annotate
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("a bug\n::error::x")
+    monkeypatch.setattr(annotate, "snippet", broken)
+    capsys.readouterr()
+    refused(server, tiny, (500, "the preview failed: ValueError: a bug\n::error::x"))
+    assert capsys.readouterr().err == (
+        "build.py serve: error: the annotate request failed: ValueError: a bug\\n::error::x\n")
+    assert post(server, "/__apparatus/annotate/records?q=x", {})[0] == 404, "records are a GET"
