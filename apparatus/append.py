@@ -99,9 +99,10 @@ def appended(rel: str, data: bytes, item_yaml: str) -> bytes:
 def _place(src: SourceFile) -> Place:
     """Where the new item goes, if appending at the end of the file puts it in the list of notes; else Refused."""
     node, diags = sources.compose_yaml(src)
+    if node is None and not diags:
+        raise Refused(f"{src.rel} holds no YAML", "write a line 'annotations:' in it, then try again")
     if node is None:
-        d = diags[0] if diags else None
-        raise Refused(f"{src.rel} has an error: {d.message if d else 'it holds no YAML'}",
+        raise Refused(f"{src.rel} has an error: {diags[0].message}",
                       "fix it first (the preview shows where), then try again")
     for event in yaml.parse(src.text, Loader=_EVENTS):  # composed already: well-formed, bounded depth
         if isinstance(event, yaml.DocumentEndEvent) and event.explicit:

@@ -137,6 +137,8 @@ def test_a_used_id_and_a_broken_file_are_refused(tmp_path: Path) -> None:
     message, hint = refused(tmp_path / "2", HEAD + "  - id: [\n")
     assert message.startswith("annotations/alpha.yaml has an error: YAML syntax error")
     assert hint == "fix it first (the preview shows where), then try again"
+    assert refused(tmp_path / "3", "# nothing yet\n") == ("annotations/alpha.yaml holds no YAML",
+                                                         "write a line 'annotations:' in it, then try again")
 
 
 def test_a_snippet_that_is_not_one_item_is_refused(tmp_path: Path) -> None:
