@@ -153,13 +153,15 @@ def _checked_inputs(quote: str, kind: str, note: str, correction: str, records: 
     return note, correction
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # Unicode's Cc, and lone surrogates (Cs)
+
+
 def _control(text: str, allowed: str | None) -> str:
     """The first control character or lone surrogate of text ('' if none): white space is allowed in a quote
     (``allowed`` None: the build reads it as a space), only ``allowed`` elsewhere."""
-    if text.isprintable():
-        return ""
-    for c in text:
-        if unicodedata.category(c) in ("Cc", "Cs") and not (c.isspace() if allowed is None else c in allowed):
+    for m in _CONTROL.finditer(text):
+        c = m.group()
+        if not (c.isspace() if allowed is None else c in allowed):
             return c
     return ""
 
@@ -261,9 +263,8 @@ def _checked_id(given: str, taken: dict[str, int], slug: str) -> str:
 def suggest_id(text: str, kind: str, taken: dict[str, int] | set[str]) -> str:
     """An id from the text's words: lowercase ASCII letters and digits (accents dropped), the first few words that
     are not stop words, unique among ``taken`` (-2, -3 … added); the type when no word is written in Latin
-    letters (Chinese, Uyghur)."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    words = re.findall("[a-z0-9]+", folded)
+    letters (Chinese, Uyghur). An apostrophe joins (Party’s: partys), any other character separates."""
+    words = re.findall("[a-z0-9]+", _folded(re.sub("['\u2019\u02bc]", "", text)))
     kept = [w for w in words if w not in _STOP] or words
     base = ""
     for w in kept[:ID_WORDS]:
@@ -308,11 +309,11 @@ def _meant(index: TextIndex, hits: list[int], length: int, before: str, after: s
         return hits[0]
     flat = index.flat_words[0]
     b, a = _squeezed(normalize(before)), _squeezed(normalize(after))
-    span = 2 * CONTEXT_MAX
+    span_b, span_a = 2 * len(before) + 20, 2 * len(after) + 20  # (the page's text may hold more punctuation)
 
     def agreement(at: int) -> int:
-        here_b = _squeezed(flat[max(0, at - span):at])
-        here_a = _squeezed(flat[at + length:at + length + span])
+        here_b = _squeezed(flat[max(0, at - span_b):at])
+        here_a = _squeezed(flat[at + length:at + length + span_a])
         return len(_common_start(here_b[::-1], b[::-1])) + len(_common_start(here_a, a))
     scores = [agreement(at) for at in hits]
     return hits[scores.index(max(scores))]
