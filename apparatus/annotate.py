@@ -39,9 +39,10 @@ ID_MAX = 80  # characters of an id given
 ID_WORDS, ID_LENGTH = 4, 40  # a suggested id: at most this many words of the quote, this many characters
 WORDS_MAX = 200  # characters of a records search
 
-# words left out of a suggested id when others remain (English and French articles' commonest)
+# words left out of a suggested id when others remain: English's commonest (not French's: le, la and de begin names,
+# Le Drian, La Fontaine)
 _STOP = frozenset(re.findall("[a-z]+", "a an and are as at be by for from had has have in is it its of on or that the "
-                                       "their this to was were which with de des du en et la le les un une"))
+                                       "their this to was were which with"))
 
 
 class Refused(Exception):  # noqa: N818 - the answer to a request, not a fault of the program

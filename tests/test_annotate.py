@@ -154,6 +154,15 @@ def test_quotes_across_emphasis_and_french_spacing_anchor(tmp_path: Path) -> Non
     assert annotate.snippet(MULTILINGUAL, "fr-pont", '"C’est une priorité absolue pour la ville!"').quote == s.quote
 
 
+def test_a_quote_the_article_writes_otherwise_falls_back_to_the_text_the_build_compares(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snippet is checked before it is given: were the article's own words ever to miss (here: made to), the
+    normalized text is given instead, which anchors."""
+    monkeypatch.setattr(anchoring, "_as_written", lambda index, at, found: found.upper())
+    s = annotate.snippet(REPO, LE_DRIAN, "Communist Party's mass surveillance")
+    assert s.quote == "Communist Party's mass surveillance"  # normalized: a straight apostrophe
+
+
 @pytest.mark.parametrize(("quote", "kind", "taken", "expected"), [
     ("After the U.S. and Canada launched sanctions", "correction", set(), "after-u-s-canada"),
     ("Étrangères: l’Élysée à Genève", "context", set(), "etrangeres-lelysee-geneve"),
@@ -171,9 +180,9 @@ def test_suggested_ids_follow_the_id_rule_and_are_unique(quote: str, kind: str, 
 def test_the_id_is_unique_in_the_file_and_a_given_one_is_checked(tmp_path: Path) -> None:
     root = copy_collection(tmp_path / "c")
     path = root / "annotations" / f"{LE_DRIAN}.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + '  - {id: drian, type: context, quote: "Minister Le Drian.",'
+    path.write_text(path.read_text(encoding="utf-8") + '  - {id: le-drian, type: context, quote: "Minister Le Drian.",'
                     " note: x}\n", encoding="utf-8")
-    assert annotate.snippet(root, LE_DRIAN, "Le Drian").id == "drian-2"
+    assert annotate.snippet(root, LE_DRIAN, "Le Drian").id == "le-drian-2"
     assert annotate.snippet(root, LE_DRIAN, "Le Drian", id="my-id").id == "my-id"
     with pytest.raises(annotate.Refused) as taken:
         annotate.snippet(root, LE_DRIAN, "Le Drian", id="headline-translation")
@@ -187,7 +196,7 @@ def test_the_id_is_unique_in_the_file_and_a_given_one_is_checked(tmp_path: Path)
     with pytest.raises(annotate.Refused) as refused:
         annotate.snippet(root, LE_DRIAN, "Le Drian", id="Le Drian")
     assert refused.value.hint == "use lowercase letters, digits and single hyphens, at most 80 characters, " \
-                                 "e.g. 'drian-2'"
+                                 "e.g. 'le-drian-2'"
 
 
 TRICKY = ["plain", "key: value # not a comment", '"double" and \'single\'', "back\\slash \\n", "line\nbreak\n",
@@ -245,7 +254,7 @@ def test_snippets_appended_to_a_real_annotation_file_pass_check(tmp_path: Path) 
 def test_an_empty_note_is_written_empty_and_check_asks_for_it(tmp_path: Path) -> None:
     root = copy_collection(tmp_path / "c")
     s = annotate.snippet(root, LE_DRIAN, "Le Drian", kind="correction")
-    assert s.yaml == '- id: "drian"\n  type: "correction"\n  quote: "Le Drian"\n  suffix: "."\n  correction: ""\n' \
+    assert s.yaml == '- id: "le-drian"\n  type: "correction"\n  quote: "Le Drian"\n  suffix: "."\n  correction: ""\n' \
                      '  note: ""\n'
     append(root, s)
     result = run(root, "check")
