@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from . import anchoring, fastmd
 from .anchoring import SEP, Block, TextIndex, anchor, normalize, plain_blocks
-from .annotations import QUOTE_MAX, REGISTRY, TYPES, Record, load_registry, parse_annotations
+from .annotations import QUOTE_MAX, REGISTRY, TYPES, Record, parse_annotations, parse_registry
 from .articles import Article, load_article
 from .errors import _BIDI, Diagnostic
 from .schema import ID_RE, did_you_mean, load_yaml
@@ -38,9 +39,10 @@ ID_MAX = 80  # characters of an id given
 ID_WORDS, ID_LENGTH = 4, 40  # a suggested id: at most this many words of the quote, this many characters
 WORDS_MAX = 200  # characters of a records search
 
-# words left out of a suggested id when others remain (English and French articles' commonest)
+# words left out of a suggested id when others remain: English's commonest (not French's: le, la and de begin names,
+# Le Drian, La Fontaine)
 _STOP = frozenset(re.findall("[a-z]+", "a an and are as at be by for from had has have in is it its of on or that the "
-                                       "their this to was were which with de des du en et la le les un une"))
+                                       "their this to was were which with"))
 
 
 class Refused(Exception):  # noqa: N818 - the answer to a request, not a fault of the program
@@ -152,33 +154,37 @@ def _checked_inputs(quote: str, kind: str, note: str, correction: str, records: 
     return note, correction
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # Unicode's Cc, and lone surrogates (Cs)
+
+
 def _control(text: str, allowed: str | None) -> str:
     """The first control character or lone surrogate of text ('' if none): white space is allowed in a quote
     (``allowed`` None: the build reads it as a space), only ``allowed`` elsewhere."""
-    if text.isprintable():
-        return ""
-    for c in text:
-        if unicodedata.category(c) in ("Cc", "Cs") and not (c.isspace() if allowed is None else c in allowed):
+    for m in _CONTROL.finditer(text):
+        c = m.group()
+        if not (c.isspace() if allowed is None else c in allowed):
             return c
     return ""
 
 
 def _article(root: Path, slug: str) -> Article:
-    """The article slug, if it is one of the collection's."""
+    """The article slug, if it is one of the collection's (its file is read only if the slug is well formed, and
+    read by sources, which refuses a link out of content/; the folder is listed only to say it is not there)."""
     if not ID_RE.fullmatch(slug):
         raise Refused(f"'{slug}' is not an article's slug: a slug is lowercase letters, digits and single hyphens",
                       "give the article's file name without .md, e.g. build.py annotate my-article \"…\"",
                       usage=True)
+    rel = f"content/{slug}.md"
+    article, diags = load_article(root, rel)
+    if article is not None:
+        return article
+    if os.path.lexists(root / rel):  # there, but refused (a link out of content/, not UTF-8, no front matter)
+        raise _file_refused(diags)
     files, _ = walk(root, "content")
     slugs = [f[len("content/"):-len(".md")] for f in files if f.endswith(".md") and f.count("/") == 1]
-    if slug not in slugs:
-        near = did_you_mean(slug, slugs)
-        raise Refused(f"no article '{slug}' in the collection" + (f": {near}" if near else ""),
-                      "give the slug of an article in content/ (its file name without .md)", usage=True)
-    article, diags = load_article(root, f"content/{slug}.md")
-    if article is None:
-        raise _file_refused(diags)
-    return article
+    near = did_you_mean(slug, slugs)
+    raise Refused(f"no article '{slug}' in the collection" + (f": {near}" if near else ""),
+                  "give the slug of an article in content/ (its file name without .md)", usage=True)
 
 
 def _file_refused(diags: list[Diagnostic]) -> Refused:
@@ -195,7 +201,23 @@ def _parsed(body: str) -> tuple[TextIndex, list[Block]]:
 
 
 def _registry(root: Path) -> dict[str, Record]:
-    return load_registry(root, f"annotations/{REGISTRY}")[0]
+    """The registry's records (those that load: a registry with errors still lists the others)."""
+    src = _annotation_source(root, REGISTRY.removesuffix(".yaml"))
+    return _records_of(src.text) if src is not None else {}
+
+
+@functools.lru_cache(maxsize=4)
+def _records_of(text: str) -> dict[str, Record]:
+    return parse_registry(SourceFile(f"annotations/{REGISTRY}", text))[0]
+
+
+def _annotation_source(root: Path, name: str) -> SourceFile | None:
+    """annotations/<name>.yaml, read (None when there is no such file); Refused when it cannot be read."""
+    rel = f"annotations/{name}.yaml"
+    src, diags = read_source(root, rel)
+    if src is None and os.path.lexists(root / rel):
+        raise _file_refused(diags)
+    return src
 
 
 def _check_records(records: Sequence[str], registry: dict[str, Record]) -> None:
@@ -208,14 +230,13 @@ def _check_records(records: Sequence[str], registry: dict[str, Record]) -> None:
 
 def _taken_ids(root: Path, slug: str) -> dict[str, int]:
     """The ids of the article's annotation file, if it has one (id → its place in the list)."""
-    rel = f"annotations/{slug}.yaml"
-    files, _ = walk(root, "annotations")
-    if rel not in files:
-        return {}
-    src, diags = read_source(root, rel)
-    if src is None:
-        raise _file_refused(diags)
-    raw, doc, diags = load_yaml(src)
+    src = _annotation_source(root, slug)
+    return _ids_of(src.rel, src.text) if src is not None else {}
+
+
+@functools.lru_cache(maxsize=8)
+def _ids_of(rel: str, text: str) -> dict[str, int]:
+    raw, doc, diags = load_yaml(SourceFile(rel, text))
     if doc is None:
         raise _file_refused(diags)
     items = raw.get("annotations") if isinstance(raw, dict) else None
@@ -243,9 +264,8 @@ def _checked_id(given: str, taken: dict[str, int], slug: str) -> str:
 def suggest_id(text: str, kind: str, taken: dict[str, int] | set[str]) -> str:
     """An id from the text's words: lowercase ASCII letters and digits (accents dropped), the first few words that
     are not stop words, unique among ``taken`` (-2, -3 … added); the type when no word is written in Latin
-    letters (Chinese, Uyghur)."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    words = re.findall("[a-z0-9]+", folded)
+    letters (Chinese, Uyghur). An apostrophe joins (Party’s: partys), any other character separates."""
+    words = re.findall("[a-z0-9]+", _folded(re.sub("['\u2019\u02bc]", "", text)))
     kept = [w for w in words if w not in _STOP] or words
     base = ""
     for w in kept[:ID_WORDS]:
@@ -284,24 +304,29 @@ def _hits(index: TextIndex, q: str, article: Article) -> list[int]:
 
 
 def _meant(index: TextIndex, hits: list[int], length: int, before: str, after: str) -> int:
-    """The hit whose surroundings agree longest with the page's text around the selection, compared without
-    white space (the page may hold line breaks, or none, between paragraphs); the first on a tie."""
+    """The hit whose surroundings agree longest with the page's text around the selection, compared by their
+    letters and digits (:func:`_squeezed`); the first on a tie."""
     if len(hits) == 1 or not (before or after):
         return hits[0]
     flat = index.flat_words[0]
     b, a = _squeezed(normalize(before)), _squeezed(normalize(after))
-    span = 2 * CONTEXT_MAX
+    span_b, span_a = 2 * len(before) + 20, 2 * len(after) + 20  # (the page's text may hold more punctuation)
 
     def agreement(at: int) -> int:
-        here_b = _squeezed(flat[max(0, at - span):at])
-        here_a = _squeezed(flat[at + length:at + length + span])
+        here_b = _squeezed(flat[max(0, at - span_b):at])
+        here_a = _squeezed(flat[at + length:at + length + span_a])
         return len(_common_start(here_b[::-1], b[::-1])) + len(_common_start(here_a, a))
     scores = [agreement(at) for at in hits]
     return hits[scores.index(max(scores))]
 
 
 def _squeezed(text: str) -> str:
-    return "".join(text.split())
+    """Letters and digits only, in lower case: what the page and the article surely share (a browser's text may
+    lack the spaces between paragraphs; words typed on the command line, the punctuation)."""
+    return "".join(_WORD_CHARS.findall(text)).casefold()
+
+
+_WORD_CHARS = re.compile(r"\w+")
 
 
 def _common_start(x: str, y: str) -> str:
@@ -312,11 +337,11 @@ def _common_start(x: str, y: str) -> str:
     return x[:min(len(x), len(y))]
 
 
-def _prefixes(flat: str, at: int) -> list[str]:
+def _prefixes(flat: str, at: int, reach: int) -> list[str]:
     """The candidate prefixes of the occurrence at ``at``, shortest first: its last 1, 2, … words (a Chinese
-    character is a word), as the build compares them (:func:`apparatus.anchoring._context_ok`), at most
-    QUOTE_MAX characters."""
-    start = max(0, at - QUOTE_MAX)
+    character is a word) within ``reach`` characters, as the build compares them
+    (:func:`apparatus.anchoring._context_ok`)."""
+    start = max(0, at - reach)
     window = flat[start:at].rstrip()
     starts = anchoring._word_bounds(window)[0]
     if start > 0:
@@ -324,52 +349,67 @@ def _prefixes(flat: str, at: int) -> list[str]:
     return [window[s:] for s in reversed(starts) if window[s:] and not window[s].isspace()]
 
 
-def _suffixes(flat: str, end: int) -> list[str]:
-    stop = min(len(flat), end + QUOTE_MAX)
+def _suffixes(flat: str, end: int, reach: int) -> list[str]:
+    stop = min(len(flat), end + reach)
     window = flat[end:stop].lstrip()
     ends = anchoring._word_bounds(window)[1]
     if stop < len(flat):
-        ends = ends[:-1]
+        ends = ends[:-1]  # the last word may be cut
     return [window[:e] for e in ends if window[:e] and not window[e - 1].isspace()]
+
+
+NEAR = 200  # characters each side first looked at for a prefix or suffix (most need a word or two)
+NEVER = 1 << 30
 
 
 def _shortest_context(index: TextIndex, q: str, at: int, hits: list[int]) -> tuple[str, str]:
     """The prefix and suffix, fewest words then fewest characters (a prefix before a suffix on a tie), that leave
-    only the occurrence at ``at`` among hits; ("", "") when it is the only one."""
+    only the occurrence at ``at`` among hits; ("", "") when it is the only one.
+
+    Candidates are looked for within NEAR characters, then (if none is found there, or a longer one might do
+    better) within QUOTE_MAX, the longest a prefix or suffix may be."""
     others = [h for h in hits if h != at]
     if not others:
         return "", ""
     flat = index.flat_words[0]
-    prefixes, suffixes = _prefixes(flat, at), _suffixes(flat, at + len(q))
-    never = 1 << 30
-    # words of prefix (suffix) that rule out each other hit: a longer one ends with a shorter one, so once ruled
-    # out a hit stays out, and the first that does is found by bisection
-    need_p = [_first_excluding(lambda p, h=h: not anchoring._context_ok(index, h, len(q), p, ""), prefixes, never)
-              for h in others]
-    need_s = [_first_excluding(lambda s, h=h: not anchoring._context_ok(index, h, len(q), "", s), suffixes, never)
-              for h in others]
-    best: tuple[int, int, int, int] | None = None  # (words, characters, suffix words, prefix words)
-    for kp in sorted({0, *(k for k in need_p if k != never)}):
+    for reach in (NEAR, QUOTE_MAX):
+        prefixes, suffixes = _prefixes(flat, at, reach), _suffixes(flat, at + len(q), reach)
+        # the words of prefix (suffix) that rule out each other hit: a longer one ends with a shorter one, so once
+        # ruled out a hit stays out, and the first that does is found by bisection
+        need_p = [_first(index, h, len(q), prefixes, before=True) for h in others]
+        need_s = [_first(index, h, len(q), suffixes, before=False) for h in others]
+        best = _cheapest(need_p, need_s, prefixes, suffixes)
+        if best is not None and (reach == QUOTE_MAX or best[0] < min(len(prefixes), len(suffixes))):
+            _, _, ks, kp = best  # (a longer candidate than these would have more words)
+            return (prefixes[kp - 1] if kp else ""), (suffixes[ks - 1] if ks else "")
+    raise Refused(f"the quote occurs {len(hits)} times and no prefix or suffix of up to {QUOTE_MAX:,} "
+                  "characters tells this occurrence from the others",
+                  "select a longer passage, one that occurs once in the article")
+
+
+def _cheapest(need_p: list[int], need_s: list[int], prefixes: list[str],
+              suffixes: list[str]) -> tuple[int, int, int, int] | None:
+    """(words, characters, suffix words, prefix words) of the cheapest pair that rules out every other hit: for
+    each prefix length that some hit needs (or none), the shortest suffix the hits it leaves need."""
+    best = None
+    for kp in sorted({0, *(k for k in need_p if k != NEVER)}):
         ks = max((s for p, s in zip(need_p, need_s, strict=True) if p > kp), default=0)
-        if ks == never:
+        if ks == NEVER:
             continue
         key = (kp + ks, (len(prefixes[kp - 1]) if kp else 0) + (len(suffixes[ks - 1]) if ks else 0), ks, kp)
         if best is None or key < best:
             best = key
-    if best is None:
-        raise Refused(f"the quote occurs {len(hits)} times and no prefix or suffix of up to {QUOTE_MAX:,} "
-                      "characters tells this occurrence from the others",
-                      "select a longer passage, one that occurs once in the article")
-    _, _, ks, kp = best
-    return (prefixes[kp - 1] if kp else ""), (suffixes[ks - 1] if ks else "")
+    return best
 
 
-def _first_excluding(excludes: object, candidates: list[str], never: int) -> int:
-    """The number of words (1-based) of the first candidate for which ``excludes`` holds (never if none)."""
-    assert callable(excludes)
-    lo, hi = 0, len(candidates)
+def _first(index: TextIndex, hit: int, length: int, candidates: list[str], before: bool) -> int:
+    """The number of words (1-based) of the first candidate prefix (``before``) or suffix that the occurrence at
+    ``hit`` does not have (NEVER if none)."""
+    def excludes(c: str) -> bool:
+        return not anchoring._context_ok(index, hit, length, c if before else "", "" if before else c)
     if not candidates or not excludes(candidates[-1]):
-        return never
+        return NEVER
+    lo, hi = 0, len(candidates) - 1
     while lo < hi:
         mid = (lo + hi) // 2
         if excludes(candidates[mid]):

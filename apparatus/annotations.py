@@ -291,6 +291,11 @@ def load_registry(root: Path, rel: str) -> tuple[dict[str, Record], list[Diagnos
     src, diags = read_source(root, rel)
     if src is None:
         return {}, diags
+    return parse_registry(src)
+
+
+def parse_registry(src: SourceFile) -> tuple[dict[str, Record], list[Diagnostic]]:
+    """:func:`load_registry` on a file already read."""
     raw, doc, diags = load_yaml(src)
     if doc is None or raw is None:
         return {}, diags

@@ -1,5 +1,5 @@
-"""Command line: ``build``, ``check``, ``new``, ``serve``, ``links`` and ``schema``. Prints every diagnostic once,
-sorted.
+"""Command line: ``build``, ``check``, ``new``, ``serve``, ``links``, ``schema``, ``annotate`` and ``records``.
+Prints every diagnostic once, sorted.
 
 Exit codes: 0 success, 1 content errors (nothing written) or another build holding the output's
 lock for too long, 2 usage errors.
@@ -15,11 +15,13 @@ import datetime
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from . import pipeline, scaffold
-from .errors import BuildError, Diagnostic, count_errors, printable, workflow_command
+from . import annotate, pipeline, scaffold
+from .annotations import TYPES
+from .errors import BuildError, Diagnostic, cells, count_errors, printable, workflow_command
 from .output import OutputError
 
 GITHUB_ANNOTATIONS = 10  # GitHub shows at most 10 annotations of each kind per step
@@ -67,8 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
-        c = sub.add_parser(name, help=help, description=description or help, epilog=EXIT_CODES,
+    def command(name: str, help: str, description: str | None = None,
+                epilog: str = EXIT_CODES) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help, description=description or help, epilog=epilog,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         global_options(c, False)
         return c
@@ -95,7 +98,92 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each address (default: 10)")
     s = command("schema", help="write the JSON Schemas of annotation and records files")
     s.add_argument("--output", default="schema", help="folder to write them to (default: schema/)")
+    _annotate_commands(command)
     return p
+
+
+ANNOTATE_EPILOG = """examples:
+  build.py annotate le-drian-hrc46-xinjiang-2021 "Jean-Yves Le Drian denounced"
+  build.py annotate le-drian-hrc46-xinjiang-2021 "Uighurs" --after "a minority group" --note "Also spelled Uyghurs."
+  build.py annotate le-drian-hrc46-xinjiang-2021 "After the U.S. and Canada launched sanctions" --type correction \\
+      --correction "After the U.S. imposed sanctions" --record us-treasury-sm1055-2020-07-09 --note "…"
+  (copy the quote from the page: Markdown marks, line breaks and the quotation marks' style do not matter)
+
+exit codes:
+  0  success: the note is printed on stdout (YAML, to append under annotations: in annotations/<slug>.yaml)
+  1  the quote cannot anchor (it is not in the article, or crosses a paragraph), or a file has errors
+  2  usage errors: an unknown article or record, a bad or taken --id, a text too long, an unknown option"""
+RECORDS_EPILOG = """examples:
+  build.py records le drian          (every word must match: id, symbol or title; case and accents ignored)
+  build.py records CERD/C/CHN/CO/14-17
+
+exit codes:
+  0  success: the matching records, with their id, symbol, date and title
+  1  no record matches
+  2  usage errors: no words, a search too long, an unknown option"""
+
+
+def _annotate_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
+    a = command("annotate", help="print a note on a passage as YAML that anchors there (writes nothing)",
+                description="Print an annotation on a passage of an article, as YAML that anchors: the quote as the "
+                "article writes it, with the shortest prefix or suffix that picks its occurrence, and an id.",
+                epilog=ANNOTATE_EPILOG)
+    a.add_argument("slug", help="the article's slug (its file name in content/ without .md)")
+    a.add_argument("quote", help="the passage, as the page shows it")
+    a.add_argument("--type", choices=TYPES, default="context", help="the note's type (default: context)")
+    a.add_argument("--id", help="the note's id (default: made from the quote's words, unique in the file)")
+    a.add_argument("--note", default="", help="the note, in Markdown (default: empty, for you to write)")
+    a.add_argument("--correction", default="", help="for a correction: what the record shows")
+    a.add_argument("--record", action="extend", nargs="+", default=[], metavar="ID",
+                   help="a record id the note cites (build.py records finds them); repeatable")
+    a.add_argument("--before", default="", metavar="TEXT",
+                   help="text just before the passage: picks the occurrence meant when the quote occurs more than once")
+    a.add_argument("--after", default="", metavar="TEXT", help="text just after the passage, likewise")
+    r = command("records", help="find records in the registry by words of their id, symbol or title",
+                epilog=RECORDS_EPILOG)
+    r.add_argument("words", nargs="+", help="words that must all match (case and accents ignored)")
+
+
+def _annotate(root: Path, args: argparse.Namespace) -> int:
+    """build.py annotate: the snippet on stdout, or why not (exit 1: the collection; 2: an argument)."""
+    try:
+        s = annotate.snippet(root, args.slug, args.quote, kind=args.type, note=args.note, correction=args.correction,
+                             records=args.record, id=args.id, context_before=args.before, context_after=args.after)
+    except annotate.Refused as exc:
+        return _refused("annotate", exc)
+    sys.stdout.write(s.yaml)
+    if not args.quiet:
+        _say(f"(append it to annotations/{s.slug}.yaml under annotations:, indented as the notes there)", "human")
+    return 0
+
+
+def _refused(command: str, exc: annotate.Refused) -> int:
+    print(f"build.py {command}: error: {printable(exc.message)}\n  hint: {printable(exc.hint)}", file=sys.stderr)
+    return 2 if exc.usage else 1
+
+
+RECORDS_SHOWN = 100
+
+
+def _records(root: Path, words: list[str]) -> int:
+    """build.py records: the matching records in aligned columns (exit 1: none)."""
+    try:
+        hits = annotate.find_records(root, " ".join(words), limit=RECORDS_SHOWN + 1)
+    except annotate.Refused as exc:
+        return _refused("records", exc)
+    if not hits:
+        return _refused("records", annotate.Refused(
+            f"no record matches '{' '.join(words)}'",
+            "every word must occur in a record's id, symbol or title: try fewer or shorter words"))
+    rows = [("ID", "SYMBOL", "DATE", "TITLE")] + [
+        (printable(h.id), printable(h.symbol) or "-", printable(h.date), printable(h.title))
+        for h in hits[:RECORDS_SHOWN]]
+    widths = [max(cells(row[k]) for row in rows) for k in range(3)]
+    for row in rows:
+        print("  ".join(v + " " * (w - cells(v)) for v, w in zip(row, widths, strict=False)) + "  " + row[3])
+    if len(hits) > RECORDS_SHOWN:
+        print(f"(the first {RECORDS_SHOWN} are shown: add words to narrow the search)")
+    return 0
 
 
 def _report(diags: list[Diagnostic], fmt: str) -> None:
@@ -191,6 +279,10 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
         return scaffold.write_schemas(root / args.output)
     if command == "links":
         return _links(root, args.timeout, args.quiet)
+    if command == "annotate":
+        return _annotate(root, args)
+    if command == "records":
+        return _records(root, args.words)
     if command == "serve":
         from .serve import serve  # watchdog and the server load only for the preview
 
