@@ -142,3 +142,24 @@ def test_an_append_refused_shows_why_in_the_panel(browser, served: PreviewServer
         "Hint: move 'article_sha256:' above 'annotations:', or copy the snippet into the file by hand")
     assert ann.read_bytes() == old
     page.close()
+
+
+def test_a_selection_across_emphasis_a_link_and_note_numbers_is_the_text_a_reader_sees(
+        browser, served: PreviewServer) -> None:
+    page = browser.new_page()
+    page.goto(served.url + "articles/alpha/")
+    page.wait_for_function("() => document.readyState === 'complete'")
+    page.evaluate("""() => {
+      const p = document.querySelector('#hl_name').closest('p');
+      const range = document.createRange();
+      range.setStart(p.firstChild, 4);  // 'The |minister'
+      range.setEnd(document.querySelector('a[href="https://example.org/hrc"]').lastChild, 8);  // ' Council|'
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+    }""")
+    page.wait_for_selector("#apparatus-annotate:not([hidden])", timeout=5000)
+    assert page.inner_text(".aa-quote") == "“minister Jean-Claude Le Drian spoke to the Human Rights Council”"
+    page.wait_for_function("() => document.querySelector('#apparatus-yaml').value !== ''", timeout=5000)
+    assert 'quote: "minister Jean-Claude Le Drian spoke to the Human Rights Council"\n' in page.input_value(
+        "#apparatus-yaml"), "the note number 2 inside the selection is left out"
+    page.close()
