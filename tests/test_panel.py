@@ -105,6 +105,10 @@ def test_a_post_from_another_origin_is_refused(server: PreviewServer, tiny: Path
     for origin in ("https://evil.example", f"http://evil.example:{port}", "null", f"http://localhost:{port}"):
         refused(server, tiny, (403, "the request comes from another site"), Origin=origin)
     assert post(server, "/__apparatus/annotate/snippet", SELECTION, Origin=f"http://127.0.0.1:{port}")[0] == 200
+    status, headers, _ = call(server, "OPTIONS", "/__apparatus/annotate/append",  # a cross-site JSON POST's
+                              headers={"Origin": "https://evil.example",     # preflight: never granted
+                                       "Access-Control-Request-Method": "POST"})
+    assert status == 501 and not [h for h in headers if h.lower().startswith("access-control-")]
 
 
 def test_a_post_for_an_unknown_article_is_refused(server: PreviewServer, tiny: Path) -> None:
@@ -184,3 +188,4 @@ def test_a_bug_in_a_request_is_a_json_error_and_one_line(server: PreviewServer, 
     assert capsys.readouterr().err == (
         "build.py serve: error: the annotate request failed: ValueError: a bug\\n::error::x\n")
     assert post(server, "/__apparatus/annotate/records?q=x", {})[0] == 404, "records are a GET"
+
