@@ -32,8 +32,10 @@ import hmac
 import html
 import ipaddress
 import json
+import os
 import secrets
 import sys
+import time
 import urllib.parse
 from collections.abc import Callable
 from email.message import Message
@@ -52,6 +54,7 @@ MAX_BODY = 64 * 1024  # bytes of a request: a selection, its context and a note 
 MAX_QUERY = 200  # characters of a record search
 MAX_RECORDS = 50  # record ids in one note
 RECORD_HITS = 20
+RACY = 2_000_000_000  # ns: a folder changed more recently than this is walked again at the next request
 FIELDS = {"slug": str, "quote": str, "kind": str, "note": str, "correction": str, "id": str, "before": str,
           "after": str, "records": list}
 
@@ -87,6 +90,7 @@ class Panel:
         self.root = root
         self.on = loopback(bound_to)
         self.token = secrets.token_urlsafe(32)
+        self._slugs: tuple[int, frozenset[str]] | None = None  # (content/'s mtime, its articles)
 
     def serves(self, client_address: object) -> bool:
         """Whether the endpoints answer this client (and the pages it gets carry the script)."""
@@ -100,10 +104,21 @@ class Panel:
         slug = f' data-slug="{html.escape(parts[1])}"' if is_article else ""
         return f'<script src="{SCRIPT_PATH}" data-token="{self.token}"{slug} defer></script>'.encode()
 
-    def slugs(self) -> set[str]:
-        """The collection's articles: the names of content/*.md (walked as the build does)."""
-        files, _ = sources.walk(self.root, "content")
-        return {f[len("content/"):-len(".md")] for f in files if f.endswith(".md") and f.count("/") == 1}
+    def slugs(self) -> frozenset[str]:
+        """The collection's articles: the names of content/*.md, walked as the build does, again only when the
+        folder changed (walking 10,000 articles took 60 ms a request)."""
+        try:
+            stamp = os.stat(self.root / "content").st_mtime_ns
+        except OSError:
+            return frozenset()
+        known = self._slugs
+        if known is None or known[0] != stamp:
+            files, _ = sources.walk(self.root, "content")
+            known = (stamp, frozenset(f[len("content/"):-len(".md")] for f in files
+                                      if f.endswith(".md") and f.count("/") == 1))
+            if time.time_ns() - stamp > RACY:  # a change in the same clock tick as the walk would not show
+                self._slugs = known
+        return known[1]
 
     # -- requests -------------------------------------------------------------------------------------------
     def get(self, client: object, target: str, headers: Message) -> Reply:

@@ -189,3 +189,12 @@ def test_a_bug_in_a_request_is_a_json_error_and_one_line(server: PreviewServer, 
         "build.py serve: error: the annotate request failed: ValueError: a bug\\n::error::x\n")
     assert post(server, "/__apparatus/annotate/records?q=x", {})[0] == 404, "records are a GET"
 
+
+
+def test_the_articles_are_walked_again_when_content_changes(tiny: Path) -> None:
+    import os
+    panel = Panel(tiny, "127.0.0.1")
+    os.utime(tiny / "content", ns=(10**18, 10**18))  # long ago: the walk is kept
+    assert panel.slugs() == {"alpha"}
+    (tiny / "content" / "beta.md").write_text("---\n---\n")
+    assert panel.slugs() == {"alpha", "beta"}, "an article added (content/ changed) is seen"
