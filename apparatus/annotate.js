@@ -41,7 +41,9 @@
     "#apparatus-annotate [role=alert]:not(:empty){margin:.75rem 0 0;padding:.5rem .6rem;border-left:4px solid #b3261e;" +
     "background:#fdecea;color:#5f1410;white-space:pre-wrap}" +
     "#apparatus-annotate [role=status]:not(:empty){margin:.75rem 0 0;color:#1d5e20}" +
-    "@media (max-width:40rem){#apparatus-annotate{right:0;left:0;bottom:0;width:auto;max-height:75vh;" +
+    "#apparatus-annotate.aa-left{right:auto;left:1rem}" +  // a right-to-left article's text is on the right
+    "@media (max-width:40rem){#apparatus-annotate,#apparatus-annotate.aa-left{right:0;left:0;bottom:0;width:auto;" +
+    "max-height:75vh;" +
     "border-radius:8px 8px 0 0}}";
   document.head.appendChild(style);
 
@@ -113,22 +115,28 @@
     return wrap;
   }
   function build() {
-    panel = el("section", {id: "apparatus-annotate", role: "dialog", "aria-modal": "false",
+    // the panel speaks English, left to right, whatever the article's language; the quote is the article's
+    var body = areas[areas.length - 1];
+    panel = el("section", {id: "apparatus-annotate", role: "dialog", "aria-modal": "false", lang: "en", dir: "ltr",
                            "aria-labelledby": "apparatus-annotate-title"});
+    if (getComputedStyle(body).direction === "rtl") panel.className = "aa-left";
     panel.appendChild(el("h2", {id: "apparatus-annotate-title"}, "Annotate the selection"));
     var close = el("button", {type: "button", "class": "aa-close", "aria-label": "Close the annotate panel"}, "×");
     close.addEventListener("click", hide);
     panel.appendChild(close);
-    f.quote = panel.appendChild(el("p", {"class": "aa-quote"}));
+    var quote = panel.appendChild(el("p", {"class": "aa-quote"}));
+    quote.appendChild(document.createTextNode("“"));
+    f.quote = quote.appendChild(el("bdi", {lang: body.lang || ""}));  // the article's words, in their direction
+    quote.appendChild(document.createTextNode("”"));
     f.kind = el("select");
     ["correction", "context", "source"].forEach(function (k) { f.kind.appendChild(el("option", {value: k}, k)); });
     f.kind.value = "context";
     panel.appendChild(field("apparatus-kind", "Type", f.kind));
     f.id = el("input", {type: "text", autocomplete: "off", spellcheck: "false"});
     panel.appendChild(field("apparatus-id", "Id", f.id, "Suggested from the words; the note's address in the page."));
-    f.note = el("textarea", {rows: "3"});
+    f.note = el("textarea", {rows: "3", dir: "auto"});
     panel.appendChild(field("apparatus-note", "Note", f.note));
-    f.correction = el("input", {type: "text", autocomplete: "off"});
+    f.correction = el("input", {type: "text", autocomplete: "off", dir: "auto", lang: body.lang || ""});
     f.correctionRow = panel.appendChild(field("apparatus-correction", "Corrected wording", f.correction));
     f.records = el("input", {type: "text", autocomplete: "off", spellcheck: "false", list: "apparatus-record-list"});
     panel.appendChild(field("apparatus-records", "Record ids", f.records,
@@ -158,7 +166,7 @@
     if (panel.hidden || !sel) returnTo = document.activeElement;
     sel = s;
     panel.hidden = false;
-    f.quote.textContent = "“" + s.quote + "”";
+    f.quote.textContent = s.quote;
     f.status.textContent = "";
     idEdited = false;
     f.id.value = "";

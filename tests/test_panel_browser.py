@@ -163,3 +163,29 @@ def test_a_selection_across_emphasis_a_link_and_note_numbers_is_the_text_a_reade
     assert 'quote: "minister Jean-Claude Le Drian spoke to the Human Rights Council"\n' in page.input_value(
         "#apparatus-yaml"), "the note number 2 inside the selection is left out"
     page.close()
+
+
+def test_on_a_right_to_left_article_the_panel_stands_clear_of_the_text(browser, tmp_path: Path) -> None:
+    from conftest import MULTILINGUAL, copy_site
+    root = copy_site(MULTILINGUAL, tmp_path / "m")
+    s, w = start(root, port=0, jobs=1)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(s.url + "articles/ug-kowruk/")
+        page.evaluate("""() => {
+          const text = document.querySelector('.article-body p').firstChild;  // the Uyghur text's first words
+          const range = document.createRange();
+          range.setStart(text, 0);
+          range.setEnd(text, 12);
+          getSelection().removeAllRanges();
+          getSelection().addRange(range);
+        }""")
+        page.wait_for_selector("#apparatus-annotate:not([hidden])", timeout=5000)
+        page.wait_for_function("() => document.querySelector('#apparatus-yaml').value !== ''", timeout=5000)
+        assert page.evaluate("""() => document.querySelector('#apparatus-annotate').getBoundingClientRect().right
+                               <= document.querySelector('.article-body').getBoundingClientRect().left""")
+        assert page.evaluate("getComputedStyle(document.querySelector('#apparatus-annotate')).direction") == "ltr"
+        assert axe_violations(page) == []
+        page.close()
+    finally:
+        stop(s, w)
