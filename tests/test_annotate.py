@@ -184,6 +184,7 @@ def test_the_id_is_unique_in_the_file_and_a_given_one_is_checked(tmp_path: Path)
                     " note: x}\n", encoding="utf-8")
     assert annotate.snippet(root, LE_DRIAN, "Le Drian").id == "le-drian-2"
     assert annotate.snippet(root, LE_DRIAN, "Le Drian", id="my-id").id == "my-id"
+    assert annotate.snippet(root, LE_DRIAN, "Le Drian", id="").id == "le-drian-2"  # an emptied field: suggested
     with pytest.raises(annotate.Refused) as taken:
         annotate.snippet(root, LE_DRIAN, "Le Drian", id="headline-translation")
     assert (taken.value.message, taken.value.hint, taken.value.usage) == (
@@ -311,11 +312,26 @@ def test_a_quote_that_cannot_anchor_is_refused_with_what_to_do() -> None:
     (LE_DRIAN, "Le Drian", {"records": ["hrc46-le-drian-2021-02-25"]},
      "unknown record id 'hrc46-le-drian-2021-02-25': did you mean 'hrc46-le-drian-2021-02-24'?"),
     (LE_DRIAN, "Le Drian", {"records": ["x"] * 51}, "51 records: a note cites at most 50"),
+    (LE_DRIAN, "Le Drian", {"records": ["../_records"]}, "'../_records' is not a record id"),
+    (LE_DRIAN, "Le Drian", {"records": [7]}, "'7' is not a record id"),
 ])
 def test_hostile_or_wrong_arguments_are_refused_before_any_work(slug: str, quote: str, kwargs: dict[str, object],
                                                                  message: str) -> None:
     got, hint, usage = refusal(REPO, slug, quote, **kwargs)
     assert (got, usage) == (message, True) and hint
+
+
+def test_a_quote_nothing_tells_apart_or_too_common_is_refused(tmp_path: Path) -> None:
+    root = copy_collection(tmp_path / "c")
+    front = "---\ntitle: T\noutlet: O\npublished: 2024\nlanguage: en\n---\n\n"
+    (root / "content" / "same.md").write_text(front + "word " * 1_990 + "\n", encoding="utf-8")
+    (root / "content" / "many.md").write_text(front + "word " * 2_001 + "\n", encoding="utf-8")
+    assert refusal(root, "same", "word") == (
+        "the quote occurs 1,990 times and no prefix or suffix of up to 2,000 characters tells this occurrence from "
+        "the others", "select a longer passage, one that occurs once in the article", False)
+    assert refusal(root, "many", "word") == (
+        "the quote occurs 2,001 times in content/many.md (at most 2,000 are told apart)", "select a longer passage",
+        False)
 
 
 def test_files_that_cannot_be_read_are_named_with_their_problem(tmp_path: Path) -> None:
