@@ -3,6 +3,7 @@ suggests, the YAML's escaping, the records finder, and their commands (build.py 
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import shlex
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MULTILINGUAL, REPO, copy_collection, run
+from conftest import MULTILINGUAL, REPO, TINY, copy_collection, run
 
 from apparatus import anchoring, annotate, fastmd
 from apparatus.annotations import Annotation, AnnotationFile
@@ -63,10 +64,11 @@ def _no_fewer_words_do(index: anchoring.TextIndex, q: str, at: int, words: int) 
     return True
 
 
-# Both real articles, and the multilingual fixture's French (« », non-breaking spaces, emphasis), Chinese (no spaces:
-# each character is a word) and Uyghur (Arabic script) ones.
+# Both real articles, the multilingual fixture's French (« », non-breaking spaces, emphasis), Chinese (no spaces:
+# each character is a word) and Uyghur (Arabic script) ones, and the tiny fixture's (emphasis, a link, a line break,
+# a sentence repeated within its paragraph, three scripts in one).
 ARTICLES = [(REPO, LE_DRIAN), (REPO, MASS), (MULTILINGUAL, "fr-pont"), (MULTILINGUAL, "zh-qiao"),
-            (MULTILINGUAL, "ug-kowruk")]
+            (MULTILINGUAL, "ug-kowruk"), (TINY, "alpha")]
 
 
 @pytest.mark.parametrize(("root", "slug"), ARTICLES, ids=[slug for _, slug in ARTICLES])
@@ -78,7 +80,7 @@ def test_every_sentence_and_every_window_of_one_to_five_words_anchors_where_it_w
     article, blocks = _article(root, slug)
     index = anchoring.TextIndex(blocks)
     page = "\n".join(b.text for b in blocks)
-    starts = list(__import__("itertools").accumulate((len(b.text) + 1 for b in blocks), initial=0))
+    starts = list(itertools.accumulate((len(b.text) + 1 for b in blocks), initial=0))  # each block's place in page
     spans: set[tuple[int, int, int]] = set()
     for bi, block in enumerate(blocks):
         words = [m.span() for m in WORD.finditer(block.text)]
