@@ -314,19 +314,26 @@ def _hits(index: TextIndex, q: str, article: Article) -> list[int]:
 
 def _meant(index: TextIndex, hits: list[int], length: int, before: str, after: str) -> int:
     """The hit whose surroundings agree longest with the page's text around the selection, compared by their
-    letters and digits (:func:`_squeezed`); the first on a tie."""
+    letters and digits (:func:`_squeezed`); on a tie, the one sharing the most pairs of letters with it (the page
+    may hold text the article does not, a note's number, right next to the selection); then the first."""
     if len(hits) == 1 or not (before or after):
         return hits[0]
     flat = index.flat_words[0]
     b, a = _squeezed(normalize(before)), _squeezed(normalize(after))
+    pairs_b, pairs_a = _pairs(b), _pairs(a)
     span_b, span_a = 2 * len(before) + 20, 2 * len(after) + 20  # (the page's text may hold more punctuation)
 
-    def agreement(at: int) -> int:
+    def agreement(at: int) -> tuple[int, int]:
         here_b = _squeezed(flat[max(0, at - span_b):at])
         here_a = _squeezed(flat[at + length:at + length + span_a])
-        return len(_common_start(here_b[::-1], b[::-1])) + len(_common_start(here_a, a))
+        return (len(_common_start(here_b[::-1], b[::-1])) + len(_common_start(here_a, a)),
+                len(pairs_b & _pairs(here_b)) + len(pairs_a & _pairs(here_a)))
     scores = [agreement(at) for at in hits]
     return hits[scores.index(max(scores))]
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
 
 
 def _squeezed(text: str) -> str:

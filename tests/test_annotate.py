@@ -144,6 +144,9 @@ def test_a_repeated_quote_gets_the_shortest_prefix_or_suffix_for_the_occurrence_
     # the words around, as typed on the command line (--after): letters and digits are compared, not punctuation
     assert pick("Uighurs", context_after="a minority group") == ("Uighurs", "", ",")
     assert pick("Uighurs", context_after="and other Turkic-speaking") == ("Uighurs", "", "and")
+    # a note's number on the page, right next to the selection: the rest of the text around still tells
+    assert pick("Le Drian", context_before="However, French Foreign Minister Jean-Claude3",
+                context_after="2 pointed out via video message") == ("Le Drian", "", "pointed")
     # Chinese: a character is a word; the prefix is the fewest characters that tell the occurrences apart
     assert annotate.snippet(MULTILINGUAL, "zh-qiao", "旧桥").prefix == "会通过"
     assert annotate.snippet(MULTILINGUAL, "zh-qiao", "旧桥", context_before="，施工期间").prefix == "间"
