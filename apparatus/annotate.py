@@ -278,7 +278,7 @@ def suggest_id(text: str, kind: str, taken: dict[str, int] | set[str]) -> str:
         if len(base) + len(w) + 1 > ID_LENGTH:
             break
         base = f"{base}-{w}" if base else w
-    return _unique(base or kept[0][:ID_LENGTH] if kept else kind, taken)
+    return _unique(base or (kept[0][:ID_LENGTH] if kept else kind), taken)
 
 
 def _unique(base: str, taken: dict[str, int] | set[str]) -> str:
