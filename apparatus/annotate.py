@@ -15,8 +15,10 @@ slug must name an article of the collection, and every text has a length cap, so
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
+import itertools
 import os
 import re
 import unicodedata
@@ -38,6 +40,7 @@ RECORDS_MAX = 50  # record ids cited by one note
 ID_MAX = 80  # characters of an id given
 ID_WORDS, ID_LENGTH = 4, 40  # a suggested id: at most this many words of the quote, this many characters
 WORDS_MAX = 200  # characters of a records search
+HITS_MAX = 2_000  # occurrences of a quote told apart (a letter in a long article: select a longer passage)
 
 # words left out of a suggested id when others remain: English's commonest (not French's: le, la and de begin names,
 # Le Drian, La Fontaine)
@@ -101,7 +104,7 @@ def snippet(root: Path, slug: str, quote: str, *, kind: str = "context", note: s
     _check_records(records, registry)
     taken = _taken_ids(root, slug)
     written = anchoring._as_written(index, at, q)
-    note_id = _checked_id(id, taken, slug) if id is not None else suggest_id(written, kind, taken)
+    note_id = _checked_id(id, taken, slug) if id else suggest_id(written, kind, taken)  # ("": suggest one)
     prefix, suffix = _shortest_context(index, q, at, hits)
     # the article's own words (“ ” as it writes them), else the normalized text the build compares
     problem: Diagnostic | None = None
@@ -222,6 +225,9 @@ def _annotation_source(root: Path, name: str) -> SourceFile | None:
 
 def _check_records(records: Sequence[str], registry: dict[str, Record]) -> None:
     for rid in records:
+        if not isinstance(rid, str) or not ID_RE.fullmatch(rid):
+            raise Refused(f"'{rid}' is not a record id", "a record id is lowercase letters, digits and single hyphens, "
+                          f"as in annotations/{REGISTRY}", usage=True)
         if rid not in registry:
             near = did_you_mean(rid, sorted(registry))
             raise Refused(f"unknown record id '{rid}'" + (f": {near}" if near else ""),
@@ -272,7 +278,7 @@ def suggest_id(text: str, kind: str, taken: dict[str, int] | set[str]) -> str:
         if len(base) + len(w) + 1 > ID_LENGTH:
             break
         base = f"{base}-{w}" if base else w
-    return _unique(base or kept[0][:ID_LENGTH] if kept else kind, taken)
+    return _unique(base or (kept[0][:ID_LENGTH] if kept else kind), taken)
 
 
 def _unique(base: str, taken: dict[str, int] | set[str]) -> str:
@@ -288,6 +294,9 @@ def _unique(base: str, taken: dict[str, int] | set[str]) -> str:
 
 def _hits(index: TextIndex, q: str, article: Article) -> list[int]:
     hits = index.occurrences(q)
+    if len(hits) > HITS_MAX:
+        raise Refused(f"the quote occurs {len(hits):,} times in {article.path} (at most {HITS_MAX:,} are told apart)",
+                      "select a longer passage")
     if hits:
         return hits
     flat = index.flat_words[0]
@@ -305,19 +314,26 @@ def _hits(index: TextIndex, q: str, article: Article) -> list[int]:
 
 def _meant(index: TextIndex, hits: list[int], length: int, before: str, after: str) -> int:
     """The hit whose surroundings agree longest with the page's text around the selection, compared by their
-    letters and digits (:func:`_squeezed`); the first on a tie."""
+    letters and digits (:func:`_squeezed`); on a tie, the one sharing the most pairs of letters with it (the page
+    may hold text the article does not, a note's number, right next to the selection); then the first."""
     if len(hits) == 1 or not (before or after):
         return hits[0]
     flat = index.flat_words[0]
     b, a = _squeezed(normalize(before)), _squeezed(normalize(after))
+    pairs_b, pairs_a = _pairs(b), _pairs(a)
     span_b, span_a = 2 * len(before) + 20, 2 * len(after) + 20  # (the page's text may hold more punctuation)
 
-    def agreement(at: int) -> int:
+    def agreement(at: int) -> tuple[int, int]:
         here_b = _squeezed(flat[max(0, at - span_b):at])
         here_a = _squeezed(flat[at + length:at + length + span_a])
-        return len(_common_start(here_b[::-1], b[::-1])) + len(_common_start(here_a, a))
+        return (len(_common_start(here_b[::-1], b[::-1])) + len(_common_start(here_a, a)),
+                len(pairs_b & _pairs(here_b)) + len(pairs_a & _pairs(here_a)))
     scores = [agreement(at) for at in hits]
     return hits[scores.index(max(scores))]
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
 
 
 def _squeezed(text: str) -> str:
@@ -382,7 +398,7 @@ def _shortest_context(index: TextIndex, q: str, at: int, hits: list[int]) -> tup
         if best is not None and (reach == QUOTE_MAX or best[0] < min(len(prefixes), len(suffixes))):
             _, _, ks, kp = best  # (a longer candidate than these would have more words)
             return (prefixes[kp - 1] if kp else ""), (suffixes[ks - 1] if ks else "")
-    raise Refused(f"the quote occurs {len(hits)} times and no prefix or suffix of up to {QUOTE_MAX:,} "
+    raise Refused(f"the quote occurs {len(hits):,} times and no prefix or suffix of up to {QUOTE_MAX:,} "
                   "characters tells this occurrence from the others",
                   "select a longer passage, one that occurs once in the article")
 
@@ -390,10 +406,14 @@ def _shortest_context(index: TextIndex, q: str, at: int, hits: list[int]) -> tup
 def _cheapest(need_p: list[int], need_s: list[int], prefixes: list[str],
               suffixes: list[str]) -> tuple[int, int, int, int] | None:
     """(words, characters, suffix words, prefix words) of the cheapest pair that rules out every other hit: for
-    each prefix length that some hit needs (or none), the shortest suffix the hits it leaves need."""
+    each prefix length that some hit needs (or none), the shortest suffix that the hits it leaves need (the most
+    any of them needs: with the hits in order of the prefix they need, those left are a tail, so one pass)."""
+    pairs = sorted(zip(need_p, need_s, strict=True))
+    tail_need = list(itertools.accumulate(reversed([s for _, s in pairs]), max))[::-1] + [0]
     best = None
-    for kp in sorted({0, *(k for k in need_p if k != NEVER)}):
-        ks = max((s for p, s in zip(need_p, need_s, strict=True) if p > kp), default=0)
+    for kp in sorted({0, *(p for p, _ in pairs if p != NEVER)}):
+        left = bisect.bisect_right(pairs, (kp, NEVER))  # the hits this prefix does not rule out start here
+        ks = tail_need[left]
         if ks == NEVER:
             continue
         key = (kp + ks, (len(prefixes[kp - 1]) if kp else 0) + (len(suffixes[ks - 1]) if ks else 0), ks, kp)

@@ -3,6 +3,7 @@ suggests, the YAML's escaping, the records finder, and their commands (build.py 
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import shlex
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MULTILINGUAL, REPO, copy_collection, run
+from conftest import MULTILINGUAL, REPO, TINY, copy_collection, run
 
 from apparatus import anchoring, annotate, fastmd
 from apparatus.annotations import Annotation, AnnotationFile
@@ -63,10 +64,11 @@ def _no_fewer_words_do(index: anchoring.TextIndex, q: str, at: int, words: int) 
     return True
 
 
-# Both real articles, and the multilingual fixture's French (« », non-breaking spaces, emphasis), Chinese (no spaces:
-# each character is a word) and Uyghur (Arabic script) ones.
+# Both real articles, the multilingual fixture's French (« », non-breaking spaces, emphasis), Chinese (no spaces:
+# each character is a word) and Uyghur (Arabic script) ones, and the tiny fixture's (emphasis, a link, a line break,
+# a sentence repeated within its paragraph, three scripts in one).
 ARTICLES = [(REPO, LE_DRIAN), (REPO, MASS), (MULTILINGUAL, "fr-pont"), (MULTILINGUAL, "zh-qiao"),
-            (MULTILINGUAL, "ug-kowruk")]
+            (MULTILINGUAL, "ug-kowruk"), (TINY, "alpha")]
 
 
 @pytest.mark.parametrize(("root", "slug"), ARTICLES, ids=[slug for _, slug in ARTICLES])
@@ -78,7 +80,7 @@ def test_every_sentence_and_every_window_of_one_to_five_words_anchors_where_it_w
     article, blocks = _article(root, slug)
     index = anchoring.TextIndex(blocks)
     page = "\n".join(b.text for b in blocks)
-    starts = list(__import__("itertools").accumulate((len(b.text) + 1 for b in blocks), initial=0))
+    starts = list(itertools.accumulate((len(b.text) + 1 for b in blocks), initial=0))  # each block's place in page
     spans: set[tuple[int, int, int]] = set()
     for bi, block in enumerate(blocks):
         words = [m.span() for m in WORD.finditer(block.text)]
@@ -142,6 +144,9 @@ def test_a_repeated_quote_gets_the_shortest_prefix_or_suffix_for_the_occurrence_
     # the words around, as typed on the command line (--after): letters and digits are compared, not punctuation
     assert pick("Uighurs", context_after="a minority group") == ("Uighurs", "", ",")
     assert pick("Uighurs", context_after="and other Turkic-speaking") == ("Uighurs", "", "and")
+    # a note's number on the page, right next to the selection: the rest of the text around still tells
+    assert pick("Le Drian", context_before="However, French Foreign Minister Jean-Claude3",
+                context_after="2 pointed out via video message") == ("Le Drian", "", "pointed")
     # Chinese: a character is a word; the prefix is the fewest characters that tell the occurrences apart
     assert annotate.snippet(MULTILINGUAL, "zh-qiao", "旧桥").prefix == "会通过"
     assert annotate.snippet(MULTILINGUAL, "zh-qiao", "旧桥", context_before="，施工期间").prefix == "间"
@@ -184,6 +189,7 @@ def test_the_id_is_unique_in_the_file_and_a_given_one_is_checked(tmp_path: Path)
                     " note: x}\n", encoding="utf-8")
     assert annotate.snippet(root, LE_DRIAN, "Le Drian").id == "le-drian-2"
     assert annotate.snippet(root, LE_DRIAN, "Le Drian", id="my-id").id == "my-id"
+    assert annotate.snippet(root, LE_DRIAN, "Le Drian", id="").id == "le-drian-2"  # an emptied field: suggested
     with pytest.raises(annotate.Refused) as taken:
         annotate.snippet(root, LE_DRIAN, "Le Drian", id="headline-translation")
     assert (taken.value.message, taken.value.hint, taken.value.usage) == (
@@ -311,11 +317,26 @@ def test_a_quote_that_cannot_anchor_is_refused_with_what_to_do() -> None:
     (LE_DRIAN, "Le Drian", {"records": ["hrc46-le-drian-2021-02-25"]},
      "unknown record id 'hrc46-le-drian-2021-02-25': did you mean 'hrc46-le-drian-2021-02-24'?"),
     (LE_DRIAN, "Le Drian", {"records": ["x"] * 51}, "51 records: a note cites at most 50"),
+    (LE_DRIAN, "Le Drian", {"records": ["../_records"]}, "'../_records' is not a record id"),
+    (LE_DRIAN, "Le Drian", {"records": [7]}, "'7' is not a record id"),
 ])
 def test_hostile_or_wrong_arguments_are_refused_before_any_work(slug: str, quote: str, kwargs: dict[str, object],
                                                                  message: str) -> None:
     got, hint, usage = refusal(REPO, slug, quote, **kwargs)
     assert (got, usage) == (message, True) and hint
+
+
+def test_a_quote_nothing_tells_apart_or_too_common_is_refused(tmp_path: Path) -> None:
+    root = copy_collection(tmp_path / "c")
+    front = "---\ntitle: T\noutlet: O\npublished: 2024\nlanguage: en\n---\n\n"
+    (root / "content" / "same.md").write_text(front + "word " * 1_990 + "\n", encoding="utf-8")
+    (root / "content" / "many.md").write_text(front + "word " * 2_001 + "\n", encoding="utf-8")
+    assert refusal(root, "same", "word") == (
+        "the quote occurs 1,990 times and no prefix or suffix of up to 2,000 characters tells this occurrence from "
+        "the others", "select a longer passage, one that occurs once in the article", False)
+    assert refusal(root, "many", "word") == (
+        "the quote occurs 2,001 times in content/many.md (at most 2,000 are told apart)", "select a longer passage",
+        False)
 
 
 def test_files_that_cannot_be_read_are_named_with_their_problem(tmp_path: Path) -> None:
