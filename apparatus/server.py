@@ -16,7 +16,9 @@ Hostile pages in the browser, and clients that misbehave, get nothing and hold n
   REQUEST_TIMEOUT seconds is closed;
 - the live-reload event streams (one per open tab) run on threads of their own, EVENT_STREAMS at
   most (beyond that, 503), so open tabs never take the threads pages need;
-- a client that disconnects mid-request is one quiet line on stderr, not a traceback.
+- a client that disconnects mid-request is one quiet line on stderr, not a traceback;
+- the select-to-annotate endpoints, the only requests that write a file, are :mod:`apparatus.panel`'s: on
+  loopback only, each with the session's token, JSON POSTs from the preview's own pages only.
 """
 
 from __future__ import annotations
