@@ -96,49 +96,41 @@ def test_a_last_line_without_a_break_gets_one_when_no_value_changes(tmp_path: Pa
     assert appended(tmp_path, text).startswith("\n  - id: again\n")
 
 
-def test_a_last_line_without_a_break_at_the_end_of_a_block_note_is_refused(tmp_path: Path) -> None:
-    """Adding the line break would change the note: 'A.' would become 'A.\\n'."""
-    text = HEAD + "  - id: a\n    type: context\n    quote: The\n    note: |\n      A."
-    assert refused(tmp_path, text) == (
+ONE_NOTE = HEAD + "  - id: a\n    type: context\n    quote: The\n    note: A.\n"
+COPY = "copy the snippet into the file by hand"
+REFUSED = {  # the file's text → (message, hint): appending a block would not add one note to the list
+    # no line break at the end of a | note: adding one would change the note ('A.' would become 'A.\n')
+    HEAD + "  - id: a\n    type: context\n    quote: The\n    note: |\n      A.": (
         "the last line of annotations/alpha.yaml has no line break, and adding one would change the last note's text",
-        "add the line break at the end of the file in an editor, or copy the snippet into the file by hand")
-
-
-def test_a_flow_list_is_refused(tmp_path: Path) -> None:
-    assert refused(tmp_path, "annotations: [{id: a, type: context, quote: The, note: A.}]\n") == (
+        f"add the line break at the end of the file in an editor, or {COPY}"),
+    "annotations: [{id: a, type: context, quote: The, note: A.}]\n": (
         "'annotations:' in annotations/alpha.yaml is a list in flow style ('[…]', line 1): a block cannot be "
-        "appended to it", "write its items as '- …' lines, or copy the snippet into the file by hand")
-
-
-def test_the_empty_flow_list_of_a_new_file_is_refused_with_what_to_delete(tmp_path: Path) -> None:
-    assert refused(tmp_path, HEAD.replace("annotations:", "annotations: []") + "# an example:\n#  - id: x\n") == (
+        "appended to it", f"write its items as '- …' lines, or {COPY}"),
+    # a new file's 'annotations: []' (build.py new)
+    HEAD.replace("annotations:", "annotations: []") + "# an example:\n#  - id: x\n": (
         "'annotations:' in annotations/alpha.yaml is a list in flow style ('[…]', line 2): a block cannot be "
-        "appended to it", "delete the '[]' after 'annotations:' (the list is empty), then try again")
-
-
-def test_a_key_after_the_list_is_refused(tmp_path: Path) -> None:
-    text = HEAD + "  - id: a\n    type: context\n    quote: The\n    note: A.\narticle_sha256: abc\n"
-    assert refused(tmp_path, text) == (
+        "appended to it", "delete the '[]' after 'annotations:' (the list is empty), then try again"),
+    ONE_NOTE + "article_sha256: abc\n": (
         "'annotations:' is not the last key of annotations/alpha.yaml: 'article_sha256' follows it on line 7",
-        "move 'article_sha256:' above 'annotations:', or copy the snippet into the file by hand")
-
-
-def test_a_document_end_marker_is_refused(tmp_path: Path) -> None:
-    text = HEAD + "  - id: a\n    type: context\n    quote: The\n    note: A.\n...\n"
-    assert refused(tmp_path, text) == (
+        f"move 'article_sha256:' above 'annotations:', or {COPY}"),
+    ONE_NOTE + "...\n": (
         "annotations/alpha.yaml ends its document with '...' on line 7",
-        "remove the '...' line (the notes must be the end of the file), or copy the snippet into the file by hand")
+        f"remove the '...' line (the notes must be the end of the file), or {COPY}"),
+    ONE_NOTE.replace("id: a", "id: again"): ("annotations/alpha.yaml has a note with the id 'again' already",
+                                             "choose another id"),
+    "# nothing yet\n": ("annotations/alpha.yaml holds no YAML", "write a line 'annotations:' in it, then try again"),
+}
 
 
-def test_a_used_id_and_a_broken_file_are_refused(tmp_path: Path) -> None:
-    text = HEAD + "  - id: again\n    type: context\n    quote: The\n    note: A.\n"
-    assert refused(tmp_path, text) == ("annotations/alpha.yaml has a note with the id 'again' already",
-                                       "choose another id")
-    message, hint = refused(tmp_path / "2", HEAD + "  - id: [\n")
+@pytest.mark.parametrize("text", list(REFUSED), ids=range(len(REFUSED)))
+def test_what_appending_cannot_do_is_refused(tmp_path: Path, text: str) -> None:
+    assert refused(tmp_path, text) == REFUSED[text]
+
+
+def test_a_broken_file_is_refused(tmp_path: Path) -> None:
+    message, hint = refused(tmp_path, HEAD + "  - id: [\n")
     assert message.startswith("annotations/alpha.yaml has an error: YAML syntax error")
     assert hint == "fix it first (the preview shows where), then try again"
-    assert refused(tmp_path / "3", "# nothing yet\n") == ("annotations/alpha.yaml holds no YAML",
-                                                         "write a line 'annotations:' in it, then try again")
 
 
 def test_a_snippet_that_is_not_one_item_is_refused(tmp_path: Path) -> None:
