@@ -1,25 +1,11 @@
 """bench/check_bench.py: one annotation file changed, the check of that file and the full check timed in turns."""
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _load():
-    path = list(sys.path)  # check_bench.py puts bench/ on the path
-    try:
-        spec = importlib.util.spec_from_file_location("bench_check", REPO / "bench" / "check_bench.py")
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-    finally:
-        sys.path[:] = path
+from test_bench_stages import _load
 
 
 def test_the_named_check_and_the_full_one_are_timed(tmp_path, monkeypatch):
-    bench = _load()
+    bench = _load("check_bench")
     coll = tmp_path / "c"
     bench.gen.generate(coll, 4, 1)
 
