@@ -29,7 +29,8 @@ EXIT_CODES = """exit codes:
   0  success (warnings included)
   1  content errors: each is printed as path:line:col with a hint, and nothing is written;
      or another build held the output folder's lock for too long
-  2  usage errors: an unknown command or option, a bad value, a --root that is not a collection"""
+  2  usage errors: an unknown command or option, a bad value, a --root that is not a collection,
+     a check PATH that is not an article or annotation file of the collection"""
 
 
 class _Version(argparse.Action):
@@ -74,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         return c
 
     for name, text in (("build", "write the site to the output folder (default command)"),
-                       ("check", "validate everything and write nothing")):
+                       ("check", "validate everything, or the named articles, and write nothing")):
         c = command(name, help=text, description=text)
         c.add_argument("--strict", action="store_true", help="treat warnings as errors")
         c.add_argument("--format", choices=("human", "github"), default="human",
