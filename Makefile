@@ -30,7 +30,7 @@ $(CHROMIUM_STAMP): $(STAMP)
 	@$(MAKE) --no-print-directory chromium
 	@touch $@
 
-chromium:
+chromium: $(STAMP)
 	@if $(PY) tests/tools.py >/dev/null; then exit 0; \
 	elif ! command -v apt-get >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
