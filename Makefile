@@ -5,10 +5,11 @@ PYTHON  ?= python3
 PY      := .venv/bin/python
 STAMP   := .venv/.setup-stamp
 NPMSTAMP := node_modules/.setup-stamp
+CHROMIUM_STAMP := .venv/.chromium-stamp
 
-.PHONY: setup site serve check test lint bench clean
+.PHONY: setup chromium site serve check test test-fast lint bench clean
 
-setup: $(STAMP) $(NPMSTAMP)
+setup: $(STAMP) $(NPMSTAMP) $(CHROMIUM_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt apparatus/__init__.py  # (an editable install records whether the package has one)
 	test -x $(PY) || $(PYTHON) -m venv .venv
@@ -20,6 +21,22 @@ $(STAMP): pyproject.toml constraints.txt apparatus/__init__.py  # (an editable i
 $(NPMSTAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(NPMSTAMP)
+
+# Chromium for the browser tests (tests/tools.py: APPARATUS_CHROMIUM, default /usr/bin/chromium), installed as
+# Playwright's `install --with-deps` installs a browser's packages: apt-get as root, or through `sudo -n` (which
+# never prompts: CI has no standard input). Where neither works (or there is no apt-get), it says how and setup goes
+# on; the browser tests then fail with the same words. The stamp: tried once; `make chromium` tries again.
+$(CHROMIUM_STAMP): $(STAMP)
+	@$(MAKE) --no-print-directory chromium
+	@touch $@
+
+chromium: $(STAMP)
+	@if $(PY) tests/tools.py >/dev/null; then exit 0; \
+	elif ! command -v apt-get >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+		sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium; \
+	fi; $(PY) tests/tools.py || true
 
 site: setup
 	$(PY) build.py build
@@ -33,6 +50,10 @@ check: setup
 
 test: setup
 	$(PY) -m pytest
+
+# every test but the browser tests (marked browser: tests/conftest.py), for quick iteration
+test-fast: setup
+	$(PY) -m pytest -m "not browser"
 
 lint: setup
 	$(PY) -m ruff check apparatus tests bench build.py

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from . import annotate, pipeline, scaffold
+from . import annotate, pipeline, progress, scaffold, selection
 from .annotations import TYPES
 from .errors import BuildError, Diagnostic, cells, count_errors, printable, workflow_command
 from .output import OutputError
@@ -31,7 +31,8 @@ EXIT_CODES = """exit codes:
   0  success (warnings included)
   1  content errors: each is printed as path:line:col with a hint, and nothing is written;
      or another build held the output folder's lock for too long
-  2  usage errors: an unknown command or option, a bad value, a --root that is not a collection"""
+  2  usage errors: an unknown command or option, a bad value, a --root that is not a collection,
+     a check PATH that is not an article or annotation file of the collection"""
 
 
 class _Version(argparse.Action):
@@ -77,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         return c
 
     for name, text in (("build", "write the site to the output folder (default command)"),
-                       ("check", "validate everything and write nothing")):
+                       ("check", "validate everything, or the named articles, and write nothing")):
         c = command(name, help=text, description=text)
         c.add_argument("--strict", action="store_true", help="treat warnings as errors")
         c.add_argument("--format", choices=("human", "github"), default="human",
@@ -85,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
                             "the full report goes to $GITHUB_STEP_SUMMARY")
         if name == "build":
             c.add_argument("--no-search", action="store_true", help="leave out the search index (benchmarks)")
+        else:
+            c.add_argument("paths", nargs="*", metavar="PATH",
+                           help="check only these articles (content/<slug>.md) or annotation files (either names "
+                                "the pair), and the registry; naming annotations/_records.yaml checks everything")
     n = command("new", help="start a new article and its annotation file (never overwrites)")
     n.add_argument("slug", help="the article's slug: lowercase letters, digits and hyphens")
     v = command("serve", help="live preview: rebuild on save, reload the browser")
@@ -288,27 +293,52 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
 
         return serve(root, args.host, args.port, args.open, args.jobs, args.allow_host)
     try:
+        only = selection.select(root, args.paths) if getattr(args, "paths", None) else None
+    except selection.UsageError as exc:
+        _fail(exc.message, exc.hint, fmt)
+        return 2
+    shown = progress.on_terminal(sys.stderr, args.quiet or fmt == "github")
+    try:
         result = pipeline.build(root, write=(command == "build"), jobs=args.jobs,
                                 strict=getattr(args, "strict", False),
-                                search_index=not getattr(args, "no_search", False))
+                                search_index=not getattr(args, "no_search", False), only=only, progress=shown)
     except BuildError as exc:
+        shown.clear()
         _report(exc.diagnostics, fmt)
         n = count_errors(exc.diagnostics)
         kept = " nothing was written" if command == "build" else ""
         _say(f"{n} error{'s' if n != 1 else ''};{kept or ' check failed'}", fmt)
         return 1
     except OutputError as exc:
+        shown.clear()
         _fail(exc.message, exc.hint, fmt)
         return 1
     except KeyboardInterrupt:
+        shown.clear()
         _say("interrupted; the last good site is unchanged", fmt, "warning")
         return 130
+    shown.clear()
     _report(result.diagnostics, fmt)
     if not args.quiet:
-        done = "checked" if command == "check" else "built"
-        warnings = len(result.diagnostics)
-        moved = f", {result.moved} moved" if result.moved else ""
-        _say(f"{done} {result.articles} articles, {result.annotations} annotations{moved}, {result.records} records"
-             f"{f', {warnings} warnings' if warnings else ''} in {result.seconds:.2f} s"
-             + (f" → {result.output}/" if command == "build" else ""), fmt, stream=sys.stdout)
+        _say(_summary(command, result, only), fmt, stream=sys.stdout)
     return 0
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _summary(command: str, result: pipeline.BuildResult, only: selection.Selection | None) -> str:
+    """The last line of a build or check that passed: what it covered, how long it took, the warnings."""
+    moved = f", {result.moved} moved" if result.moved else ""
+    articles = _plural(result.articles, "article")
+    if only is not None:  # a check of named files: which, in one line
+        files = ", ".join(only.files[:4]) + (f" and {len(only.files) - 4} more" if len(only.files) > 4 else "")
+        articles = f"{articles} ({files})" if files else articles
+    records = _plural(result.records, "record")
+    records = f" and the registry of {records}" if only is not None else f", {records}"
+    warnings = f"; {_plural(len(result.diagnostics), 'warning')}" if result.diagnostics else ""
+    where = f" → {result.output}/" if command == "build" else ""
+    done = "checked" if command == "check" else "built"
+    return (f"{done} {articles}, {_plural(result.annotations, 'annotation')}{moved}{records} in "
+            f"{result.seconds:.2f} s{where}{warnings}")

@@ -40,22 +40,36 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int, last_here: bool = False
-               ) -> list[R]:
+def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int, last_here: bool = False,
+               done: Callable[[T], None] | None = None) -> list[R]:
     """[fn(state, item) for item in items], on up to ``jobs`` forked worker processes that each take the
     next item when free. fn must be a module-level function (it is sent by name). With last_here, this
     process runs the last item meanwhile, in place of a worker (a large result is then not pickled back).
+    done(item) is called here, in this process, as each item's result arrives (a build's progress).
 
     jobs <= 1, a single item, or no fork on this system: all in this process. A worker's exception is
     raised here, with its traceback as ``__cause__``; the items not yet started are dropped.
     """
     if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
-        return [fn(state, item) for item in items]
+        return [_then(fn(state, item), done, item) for item in items]
     sent = items[:-1] if last_here else items
     with pool(state, min(jobs - last_here, len(sent))) as workers:
         futures = [workers.submit(fn, item) for item in sent]
-        last = [fn(state, items[-1])] if last_here else []
+        last = [_then(fn(state, items[-1]), done, items[-1])] if last_here else []
+        if done is not None:
+            from concurrent.futures import as_completed
+
+            item_of = dict(zip(futures, sent, strict=True))
+            for f in as_completed(futures):
+                f.result()  # a worker's exception, raised as soon as it arrives
+                done(item_of[f])
         return [f.result() for f in futures] + last
+
+
+def _then(result: R, done: Callable[[T], None] | None, item: T) -> R:
+    if done is not None:
+        done(item)
+    return result
 
 
 class Pool(Generic[S]):

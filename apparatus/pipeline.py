@@ -32,7 +32,9 @@ from .articles import Article, load_article
 from .config import Config, load_config, template_site
 from .errors import BuildError, Diagnostic, count_errors
 from .output import OutputLock, OutputNotOurs, Staging, Writer
+from .progress import SILENT, Progress
 from .schema import did_you_mean
+from .selection import Selection
 from .sources import read_bytes, walk
 
 PARALLEL_THRESHOLD = 64  # below this many articles a worker pool costs more than it saves
@@ -48,6 +50,7 @@ class Collection:
     slugs: list[str]
     annotation_slugs: set[str]
     history: history.History = dataclasses.field(default_factory=lambda: history.History({}))
+    whole: bool = True  # False: a check of a few named articles (load_collection)
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
@@ -55,18 +58,42 @@ class Collection:
         cfg = self.config
         self.web = webannotation.SiteInfo(webannotation.uri(cfg.base_url), cfg.title, cfg.language,
                                           cfg.publisher_name) if cfg.base_url else None
-        # every article page cites records the same way: render each citation once, with the _macros.html macro
+        # every article page cites records the same way: render each citation once, with the _macros.html macro;
+        # all of them before the workers fork (they share them), or for a few articles only the ones they cite
         self.cites: dict[str, Any] = {}
         if self.env is not None:
-            cite = self.env.get_template("_macros.html").module.cite
-            root = site.root_of(site.article_url("x"))
-            self.cites = {rid: cite(r, root) for rid, r in self.registry.items()}
-            self.cites.update((f"{rid}@{tag}", cite(r, root, tag)) for rid, r in self.registry.items()
-                              for tag, _ in r.versions)  # (Annotation.cite_key)
+            cites = _Citations(self.env.get_template("_macros.html").module.cite, self.registry)
+            if self.whole:
+                cites.render_all()
+            self.cites = cites
 
     @property
     def root(self) -> Path:
         return self.config.root
+
+
+class _Citations(dict[str, Any]):
+    """Record citations as notes cite them (key: :meth:`Annotation.cite_key`, ``id`` or ``id@language``), each
+    rendered on its first use."""
+
+    def __init__(self, cite: Any, registry: dict[str, Record]):
+        super().__init__()
+        self._cite, self._registry = cite, registry
+        self._root = site.root_of(site.article_url("x"))
+
+    def __missing__(self, key: str) -> Any:
+        rid, _, tag = key.partition("@")
+        record = self._registry.get(rid)
+        if record is None or (tag and tag not in dict(record.versions)):
+            raise KeyError(key)
+        value = self[key] = self._cite(record, self._root, tag) if tag else self._cite(record, self._root)
+        return value
+
+    def render_all(self) -> None:
+        for rid, record in self._registry.items():
+            for key in (rid, *(f"{rid}@{tag}" for tag, _ in record.versions)):
+                if key not in self:
+                    self.__missing__(key)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -316,15 +343,26 @@ def _work(shared: tuple[Collection, Mode], bounds: tuple[int, int]) -> list[Arti
     return [process_article(c, s, mode) for s in c.slugs[bounds[0]:bounds[1]]]
 
 
-def process_articles(c: Collection, mode: Mode, jobs: int = 1) -> list[ArticleResult]:
+def process_articles(c: Collection, mode: Mode, jobs: int = 1, progress: Progress = SILENT) -> list[ArticleResult]:
     """Every article processed (:func:`process_article`), on ``jobs`` processes for a large collection."""
+    progress.stage("articles", len(c.slugs))
     if jobs <= 1 or len(c.slugs) < PARALLEL_THRESHOLD:
-        return [process_article(c, s, mode) for s in c.slugs]
-    parts = forking.map_shared(_work, forking.chunks(len(c.slugs), jobs), (c, mode), jobs)
+        return [_counted(process_article(c, s, mode), progress) for s in c.slugs]
+    parts = forking.map_shared(_work, forking.chunks(len(c.slugs), jobs), (c, mode), jobs,
+                               done=lambda bounds: progress.advance(bounds[1] - bounds[0]))
     return [r for part in parts for r in part]
 
 
-def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection | None, list[Diagnostic]]:
+def _counted(result: ArticleResult, progress: Progress) -> ArticleResult:
+    progress.advance()
+    return result
+
+
+def load_collection(root: Path, auto_reload: bool = False, whole: bool = True
+                    ) -> tuple[Collection | None, list[Diagnostic]]:
+    """The site-wide inputs and the listing of the articles. Not whole (a check of named articles): the notes'
+    dates are not read from git (only the collection's pages show them), and the records' citations are rendered
+    as articles cite them."""
     config, diags = load_config(root)
     if config is None:
         return None, diags
@@ -346,13 +384,13 @@ def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection |
                                 f"annotation file has no article: content/{orphan}.md does not exist"
                                 + (f"; {near}" if near else ""),
                                 "name the file after its article's slug, or add the article"))
-    dates = history.note_history(root)
-    if dates.shallow:
+    known = history.note_history(root) if whole else history.History({})
+    if known.shallow:
         diags.append(Diagnostic("annotations", 1, 1, "the repository is a shallow clone: the notes' added and "
                                 "revised dates (and the changes page and feeds) miss its early history",
                                 "fetch the whole history: git fetch --unshallow (in GitHub Actions, "
                                 "actions/checkout with fetch-depth: 0)", severity="warning"))
-    return Collection(config, registry, env, slugs, ann_slugs & set(slugs), dates), diags
+    return Collection(config, registry, env, slugs, ann_slugs & set(slugs), known, whole), diags
 
 
 def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagnostic]]:
@@ -363,16 +401,24 @@ def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagn
 
 
 def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool = False,
-          search_index: bool = True) -> BuildResult:
+          search_index: bool = True, only: Selection | None = None, progress: Progress = SILENT) -> BuildResult:
     """Build (or with write=False, check) the collection at root. Raises BuildError on errors.
 
     With strict, warnings are errors: nothing is written when there is any. Without search_index,
-    the search index is left out (benchmarks).
+    the search index is left out (benchmarks). With only (a check of named articles), just those articles
+    are read and checked, beside what every check reads: site.yaml, the registry, the templates and the
+    listing of the files (an annotation file without its article is found from the names); the pages made
+    from the whole collection, and the warning for records no note cites, need every article and are left out.
     """
+    assert only is None or not write, "only a check is limited to named articles"
     started = time.perf_counter()
-    c, diags = load_collection(root)
+    progress.stage("reading the collection")
+    c, diags = load_collection(root, whole=only is None)
     if c is None:
         raise BuildError(diags)
+    if only is not None:
+        listed = set(c.slugs)
+        c.slugs = [s for s in only.slugs if s in listed]  # (a named annotation file without article: reported)
     if write and not c.config.base_url:
         diags.append(Diagnostic("site.yaml", 1, 1, "no base_url: the pages have no canonical link, og:url or "
                                 "ClaimReview, and sitemap.xml, the feeds (feed.xml, feed.json) and the W3C Web "
@@ -386,19 +432,21 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
             staging = _staging(held, diags)
         mode = Mode(staging, search=search_index)
         jobs = jobs or forking.cores()
-        results = process_articles(c, mode, jobs)
+        results = process_articles(c, mode, jobs, progress)
         summaries = [r.summary for r in results if r.summary is not None]
         for r in results:
             diags += r.diagnostics
-        if not count_errors(diags) and c.env is not None:
+        whole = only is None
+        if whole and not count_errors(diags) and c.env is not None:
             diags += _unused_records(c, summaries)
         if strict:
             diags = [dataclasses.replace(d, severity="error") for d in diags]
-        if not count_errors(diags) and c.env is not None:
-            diags += render_collection_pages(c, summaries, mode, jobs=jobs)
+        if whole and not count_errors(diags) and c.env is not None:
+            diags += render_collection_pages(c, summaries, mode, jobs=jobs, progress=progress)
         if count_errors(diags):
             raise BuildError(diags)
         if staging is not None:
+            progress.stage("writing the site")
             diags += staging.commit()
     finally:
         if staging is not None:
@@ -428,7 +476,8 @@ def _unused_records(c: Collection, summaries: list[site.ArticleSummary]) -> list
 
 
 def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary], mode: Mode,
-                            only: set[str] | None = None, jobs: int = 1) -> list[Diagnostic]:
+                            only: set[str] | None = None, jobs: int = 1, progress: Progress = SILENT
+                            ) -> list[Diagnostic]:
     """Render the pages made from the whole collection (all, or the URLs in ``only``: see site.PAGES) and write
     them with the site's other files and the assets; the diagnostics (a template's failure)."""
     pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries), site=c.web))
@@ -436,7 +485,8 @@ def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
     listed = site.sitemap_urls(pages, summaries)
     if only is not None:
         pages = [p for p in pages if p.url in only]
-    failed = _render_pages(c, pages, mode, jobs)
+    progress.stage("collection pages", len(pages))
+    failed = _render_pages(c, pages, mode, jobs, progress)
     if failed is not None:
         return [failed]
     writer = mode.writer
@@ -445,6 +495,7 @@ def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
     diags: list[Diagnostic] = []
     _write_site_files(c, writer, listed, only)
     if mode.search and (only is None or site.SEARCH in only):
+        progress.stage("search index")
         _write_search_index(c, writer, summaries, diags)
     if only is not None and site.STATIC not in only:
         return diags
@@ -483,9 +534,15 @@ def _render_page(c: Collection, page: site.Page, writer: Writer | None) -> Diagn
     return None
 
 
-def _render_run(c: Collection, pages: list[site.Page], writer: Writer | None) -> Diagnostic | None:
+def _render_run(c: Collection, pages: list[site.Page], writer: Writer | None, progress: Progress = SILENT
+                ) -> Diagnostic | None:
     """Render and write pages in order, up to the first template error (returned)."""
-    return next((d for d in (_render_page(c, p, writer) for p in pages) if d is not None), None)
+    for p in pages:
+        failed = _render_page(c, p, writer)
+        if failed is not None:
+            return failed
+        progress.advance()
+    return None
 
 
 def _page_work(shared: tuple[Collection, list[site.Page], Writer | None], bounds: tuple[int, int]
@@ -494,13 +551,15 @@ def _page_work(shared: tuple[Collection, list[site.Page], Writer | None], bounds
     return _render_run(c, pages[bounds[0]:bounds[1]], writer)
 
 
-def _render_pages(c: Collection, pages: list[site.Page], mode: Mode, jobs: int) -> Diagnostic | None:
+def _render_pages(c: Collection, pages: list[site.Page], mode: Mode, jobs: int, progress: Progress
+                  ) -> Diagnostic | None:
     """Render and write pages; the first template error, if any. Many pages written to disk share the cores,
     by weight: the records pages of a large collection hold a line for every note that cites them."""
     if jobs <= 1 or len(pages) < PARALLEL_THRESHOLD or not isinstance(mode.writer, Staging):
-        return _render_run(c, pages, mode.writer)
+        return _render_run(c, pages, mode.writer, progress)
     runs = forking.weighted_runs([p.weight for p in pages], jobs)
-    failures = forking.map_shared(_page_work, runs, (c, pages, mode.writer), jobs)
+    failures = forking.map_shared(_page_work, runs, (c, pages, mode.writer), jobs,
+                                  done=lambda bounds: progress.advance(bounds[1] - bounds[0]))
     return next((d for d in failures if d is not None), None)
 
 

@@ -10,7 +10,7 @@ after one warm-up load of each; each load reads the navigation entry's domConten
 loadEventStart. Reported: the medians, and the article pages' difference with and without JavaScript
 (target: at most 50 ms, issue 13), plus the time the margin layout took once the page was loaded
 (notes.js's read and write passes, measured in the page). Results go to _bench/reader.json (or --out
-NAME) and a table on stdout. Needs /usr/bin/chromium.
+NAME) and a table on stdout. Needs Chromium (APPARATUS_CHROMIUM, default /usr/bin/chromium).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 import long_article  # noqa: E402  (tests/long_article.py)
 from browser import CHROMIUM_ARGS, serve  # noqa: E402
+from tools import CHROMIUM  # noqa: E402  (tests/tools.py: APPARATUS_CHROMIUM, default /usr/bin/chromium)
 
 from apparatus import pipeline  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
 TARGET_MS = 50
 PAGES = {"article le-drian": "articles/le-drian-hrc46-xinjiang-2021/",
          "article france-china": "articles/france-china-mass-detentions-2019/",
@@ -82,7 +82,7 @@ def main() -> int:
         site = build(Path(tmp) / "c")
         server, base = serve(site)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             for name, url in PAGES.items():
                 load(browser, base + url, True), load(browser, base + url, False)  # warm-up
                 on, off = [], []

@@ -24,7 +24,7 @@ The repository's own collection is measured the same way (words: Drian, Xinjiang
 117-78). As in bench/run.py, the script first waits --settle seconds for earlier deletions to age,
 deletes nothing until the last timed build, and opens a browser (whose temporary profile is deleted
 when it closes) only after it. Results go to _bench/search.json (or --out NAME) and a table on
-stdout. Needs node_modules (make setup) and /usr/bin/chromium.
+stdout. Needs node_modules (make setup) and Chromium (APPARATUS_CHROMIUM, default /usr/bin/chromium).
 """
 import argparse
 import gzip
@@ -44,10 +44,10 @@ import builds  # noqa: E402  (bench/builds.py)
 import gen  # noqa: E402  (bench/gen.py)
 import languages as foreign  # noqa: E402  (bench/languages.py)
 from prose import WORDS  # noqa: E402
+from tools import CHROMIUM  # noqa: E402  (tests/tools.py: APPARATUS_CHROMIUM, default /usr/bin/chromium)
 
 from apparatus import forking, pipeline, search  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
 REAL_WORDS = ["Drian", "Xinjiang", "CERD/C/CHN/CO/14-17", "117-78"]
 PROBE = """
 window.__search = {};
@@ -109,7 +109,7 @@ def first_queries(site_dir, words):
     out = []
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             for word in words:
                 context = browser.new_context()
                 page = context.new_page()

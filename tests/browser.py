@@ -1,7 +1,9 @@
-"""Real-browser fixtures: Playwright driving Debian's Chromium (never a downloaded browser).
+"""Real-browser fixtures: Playwright driving Debian's Chromium, or the one APPARATUS_CHROMIUM names (never a
+downloaded browser).
 
 Pages are served from a built site over a loopback HTTP server, so they load as a reader's would.
-Locally a missing Chromium skips these tests; with CI=true it fails them (see tools.require).
+A missing Chromium fails these tests, with how to install it (tools.require_chromium); ``make test-fast``
+deselects them. Every test that uses the ``browser`` fixture is marked ``browser`` (conftest.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tools import CHROMIUM, require
+from tools import CHROMIUM, require, require_chromium
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -26,7 +28,7 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    require(CHROMIUM.exists(), "Debian's chromium (/usr/bin/chromium)")
+    require_chromium()
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -9,10 +9,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _load():
-    path = list(sys.path)  # stages.py puts the repository and bench/ on the path
+def _load(name="stages"):
+    """bench/<name>.py as a module; the path it changes (stages.py puts the repository and bench/ on it) put back."""
+    path = list(sys.path)
     try:
-        spec = importlib.util.spec_from_file_location("bench_stages", REPO / "bench" / "stages.py")
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         return mod

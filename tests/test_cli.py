@@ -16,7 +16,7 @@ def test_usage_errors_exit_2(tiny: Path) -> None:
 
 def test_default_command_is_build(tiny: Path) -> None:
     result = run(tiny)
-    assert result.code == 0 and result.out.startswith("built 1 articles")
+    assert result.code == 0 and result.out.startswith("built 1 article, ")
     assert (tiny / "_site" / "index.html").is_file()
 
 
@@ -31,7 +31,7 @@ def test_warnings_do_not_fail_the_build(tiny: Path) -> None:
     result = run(tiny, "build")
     assert result.code == 0
     assert "annotations/_records.yaml:1:1: warning: record 'unused' is not cited by any annotation" in result.err
-    assert "1 warnings" in result.out
+    assert result.out.rstrip().endswith("; 1 warning")
 
 
 def test_moved_quote_is_a_warning_and_still_highlighted(tiny: Path) -> None:

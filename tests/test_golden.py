@@ -17,7 +17,7 @@ def test_tiny_site_matches_golden(tiny: Path, update_golden: bool) -> None:
     result = run(tiny, "build")
     assert result.code == 0, result.err
     assert result.err == ""
-    assert result.out.startswith("built 1 articles, 8 annotations, 2 records in ")
+    assert result.out.startswith("built 1 article, 8 annotations, 2 records in ")
     out = tiny / "_site"
     copied = {f"static/{p.relative_to(REPO / 'templates' / 'static').as_posix()}": p
               for p in (REPO / "templates" / "static").rglob("*") if p.is_file()}
@@ -46,6 +46,6 @@ def test_two_builds_are_byte_identical(tiny: Path, tmp_path: Path) -> None:
 def test_check_writes_nothing(tiny: Path) -> None:
     result = run(tiny, "check")
     assert result.code == 0, result.err
-    assert result.out.startswith("checked 1 articles, 8 annotations, 2 records in ")
+    assert result.out.startswith("checked 1 article, 8 annotations, 2 records in ")
     assert not (tiny / "_site").exists()
     assert sorted(p.name for p in tiny.iterdir()) == ["annotations", "content", "site.yaml", "templates"]

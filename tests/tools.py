@@ -1,23 +1,44 @@
-"""External tools the quality gates use: found, or skipped locally and failed in CI (CI=true)."""
+"""External tools the quality gates use: found, or skipped locally and failed in CI (CI=true).
+
+Chromium is the exception: a missing Chromium fails the browser tests everywhere, with how to install it
+(``make setup`` installs it where it can). To run every test but the browser's, deselect them:
+``make test-fast`` (``pytest -m "not browser"``).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 VNU_JAR = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-CHROMIUM = Path("/usr/bin/chromium")
+# The browser the tests drive (never one Playwright downloads): Debian's chromium, or the setting's, e.g. the
+# Google Chrome of GitHub's runners (.github/workflows).
+CHROMIUM = Path(os.environ.get("APPARATUS_CHROMIUM") or "/usr/bin/chromium")
+
+
+def chromium_howto() -> str:
+    return (f"Chromium is missing: {CHROMIUM} is not an executable (APPARATUS_CHROMIUM). Install it with "
+            "`sudo apt-get install -y chromium` (Debian; `make setup` does it when run as root or when "
+            "`sudo -n` works), or set APPARATUS_CHROMIUM to a Chromium or Google Chrome executable. "
+            "`make test-fast` runs every test but the browser tests.")
+
+
+def require_chromium() -> None:
+    """Fail (never skip) a browser test when Chromium is missing: deselecting them is the way not to run them."""
+    if not os.access(CHROMIUM, os.X_OK) or CHROMIUM.is_dir():
+        pytest.fail(chromium_howto(), pytrace=False)
 
 
 def require(ok: bool, what: str) -> None:
     """Skip a test whose tool is missing — except in CI, where every gate must run."""
     if ok:
         return
-    message = f"{what} is missing: run `make setup` (and `apt-get install -y chromium` for browser tests)"
+    message = f"{what} is missing: run `make setup`"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message + " — CI must run every gate")
     pytest.skip(message)
@@ -27,3 +48,10 @@ def java() -> str:
     path = shutil.which("java") or ""
     require(bool(path) and VNU_JAR.is_file(), "java and node_modules/vnu-jar")
     return path
+
+
+if __name__ == "__main__":  # make setup: is the browser there (exit 0), or how to install it (exit 1)
+    if os.access(CHROMIUM, os.X_OK) and not CHROMIUM.is_dir():
+        sys.exit(0)
+    print(chromium_howto())
+    sys.exit(1)
