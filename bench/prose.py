@@ -76,6 +76,32 @@ def norm(s):
     return s.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
 
 
+def distinct_note(rng, tag):
+    """A note no other note repeats, as a real collection's are: 40-150 words in sentences, with **strong**,
+    *emphasis* and a link or two, and in a quarter of them a second paragraph. ``tag`` (the article and the
+    note's number) goes into a link, so no two notes are equal even by chance."""
+    words, sentences = rng.randint(40, 150), []
+    while words > 0:
+        k = min(words, rng.randint(8, 22))
+        words -= k
+        w = rng.choices(WORDS, k=k)
+        sentences.append(" ".join(w).capitalize() + ".")
+    first = sentences[0].split(" ")
+    i = rng.randrange(1, len(first)) if len(first) > 1 else 0
+    first[i] = f"**{first[i].rstrip('.')}**" + ("." if first[i].endswith(".") else "")
+    sentences[0] = " ".join(first)
+    last = sentences[-1].split(" ")
+    j = rng.randrange(len(last))
+    last[j] = f"*{last[j].rstrip('.')}*" + ("." if last[j].endswith(".") else "")
+    sentences[-1] = " ".join(last)
+    sentences.insert(rng.randrange(len(sentences) + 1),
+                     f"See [the {rng.choice(WORDS)} record](https://example.org/notes/{tag}).")
+    if rng.random() < 0.25 and len(sentences) > 3:
+        cut = rng.randrange(2, len(sentences) - 1)
+        return " ".join(sentences[:cut]) + "\n\n" + " ".join(sentences[cut:])
+    return " ".join(sentences)
+
+
 def make_notes(rng):
     notes = []
     for i in range(200):

@@ -1,7 +1,14 @@
 """Benchmark `build.py build` on synthetic collections of N articles.
 
-    python bench/run.py [--sizes 1000,10000] [--runs 5] [--seed 1] [--keep DIR] [--settle SECONDS]
-                        [--against CHECKOUT] [-- EXTRA BUILD ARGS]
+    python bench/run.py [--sizes 1000,10000] [--runs 5] [--seed 1] [--corpus honest|pooled|both] [--keep DIR]
+                        [--settle SECONDS] [--against CHECKOUT] [-- EXTRA BUILD ARGS]
+
+--hugo: Hugo 0.168 on the same articles in the same run, after this checkout's builds at each size
+(bench/hugo_bench.py; `make bench-hugo` installs it; never in CI), with the ratio of the medians.
+
+--corpus (bench/gen.py): honest (default: distinct notes, a tenth each in French, Chinese and Uyghur), pooled
+(notes from a pool of 200, English: the figures before issue 19), or both: honest first, then pooled beside it
+for comparison.
 
 For each N: generate a collection with bench/gen.py (timed on its own, not part of the figures) into
 a temporary folder under _bench/ (or DIR/N with --keep), run one warm-up build (fills the OS file
@@ -26,6 +33,8 @@ was far slower, probably for the same reason: tests delete many files there.
 Measured per run:
   - wall time: time.perf_counter() around start-to-reap of the process (interpreter start-up,
     imports, reading, rendering, writing: everything a user waits for);
+  - peak PSS summed over the build and its workers, sampled every 50 ms (bench/builds.py PssSampler):
+    the memory the build holds, each shared page counted once;
   - peak RSS: ru_maxrss from os.wait4() on the child (KiB on Linux). Linux folds into a reaped
     process's rusage the maxrss of its descendants that it waited for, as a max, not a sum
     (checked: a child whose own child peaked at 300 MiB reports ~310 MiB; two concurrent
@@ -53,6 +62,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 import builds  # noqa: E402  (bench/builds.py)
 import gen  # noqa: E402  (bench/gen.py)
+import hugo_bench  # noqa: E402  (bench/hugo_bench.py)
 
 
 def site_size(path):
@@ -60,12 +70,12 @@ def site_size(path):
     return len(files), sum(f.stat().st_size for f in files) / 2**20
 
 
-def bench_size(n, args, extra, workdir):
-    coll = workdir / str(n)
+def bench_size(n, corpus, args, extra, workdir):
+    coll = workdir / f"{corpus}-{n}"
     t = time.perf_counter()
-    stats = gen.generate(coll, n, args.seed)
+    stats = gen.generate(coll, n, args.seed, corpus=corpus)
     gen_s = time.perf_counter() - t
-    print(f"N={n}: generated in {gen_s:.1f}s", file=sys.stderr, flush=True)
+    print(f"N={n}: generated the {corpus} corpus in {gen_s:.1f}s", file=sys.stderr, flush=True)
     engines = [builds.REPO] + ([args.against] if args.against else [])
     print(f"N={n}: warm-up build ...", file=sys.stderr, flush=True)
     for engine in engines:
@@ -75,21 +85,32 @@ def bench_size(n, args, extra, workdir):
         for engine in engines if i % 2 == 0 else engines[::-1]:  # in turns, each first in every other pair
             r = builds.build(coll, extra, engine)
             timed[engine].append(r)
-            print(f"N={n}: run {i + 1}/{args.runs}{' ' + engine.name if args.against else ''}: {r[0]:.2f}s "
-                  f"{r[1]:.0f} MiB (user {r[2]:.2f}s, sys {r[3]:.2f}s)", file=sys.stderr, flush=True)
-    result = summary(timed[builds.REPO], n, stats, gen_s)
+            print(f"N={n}: run {i + 1}/{args.runs}{' ' + engine.name if args.against else ''}: {r.wall:.2f}s "
+                  f"PSS {r.pss:.0f} MiB, RSS {r.rss:.0f} MiB (user {r.user:.2f}s, sys {r.system:.2f}s)",
+                  file=sys.stderr, flush=True)
+    result = {"corpus": corpus, **summary(timed[builds.REPO], n, stats, gen_s)}
     if args.against:
         result["against"] = {"engine": str(args.against), **summary(timed[args.against], n, stats, gen_s)}
         pairs = [new[0] - old[0] for new, old in zip(timed[builds.REPO], timed[args.against], strict=True)]
         result["pair_differences_s"] = [round(d, 3) for d in pairs]
         result["median_pair_difference_s"] = round(statistics.median(pairs), 3)
+    if args.hugo:
+        print(f"N={n}: Hugo ...", file=sys.stderr, flush=True)
+        hugo = hugo_bench.runs(coll, args.runs)
+        wall, cpu = statistics.median(r.wall for r in hugo), statistics.median(r.user + r.system for r in hugo)
+        result["hugo"] = {"runs_s": [round(r.wall, 3) for r in hugo], "median_s": round(wall, 3),
+                          "median_cpu_s": round(cpu, 3), "median_peak_pss_mib": round(statistics.median(
+                              r.pss for r in hugo), 1),
+                          "ratio_wall": round(result["median_s"] / wall, 2),
+                          "ratio_cpu": round(result["median_cpu_s"] / cpu, 2)}
     return result
 
 
 def summary(runs, n, stats, gen_s):
-    secs, rss = [r[0] for r in runs], [r[1] for r in runs]
-    user, system = [r[2] for r in runs], [r[3] for r in runs]
-    files, mib = site_size(runs[-1][4])
+    secs, rss, pss = [r.wall for r in runs], [r.rss for r in runs], [r.pss for r in runs]
+    user, system = [r.user for r in runs], [r.system for r in runs]
+    cpu = [u + k for u, k in zip(user, system, strict=True)]
+    files, mib = site_size(runs[-1].out)
     return {"articles": n, "annotations": stats["annotations"], "words": stats["words"],
             "records": stats["records"], "generate_s": round(gen_s, 3),
             "runs_s": [round(s, 3) for s in secs], "peak_rss_mib": [round(m, 1) for m in rss],
@@ -97,15 +118,18 @@ def summary(runs, n, stats, gen_s):
             "max_s": round(max(secs), 3),
             "s_per_1000": round(statistics.median(secs) * 1000 / n, 3),
             "median_peak_rss_mib": round(statistics.median(rss), 1),
+            "peak_pss_mib": [round(m, 1) for m in pss], "median_peak_pss_mib": round(statistics.median(pss), 1),
+            "median_cpu_s": round(statistics.median(cpu), 3),
             "median_user_s": round(statistics.median(user), 3), "median_sys_s": round(statistics.median(system), 3),
             "output_files": files, "output_mib": round(mib, 1)}
 
 
 def table(results):
-    head = ("articles", "median s", "min s", "max s", "s/1000", "user s", "sys s", "RSS MiB", "out files",
-            "out MiB", "gen s")
-    rows = [(r["articles"], r["median_s"], r["min_s"], r["max_s"], r["s_per_1000"], r["median_user_s"],
-             r["median_sys_s"], r["median_peak_rss_mib"], r["output_files"], r["output_mib"], r["generate_s"])
+    head = ("corpus", "articles", "median s", "min s", "max s", "s/1000", "CPU s", "user s", "sys s", "PSS MiB",
+            "RSS MiB", "out files", "out MiB", "gen s")
+    rows = [(r["corpus"], r["articles"], r["median_s"], r["min_s"], r["max_s"], r["s_per_1000"], r["median_cpu_s"],
+             r["median_user_s"], r["median_sys_s"], r["median_peak_pss_mib"], r["median_peak_rss_mib"],
+             r["output_files"], r["output_mib"], r["generate_s"])
             for r in results]
     cells = [head] + [tuple(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row)
                       for row in rows]
@@ -123,10 +147,14 @@ def main(argv=None):
     ap.add_argument("--sizes", default="1000,10000", help="comma-separated article counts")
     ap.add_argument("--runs", type=int, default=5, help="timed builds per size (default 5)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--keep", metavar="DIR", help="generate into DIR/N and keep it")
+    ap.add_argument("--corpus", choices=[*sorted(gen.CORPORA), "both"], default="honest",
+                    help="the synthetic corpus (bench/gen.py); both: honest, then pooled for comparison")
+    ap.add_argument("--keep", metavar="DIR", help="generate into DIR/CORPUS-N and keep it")
     ap.add_argument("--against", type=Path, metavar="CHECKOUT",
                     help="also build with another checkout's build.py (its .venv if it has one), in turns "
                          "with this one on the same collection: old code against new")
+    ap.add_argument("--hugo", action="store_true",
+                    help="also build the same articles with Hugo 0.168 (make bench-hugo installs it), for a ratio")
     builds.out_option(ap, "results.json")
     builds.settle_option(ap)
     args = ap.parse_args(argv)
@@ -136,8 +164,10 @@ def main(argv=None):
     for engine in [REPO] + ([args.against] if args.against else []):
         subprocess.run([builds.engine_python(engine), "-m", "compileall", "-q", str(engine / "apparatus")],
                        check=True)
-    with builds.workspace(args.keep, "apparatus-bench-", map(str, sizes), args.settle) as workdir:
-        results = [bench_size(n, args, extra, workdir) for n in sizes]
+    corpora = ["honest", "pooled"] if args.corpus == "both" else [args.corpus]
+    names = [f"{corpus}-{n}" for corpus in corpora for n in sizes]
+    with builds.workspace(args.keep, "apparatus-bench-", names, args.settle) as workdir:
+        results = [bench_size(n, corpus, args, extra, workdir) for corpus in corpora for n in sizes]
     report = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
               "commit": builds.git_commit(), "python": platform.python_version(),
               "platform": platform.platform(), "cpus": os.cpu_count(), "seed": args.seed,
@@ -148,10 +178,18 @@ def main(argv=None):
     print(table(results))
     for r in results:
         if "against" in r:
-            print(f"N={r['articles']} against {r['against']['engine']}: median {r['against']['median_s']:.2f} s, "
-                  f"user {r['against']['median_user_s']:.2f} s, RSS {r['against']['median_peak_rss_mib']:.0f} MiB; "
+            print(f"{r['corpus']} N={r['articles']} against {r['against']['engine']}: median "
+                  f"{r['against']['median_s']:.2f} s, CPU {r['against']['median_cpu_s']:.2f} s, "
+                  f"PSS {r['against']['median_peak_pss_mib']:.0f} MiB; "
                   f"this checkout minus it, per pair: {r['pair_differences_s']} s "
                   f"(median {r['median_pair_difference_s']:+.2f} s)")
+    for r in results:
+        if "hugo" in r:
+            h = r["hugo"]
+            print(f"{r['corpus']} N={r['articles']} Hugo 0.168: median {h['median_s']:.2f} s, "
+                  f"CPU {h['median_cpu_s']:.2f} s, "
+                  f"PSS {h['median_peak_pss_mib']:.0f} MiB; Apparatus/Hugo: wall {h['ratio_wall']:.2f}x, "
+                  f"CPU {h['ratio_cpu']:.2f}x")
     print(f"results: {path}")
 
 

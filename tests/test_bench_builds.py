@@ -32,13 +32,13 @@ def test_each_build_writes_a_new_folder_and_deletes_none(builds, tmp_path):
     builds.gen.generate(coll, 3, 1)
     first = builds.build(coll, ["--no-search"])
     second = builds.build(coll, ["--no-search"])
-    assert first[4] != second[4]
-    for wall, rss, user, system, out in (first, second):
-        assert wall > 0 and rss > 0 and user >= 0 and system >= 0
+    assert first.out != second.out
+    for wall, rss, user, system, out, pss in (first, second):
+        assert wall > 0 and rss > 0 and pss > 0 and user >= 0 and system >= 0
         assert out.parent == coll and out.name.startswith("_site-")
         assert (out / "index.html").is_file()  # the first build's site is still there
         assert "built 3 articles" in (coll / f"{out.name}.log").read_text(encoding="utf-8")
-    assert yaml.safe_load((coll / "site.yaml").read_text(encoding="utf-8"))["output"] == second[4].name
+    assert yaml.safe_load((coll / "site.yaml").read_text(encoding="utf-8"))["output"] == second.out.name
 
     builds.tidy(coll)
     assert not list(coll.glob("_site*"))
@@ -91,3 +91,38 @@ def test_a_workspace_deletes_before_the_wait_and_after_the_work_never_between(bu
     with builds.workspace(None, "apparatus-test-", [], 0) as scratch:
         assert scratch.parent == builds.REPO / "_bench" and scratch.is_dir()
     assert not scratch.exists()
+
+
+def test_pss_sampler_sums_a_process_and_its_children(builds):
+    """Peak PSS over a process tree: a parent and a forked child each filling 64 MiB of their own count twice;
+    ru_maxrss would give one of them."""
+    import subprocess
+    code = ("import os, time\nb = bytearray(64 << 20)\npid = os.fork()\nc = bytearray(64 << 20)\n"
+            "for i in range(0, len(c), 4096): c[i] = 1\nfor i in range(0, len(b), 4096): b[i] = 2\n"
+            "time.sleep(1.0)\nos._exit(0) if pid == 0 else os.waitpid(pid, 0)")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    sampler = builds.PssSampler(proc.pid, interval=0.02)
+    proc.wait()
+    peak = sampler.stop()
+    assert peak > 2 * 64 + 32, peak  # each process's own 64 MiB (+ b, copied on write in the child)
+
+
+def test_hugo_site_has_the_same_articles_notes_and_records(builds, tmp_path):
+    """bench/hugo_bench.py: the Hugo site holds every article (front matter `url:` renamed: Hugo takes it for the
+    page's address), every annotation file as data, a page per record, and the layouts (Hugo itself is not run
+    here: it is installed only by make bench-hugo)."""
+    hugo_bench = _load("hugo_bench")
+    coll = tmp_path / "c"
+    builds.gen.generate(coll, 12, 1)
+    site = hugo_bench.site(coll)
+    articles = sorted(p.name for p in (site / "content" / "articles").glob("*.md"))
+    assert articles == sorted(p.name for p in (coll / "content").glob("*.md"))
+    assert sorted(p.name for p in (site / "data" / "notes").glob("*.yaml")) == \
+        sorted(p.name for p in (coll / "annotations").glob("*.yaml") if p.name != "_records.yaml")
+    for name in articles:
+        ours, theirs = (d.read_text(encoding="utf-8") for d in (coll / "content" / name, site / "content" /
+                                                                 "articles" / name))
+        assert theirs == ours.replace("\nurl: ", "\nsource_url: ", 1) and "\nurl: " not in theirs
+    records = yaml.safe_load((coll / "annotations" / "_records.yaml").read_text(encoding="utf-8"))["records"]
+    assert len(list((site / "content" / "records").glob("*.md"))) == len(records)
+    assert {p.name for p in (site / "layouts").iterdir()} == {"baseof.html", "page.html", "home.html", "list.html"}

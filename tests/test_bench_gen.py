@@ -26,7 +26,7 @@ def load_gen():
 @pytest.fixture(scope="module")
 def coll(tmp_path_factory):
     dest = tmp_path_factory.mktemp("bench") / "coll"
-    load_gen().generate(dest, N, seed=1)
+    load_gen().generate(dest, N, seed=1, corpus="pooled")  # English: the rules below are English's
     return dest
 
 
@@ -169,3 +169,30 @@ def test_mixed_collection_has_each_language_and_checks_clean(tmp_path):
     assert "ۇ" in uyghur and "ە" in uyghur
     result = run(dest, "check")
     assert result.code == 0 and "error" not in result.err, result.err
+
+
+def notes_of(coll):
+    return {p.name: yaml.safe_load(p.read_text(encoding="utf-8"))["annotations"]
+            for p in sorted((coll / "annotations").glob("*.yaml")) if p.name != "_records.yaml"}
+
+
+def test_honest_corpus_notes_are_distinct_and_like_real_ones(coll, tmp_path):
+    """The default (honest) corpus: every note distinct, 40-150 words, with **strong**, *emphasis* and a link, some
+    in two paragraphs; the articles and every other field of the notes are the pooled corpus's."""
+    gen = load_gen()
+    honest = tmp_path / "honest"
+    gen.generate(honest, N, seed=1, languages="en")  # the default corpus, English only to compare with coll
+    pooled, distinct = notes_of(coll), notes_of(honest)
+    notes = [a["note"] for anns in distinct.values() for a in anns]
+    assert len(notes) == len(set(notes)) > 5 * N
+    words = [len(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", n).split()) for n in notes]
+    assert min(words) >= 40 and max(words) <= 150 + 6  # (+ the link's sentence)
+    assert all("**" in n and re.search(r"(?<!\*)\*[^*]+\*(?!\*)", n) and "](https://" in n for n in notes)
+    assert 0.1 < sum("\n\n" in n for n in notes) / len(notes) < 0.4
+    pooled_notes = [a["note"] for anns in pooled.values() for a in anns]
+    assert len(set(pooled_notes)) < len(pooled_notes)  # the old corpus repeats notes: a cache hits
+    assert distinct.keys() == pooled.keys()
+    for name, anns in distinct.items():
+        assert [{k: v for k, v in a.items() if k != "note"} for a in anns] == \
+               [{k: v for k, v in a.items() if k != "note"} for a in pooled[name]]
+    assert tree(honest / "content") == tree(coll / "content")
