@@ -208,10 +208,10 @@ class TextIndex:
     @functools.cached_property
     def flat_words(self) -> tuple[str, str, list[int], list[int]]:
         """The text with paragraph breaks as spaces, its lower-case copy, and where each of its words starts and
-        ends (see :func:`_word_bounds`)."""
+        ends (see :func:`word_bounds`)."""
         flat = self.text.replace(SEP, " ")
         low = flat.lower()
-        return flat, low, *_word_bounds(low)
+        return flat, low, *word_bounds(low)
 
     @functools.cached_property
     def trigrams(self) -> list[str]:
@@ -228,7 +228,7 @@ class TextIndex:
         return found
 
 
-def _context_ok(index: TextIndex, at: int, length: int, prefix: str, suffix: str) -> bool:
+def context_ok(index: TextIndex, at: int, length: int, prefix: str, suffix: str) -> bool:
     text = index.text
     if prefix:
         before = text[max(0, at - len(prefix) - 8):at].replace(SEP, " ").rstrip()
@@ -262,7 +262,7 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], af: Annotatio
             return af.at(("annotations", ann.index, "quote"), msg, hint)
         orphan = " (orphaned: the article changed since the note was written)" if article_changed else ""
         hits = index.occurrences(quote)
-        matches = [i for i in hits if _context_ok(index, i, len(quote), prefix, suffix)]
+        matches = [i for i in hits if context_ok(index, i, len(quote), prefix, suffix)]
         if len(matches) == 1:
             b, start = index.locate(matches[0])
             _, end = index.locate(matches[0] + len(quote) - 1)
@@ -295,7 +295,7 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], af: Annotatio
         else:
             skipped = searched >= ARTICLE_BUDGET
             before = COMPARED["elements"]
-            best, at, ratio = ("", 0, 0.0) if skipped else _closest(index, quote)
+            best, at, ratio = ("", 0, 0.0) if skipped else closest(index, quote)
             searched += COMPARED["elements"] - before + len(index.text)  # the comparisons, and the scan of the text
             COMPARED["skipped"] += skipped
             if article_changed and ratio >= MOVED_RATIO and SEP not in index.text[at:at + len(best)]:
@@ -311,7 +311,7 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], af: Annotatio
                     f"quote of '{ann.id}' has moved: the article now reads \"{shown}\" (line {line(at)})",
                     "if the note still applies, update the annotation:\n" + snippet), severity="warning"))
             elif ratio >= 0.5:
-                shown = _as_written(index, at, best)
+                shown = as_written(index, at, best)
                 diags.append(where(f"quote of '{ann.id}' not found in {body.rel}{orphan}",
                                    f"closest text in the article, line {line(at)}: \"{shown}\" — "
                                    "copy the quote exactly from the article"))
@@ -322,7 +322,7 @@ def anchor(annotations: Sequence[Annotation], blocks: list[Block], af: Annotatio
     return anchors
 
 
-def _as_written(index: TextIndex, at: int, found: str) -> str:
+def as_written(index: TextIndex, at: int, found: str) -> str:
     """Normalized text found at ``at`` as the article writes it (« non », not "non"), its white space as single
     spaces; as normalized when it spans two paragraphs."""
     if SEP not in index.text[at:at + len(found)]:
@@ -344,7 +344,7 @@ _HAS_CJK = re.compile(f"[{_CJK}]")
 _WORD = re.compile(f"[{_CJK}]|[^ {_CJK}]+")
 
 
-def _word_bounds(text: str) -> tuple[list[int], list[int]]:
+def word_bounds(text: str) -> tuple[list[int], list[int]]:
     """Where each word of text (spaces collapsed) starts and ends: the text between spaces, a CJK character alone.
     Without CJK, a word starts after each space (an empty one too, as str.split(" ") counts them)."""
     if not _HAS_CJK.search(text):
@@ -392,7 +392,7 @@ ARTICLE_BUDGET = 3 * COMPARE_BUDGET
 SKIPPED = " (closest-text search skipped: too many missing quotes in this file)"
 
 
-def _closest(index: TextIndex, quote: str) -> tuple[str, int, float]:
+def closest(index: TextIndex, quote: str) -> tuple[str, int, float]:
     """The run of words most like the quote (ignoring case): (text, normalized offset, difflib ratio).
 
     Runs are as many words as the quote, one fewer or one more; among runs equally alike, the one
@@ -405,7 +405,7 @@ def _closest(index: TextIndex, quote: str) -> tuple[str, int, float]:
     at = low.find(q)
     if at != -1:
         return flat[at:at + len(quote)], at, 0.99
-    n = max(1, len(_word_bounds(quote)[0]))
+    n = max(1, len(word_bounds(quote)[0]))
     by_words = len(q) > CHAR_LIMIT
     target = q.split(" ")[:WORD_LIMIT] if by_words else q
     matcher = difflib.SequenceMatcher(autojunk=False)

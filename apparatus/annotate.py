@@ -103,7 +103,7 @@ def snippet(root: Path, slug: str, quote: str, *, kind: str = "context", note: s
     registry = _registry(root)
     _check_records(records, registry)
     taken = _taken_ids(root, slug)
-    written = anchoring._as_written(index, at, q)
+    written = anchoring.as_written(index, at, q)
     note_id = _checked_id(id, taken, slug) if id else suggest_id(written, kind, taken)  # ("": suggest one)
     prefix, suffix = _shortest_context(index, q, at, hits)
     # the article's own words (“ ” as it writes them), else the normalized text the build compares
@@ -304,11 +304,11 @@ def _hits(index: TextIndex, q: str, article: Article) -> list[int]:
         line = index.line_of(flat.find(q)) + article.body.first_line
         raise Refused(f"the selection crosses a paragraph boundary in {article.path} (line {line})",
                       "select within one paragraph: a note's quote stays in one (two passages make two notes)")
-    best, at, ratio = anchoring._closest(index, q)
+    best, at, ratio = anchoring.closest(index, q)
     hint = "copy the words exactly from the article (its text, not the page's notes or numbers)"
     if ratio >= 0.5:
         line = index.line_of(at) + article.body.first_line
-        hint = f"closest text in the article, line {line}: \"{anchoring._as_written(index, at, best)}\""
+        hint = f"closest text in the article, line {line}: \"{anchoring.as_written(index, at, best)}\""
     raise Refused(f"the quote is not in {article.path}", hint)
 
 
@@ -356,10 +356,10 @@ def _common_start(x: str, y: str) -> str:
 def _prefixes(flat: str, at: int, reach: int) -> list[str]:
     """The candidate prefixes of the occurrence at ``at``, shortest first: its last 1, 2, … words (a Chinese
     character is a word) within ``reach`` characters, as the build compares them
-    (:func:`apparatus.anchoring._context_ok`)."""
+    (:func:`apparatus.anchoring.context_ok`)."""
     start = max(0, at - reach)
     window = flat[start:at].rstrip()
-    starts = anchoring._word_bounds(window)[0]
+    starts = anchoring.word_bounds(window)[0]
     if start > 0:
         starts = starts[1:]  # the first word may be cut
     return [window[s:] for s in reversed(starts) if window[s:] and not window[s].isspace()]
@@ -368,7 +368,7 @@ def _prefixes(flat: str, at: int, reach: int) -> list[str]:
 def _suffixes(flat: str, end: int, reach: int) -> list[str]:
     stop = min(len(flat), end + reach)
     window = flat[end:stop].lstrip()
-    ends = anchoring._word_bounds(window)[1]
+    ends = anchoring.word_bounds(window)[1]
     if stop < len(flat):
         ends = ends[:-1]  # the last word may be cut
     return [window[:e] for e in ends if window[:e] and not window[e - 1].isspace()]
@@ -426,7 +426,7 @@ def _first(index: TextIndex, hit: int, length: int, candidates: list[str], befor
     """The number of words (1-based) of the first candidate prefix (``before``) or suffix that the occurrence at
     ``hit`` does not have (NEVER if none)."""
     def excludes(c: str) -> bool:
-        return not anchoring._context_ok(index, hit, length, c if before else "", "" if before else c)
+        return not anchoring.context_ok(index, hit, length, c if before else "", "" if before else c)
     if not candidates or not excludes(candidates[-1]):
         return NEVER
     lo, hi = 0, len(candidates) - 1
@@ -457,7 +457,7 @@ def _written(index: TextIndex, start: int, found: str) -> str:
     prefix or suffix may reach into the next paragraph), where a space stands for the break."""
     if not found or SEP in index.text[start:start + len(found)]:
         return found
-    return anchoring._as_written(index, start, found)
+    return anchoring.as_written(index, start, found)
 
 
 # --- the YAML ----------------------------------------------------------------------------------------------------

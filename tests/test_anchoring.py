@@ -160,7 +160,7 @@ def test_the_closest_text_is_what_comparing_every_run_finds(path: Path) -> None:
         for quote in _edits(rng, words):
             quote = normalize(quote).strip()
             if quote and quote.lower() not in index.text.lower():
-                assert anchoring._closest(index, quote) == _every_run(index, quote), quote
+                assert anchoring.closest(index, quote) == _every_run(index, quote), quote
 
 
 def _long_article(rng: random.Random, words: int) -> str:

@@ -59,7 +59,7 @@ def _no_fewer_words_do(index: anchoring.TextIndex, q: str, at: int, words: int) 
     for total in range(words):
         for kp in range(total + 1):
             p, s = _words_before(flat, at, kp), _words_after(flat, at + len(q), total - kp)
-            if [h for h in hits if anchoring._context_ok(index, h, len(q), p, s)] == [at]:
+            if [h for h in hits if anchoring.context_ok(index, h, len(q), p, s)] == [at]:
                 return False
     return True
 
@@ -163,7 +163,7 @@ def test_a_quote_the_article_writes_otherwise_falls_back_to_the_text_the_build_c
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The snippet is checked before it is given: were the article's own words ever to miss (here: made to), the
     normalized text is given instead, which anchors."""
-    monkeypatch.setattr(anchoring, "_as_written", lambda index, at, found: found.upper())
+    monkeypatch.setattr(anchoring, "as_written", lambda index, at, found: found.upper())
     s = annotate.snippet(REPO, LE_DRIAN, "Communist Party's mass surveillance")
     assert s.quote == "Communist Party's mass surveillance"  # normalized: a straight apostrophe
 
