@@ -31,7 +31,8 @@ Yaml12Loader.yaml_implicit_resolvers = {
 def schema_errors(path: str, text: str) -> list[str]:
     kind = "records" if path.endswith("_records.yaml") else "annotations"
     data = yaml.load(text, Loader=Yaml12Loader)
-    validator = jsonschema.Draft202012Validator(SCHEMAS[kind])
+    # format checking on: "format": "date" is then a calendar date (jsonschema's own check, date.fromisoformat)
+    validator = jsonschema.Draft202012Validator(SCHEMAS[kind], format_checker=jsonschema.FormatChecker())
     return [e.message for e in validator.iter_errors(data)]
 
 
@@ -67,3 +68,40 @@ def test_schema_rejects_what_the_engine_rejects(case_path: Path) -> None:
             assert errors, f"{case_path.stem}: the engine reports {engine_schema_level} but the schema accepts {rel}"
         else:
             assert errors == [], f"{case_path.stem}: the schema rejects {rel} ({errors}) but the engine does not"
+
+
+RECORD = """records:
+  - id: a-record
+    title: A record
+    issuer: An issuer
+    kind: un
+    date: {date}
+"""
+NOTE = """annotations:
+  - id: a-note
+    type: context
+    quote: a quote
+    note: A note.
+    added: {date}
+"""
+
+
+@pytest.mark.parametrize("date", ["2021", "2021-04", "2021-04-30", "2020-02-29", "2021-02-29", "2021-04-31",
+                                  "2021-13", "2021-00", "2021-04-00", "0000", "0000-01-01", "21-04-01", "2021-4-1",
+                                  "2021-04-30T10:00", "'2021'"])
+def test_dates_agree(date: str, tmp_path: Path) -> None:
+    """A record's date (a year, a month or a day) and a note's added: (a day): the engine and the schema, with
+    its formats checked, accept and refuse the same dates; a day must exist (2021-04-31, 2021-02-29 do not)."""
+    from apparatus.annotations import load_annotations, load_registry
+
+    (tmp_path / "annotations").mkdir()
+    for rel, text, load in (("annotations/_records.yaml", RECORD, lambda rel: load_registry(tmp_path, rel)),
+                            ("annotations/alpha.yaml", NOTE,
+                             lambda rel: load_annotations(tmp_path, rel, None, None))):
+        text = text.format(date=date)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+        engine = [d.message for d in load(rel)[1]]
+        schema = schema_errors(rel, text)
+        assert bool(engine) == bool(schema), (rel, engine, schema)
+    calendar = date in ("2021", "2021-04", "2021-04-30", "2020-02-29", "'2021'")
+    assert calendar == (schema_errors("annotations/_records.yaml", RECORD.format(date=date)) == [])
