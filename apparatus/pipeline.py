@@ -27,7 +27,7 @@ from markdown_it.token import Token
 
 from . import claimreview, fastmd, forking, history, languages, markdown, scaffold, site, templates, webannotation
 from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
-from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, load_registry
+from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, read_registry
 from .articles import Article, load_article
 from .config import Config, load_config, template_site
 from .errors import BuildError, Diagnostic, count_errors
@@ -48,6 +48,7 @@ class Collection:
     slugs: list[str]
     annotation_slugs: set[str]
     history: history.History = dataclasses.field(default_factory=lambda: history.History({}))
+    faulty: frozenset[str] = frozenset()  # cite keys of records (and versions) with errors: annotations.Registry
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
@@ -125,7 +126,7 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
     blocks = plain_text(tokens)
     anchors = anchor_notes(article, af, blocks, diags)
     notes_html = render_notes(af, diags)
-    if count_errors(diags):
+    if count_errors(diags) or _cites_faulty(c, af):  # (a faulty record fails the build: the registry's error)
         return ArticleResult(None, diags)
     numbers = mark(tokens, blocks, anchors)
     headline_html, body = body_html(tokens)
@@ -167,7 +168,7 @@ def read_annotations(c: Collection, slug: str) -> tuple[AnnotationFile | None, l
     (a note git does not know yet keeps the ``added:`` of its YAML, and no revised date)."""
     if slug not in c.annotation_slugs:
         return None, []
-    af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids, c.record_versions)
+    af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids, c.record_versions, c.faulty)
     if af is not None and c.history:
         known = c.history.dates_of(slug, [ann.id for ann in af.annotations], af.src.text)
         for ann in af.annotations:
@@ -307,6 +308,12 @@ def article_hash(article: Article) -> str:
     return hashlib.sha256(article.body.text.encode("utf-8")).hexdigest()
 
 
+def _cites_faulty(c: Collection, af: AnnotationFile | None) -> bool:
+    """Whether a note cites a record or version left out of the registry for an error (it cannot be rendered)."""
+    return bool(c.faulty) and af is not None and any(
+        a.cite_key(rid) in c.faulty or rid in c.faulty for a in af.annotations for rid in a.records)
+
+
 def _article_changed(article: Article, af: Any) -> bool:
     return bool(af is not None and af.article_sha256 and af.article_sha256 != article_hash(article))
 
@@ -328,8 +335,8 @@ def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection |
     config, diags = load_config(root)
     if config is None:
         return None, diags
-    registry, more = load_registry(root, f"annotations/{REGISTRY}")
-    diags += more
+    registry = read_registry(root, f"annotations/{REGISTRY}")
+    diags += registry.diagnostics
     env, more = templates.environment(root, template_site(config), auto_reload)
     diags += more
     slugs, more = _listed(root, "content", ".md")
@@ -352,7 +359,7 @@ def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection |
                                 "revised dates (and the changes page and feeds) miss its early history",
                                 "fetch the whole history: git fetch --unshallow (in GitHub Actions, "
                                 "actions/checkout with fetch-depth: 0)", severity="warning"))
-    return Collection(config, registry, env, slugs, ann_slugs & set(slugs), dates), diags
+    return Collection(config, registry.records, env, slugs, ann_slugs & set(slugs), dates, registry.faulty), diags
 
 
 def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagnostic]]:

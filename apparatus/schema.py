@@ -331,10 +331,14 @@ def _id(value: Value, field: Field) -> str:
             raise _NotScalar
         value = value.value
     if not ID_RE.fullmatch(value):
-        fixed = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "an-id"
         raise _Bad(f" '{value}' is not a valid id",
-                    f"use lowercase letters, digits and single hyphens, e.g. '{fixed}'")
+                    f"use lowercase letters, digits and single hyphens, e.g. '{id_suggestion(value) or 'an-id'}'")
     return value
+
+
+def id_suggestion(text: str) -> str:
+    """The id a text that is not one probably means ('' if none): 'HRC46 Speech' → 'hrc46-speech'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def _date(value: Value, field: Field) -> str:
