@@ -178,6 +178,14 @@ def _links(root: Path, timeout: float, quiet: bool) -> int:
     return 0
 
 
+def _skipped(drafts: tuple[str, ...], quiet: bool, fmt: str) -> None:
+    """The drafts build and check skipped (apparatus.drafts), in one line whatever their number."""
+    if drafts and not quiet:
+        n, named = len(drafts), ", ".join(drafts[:5])
+        _say(f"skipped {n} draft{'s' if n != 1 else ''}: {named}{f' and {n - 5} more' if n > 5 else ''} "
+             "(draft: true)", fmt, stream=sys.stdout)
+
+
 def _command(args: argparse.Namespace, fmt: str) -> int:
     command = args.command or "build"
     root = Path(args.root)
@@ -201,6 +209,7 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
                                 search_index=not getattr(args, "no_search", False))
     except BuildError as exc:
         _report(exc.diagnostics, fmt)
+        _skipped(exc.drafts, args.quiet, fmt)
         n = count_errors(exc.diagnostics)
         kept = " nothing was written" if command == "build" else ""
         _say(f"{n} error{'s' if n != 1 else ''};{kept or ' check failed'}", fmt)
@@ -212,6 +221,7 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
         _say("interrupted; the last good site is unchanged", fmt, "warning")
         return 130
     _report(result.diagnostics, fmt)
+    _skipped(result.drafts, args.quiet, fmt)
     if not args.quiet:
         done = "checked" if command == "check" else "built"
         warnings = len(result.diagnostics)

@@ -25,7 +25,19 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from . import claimreview, fastmd, forking, history, languages, markdown, scaffold, site, templates, webannotation
+from . import (
+    claimreview,
+    drafts,
+    fastmd,
+    forking,
+    history,
+    languages,
+    markdown,
+    scaffold,
+    site,
+    templates,
+    webannotation,
+)
 from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, read_registry
 from .articles import Article, load_article
@@ -77,6 +89,7 @@ class Mode:
     writer: Writer | None = None  # where pages go: a Staging folder (build) or memory (serve); None: check only
     keep_pages: bool = False  # article pages travel back in ArticleResult instead (the preview keeps them)
     search: bool = True  # summaries carry the texts for the search index, which is written (build --no-search: not)
+    drafts: bool = False  # drafts are made too (the preview shows them); else skipped: see apparatus.drafts
 
 
 CHECK = Mode()
@@ -90,6 +103,7 @@ class ArticleResult:
     page: tuple[str, str] | None = None  # (path, html) when the collection keeps pages (the preview)
     notes: dict[str, int] = dataclasses.field(default_factory=dict)  # annotation id → hash of what it shows
     files: tuple[tuple[str, str], ...] = ()  # the article's other outputs (path, text), likewise
+    draft: str = ""  # the article's path, when it was skipped as a draft
 
 
 @dataclasses.dataclass
@@ -101,6 +115,7 @@ class BuildResult:
     diagnostics: list[Diagnostic]
     output: str = ""
     moved: int = 0  # annotations anchored approximately after their article changed
+    drafts: tuple[str, ...] = ()  # the articles skipped as drafts (their paths)
 
 
 _NOTES: dict[str, tuple[str, list[markdown.Problem]]] = {}  # each distinct note is rendered once per process
@@ -117,10 +132,16 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
     """Load, check, anchor and render one article (and write its page, or return it): the stages below, in
     order, each article once; an article with an error stops before its page is made."""
     article, diags = read_article(c, slug)
+    if article is not None and article.draft and not mode.drafts:
+        # the one place a draft leaves the build: no page, no summary (so in no page of site.PAGES), no file
+        return ArticleResult(None, diags, draft=article.path)
     af, more = read_annotations(c, slug)  # validated even when the article is broken: all errors in one run
     diags += more
     if article is None:
         return ArticleResult(None, diags)
+    if af is not None and not article.draft:
+        diags += drafts.in_texts(af.doc, ((("annotations", a.index, f), getattr(a, f)) for a in af.annotations
+                                          for f in ("quote", "prefix", "suffix", "correction", "note")))
     tokens = parse_markdown(article)
     check_links(article, tokens, diags)
     blocks = plain_text(tokens)
@@ -395,6 +416,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         jobs = jobs or forking.cores()
         results = process_articles(c, mode, jobs)
         summaries = [r.summary for r in results if r.summary is not None]
+        skipped = tuple(r.draft for r in results if r.draft)
         for r in results:
             diags += r.diagnostics
         if not count_errors(diags) and c.env is not None:
@@ -404,7 +426,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         if not count_errors(diags) and c.env is not None:
             diags += render_collection_pages(c, summaries, mode, jobs=jobs)
         if count_errors(diags):
-            raise BuildError(diags)
+            raise BuildError(diags, skipped)
         if staging is not None:
             diags += staging.commit()
     finally:
@@ -414,7 +436,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
             held.close()
     n_ann = sum(len(s.citations) for s in summaries)
     return BuildResult(len(summaries), n_ann, len(c.registry), time.perf_counter() - started, sorted(diags),
-                       c.config.output, sum(r.moved for r in results))
+                       c.config.output, sum(r.moved for r in results), skipped)
 
 
 def _staging(held: OutputLock, diags: list[Diagnostic]) -> Staging:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .annotations import ANNOTATIONS_FILE_FIELDS, REGISTRY_FIELDS
+from .drafts import MARKER
 from .errors import printable
 from .schema import ID_RE, json_schema
 from .sources import OUTSIDE_HINT, inside
@@ -52,18 +53,19 @@ def write_schemas(folder: Path) -> int:
 
 
 ARTICLE_TEMPLATE = """---
-title: "The headline, exactly as published"
-outlet: "Who published it"
+draft: true                 # build and check skip a draft (serve shows it): remove this line to publish
+title: "{todo} the headline, exactly as published"
+outlet: "{todo} who published it"
 published: {today}
 published_approximate: true
-published_note: "Say how the date was established, or remove these two lines if it is printed on the page."
+published_note: "{todo} say how the date was established, or remove these two lines if it is printed on the page."
 language: en                # BCP 47: fr, zh, ug (Uyghur in Arabic script), ug-Latn…
-url: https://example.org/the-original-article
+# url: https://…            # the original address (uncomment); archive_url: an archived copy
 ---
 
-# The headline, exactly as published
+# {todo} the headline, exactly as published
 
-Paste the article's text here exactly as it appeared, errors included: corrections belong in
+{todo} paste the article's text here exactly as it appeared, errors included: corrections belong in
 annotations/{slug}.yaml, never in the text.
 """
 
@@ -109,11 +111,12 @@ def new(root: Path, slug: str, today: str = "2026-01-01") -> int:
               "  hint: choose another slug, or remove what is in the way", file=sys.stderr)
         return 2
     with os.fdopen(files[0], "w", encoding="utf-8") as f:
-        f.write(ARTICLE_TEMPLATE.format(slug=slug, today=today))
+        f.write(ARTICLE_TEMPLATE.format(slug=slug, today=today, todo=MARKER))
     with os.fdopen(files[1], "w", encoding="utf-8") as f:
         f.write(ANNOTATIONS_TEMPLATE.format(slug=slug))
-    print(f"created content/{slug}.md and annotations/{slug}.yaml\n"
-          f"next: paste the article text, add annotations, then run: python build.py check")
+    print(f"created content/{slug}.md and annotations/{slug}.yaml, a draft (draft: true)\n"
+          f"next: replace each '{MARKER}' placeholder, add annotations, see them with: python build.py serve;\n"
+          f"then remove 'draft: true' and run: python build.py check")
     return 0
 
 
