@@ -1,18 +1,20 @@
 """Files a contributor asks for: a new article with its annotation file, and the JSON Schemas.
 
 Both refuse to overwrite: ``new`` never touches an existing file, and ``schema`` writes only the
-two schema files into the folder it is given.
+schema files into the folder it is given.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from .annotations import ANNOTATIONS_FILE_FIELDS, REGISTRY_FIELDS
+from .articles import FRONT_MATTER_FIELDS
 from .drafts import MARKER
 from .errors import printable
 from .schema import ID_RE, json_schema
@@ -37,10 +39,21 @@ def records_schema() -> dict[str, Any]:
             "title": "Apparatus records registry (annotations/_records.yaml)", **json_schema(REGISTRY_FIELDS)}
 
 
+def article_schema() -> dict[str, Any]:
+    """An article's front matter; once it is no draft, its texts hold no placeholder (apparatus.drafts)."""
+    schema = json_schema(FRONT_MATTER_FIELDS)
+    texts = [f.name for f in FRONT_MATTER_FIELDS if f.kind == "text"]
+    schema["if"] = {"properties": {"draft": {"const": True}}, "required": ["draft"]}
+    schema["else"] = {"properties": {name: {"not": {"pattern": re.escape(MARKER)}} for name in texts}}
+    return {"$schema": SCHEMA_URL, "$id": "article.schema.json",
+            "title": "Apparatus article front matter (content/<slug>.md, between the --- lines)", **schema}
+
+
 def schema_files() -> dict[str, str]:
     """File name → text of each JSON Schema (deterministic)."""
     return {name: json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
             for name, schema in (("annotations.schema.json", annotations_schema()),
+                                 ("article.schema.json", article_schema()),
                                  ("records.schema.json", records_schema()))}
 
 
