@@ -171,6 +171,7 @@ class AnnotationFile:
 
 _ANNOTATION_KEYS = frozenset(f.name for f in ANNOTATION_FIELDS)
 _REQUIRED_KEYS = frozenset(f.name for f in ANNOTATION_FIELDS if f.required)
+_CONTEXT_KEYS = ("prefix", "suffix")  # what picks one occurrence of a quote
 
 
 def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None,
@@ -233,8 +234,18 @@ def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None,
             _check_record_ids(v, ("annotations", i), given.get("records"), record_ids, faulty)
         if record_versions is not None:
             _check_cited_versions(v, ("annotations", i), cited, record_versions, faulty)
+        if not complete and _context_lost(given, item):
+            continue  # anchored without it, its quote would be reported as well (ambiguous): one cause, one error
         out.append(_annotation(item, i))
     return AnnotationFile(src, out, values.get("article_sha256", ""), doc), doc.report(v.problems)
+
+
+def _context_lost(given: dict[str, Any], item: dict[str, Any]) -> bool:
+    """Whether a note's prefix or suffix was written (given) but left out of its values (item) for an error of its
+    own: a bad value, or a misspelt key ('prefx')."""
+    return any(key not in item and (key in _CONTEXT_KEYS or (key not in _ANNOTATION_KEYS
+                                                             and did_you_mean(key, _CONTEXT_KEYS)))
+               for key in given if type(key) is str)
 
 
 def _check_cited_versions(v: Validator, path: KeyPath, cited: list[Any],
