@@ -300,6 +300,7 @@ class Registry:
     records: dict[str, Record]
     diagnostics: list[Diagnostic]
     faulty: frozenset[str] = frozenset()
+    complete: bool = True  # False when its list of records could not be read: no id can be called unknown then
 
 
 def load_registry(root: Path, rel: str) -> tuple[dict[str, Record], list[Diagnostic]]:
@@ -314,10 +315,10 @@ def read_registry(root: Path, rel: str) -> Registry:
         return Registry({}, [])
     src, diags = read_source(root, rel)
     if src is None:
-        return Registry({}, diags)
+        return Registry({}, diags, complete=False)
     raw, doc, diags = load_yaml(src)
     if doc is None or raw is None:
-        return Registry({}, diags)
+        return Registry({}, diags, complete=doc is not None)  # a YAML error; or an empty file: no records
     v = Validator(doc.odd_keys)
     values = v.mapping(raw, REGISTRY_FIELDS, "the records registry")
     records: dict[str, Record] = {}
@@ -333,7 +334,8 @@ def read_registry(root: Path, rel: str) -> Registry:
         _check_url_evidence(v, ("records", i), item)
         if "archive_url" in item:
             _check_archive(v, ("records", i), item)
-    return Registry(records, doc.report(v.problems), _faulty(raw, records) if v.problems else frozenset())
+    return Registry(records, doc.report(v.problems), _faulty(raw, records) if v.problems else frozenset(),
+                    complete=values is not None and "records" in values)
 
 
 def _faulty(raw: Any, records: dict[str, Record]) -> frozenset[str]:

@@ -61,6 +61,7 @@ class Collection:
     annotation_slugs: set[str]
     history: history.History = dataclasses.field(default_factory=lambda: history.History({}))
     faulty: frozenset[str] = frozenset()  # cite keys of records (and versions) with errors: annotations.Registry
+    registry_complete: bool = True  # False: the registry's list could not be read (its error is reported)
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
@@ -189,7 +190,9 @@ def read_annotations(c: Collection, slug: str) -> tuple[AnnotationFile | None, l
     (a note git does not know yet keeps the ``added:`` of its YAML, and no revised date)."""
     if slug not in c.annotation_slugs:
         return None, []
-    af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids, c.record_versions, c.faulty)
+    full = c.registry_complete  # else no record id is checked: the registry's own error is enough
+    af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids if full else None,
+                                 c.record_versions if full else None, c.faulty)
     if af is not None and c.history:
         known = c.history.dates_of(slug, [ann.id for ann in af.annotations], af.src.text)
         for ann in af.annotations:
@@ -330,9 +333,10 @@ def article_hash(article: Article) -> str:
 
 
 def _cites_faulty(c: Collection, af: AnnotationFile | None) -> bool:
-    """Whether a note cites a record or version left out of the registry for an error (it cannot be rendered)."""
-    return bool(c.faulty) and af is not None and any(
-        a.cite_key(rid) in c.faulty or rid in c.faulty for a in af.annotations for rid in a.records)
+    """Whether a note cites a record or version the registry left out for an error, or could not read: its page
+    cannot be made."""
+    return (bool(c.faulty) or not c.registry_complete) and af is not None and any(
+        rid not in c.registry or a.cite_key(rid) in c.faulty for a in af.annotations for rid in a.records)
 
 
 def _article_changed(article: Article, af: Any) -> bool:
@@ -380,7 +384,8 @@ def load_collection(root: Path, auto_reload: bool = False) -> tuple[Collection |
                                 "revised dates (and the changes page and feeds) miss its early history",
                                 "fetch the whole history: git fetch --unshallow (in GitHub Actions, "
                                 "actions/checkout with fetch-depth: 0)", severity="warning"))
-    return Collection(config, registry.records, env, slugs, ann_slugs & set(slugs), dates, registry.faulty), diags
+    return Collection(config, registry.records, env, slugs, ann_slugs & set(slugs), dates, registry.faulty,
+                      registry.complete), diags
 
 
 def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagnostic]]:
