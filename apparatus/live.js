@@ -25,6 +25,9 @@
   function restore(s) {
     var note = s.focus ? document.getElementById(s.focus) : null;
     if (!note) { window.scrollTo(0, s.y); return; }
+    for (var d = note.closest("details:not([open])"); d; d = d.parentElement.closest("details:not([open])")) {
+      d.open = true; // a template may fold notes away
+    }
     var number = document.querySelector('sup.nref a[href="#' + CSS.escape(s.focus) + '"]');
     if (number) number.click();
     reveal(note, document.getElementById("hl_" + s.focus) || document.getElementById("ref_" + s.focus));
