@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path, PurePosixPath
 
-from . import drafts
+from .drafts import placeholder_in_text, placeholders
 from .errors import Diagnostic
 from .schema import ID_RE, Field, Validator, load_yaml
 from .sources import SourceFile, read_source, split_front_matter
@@ -71,7 +71,6 @@ def load_article(root: Path, rel: str) -> tuple[Article | None, list[Diagnostic]
         return None, diags
     article = Article(slug=slug, body=body, **values)
     if not article.draft:  # a scaffold left unfilled is never published (the article goes on: its notes are checked)
-        diags += drafts.in_texts(doc, (((f.name,), values.get(f.name)) for f in FRONT_MATTER_FIELDS
-                                       if f.kind == "text"))
-        diags += drafts.in_body(body)
+        diags += placeholders(doc, (((f.name,), values.get(f.name)) for f in FRONT_MATTER_FIELDS if f.kind == "text"))
+        diags += placeholder_in_text(body)
     return article, diags

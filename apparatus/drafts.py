@@ -19,13 +19,13 @@ HINT = (f"write the real text in place of the placeholder ('{MARKER} …'); whil
         "'draft: true' in its front matter: build and check skip drafts")
 
 
-def in_texts(doc: YamlDoc, values: Iterable[tuple[KeyPath, Any]]) -> list[Diagnostic]:
+def placeholders(doc: YamlDoc, values: Iterable[tuple[KeyPath, Any]]) -> list[Diagnostic]:
     """An error at each text value (key path, value) that holds the marker, at the marker."""
     return [doc.at(path, f"'{path[-1]}' still holds a placeholder ('{MARKER}')", HINT, offset=value.find(MARKER))
             for path, value in values if type(value) is str and MARKER in value]
 
 
-def in_body(body: SourceFile) -> list[Diagnostic]:
+def placeholder_in_text(body: SourceFile) -> list[Diagnostic]:
     """An error at the first marker in an article's text (one for the text: the count says how many more)."""
     text = body.text
     at = text.find(MARKER)

@@ -25,23 +25,12 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from . import (
-    claimreview,
-    drafts,
-    fastmd,
-    forking,
-    history,
-    languages,
-    markdown,
-    scaffold,
-    site,
-    templates,
-    webannotation,
-)
+from . import claimreview, fastmd, forking, history, languages, markdown, scaffold, site, templates, webannotation
 from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, read_registry
 from .articles import Article, load_article
 from .config import Config, load_config, template_site
+from .drafts import placeholders
 from .errors import BuildError, Diagnostic, count_errors
 from .output import OutputLock, OutputNotOurs, Staging, Writer
 from .schema import did_you_mean
@@ -141,8 +130,8 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
     if article is None:
         return ArticleResult(None, diags)
     if af is not None and not article.draft:
-        diags += drafts.in_texts(af.doc, ((("annotations", a.index, f), getattr(a, f)) for a in af.annotations
-                                          for f in ("quote", "prefix", "suffix", "correction", "note")))
+        diags += placeholders(af.doc, ((("annotations", a.index, f), getattr(a, f)) for a in af.annotations
+                                       for f in ("quote", "prefix", "suffix", "correction", "note")))
     tokens = parse_markdown(article)
     check_links(article, tokens, diags)
     blocks = plain_text(tokens)
