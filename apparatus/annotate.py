@@ -211,7 +211,7 @@ def _registry(root: Path) -> dict[str, Record]:
 
 @functools.lru_cache(maxsize=4)
 def _records_of(text: str) -> dict[str, Record]:
-    return parse_registry(SourceFile(f"annotations/{REGISTRY}", text))[0]
+    return parse_registry(SourceFile(f"annotations/{REGISTRY}", text)).records
 
 
 def _annotation_source(root: Path, name: str) -> SourceFile | None:

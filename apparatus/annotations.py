@@ -18,7 +18,7 @@ from typing import Any
 from . import archives
 from .errors import Diagnostic
 from .fastyaml import Typed
-from .schema import ID_RE, Field, Validator, did_you_mean, load_yaml
+from .schema import ID_RE, Field, Validator, did_you_mean, id_suggestion, load_yaml
 from .sources import KeyPath, SourceFile, YamlDoc, read_source
 
 TYPES = ("correction", "context", "source")
@@ -171,13 +171,16 @@ class AnnotationFile:
 
 _ANNOTATION_KEYS = frozenset(f.name for f in ANNOTATION_FIELDS)
 _REQUIRED_KEYS = frozenset(f.name for f in ANNOTATION_FIELDS if f.required)
+_CONTEXT_KEYS = ("prefix", "suffix")  # what picks one occurrence of a quote
 
 
 def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None,
-                     record_versions: dict[str, frozenset[str]] | None = None
+                     record_versions: dict[str, frozenset[str]] | None = None, faulty: frozenset[str] = frozenset()
                      ) -> tuple[AnnotationFile | None, list[Diagnostic]]:
     """Load and validate the annotation file rel of the collection at root. Record ids are checked when the
     registry is known, and the languages a note cites records in when their versions are (record id → tags).
+    A record or version the registry has with an error of its own (:attr:`Registry.faulty`) is not reported
+    again here: one root cause, one error.
 
     Values come from :func:`apparatus.schema.load_yaml`; every rule (the fields', then the ones across fields
     and files below) reports a :class:`Problem` by key path, and only those are given positions.
@@ -185,11 +188,11 @@ def load_annotations(root: Path, rel: str, record_ids: frozenset[str] | None,
     src, diags = read_source(root, rel)
     if src is None:
         return None, diags
-    return parse_annotations(src, record_ids, record_versions)
+    return parse_annotations(src, record_ids, record_versions, faulty)
 
 
 def parse_annotations(src: SourceFile, record_ids: frozenset[str] | None,
-                      record_versions: dict[str, frozenset[str]] | None = None
+                      record_versions: dict[str, frozenset[str]] | None = None, faulty: frozenset[str] = frozenset()
                       ) -> tuple[AnnotationFile | None, list[Diagnostic]]:
     """:func:`load_annotations` on a file already read (also a note not written yet: :mod:`apparatus.annotate`)."""
     raw, doc, diags = load_yaml(src)
@@ -235,36 +238,47 @@ def parse_annotations(src: SourceFile, record_ids: frozenset[str] | None,
         cited = item.get("records", ())
         ids = [r if type(r) is str else r["id"] for r in cited]
         if record_ids is not None and not record_ids.issuperset(ids):
-            _check_record_ids(v, ("annotations", i), given.get("records"), record_ids)
+            _check_record_ids(v, ("annotations", i), given.get("records"), record_ids, faulty)
         if record_versions is not None:
-            _check_cited_versions(v, ("annotations", i), cited, record_versions)
+            _check_cited_versions(v, ("annotations", i), cited, record_versions, faulty)
+        if not complete and _context_lost(given, item):
+            continue  # anchored without it, its quote would be reported as well (ambiguous): one cause, one error
         out.append(_annotation(item, i))
     return AnnotationFile(src, out, values.get("article_sha256", ""), doc), doc.report(v.problems)
 
 
+def _context_lost(given: dict[str, Any], item: dict[str, Any]) -> bool:
+    """Whether a note's prefix or suffix was written (given) but left out of its values (item) for an error of its
+    own: a bad value, or a misspelt key ('prefx')."""
+    return any(key not in item and (key in _CONTEXT_KEYS or (key not in _ANNOTATION_KEYS
+                                                             and did_you_mean(key, _CONTEXT_KEYS)))
+               for key in given if type(key) is str)
+
+
 def _check_cited_versions(v: Validator, path: KeyPath, cited: list[Any],
-                          record_versions: dict[str, frozenset[str]]) -> None:
+                          record_versions: dict[str, frozenset[str]], faulty: frozenset[str]) -> None:
     """Report each record cited in a language it has no version in (unknown ids are reported elsewhere)."""
     for k, ref in enumerate(cited):
         if type(ref) is not dict or ref["id"] not in record_versions:
             continue
         rid, lang = ref["id"], ref["language"]
         have = record_versions[rid]
-        if lang not in have:
+        if lang not in have and f"{rid}@{lang}" not in faulty:
             v.error((*path, "records", k), f"record '{rid}' has no version in '{lang}'" + (
                     f" (its versions: {', '.join(sorted(have))})" if have else " (it lists no versions:)"),
                     f"add {lang}: with the address of that version under the record's versions: in "
                     f"annotations/{REGISTRY}, or cite the record by its id alone")
 
 
-def _check_record_ids(v: Validator, path: KeyPath, given: Any, record_ids: frozenset[str]) -> None:
-    """Report each valid record id of an annotation that is not in the registry."""
+def _check_record_ids(v: Validator, path: KeyPath, given: Any, record_ids: frozenset[str],
+                      faulty: frozenset[str]) -> None:
+    """Report each valid record id of an annotation that is not in the registry (nor in it with an error)."""
     for k, rid in enumerate(given if type(given) is list else ()):
         if type(rid) is dict:
             rid = rid.get("id")
         if type(rid) is Typed:
             rid = rid.value
-        if type(rid) is str and ID_RE.fullmatch(rid) and rid not in record_ids:
+        if type(rid) is str and ID_RE.fullmatch(rid) and rid not in record_ids and rid not in faulty:
             near = did_you_mean(rid, sorted(record_ids))
             v.error((*path, "records", k), f"unknown record id '{rid}'" + (f": {near}" if near else ""),
                     f"add the record to annotations/{REGISTRY} or fix the id")
@@ -284,21 +298,39 @@ def _annotation(item: dict[str, Any], index: int) -> Annotation:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Registry:
+    """The records registry: its valid records, and the cite keys (:meth:`Annotation.cite_key`) of those written
+    but left out for an error of their own (a record: its id; a version: id@tag). A note citing one of those is
+    not told the record is unknown: one root cause, one error (the record's)."""
+
+    records: dict[str, Record]
+    diagnostics: list[Diagnostic]
+    faulty: frozenset[str] = frozenset()
+    complete: bool = True  # False when its list of records could not be read: no id can be called unknown then
+
+
 def load_registry(root: Path, rel: str) -> tuple[dict[str, Record], list[Diagnostic]]:
+    """The records and the diagnostics of the registry rel (:func:`read_registry`)."""
+    registry = read_registry(root, rel)
+    return registry.records, registry.diagnostics
+
+
+def read_registry(root: Path, rel: str) -> Registry:
     """The records registry rel of the collection at root (none if there is no such file)."""
     if not (root / rel).is_file():
-        return {}, []
+        return Registry({}, [])
     src, diags = read_source(root, rel)
     if src is None:
-        return {}, diags
+        return Registry({}, diags, complete=False)
     return parse_registry(src)
 
 
-def parse_registry(src: SourceFile) -> tuple[dict[str, Record], list[Diagnostic]]:
-    """:func:`load_registry` on a file already read."""
+def parse_registry(src: SourceFile) -> Registry:
+    """:func:`read_registry` on a file already read."""
     raw, doc, diags = load_yaml(src)
     if doc is None or raw is None:
-        return {}, diags
+        return Registry({}, diags, complete=doc is not None)  # a YAML error; or an empty file: no records
     v = Validator(doc.odd_keys)
     values = v.mapping(raw, REGISTRY_FIELDS, "the records registry")
     records: dict[str, Record] = {}
@@ -314,7 +346,28 @@ def parse_registry(src: SourceFile) -> tuple[dict[str, Record], list[Diagnostic]
         _check_url_evidence(v, ("records", i), item)
         if "archive_url" in item:
             _check_archive(v, ("records", i), item)
-    return records, doc.report(v.problems)
+    return Registry(records, doc.report(v.problems), _faulty(raw, records) if v.problems else frozenset(),
+                    complete=values is not None and "records" in values)
+
+
+def _faulty(raw: Any, records: dict[str, Record]) -> frozenset[str]:
+    """The cite keys written in the registry (raw, as read) that validation left out of records: a record whose
+    id or other values have an error (an invalid id counts as the id it suggests: 'HRC46' as 'hrc46'), or a
+    version whose address or tag has one."""
+    items = raw.get("records") if type(raw) is dict else None
+    out: set[str] = set()
+    for item in items if type(items) is list else ():
+        rid = item.get("id") if type(item) is dict else None
+        if type(rid) is not str:
+            continue
+        if not ID_RE.fullmatch(rid) or rid not in records:
+            out.add(rid if ID_RE.fullmatch(rid) else id_suggestion(rid))
+            continue
+        versions = item.get("versions")
+        have = dict(records[rid].versions)
+        out.update(f"{rid}@{tag}" for tag in (versions if type(versions) is dict else ())
+                   if type(tag) is str and tag not in have)
+    return frozenset(out)
 
 
 def _check_url_evidence(v: Validator, path: KeyPath, item: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path, PurePosixPath
 
+from .drafts import placeholder_in_text, placeholders
 from .errors import Diagnostic
 from .schema import ID_RE, Field, Validator, load_yaml
 from .sources import SourceFile, read_source, split_front_matter
@@ -19,6 +20,7 @@ FRONT_MATTER_FIELDS = (
     Field("language", "language", "the BCP 47 language tag of the text, e.g. en", required=True, example="en"),
     Field("url", "url", "the original address of the article"),
     Field("archive_url", "url", "an archived copy of the original"),
+    Field("draft", "bool", "true while the article is being written: build and check skip it, serve shows it"),
 )
 
 
@@ -34,6 +36,7 @@ class Article:
     published_note: str = ""
     url: str = ""
     archive_url: str = ""
+    draft: bool = False
 
     @property
     def path(self) -> str:
@@ -66,4 +69,8 @@ def load_article(root: Path, rel: str) -> tuple[Article | None, list[Diagnostic]
         diags += doc.report(v.problems)
     if values is None or (diags and any(d.is_error for d in diags)):
         return None, diags
-    return Article(slug=slug, body=body, **values), diags
+    article = Article(slug=slug, body=body, **values)
+    if not article.draft:  # a scaffold left unfilled is never published (the article goes on: its notes are checked)
+        diags += placeholders(doc, (((f.name,), values.get(f.name)) for f in FRONT_MATTER_FIELDS if f.kind == "text"))
+        diags += placeholder_in_text(body)
+    return article, diags

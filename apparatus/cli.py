@@ -271,6 +271,14 @@ def _links(root: Path, timeout: float, quiet: bool) -> int:
     return 0
 
 
+def _skipped(drafts: tuple[str, ...], quiet: bool, fmt: str) -> None:
+    """The drafts build and check skipped (apparatus.drafts), in one line whatever their number."""
+    if drafts and not quiet:
+        n, named = len(drafts), ", ".join(drafts[:5])
+        _say(f"skipped {n} draft{'s' if n != 1 else ''}: {named}{f' and {n - 5} more' if n > 5 else ''} "
+             "(draft: true)", fmt, stream=sys.stdout)
+
+
 def _command(args: argparse.Namespace, fmt: str) -> int:
     command = args.command or "build"
     root = Path(args.root)
@@ -305,6 +313,7 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
     except BuildError as exc:
         shown.clear()
         _report(exc.diagnostics, fmt)
+        _skipped(exc.drafts, args.quiet, fmt)
         n = count_errors(exc.diagnostics)
         kept = " nothing was written" if command == "build" else ""
         _say(f"{n} error{'s' if n != 1 else ''};{kept or ' check failed'}", fmt)
@@ -319,6 +328,7 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
         return 130
     shown.clear()
     _report(result.diagnostics, fmt)
+    _skipped(result.drafts, args.quiet, fmt)
     if not args.quiet:
         _say(_summary(command, result, only), fmt, stream=sys.stdout)
     return 0

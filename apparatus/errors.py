@@ -158,8 +158,9 @@ def _not_a_command(line: str) -> str:
 class BuildError(Exception):
     """Raised with every diagnostic of a run once a stage cannot go on."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]):
+    def __init__(self, diagnostics: Iterable[Diagnostic], drafts: tuple[str, ...] = ()):
         self.diagnostics = sorted(set(diagnostics))
+        self.drafts = drafts  # the articles skipped as drafts (apparatus.drafts), said even when the run fails
         super().__init__(f"{len(self.diagnostics)} problem(s)")
 
 

@@ -2,18 +2,52 @@
 (function () {
   "use strict";
   var KEY = "apparatus-scroll:" + location.pathname;
+  // A reload must land where we say, not where the browser remembers: with "auto", Chromium restores the old
+  // scroll position after location.reload(), after (and over) any scroll made while the page loads.
+  if ("scrollRestoration" in history) history.scrollRestoration = "manual";
   var saved = sessionStorage.getItem(KEY);
   if (saved !== null) {
     sessionStorage.removeItem(KEY);
-    var s = JSON.parse(saved);
-    if (s.focus && document.getElementById(s.focus)) {
-      var note = document.getElementById(s.focus);
-      note.scrollIntoView({block: "center"});
-      note.classList.add("apparatus-flash");
-      setTimeout(function () { note.classList.remove("apparatus-flash"); }, 1600);
-    } else {
-      window.scrollTo(0, s.y);
+    afterLayout(function () { restore(JSON.parse(saved)); });
+  }
+
+  // fn once the page has its final layout: loaded (async scripts included: notes.js places the margin
+  // notes), fonts ready, and two frames later (notes.js lays out in an animation frame of its own)
+  function afterLayout(fn) {
+    function frames() { requestAnimationFrame(function () { requestAnimationFrame(fn); }); }
+    function fonts() { if (document.fonts && document.fonts.ready) document.fonts.ready.then(frames); else frames(); }
+    if (document.readyState === "complete") fonts(); else window.addEventListener("load", fonts, {once: true});
+  }
+
+  // Back to the note that changed, opened as a reader opens it (its number: notes.js expands the margin card on
+  // a desk, or opens the note under its paragraph on a phone), with its passage and first line in view; else
+  // back to where the page was.
+  function restore(s) {
+    var note = s.focus ? document.getElementById(s.focus) : null;
+    if (!note) { window.scrollTo(0, s.y); return; }
+    for (var d = note.closest("details:not([open])"); d; d = d.parentElement.closest("details:not([open])")) {
+      d.open = true; // a template may fold notes away
     }
+    var number = document.querySelector('sup.nref a[href="#' + CSS.escape(s.focus) + '"]');
+    if (number) number.click();
+    reveal(note, document.getElementById("hl_" + s.focus) || document.getElementById("ref_" + s.focus));
+    note.classList.add("apparatus-flash");
+    setTimeout(function () { note.classList.remove("apparatus-flash"); }, 1600);
+  }
+  // scroll so that the highlight's top and the note's first lines are both in view (the note alone if they
+  // cannot be)
+  function reveal(note, mark) {
+    var rn = note.getBoundingClientRect(), vh = window.innerHeight;
+    var top = rn.top, bottom = rn.top + Math.min(rn.height, 96);
+    if (mark) {
+      var rm = mark.getBoundingClientRect();
+      if (Math.max(bottom, rm.bottom) - Math.min(top, rm.top) <= vh - 32) {
+        top = Math.min(top, rm.top);
+        bottom = Math.max(bottom, rm.bottom);
+      }
+    }
+    if (top >= 0 && bottom <= vh) return;
+    window.scrollBy(0, top - Math.max(16, (vh - (bottom - top)) / 3));
   }
   var style = document.createElement("style");
   style.textContent =

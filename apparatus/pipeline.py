@@ -27,9 +27,10 @@ from markdown_it.token import Token
 
 from . import claimreview, fastmd, forking, history, languages, markdown, scaffold, site, templates, webannotation
 from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
-from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, load_registry
+from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, read_registry
 from .articles import Article, load_article
 from .config import Config, load_config, template_site
+from .drafts import placeholders
 from .errors import BuildError, Diagnostic, count_errors
 from .output import OutputLock, OutputNotOurs, Staging, Writer
 from .progress import SILENT, Progress
@@ -51,6 +52,8 @@ class Collection:
     annotation_slugs: set[str]
     history: history.History = dataclasses.field(default_factory=lambda: history.History({}))
     whole: bool = True  # False: a check of a few named articles (load_collection)
+    faulty: frozenset[str] = frozenset()  # cite keys of records (and versions) with errors: annotations.Registry
+    registry_complete: bool = True  # False: the registry's list could not be read (its error is reported)
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
@@ -103,6 +106,7 @@ class Mode:
     writer: Writer | None = None  # where pages go: a Staging folder (build) or memory (serve); None: check only
     keep_pages: bool = False  # article pages travel back in ArticleResult instead (the preview keeps them)
     search: bool = True  # summaries carry the texts for the search index, which is written (build --no-search: not)
+    drafts: bool = False  # drafts are made too (the preview shows them); else skipped: see apparatus.drafts
 
 
 CHECK = Mode()
@@ -116,6 +120,7 @@ class ArticleResult:
     page: tuple[str, str] | None = None  # (path, html) when the collection keeps pages (the preview)
     notes: dict[str, int] = dataclasses.field(default_factory=dict)  # annotation id → hash of what it shows
     files: tuple[tuple[str, str], ...] = ()  # the article's other outputs (path, text), likewise
+    draft: str = ""  # the article's path, when it was skipped as a draft
 
 
 @dataclasses.dataclass
@@ -127,6 +132,7 @@ class BuildResult:
     diagnostics: list[Diagnostic]
     output: str = ""
     moved: int = 0  # annotations anchored approximately after their article changed
+    drafts: tuple[str, ...] = ()  # the articles skipped as drafts (their paths)
 
 
 _NOTES: dict[str, tuple[str, list[markdown.Problem]]] = {}  # each distinct note is rendered once per process
@@ -143,16 +149,22 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
     """Load, check, anchor and render one article (and write its page, or return it): the stages below, in
     order, each article once; an article with an error stops before its page is made."""
     article, diags = read_article(c, slug)
+    if article is not None and article.draft and not mode.drafts:
+        # the one place a draft leaves the build: no page, no summary (so in no page of site.PAGES), no file
+        return ArticleResult(None, diags, draft=article.path)
     af, more = read_annotations(c, slug)  # validated even when the article is broken: all errors in one run
     diags += more
     if article is None:
         return ArticleResult(None, diags)
+    if af is not None and not article.draft:
+        diags += placeholders(af.doc, ((("annotations", a.index, f), getattr(a, f)) for a in af.annotations
+                                       for f in ("quote", "prefix", "suffix", "correction", "note")))
     tokens = parse_markdown(article)
     check_links(article, tokens, diags)
     blocks = plain_text(tokens)
     anchors = anchor_notes(article, af, blocks, diags)
     notes_html = render_notes(af, diags)
-    if count_errors(diags):
+    if count_errors(diags) or _cites_faulty(c, af):  # (a faulty record fails the build: the registry's error)
         return ArticleResult(None, diags)
     numbers = mark(tokens, blocks, anchors)
     headline_html, body = body_html(tokens)
@@ -194,7 +206,9 @@ def read_annotations(c: Collection, slug: str) -> tuple[AnnotationFile | None, l
     (a note git does not know yet keeps the ``added:`` of its YAML, and no revised date)."""
     if slug not in c.annotation_slugs:
         return None, []
-    af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids, c.record_versions)
+    full = c.registry_complete  # else no record id is checked: the registry's own error is enough
+    af, diags = load_annotations(c.root, f"annotations/{slug}.yaml", c.record_ids if full else None,
+                                 c.record_versions if full else None, c.faulty)
     if af is not None and c.history:
         known = c.history.dates_of(slug, [ann.id for ann in af.annotations], af.src.text)
         for ann in af.annotations:
@@ -334,6 +348,13 @@ def article_hash(article: Article) -> str:
     return hashlib.sha256(article.body.text.encode("utf-8")).hexdigest()
 
 
+def _cites_faulty(c: Collection, af: AnnotationFile | None) -> bool:
+    """Whether a note cites a record or version the registry left out for an error, or could not read: its page
+    cannot be made."""
+    return (bool(c.faulty) or not c.registry_complete) and af is not None and any(
+        rid not in c.registry or a.cite_key(rid) in c.faulty for a in af.annotations for rid in a.records)
+
+
 def _article_changed(article: Article, af: Any) -> bool:
     return bool(af is not None and af.article_sha256 and af.article_sha256 != article_hash(article))
 
@@ -366,8 +387,8 @@ def load_collection(root: Path, auto_reload: bool = False, whole: bool = True
     config, diags = load_config(root)
     if config is None:
         return None, diags
-    registry, more = load_registry(root, f"annotations/{REGISTRY}")
-    diags += more
+    registry = read_registry(root, f"annotations/{REGISTRY}")
+    diags += registry.diagnostics
     env, more = templates.environment(root, template_site(config), auto_reload)
     diags += more
     slugs, more = _listed(root, "content", ".md")
@@ -390,7 +411,8 @@ def load_collection(root: Path, auto_reload: bool = False, whole: bool = True
                                 "revised dates (and the changes page and feeds) miss its early history",
                                 "fetch the whole history: git fetch --unshallow (in GitHub Actions, "
                                 "actions/checkout with fetch-depth: 0)", severity="warning"))
-    return Collection(config, registry, env, slugs, ann_slugs & set(slugs), known, whole), diags
+    return Collection(config, registry.records, env, slugs, ann_slugs & set(slugs), known, whole=whole,
+                      faulty=registry.faulty, registry_complete=registry.complete), diags
 
 
 def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagnostic]]:
@@ -434,6 +456,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         jobs = jobs or forking.cores()
         results = process_articles(c, mode, jobs, progress)
         summaries = [r.summary for r in results if r.summary is not None]
+        skipped = tuple(r.draft for r in results if r.draft)
         for r in results:
             diags += r.diagnostics
         whole = only is None
@@ -444,7 +467,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         if whole and not count_errors(diags) and c.env is not None:
             diags += render_collection_pages(c, summaries, mode, jobs=jobs, progress=progress)
         if count_errors(diags):
-            raise BuildError(diags)
+            raise BuildError(diags, skipped)
         if staging is not None:
             progress.stage("writing the site")
             diags += staging.commit()
@@ -455,7 +478,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
             held.close()
     n_ann = sum(len(s.citations) for s in summaries)
     return BuildResult(len(summaries), n_ann, len(c.registry), time.perf_counter() - started, sorted(diags),
-                       c.config.output, sum(r.moved for r in results))
+                       c.config.output, sum(r.moved for r in results), skipped)
 
 
 def _staging(held: OutputLock, diags: list[Diagnostic]) -> Staging:

@@ -36,7 +36,8 @@ from .watch import Kind, classify
 
 T = TypeVar("T")
 
-KEEP_PAGES = pipeline.Mode(keep_pages=True)  # article pages come back to be kept here, in memory
+KEEP_PAGES = pipeline.Mode(keep_pages=True, drafts=True)  # article pages come back to be kept here, in memory;
+# the preview shows drafts (labelled), which build and check skip
 
 # the templates of the collection pages the worker re-renders on their own; any other template edit is a full build
 PAGE_TEMPLATES = {f"templates/{k.template}" for k in site.PAGES if k.pages is not None and k.urls is not None}

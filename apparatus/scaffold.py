@@ -1,18 +1,21 @@
 """Files a contributor asks for: a new article with its annotation file, and the JSON Schemas.
 
 Both refuse to overwrite: ``new`` never touches an existing file, and ``schema`` writes only the
-two schema files into the folder it is given.
+schema files into the folder it is given.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from .annotations import ANNOTATIONS_FILE_FIELDS, REGISTRY_FIELDS
+from .articles import FRONT_MATTER_FIELDS
+from .drafts import MARKER
 from .errors import printable
 from .schema import ID_RE, json_schema
 from .sources import OUTSIDE_HINT, inside
@@ -36,10 +39,21 @@ def records_schema() -> dict[str, Any]:
             "title": "Apparatus records registry (annotations/_records.yaml)", **json_schema(REGISTRY_FIELDS)}
 
 
+def article_schema() -> dict[str, Any]:
+    """An article's front matter; once it is no draft, its texts hold no placeholder (apparatus.drafts)."""
+    schema = json_schema(FRONT_MATTER_FIELDS)
+    texts = [f.name for f in FRONT_MATTER_FIELDS if f.kind == "text"]
+    schema["if"] = {"properties": {"draft": {"const": True}}, "required": ["draft"]}
+    schema["else"] = {"properties": {name: {"not": {"pattern": re.escape(MARKER)}} for name in texts}}
+    return {"$schema": SCHEMA_URL, "$id": "article.schema.json",
+            "title": "Apparatus article front matter (content/<slug>.md, between the --- lines)", **schema}
+
+
 def schema_files() -> dict[str, str]:
     """File name → text of each JSON Schema (deterministic)."""
     return {name: json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
             for name, schema in (("annotations.schema.json", annotations_schema()),
+                                 ("article.schema.json", article_schema()),
                                  ("records.schema.json", records_schema()))}
 
 
@@ -52,18 +66,19 @@ def write_schemas(folder: Path) -> int:
 
 
 ARTICLE_TEMPLATE = """---
-title: "The headline, exactly as published"
-outlet: "Who published it"
+draft: true                 # build and check skip a draft (serve shows it): remove this line to publish
+title: "{todo} the headline, exactly as published"
+outlet: "{todo} who published it"
 published: {today}
 published_approximate: true
-published_note: "Say how the date was established, or remove these two lines if it is printed on the page."
+published_note: "{todo} say how the date was established, or remove these two lines if it is printed on the page."
 language: en                # BCP 47: fr, zh, ug (Uyghur in Arabic script), ug-Latn…
-url: https://example.org/the-original-article
+# url: https://…            # the original address (uncomment); archive_url: an archived copy
 ---
 
-# The headline, exactly as published
+# {todo} the headline, exactly as published
 
-Paste the article's text here exactly as it appeared, errors included: corrections belong in
+{todo} paste the article's text here exactly as it appeared, errors included: corrections belong in
 annotations/{slug}.yaml, never in the text.
 """
 
@@ -109,11 +124,12 @@ def new(root: Path, slug: str, today: str = "2026-01-01") -> int:
               "  hint: choose another slug, or remove what is in the way", file=sys.stderr)
         return 2
     with os.fdopen(files[0], "w", encoding="utf-8") as f:
-        f.write(ARTICLE_TEMPLATE.format(slug=slug, today=today))
+        f.write(ARTICLE_TEMPLATE.format(slug=slug, today=today, todo=MARKER))
     with os.fdopen(files[1], "w", encoding="utf-8") as f:
         f.write(ANNOTATIONS_TEMPLATE.format(slug=slug))
-    print(f"created content/{slug}.md and annotations/{slug}.yaml\n"
-          f"next: paste the article text, add annotations, then run: python build.py check")
+    print(f"created content/{slug}.md and annotations/{slug}.yaml, a draft (draft: true)\n"
+          f"next: replace each '{MARKER}' placeholder, add annotations, see them with: python build.py serve;\n"
+          f"then remove 'draft: true' and run: python build.py check")
     return 0
 
 

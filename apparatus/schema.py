@@ -331,10 +331,14 @@ def _id(value: Value, field: Field) -> str:
             raise _NotScalar
         value = value.value
     if not ID_RE.fullmatch(value):
-        fixed = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "an-id"
         raise _Bad(f" '{value}' is not a valid id",
-                    f"use lowercase letters, digits and single hyphens, e.g. '{fixed}'")
+                    f"use lowercase letters, digits and single hyphens, e.g. '{id_suggestion(value) or 'an-id'}'")
     return value
+
+
+def id_suggestion(text: str) -> str:
+    """The id a text that is not one probably means ('' if none): 'HRC46 Speech' → 'hrc46-speech'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def _date(value: Value, field: Field) -> str:
@@ -472,7 +476,14 @@ def _json_pattern(rx: re.Pattern[str]) -> str:
     return f"(?:{rx.pattern})(?!\\n)"
 
 
-_DATE_JSON = {"anyOf": [{"type": "string", "pattern": _json_pattern(DATE_RE)},
+# The dates check() accepts, as a JSON Schema: a year, a year and month, or a day that exists (format: date, which
+# validators with format checking test as a calendar date: 2021-04-31 fails; the pattern holds it to the form for
+# those that do not). A bare year is an integer to YAML 1.2 readers (editors' language servers).
+_YEAR = r"(?!0000)[0-9]{4}"
+_DAY_JSON = {"type": "string", "pattern": _json_pattern(DAY_RE), "format": "date"}
+_DATE_JSON = {"anyOf": [{"type": "string", "pattern": _json_pattern(re.compile(f"^{_YEAR}$"))},
+                        {"type": "string", "pattern": _json_pattern(re.compile(f"^{_YEAR}-(?:0[1-9]|1[0-2])$"))},
+                        _DAY_JSON,
                         {"type": "integer", "minimum": 1000, "maximum": 9999}]}
 
 
@@ -495,7 +506,7 @@ def _json_value(field: Field) -> dict[str, Any]:
     elif kind == "date":
         out = dict(_DATE_JSON)
     elif kind == "day":
-        out = {"type": "string", "pattern": _json_pattern(DAY_RE)}
+        out = dict(_DAY_JSON)
     elif kind == "url":
         out = {"type": "string", "pattern": _json_pattern(URL_RE)}
     elif kind == "bool":
