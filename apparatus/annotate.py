@@ -29,7 +29,7 @@ from . import anchoring, fastmd
 from .anchoring import SEP, Block, TextIndex, anchor, normalize, plain_blocks
 from .annotations import QUOTE_MAX, REGISTRY, TYPES, Record, parse_annotations, parse_registry
 from .articles import Article, load_article
-from .errors import _BIDI, Diagnostic
+from .errors import BIDI, Diagnostic
 from .schema import ID_RE, did_you_mean, load_yaml
 from .sources import SourceFile, read_source, walk
 
@@ -479,7 +479,7 @@ def _yaml_char(c: str) -> str:
     named = _NAMED.get(c)
     if named is not None:
         return named
-    if c in _BIDI or c == "\ufeff" or unicodedata.category(c) in ("Cc", "Cs", "Cn", "Zl", "Zp"):
+    if c in BIDI or c == "\ufeff" or unicodedata.category(c) in ("Cc", "Cs", "Cn", "Zl", "Zp"):
         code = ord(c)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
     return c

@@ -26,7 +26,7 @@ ELLIPSIS = "…"
 
 # Bidirectional overrides and isolates reorder what a reader sees ("Trojan Source"); other format
 # characters (zero-width joiners, marks) are part of real text in several scripts and are kept.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _LEGACY_COMMAND = "##["  # GitHub's runner reads a ##[command] anywhere in a line
 
@@ -34,7 +34,7 @@ _LEGACY_COMMAND = "##["  # GitHub's runner reads a ##[command] anywhere in a lin
 def _escape_char(ch: str) -> str:
     if ch in _NAMED:
         return _NAMED[ch]
-    if ch in _BIDI or unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+    if ch in BIDI or unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
         return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
     return ch
 
