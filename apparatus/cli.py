@@ -35,6 +35,35 @@ EXIT_CODES = """exit codes:
      a check PATH that is not an article or annotation file of the collection"""
 
 
+EXAMPLES = {  # each command's --help ends with these, then the exit codes
+    "": """examples:
+  build.py                                   build the site into _site/ (or site.yaml's output:)
+  build.py check --strict                    validate everything, warnings as errors
+  build.py check annotations/my-article.yaml check one article and the registry
+  build.py serve --open                      live preview at http://127.0.0.1:8000/
+  build.py COMMAND --help                    a command's options and examples""",
+    "build": """examples:
+  build.py build
+  build.py build --root ../my-collection --jobs 2
+  build.py build -q                          print only the diagnostics""",
+    "check": """examples:
+  build.py check
+  build.py check --strict
+  build.py check content/my-article.md       that article, its annotation file and the registry
+  git diff -z --name-only origin/main -- content annotations | xargs -0 build.py check --""",
+    "new": """examples:
+  build.py new france-hrc46-2021             a draft: build and check skip it until draft: true is removed""",
+    "serve": """examples:
+  build.py serve --open
+  build.py serve --port 0                    any free port (printed)
+  build.py serve --host 0.0.0.0 --allow-host my-laptop.local   (the select-to-annotate panel is then off)""",
+    "links": """examples:
+  build.py links --timeout 5""",
+    "schema": """examples:
+  build.py schema                            rewrite schema/*.schema.json after changing the engine's fields""",
+}
+
+
 class _Version(argparse.Action):
     """--version: the installed package's version (make setup installs it with pip -e), looked up only when
     asked, not on every start."""
@@ -65,13 +94,15 @@ def _parser() -> argparse.ArgumentParser:
         parser.add_argument("-q", "--quiet", action="store_true", default=default(False), help="print only diagnostics")
 
     p = argparse.ArgumentParser(prog="build.py", description="Build an annotated reading collection.",
-                                epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                epilog=f"{EXAMPLES['']}\n\n{EXIT_CODES}",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     global_options(p, True)
     p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help: str, description: str | None = None,
-                epilog: str = EXIT_CODES) -> argparse.ArgumentParser:
+                epilog: str | None = None) -> argparse.ArgumentParser:
+        epilog = epilog or f"{EXAMPLES[name]}\n\n{EXIT_CODES}"
         c = sub.add_parser(name, help=help, description=description or help, epilog=epilog,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         global_options(c, False)

@@ -153,3 +153,14 @@ def test_version_and_the_exit_codes_in_help(tiny: Path) -> None:
     for argv in (("--help",), ("check", "--help")):
         text = run(tiny, *argv).out
         assert "exit codes:\n  0  success" in text and "\n  2  usage errors" in text
+
+
+def test_every_help_ends_with_examples_then_the_exit_codes(tiny: Path) -> None:
+    """A mature tool's --help shows how it is used: every command's ends with examples, then the exit codes; the
+    examples name the command itself."""
+    for command in ("", "build", "check", "new", "serve", "links", "schema", "annotate", "records"):
+        result = run(tiny, *filter(None, (command, "--help")))
+        assert result.code == 0, command
+        examples = result.out.index("\nexamples:\n")
+        assert examples < result.out.index("\nexit codes:\n  0  "), command
+        assert f"  build.py {command}".rstrip() in result.out[examples:], command
