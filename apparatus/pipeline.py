@@ -452,7 +452,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
     try:
         if held is not None and not count_errors(diags):
             staging = _staging(held, diags)
-        mode = Mode(staging, search=search_index)
+        mode = Mode(staging, search=search_index and write)  # a check writes no index: no texts kept for one
         jobs = jobs or forking.cores()
         results = process_articles(c, mode, jobs, progress)
         summaries = [r.summary for r in results if r.summary is not None]

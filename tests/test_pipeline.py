@@ -73,3 +73,21 @@ def test_collection_pages_are_shared_by_their_rows() -> None:
     assert [p.url for p in pages[-2:]] == ["records/r0999/record.bib", site.CHANGES]  # no dated change: one
     assert len(pages) == 3006  # changes page, and no feeds (no base_url)
     assert forking.weighted_runs(weights, 2) == [(0, 219), (219, 3006)]  # 6004 + 215 * 7 >= 15006 / 2
+
+
+def test_a_check_keeps_no_texts_for_a_search_index(synthetic: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """check writes no index, so its summaries carry none of the articles' and notes' texts (issue 19: a check
+    held every article's text for an index it never wrote); a build keeps them."""
+    kept: list[tuple[bool, int]] = []
+    summarize = pipeline.summarize
+
+    def spy(*args: object, **kwargs: object) -> object:
+        summary = summarize(*args, **kwargs)  # type: ignore[arg-type]
+        kept.append((args[6].search, len(summary.text)))  # type: ignore[attr-defined]
+        return summary
+    monkeypatch.setattr(pipeline, "summarize", spy)
+    pipeline.build(synthetic, write=False, jobs=1)
+    assert kept and all(not search and length == 0 for search, length in kept)
+    kept.clear()
+    pipeline.build(synthetic, write=True, jobs=1)
+    assert kept and all(search and length > 0 for search, length in kept)
