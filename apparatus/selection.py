@@ -42,11 +42,14 @@ class Selection:
 def select(root: Path, paths: Sequence[str]) -> Selection | None:
     """The selection the paths name; None when they name the registry (then everything is checked).
     Raises :class:`UsageError`."""
-    base = os.path.abspath(root)
+    # Real paths on both sides: a --root through a symbolic link (or the current folder's, which the system
+    # gives resolved) names the same files. The file itself is not resolved: a link is read, or refused, by sources.
+    base = os.path.realpath(root)
     slugs: set[str] = set()
     registry = False
     for given in paths:
-        rel = os.path.relpath(os.path.abspath(given), base).replace(os.sep, "/")
+        full = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(given))), os.path.basename(given))
+        rel = os.path.relpath(full, base).replace(os.sep, "/")
         if rel == ".." or rel.startswith("../"):
             raise UsageError(f"{given} is outside the collection ({base})")
         if rel == f"annotations/{REGISTRY}":

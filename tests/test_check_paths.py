@@ -126,6 +126,18 @@ def test_paths_are_read_from_the_current_folder(two: Path, monkeypatch: pytest.M
     assert result.code == 0 and result.out.startswith("checked 1 article (content/alpha.md, annotations/alpha.yaml)")
 
 
+def test_a_root_through_a_symbolic_link_names_the_same_files(two: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The current folder is given resolved by the system, --root may not be (macOS's /tmp is a link): both sides
+    are compared as real paths."""
+    link = tmp_path / "link"
+    link.symlink_to(two, target_is_directory=True)
+    monkeypatch.chdir(link)
+    result = run(link, "check", "content/alpha.md")
+    assert result.code == 0, result.err
+    assert result.out.startswith("checked 1 article (content/alpha.md, annotations/alpha.yaml)")
+
+
 def test_a_usage_error_in_the_github_format_is_a_workflow_command(two: Path) -> None:
     result = run(two, "check", "--format", "github", str(two / "site.yaml"))
     assert result.code == 2
