@@ -61,7 +61,8 @@ ANNOTATION_FIELDS = (
           "without git, or before the note is committed", example="2026-11-22"),
 )
 ANNOTATIONS_FILE_FIELDS = (
-    Field("annotations", "list", "the notes on the article", required=True, item=ANNOTATION_FIELDS),
+    Field("annotations", "list", "the notes on the article (nothing after 'annotations:' while there are none)",
+          required=True, item=ANNOTATION_FIELDS, empty=True),
     Field("article_sha256", "text", "the hash of the article text the notes were written against"),
 )
 RECORD_FIELDS = (
@@ -200,8 +201,8 @@ def parse_annotations(src: SourceFile, record_ids: frozenset[str] | None,
         return None, diags
     if raw is None:
         return None, [src.diag(1, 1, "the annotation file is empty (it holds no YAML, or only comments)",
-                               "write 'annotations:' and the notes under it, or 'annotations: []' "
-                               "while there are none yet")]
+                               "write 'annotations:' and the notes under it (nothing under it while there are "
+                               "none yet)")]
     v = Validator(doc.odd_keys)
     values = v.mapping(raw, ANNOTATIONS_FILE_FIELDS, "the annotation file")
     if values is None:

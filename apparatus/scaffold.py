@@ -84,8 +84,9 @@ annotations/{slug}.yaml, never in the text.
 
 ANNOTATIONS_TEMPLATE = """# yaml-language-server: $schema=../schema/annotations.schema.json
 # Notes on content/{slug}.md. The format: docs/format.md; how to write them: CONTRIBUTING.md.
-annotations: []
-# An example (remove the "[]" above and uncomment):
+annotations:
+# Nothing under 'annotations:' is no note yet. Add each note below, indented like this example (uncomment it),
+# or select the passage in the preview (build.py serve) and press "Add to annotations/{slug}.yaml".
 #  - id: minister-first-name           # [a-z0-9-], unique here: the note's address, #minister-first-name
 #    type: correction                  # correction | context | source
 #    quote: Jean-Claude Le Drian        # the article's words, exactly as a reader sees them

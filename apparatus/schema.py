@@ -64,6 +64,7 @@ class Field:
     item: tuple[Field, ...] | str = ()  # for list: item kind, or fields of mapping items; for map: fields
     example: str = ""
     max_length: int = 0  # for text: the most characters allowed (0: no limit)
+    empty: bool = False  # for list: the key with nothing after it ('annotations:') is the empty list
 
     @functools.cached_property
     def item_field(self) -> Field:
@@ -239,6 +240,8 @@ class Validator:
     def list(self, value: Value, field: Field, parent: KeyPath, key: str) -> list[Any] | None:
         """The valid items of the list at parent + (key,): a list of mappings keeps None for an invalid item, so
         that an item's index is its place in the file; a list of scalars leaves invalid ones out."""
+        if field.empty and type(value) is Typed and value.tag == "tag:yaml.org,2002:null":
+            return []
         if type(value) is not list:
             path = (*parent, key)
             if type(value) is str or type(value) is Typed:
@@ -493,7 +496,7 @@ def _json_value(field: Field) -> dict[str, Any]:
     if kind == "list":
         items = json_schema(field.item) if isinstance(field.item, tuple) else _json_value(
             Field(field.name, field.item, field.doc))
-        out = {"type": "array", "items": items}
+        out = {"type": ["array", "null"] if field.empty else "array", "items": items}
     elif kind == "map":
         assert isinstance(field.item, tuple)
         out = json_schema(field.item)

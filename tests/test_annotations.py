@@ -35,10 +35,20 @@ def test_empty_annotation_file_is_an_error(tmp_path: Path, text: str) -> None:
     assert af is None
     assert [(d.line, d.col, d.message, d.hint) for d in diags] == [
         (1, 1, "the annotation file is empty (it holds no YAML, or only comments)",
-         "write 'annotations:' and the notes under it, or 'annotations: []' while there are none yet")]
+         "write 'annotations:' and the notes under it (nothing under it while there are none yet)")]
     (tmp_path / "a.yaml").write_text("~\n", encoding="utf-8")
     af, diags = load_annotations(tmp_path, "a.yaml", frozenset())
     assert af is None and diags[0].message.startswith("the annotation file must be a mapping")
+
+
+@pytest.mark.parametrize("text", ["annotations:\n", "annotations:\n# an example:\n#  - id: x\n", "annotations: []\n",
+                                  "annotations: ~\n"])
+def test_annotations_with_nothing_under_it_is_no_note_yet(tmp_path: Path, text: str) -> None:
+    """'annotations:' with nothing under it (build.py new writes it, so that the preview's Add can append the first
+    note) is the empty list, as 'annotations: []' is."""
+    (tmp_path / "a.yaml").write_text(text, encoding="utf-8")
+    af, diags = load_annotations(tmp_path, "a.yaml", frozenset())
+    assert diags == [] and af is not None and af.annotations == []
 
 
 def test_registry(tmp_path: Path) -> None:

@@ -21,6 +21,25 @@ def test_new_creates_a_pair_that_checks_clean(tiny: Path) -> None:
     assert check.code == 0, check.err
 
 
+def test_the_first_note_of_a_new_article_is_added_by_appending(tiny: Path) -> None:
+    """A new annotation file ends with 'annotations:' and comments, so the preview's Add (append-only) takes its
+    first note; the result checks clean once the article is no draft."""
+    from apparatus import annotate, append
+    assert run(tiny, "new", "fresh-one").code == 0
+    article = tiny / "content" / "fresh-one.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("draft: true", "").replace("TODO: ", ""),
+                       encoding="utf-8")
+    notes = tiny / "annotations" / "fresh-one.yaml"
+    before = notes.read_bytes()
+    item = annotate.snippet(tiny, "fresh-one", "paste the article", kind="context", note="A note.").yaml
+    append.append_note(tiny, "fresh-one", item)
+    after = notes.read_bytes()
+    assert after.startswith(before)
+    assert after[len(before):].decode() == "".join("  " + line for line in item.splitlines(keepends=True))
+    check = run(tiny, "check")
+    assert check.code == 0 and "error" not in check.err, check.err
+
+
 def test_new_refuses_an_existing_slug_and_changes_nothing(tiny: Path) -> None:
     before = tree_digest(tiny)
     result = run(tiny, "new", "alpha")

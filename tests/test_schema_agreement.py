@@ -128,3 +128,9 @@ def test_dates_agree(date: str, tmp_path: Path) -> None:
         assert bool(engine) == bool(schema), (rel, engine, schema)
     calendar = date in ("2021", "2021-04", "2021-04-30", "2020-02-29", "'2021'")
     assert calendar == (schema_errors("annotations/_records.yaml", RECORD.format(date=date)) == [])
+
+
+@pytest.mark.parametrize("text", ["annotations:\n", "annotations: []\n"])
+def test_no_note_yet_passes_the_schema_as_it_passes_check(text: str) -> None:
+    """'annotations:' with nothing under it (what build.py new writes) is the empty list for both."""
+    assert schema_errors("fresh.yaml", text) == []
