@@ -139,8 +139,11 @@ class Panel:
         """A POST: its body is read (at most MAX_BODY bytes) before it is judged, so that the reply reaches the
         client whole."""
         length = headers.get("Content-Length")
-        if length is None or not length.strip().isdigit():
+        if length is None:
             return refusal(411, "a Content-Length is required")
+        length = length.strip()
+        if not (length.isascii() and length.isdigit()):  # str.isdigit() alone takes '²', which int() refuses
+            return refusal(400, "the Content-Length is not a number of bytes")
         if int(length) > MAX_BODY:
             return refusal(413, f"the request is larger than {MAX_BODY:,} bytes", "shorten the note or the selection")
         body = read(int(length))
@@ -158,6 +161,8 @@ class Panel:
             fields = _fields(json.loads(body))
         except (ValueError, UnicodeDecodeError) as exc:
             return refusal(400, f"the request is not what the panel sends: {exc}")
+        except RecursionError:  # arrays nested thousands deep: the decoder recurses once per level
+            return refusal(400, "the request is not what the panel sends: JSON nested too deep")
         if fields["slug"] not in self.slugs():
             return refusal(404, "no such article in the collection", "annotate an article page of this preview")
         try:

@@ -127,10 +127,21 @@ def test_a_post_that_is_not_the_panels_json_is_refused(server: PreviewServer, ti
     refused(server, tiny, (404, "no such annotate endpoint"), path="/__apparatus/annotate/write")
 
 
+def test_json_nested_too_deep_is_refused(server: PreviewServer, tiny: Path) -> None:
+    deep = b"[" * 32_000 + b"]" * 32_000  # within MAX_BODY; Python's decoder recurses once per level
+    assert len(deep) <= MAX_BODY
+    before = (tiny / "annotations" / "alpha.yaml").read_bytes()
+    status, _, body = call(server, "POST", "/__apparatus/annotate/append", deep,
+                           {"Content-Type": "application/json", "X-Apparatus-Token": token_of(server)})
+    assert (status, json.loads(body)["error"]) == (400, "the request is not what the panel sends: JSON nested too deep")
+    assert (tiny / "annotations" / "alpha.yaml").read_bytes() == before
+
+
 def test_a_body_too_large_or_without_a_length_is_refused_unread(server: PreviewServer, tiny: Path) -> None:
     before = (tiny / "annotations" / "alpha.yaml").read_bytes()
     address, port = server.server_address[:2]
-    for length, status in ((str(MAX_BODY + 1), 413), ("10000000000", 413), (None, 411), ("-1", 411)):
+    for length, status in ((str(MAX_BODY + 1), 413), ("10000000000", 413), (None, 411), ("²", 400), ("-1", 400),
+                           ("1e3", 400), ("0x10", 400)):  # '²' passes str.isdigit(), and int() refuses it
         conn = http.client.HTTPConnection(str(address), port, timeout=10)
         conn.putrequest("POST", "/__apparatus/annotate/append")
         conn.putheader("Content-Type", "application/json")
