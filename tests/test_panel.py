@@ -95,6 +95,18 @@ def refused(server: PreviewServer, tiny: Path, expected: tuple[int, str], path: 
     assert {p.name: p.read_bytes() for p in (tiny / "annotations").iterdir()} == before, "nothing written"
 
 
+def test_a_registry_that_cannot_be_read_is_the_panels_answer(server: PreviewServer, tiny: Path) -> None:
+    registry = tiny / "annotations" / "_records.yaml"
+    registry.write_text(registry.read_text().replace("records:\n", "records: [\n", 1))
+    problem = "annotations/_records.yaml:2:3: YAML syntax error: did not find expected node content"
+    status, data = post(server, "/__apparatus/annotate/snippet", SELECTION)
+    assert isinstance(data, dict) and status == 422 and data["error"].startswith(problem), data
+    status, _, body = call(server, "GET", "/__apparatus/annotate/records?q=vote",
+                           headers={"X-Apparatus-Token": token_of(server)})
+    assert status == 422 and json.loads(body)["error"].startswith(problem)
+    refused(server, tiny, (422, json.loads(body)["error"]))
+
+
 def test_a_post_without_the_token_or_with_another_is_refused(server: PreviewServer, tiny: Path) -> None:
     for token in ("-", "", "x" * 43, token_of(server)[:-1] + "é"):
         refused(server, tiny, (403, "the request lacks this preview session's token"), **{"X-Apparatus-Token": token})
