@@ -246,7 +246,7 @@ def forwarded(headers: Message) -> bool:
 
 def _matches(given: Iterable[str], secret: str) -> bool:
     """Whether one of the values given is the secret (each compared in constant time)."""
-    return any(hmac.compare_digest(str(v).encode("utf-8", "replace"), secret.encode()) for v in given)
+    return any(hmac.compare_digest(v.encode("utf-8", "replace"), secret.encode()) for v in given)
 
 
 def _fields(data: Any) -> dict[str, Any]:
