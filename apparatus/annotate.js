@@ -1,4 +1,5 @@
-// Apparatus: select to annotate (injected by `build.py serve` only, on loopback; never part of a built site).
+// Apparatus: select to annotate (injected by `build.py serve` only, on loopback, in the pages of a browser that opened
+// the address with its token: see apparatus/panel.py; never part of a built site).
 // Selecting words of an article opens a panel that asks the preview server for the YAML snippet that anchors
 // them (apparatus/panel.py), offers to copy it, or to append it to annotations/<slug>.yaml; the watcher then
 // rebuilds and live.js reloads the page with the new note.

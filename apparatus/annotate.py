@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import anchoring, fastmd
 from .anchoring import SEP, Block, TextIndex, anchor, normalize, plain_blocks
-from .annotations import QUOTE_MAX, REGISTRY, TYPES, Record, parse_annotations, parse_registry
+from .annotations import QUOTE_MAX, REGISTRY, TYPES, Record, Registry, parse_annotations, parse_registry
 from .articles import Article, load_article
 from .errors import BIDI, Diagnostic
 from .schema import ID_RE, did_you_mean, load_yaml
@@ -112,7 +112,7 @@ def snippet(root: Path, slug: str, quote: str, *, kind: str = "context", note: s
                   _written(index, _after(index, at + len(q)), suffix)), (q, prefix, suffix)):
         item = item_yaml(id=note_id, type=kind, quote=form[0], prefix=form[1], suffix=form[2], correction=correction,
                          note=note, records=records)
-        problem = _anchoring_problem(article, blocks, index, at, item, registry, slug)
+        problem = _anchoring_problem(article, blocks, index, at, item, registry.records, slug)
         if problem is None:
             return Snippet(slug, kind, note_id, form[0], form[1], form[2], item)
     assert problem is not None
@@ -203,15 +203,23 @@ def _parsed(body: str) -> tuple[TextIndex, list[Block]]:
     return TextIndex(blocks), blocks
 
 
-def _registry(root: Path) -> dict[str, Record]:
-    """The registry's records (those that load: a registry with errors still lists the others)."""
+def _registry(root: Path) -> Registry:
+    """The registry (its records are those that load: a registry with errors still lists the others)."""
     src = _annotation_source(root, REGISTRY.removesuffix(".yaml"))
-    return _records_of(src.text) if src is not None else {}
+    return _records_of(src.text) if src is not None else Registry({}, [])
 
 
 @functools.lru_cache(maxsize=4)
-def _records_of(text: str) -> dict[str, Record]:
-    return parse_registry(SourceFile(f"annotations/{REGISTRY}", text)).records
+def _records_of(text: str) -> Registry:
+    return parse_registry(SourceFile(f"annotations/{REGISTRY}", text))
+
+
+def _registry_refused(registry: Registry) -> Refused:
+    """The registry's own problem, said instead of "unknown record id" when its errors may be why an id is missing."""
+    if any(d.is_error for d in registry.diagnostics):
+        return _file_refused(registry.diagnostics)
+    return Refused(f"annotations/{REGISTRY} has no list of records", f"write 'records:' and the records under it "
+                   f"(build.py check annotations/{REGISTRY} says more)")
 
 
 def _annotation_source(root: Path, name: str) -> SourceFile | None:
@@ -223,13 +231,18 @@ def _annotation_source(root: Path, name: str) -> SourceFile | None:
     return src
 
 
-def _check_records(records: Sequence[str], registry: dict[str, Record]) -> None:
+def _check_records(records: Sequence[str], registry: Registry) -> None:
+    """Each id cited is a record of the registry; when the registry could not be read whole (a YAML error, no
+    'records:' list) or an id is missing from a registry with errors, the registry's problem is the answer."""
     for rid in records:
         if not isinstance(rid, str) or not ID_RE.fullmatch(rid):
             raise Refused(f"'{rid}' is not a record id", "a record id is lowercase letters, digits and single hyphens, "
                           f"as in annotations/{REGISTRY}", usage=True)
-        if rid not in registry:
-            near = did_you_mean(rid, sorted(registry))
+        if not registry.complete or (rid not in registry.records
+                                     and any(d.is_error for d in registry.diagnostics)):
+            raise _registry_refused(registry)
+        if rid not in registry.records:
+            near = did_you_mean(rid, sorted(registry.records))
             raise Refused(f"unknown record id '{rid}'" + (f": {near}" if near else ""),
                           f"find it with build.py records <words>, or add it to annotations/{REGISTRY}", usage=True)
 
@@ -539,8 +552,11 @@ def find_records(root: Path, words: str, limit: int = 20) -> list[RecordHit]:
     if not terms:
         return []
     whole = " ".join(terms)
+    registry = _registry(root)
+    if not registry.complete:  # no record could be read: saying "no record matches" would mislead
+        raise _registry_refused(registry)
     ranked = []
-    for r in _registry(root).values():
+    for r in registry.records.values():
         rid, symbol = _folded(r.id), _folded(r.symbol)
         keys = f"{rid} {symbol}"
         text = f"{keys} {_folded(r.title)}"

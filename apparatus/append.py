@@ -19,8 +19,9 @@ the text:
 Whatever the checks above let through, the would-be text is loaded with the project's loader and must hold
 the old notes unchanged plus exactly the new one, whose values equal the snippet's; only then is it written,
 atomically (a temporary file beside it, then ``os.replace``), with the file's mode. A symbolic link, a path
-outside the collection, a file over :data:`MAX_BYTES` or a file changed meanwhile is refused. Appends are
-serialized in this process; each refusal is an :class:`apparatus.annotate.Refused` (message, hint).
+outside the collection, a file over :data:`MAX_BYTES` or a file changed meanwhile is refused, and so is a write
+the system refuses (a read-only folder, a full disk: "cannot write …"). Appends are serialized in this process;
+each refusal is an :class:`apparatus.annotate.Refused` (message, hint).
 """
 
 from __future__ import annotations
@@ -71,7 +72,10 @@ def append_note(root: Path, slug: str, item_yaml: str) -> None:
             raise Refused(f"{rel}: {diags[0].message}", diags[0].hint)
         if len(data) > MAX_BYTES:
             raise Refused(f"{rel} is larger than {MAX_BYTES:,} bytes", COPY_HINT)
-        _replace(path, data + appended(rel, data, item_yaml), before)
+        try:
+            _replace(path, data + appended(rel, data, item_yaml), before)
+        except OSError as exc:  # a read-only folder or file system, a full disk, no permission
+            raise Refused(f"cannot write {rel}: {exc.strerror or exc}", COPY_HINT) from None
 
 
 def appended(rel: str, data: bytes, item_yaml: str) -> bytes:

@@ -54,8 +54,9 @@ EXAMPLES = {  # each command's --help ends with these, then the exit codes
     "new": """examples:
   build.py new france-hrc46-2021             a draft: build and check skip it until draft: true is removed""",
     "serve": """examples:
-  build.py serve --open
+  build.py serve --open                      opens the printed address (its token turns the panel on)
   build.py serve --port 0                    any free port (printed)
+  build.py serve --no-panel                  previewing an untrusted pull request's templates
   build.py serve --host 0.0.0.0 --allow-host my-laptop.local   (the select-to-annotate panel is then off)""",
     "links": """examples:
   build.py links --timeout 5""",
@@ -129,6 +130,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--open", action="store_true", help="open the site in a web browser")
     v.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                    help="also answer requests addressed to this host name (repeatable; the Host header is checked)")
+    v.add_argument("--no-panel", dest="panel", action="store_false",
+                   help="no select-to-annotate panel (preview an untrusted pull request's templates this way: "
+                        "their scripts run on the preview's pages)")
     k = command("links", help="ask the network whether each record's url and archive_url still answer "
                        "(optional, never a gate)")
     k.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each address (default: 10)")
@@ -330,7 +334,7 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
     if command == "serve":
         from .serve import serve  # watchdog and the server load only for the preview
 
-        return serve(root, args.host, args.port, args.open, args.jobs, args.allow_host)
+        return serve(root, args.host, args.port, args.open, args.jobs, args.allow_host, args.panel)
     try:
         only = selection.select(root, args.paths) if getattr(args, "paths", None) else None
     except selection.UsageError as exc:

@@ -8,14 +8,23 @@ The panel's script (annotate.js) is injected beside live.js into the HTML the pr
 - ``POST /__apparatus/annotate/append``: the same, appended to the article's annotation file
   (:func:`apparatus.append.append_note`), which the watcher then rebuilds as any save.
 
-The last one writes a source file, so every request must come from the editor's own browser tab:
+The last one writes a source file, so every request must come from the editor's own browser tab. Being on
+loopback is not enough (another user of the machine, or anyone reaching the preview through a tunnel such as
+ngrok, cloudflared or an editor's port forwarding, connects from 127.0.0.1), so the browser signs in as with
+Jupyter:
 
 - the endpoints (and the script) exist only while the server is bound to a loopback address, and answer only
-  clients on loopback: bound to every interface (``--host 0.0.0.0``), they are off;
-- each request carries the session's token (:data:`TOKEN_HEADER`), a random value made at start and given only
-  in the pages the preview serves (a ``data-token`` attribute of the script tag); it is compared in constant
-  time. Another site's page cannot read it: the preview answers only its own ``Host`` names (DNS rebinding),
-  and the browser keeps other origins from reading its pages;
+  clients on loopback whose request names no proxy (:data:`FORWARDED` headers): bound to every interface
+  (``--host 0.0.0.0``), or with ``--no-panel``, they are off;
+- ``build.py serve`` prints (and ``--open`` opens) the preview's address with a random token,
+  ``/?apparatus-token=…`` (:attr:`Panel.url_token`). A GET carrying it gets a cookie (:attr:`Panel.cookie`:
+  HttpOnly, SameSite=Strict, for the browser's session) holding another random value, the session secret, and
+  is sent to the same address without the token. Only a request with that cookie gets the panel's script in
+  its pages; without it the preview serves its pages and live reload as ever, with no panel;
+- each request to the endpoints carries the cookie and the page's token (:data:`TOKEN_HEADER`), a third random
+  value given only in the pages served with the cookie (a ``data-token`` attribute of the script tag); both are
+  compared in constant time. Another site's page cannot read the token: the preview answers only its own
+  ``Host`` names (DNS rebinding), and the browser keeps other origins from reading its pages;
 - a POST whose ``Origin`` header is present must name the preview itself, and its body must be
   ``application/json`` (a cross-site form cannot send that type without a preflight, which the preview never
   grants), with a ``Content-Length`` of at most :data:`MAX_BODY` bytes;
@@ -37,7 +46,7 @@ import secrets
 import sys
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -50,6 +59,9 @@ SCRIPT_PATH = "/__apparatus/annotate.js"
 SCRIPT = (Path(__file__).parent / "annotate.js").read_bytes()
 PREFIX = "/__apparatus/annotate/"
 TOKEN_HEADER = "X-Apparatus-Token"
+URL_TOKEN = "apparatus-token"  # the query parameter of the address build.py serve prints
+# headers a proxy or tunnel adds: the request comes from elsewhere, whatever address it connects from
+FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "CF-Connecting-IP", "True-Client-IP")
 MAX_BODY = 64 * 1024  # bytes of a request: a selection, its context and a note are a few KB
 MAX_QUERY = 200  # characters of a record search
 MAX_RECORDS = 50  # record ids in one note
@@ -84,17 +96,46 @@ def loopback(address: str) -> bool:
 
 
 class Panel:
-    """The endpoints for one preview session: its collection, its token, and whether they are on."""
+    """The endpoints for one preview session: its collection, its secrets, and whether they are on."""
 
-    def __init__(self, root: Path, bound_to: str):
+    def __init__(self, root: Path, bound_to: str, port: int = 0):
         self.root = root
         self.on = loopback(bound_to)
-        self.token = secrets.token_urlsafe(32)
+        self.url_token = secrets.token_urlsafe(32)  # in the address build.py serve prints: signs a browser in
+        self.session = secrets.token_urlsafe(32)  # the signed-in browser's cookie
+        self.token = secrets.token_urlsafe(32)  # in the pages a signed-in browser gets; sent back in TOKEN_HEADER
+        self.cookie = f"apparatus-session-{port}"  # a browser sends a host's cookies to all its ports: one name each
         self._slugs: tuple[int, frozenset[str]] | None = None  # (content/'s mtime, its articles)
 
-    def serves(self, client_address: object) -> bool:
-        """Whether the endpoints answer this client (and the pages it gets carry the script)."""
-        return self.on and isinstance(client_address, tuple) and loopback(str(client_address[0]))
+    def serves(self, client_address: object, headers: Message) -> bool:
+        """Whether the endpoints may answer this client at all: a loopback client of a loopback server, through
+        no proxy."""
+        return (self.on and isinstance(client_address, tuple) and loopback(str(client_address[0]))
+                and not forwarded(headers))
+
+    def signed_in(self, client_address: object, headers: Message) -> bool:
+        """Whether this request comes from a browser that opened the token's address (and the pages it gets carry
+        the script)."""
+        return self.serves(client_address, headers) and _matches(self._cookies(headers), self.session)
+
+    def sign_in(self, client_address: object, headers: Message, target: str) -> tuple[str, str] | None:
+        """For a GET of the token's address: where to send the browser (the same address without the token) and
+        the cookie to set; None when the target carries no token, a wrong one, or the client is not served."""
+        split = urllib.parse.urlsplit(target)
+        query = urllib.parse.parse_qsl(split.query, keep_blank_values=True)
+        given = [v for k, v in query if k == URL_TOKEN]
+        if not given or not self.serves(client_address, headers) or not _matches(given, self.url_token):
+            return None
+        rest = urllib.parse.urlencode([(k, v) for k, v in query if k != URL_TOKEN])
+        location = urllib.parse.quote("/" + split.path.lstrip("/"), safe="/%!$&'()*+,;=:@-._~") + (
+            "?" + rest if rest else "")
+        return location, f"{self.cookie}={self.session}; Path=/; HttpOnly; SameSite=Strict"
+
+    def _cookies(self, headers: Message) -> list[str]:
+        """The values of this session's cookie in the request (the Cookie header split by hand: it is short, and
+        http.cookies' parser has been slow on hostile headers)."""
+        return [value for header in headers.get_all("Cookie") or () for name, _, value in
+                (part.strip().partition("=") for part in header.split(";")) if name == self.cookie]
 
     def script_tag(self, page: str) -> bytes:
         """The panel's script tag for an HTML page the build made (the article's slug on an article page: the
@@ -139,8 +180,11 @@ class Panel:
         """A POST: its body is read (at most MAX_BODY bytes) before it is judged, so that the reply reaches the
         client whole."""
         length = headers.get("Content-Length")
-        if length is None or not length.strip().isdigit():
+        if length is None:
             return refusal(411, "a Content-Length is required")
+        length = length.strip()
+        if not (length.isascii() and length.isdigit()):  # str.isdigit() alone takes '²', which int() refuses
+            return refusal(400, "the Content-Length is not a number of bytes")
         if int(length) > MAX_BODY:
             return refusal(413, f"the request is larger than {MAX_BODY:,} bytes", "shorten the note or the selection")
         body = read(int(length))
@@ -158,6 +202,8 @@ class Panel:
             fields = _fields(json.loads(body))
         except (ValueError, UnicodeDecodeError) as exc:
             return refusal(400, f"the request is not what the panel sends: {exc}")
+        except RecursionError:  # arrays nested thousands deep: the decoder recurses once per level
+            return refusal(400, "the request is not what the panel sends: JSON nested too deep")
         if fields["slug"] not in self.slugs():
             return refusal(404, "no such article in the collection", "annotate an article page of this preview")
         try:
@@ -175,15 +221,32 @@ class Panel:
         return Reply(200, {"ok": True, "id": snip.id, "file": rel})
 
     def _guard(self, client: object, headers: Message) -> Reply | None:
-        """The checks every request passes: a loopback client of a loopback server, and the session's token."""
-        if not self.serves(client):
+        """The checks every request passes: a loopback client of a loopback server through no proxy, the cookie of
+        a browser signed in, and the session's token."""
+        if forwarded(headers):
+            return refusal(403, "the annotate endpoints do not answer through a proxy or tunnel",
+                           "open the preview on this machine itself")
+        if not self.serves(client, headers):
             return refusal(403, "the annotate endpoints answer only this machine, on a preview bound to loopback",
                            "run build.py serve without --host (it binds 127.0.0.1)")
-        given = headers.get(TOKEN_HEADER, "")
-        if not hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode()):
+        if not _matches(self._cookies(headers), self.session):
+            return refusal(403, "this browser has not opened the preview's address with its token",
+                           f"open the address build.py serve printed (it ends with ?{URL_TOKEN}=…), then this "
+                           "page again")
+        if not _matches(headers.get_all(TOKEN_HEADER) or (), self.token):
             return refusal(403, "the request lacks this preview session's token",
                            "reload the page: the token changes each time build.py serve starts")
         return None
+
+
+def forwarded(headers: Message) -> bool:
+    """Whether a proxy or tunnel passed the request on (its client is then not this machine's user)."""
+    return any(headers.get(name) is not None for name in FORWARDED)
+
+
+def _matches(given: Iterable[str], secret: str) -> bool:
+    """Whether one of the values given is the secret (each compared in constant time)."""
+    return any(hmac.compare_digest(v.encode("utf-8", "replace"), secret.encode()) for v in given)
 
 
 def _fields(data: Any) -> dict[str, Any]:

@@ -18,7 +18,8 @@ Hostile pages in the browser, and clients that misbehave, get nothing and hold n
   most (beyond that, 503), so open tabs never take the threads pages need;
 - a client that disconnects mid-request is one quiet line on stderr, not a traceback;
 - the select-to-annotate endpoints, the only requests that write a file, are :mod:`apparatus.panel`'s: on
-  loopback only, each with the session's token, JSON POSTs from the preview's own pages only.
+  loopback only, through no proxy, from a browser that opened the address with the token (:attr:`panel_url`,
+  which sets a cookie), each with the page's token, JSON POSTs from the preview's own pages only.
 """
 
 from __future__ import annotations
@@ -139,13 +140,22 @@ class PreviewServer(http.server.HTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__((host, port), _Handler)
         self.hosts = HostCheck.bound_to(host, self.server_address[1], allow_hosts)
-        self.panel = panel.Panel(root, str(self.server_address[0])) if root is not None else None  # select to annotate
+        self.panel = (panel.Panel(root, str(self.server_address[0]), self.server_address[1])  # select to annotate
+                      if root is not None else None)
         threading.Thread(target=self._after_loop, name="apparatus-after", daemon=True).start()
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://[{host!s}]:{port}/" if ":" in str(host) else f"http://{host!s}:{port}/"
+
+    @property
+    def panel_url(self) -> str:
+        """The address to open: with the token that signs a browser in to the select-to-annotate panel, when the
+        panel is on (:mod:`apparatus.panel`)."""
+        if self.panel is None or not self.panel.on:
+            return self.url
+        return f"{self.url}?{panel.URL_TOKEN}={self.panel.url_token}"
 
     # -- connections: a bounded pool ------------------------------------------------------------------------
     def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
@@ -269,7 +279,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._events()
         if path == "/__apparatus/live.js":
             return self._send(200, "text/javascript; charset=utf-8", LIVE_JS, head)
-        annotating = self.server.panel is not None and self.server.panel.serves(self.client_address)
+        annotator = self.server.panel
+        signed = annotator.sign_in(self.client_address, self.headers, self.path) if annotator is not None else None
+        if signed is not None:  # the token's address: the cookie, and the same address without the token
+            return self._redirect(*signed)
+        annotating = annotator is not None and annotator.signed_in(self.client_address, self.headers)
         if path == panel.SCRIPT_PATH and annotating:
             return self._send(200, "text/javascript; charset=utf-8", panel.SCRIPT, head)
         if path.startswith(panel.PREFIX):
@@ -296,7 +310,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(404, "text/html; charset=utf-8", _not_found(self.server.preview.failed), head)
         ctype = mimetypes.guess_type(key)[0] or "application/octet-stream"
         if ctype == "text/html":
-            tag = self.server.panel.script_tag(key) if annotating and self.server.panel is not None else b""
+            tag = annotator.script_tag(key) if annotating and annotator is not None else b""
             body = body.replace(b"</body>", INJECT + tag + b"\n</body>", 1)
             ctype += "; charset=utf-8"
         elif ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
@@ -333,6 +347,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             reply = panel.refusal(500, f"the preview failed: {what}",
                                   "report this as a bug; copy the snippet meanwhile")
         self._send(reply.status, "application/json", reply.data, head)
+
+    def _redirect(self, location: str, cookie: str) -> None:
+        self.send_response(303)
+        self.send_header("Location", location)
+        self.send_header("Set-Cookie", cookie)
+        self.send_header("Content-Length", "0")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Referrer-Policy", "no-referrer")  # the address held the token
+        self.send_header("Connection", "close")
+        self.end_headers()
 
     def _send(self, code: int, ctype: str, body: bytes, head: bool = False) -> None:
         self.send_response(code)

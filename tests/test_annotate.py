@@ -448,3 +448,35 @@ def test_build_py_records_lists_matches_in_aligned_columns(tmp_path: Path) -> No
         'title: "Early-warning\\e[2J\\x07 decision\\u202e on Xinjiang 新疆"'), encoding="utf-8")
     shown = run(root, "records", "early-warning").out.splitlines()
     assert shown[1].endswith("Early-warning\\x1b[2J\\x07 decision\\u202e on Xinjiang 新疆")
+
+
+def test_a_registry_that_cannot_be_read_is_the_answer_not_an_unknown_record(tmp_path: Path) -> None:
+    """A YAML error in the registry leaves no record: --record is refused with the registry's own problem (exit 1:
+    the collection is wrong, not the argument), and so is a search; a note citing no record is still given."""
+    root = copy_collection(tmp_path / "c")
+    registry = root / "annotations" / "_records.yaml"
+    registry.write_text(registry.read_text(encoding="utf-8").replace("records:\n", "records:\n  - id: [unclosed\n", 1),
+                        encoding="utf-8")
+    problem = ("annotations/_records.yaml:6:3: YAML syntax error: did not find expected ',' or ']' (while parsing a "
+               "flow sequence that starts on line 3)\n  hint: fix this first (build.py check lists every problem); "
+               "check the line above too: YAML often reports a problem where it first noticed it\n")
+    cited = run(root, "annotate", LE_DRIAN, "Le Drian", "--record", "hrc46-le-drian-2021-02-24")
+    assert (cited.code, cited.out, cited.err) == (1, "", "build.py annotate: error: " + problem)
+    found = run(root, "records", "le", "drian")
+    assert (found.code, found.out, found.err) == (1, "", "build.py records: error: " + problem)
+    assert run(root, "annotate", LE_DRIAN, "Le Drian").code == 0
+
+
+def test_a_record_left_out_for_an_error_of_its_own_is_refused_with_that_error(tmp_path: Path) -> None:
+    root = copy_collection(tmp_path / "c")
+    registry = root / "annotations" / "_records.yaml"
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace("    date: 2021-02-24\n", "    date: 2021-02-31\n", 1),  # the first record's
+                        encoding="utf-8")
+    got = refusal(root, LE_DRIAN, "Le Drian", records=["hrc46-le-drian-2021-02-24"])
+    assert got == ("annotations/_records.yaml:10:11: 'date' '2021-02-31' is not a date",
+                   "fix this first (build.py check lists every problem); write YYYY-MM-DD, YYYY-MM or YYYY (e.g. "
+                   "2021-02-24); say more in a note", False)
+    assert annotate.snippet(root, LE_DRIAN, "Le Drian", records=["hrc46-hls-summary-2021-02-24"]).yaml.endswith(
+        '  records: ["hrc46-hls-summary-2021-02-24"]\n'), "the registry's other records are cited as before"
+    assert [h.id for h in annotate.find_records(root, "hrc46-hls-summary")] == ["hrc46-hls-summary-2021-02-24"]

@@ -3,6 +3,7 @@ with a message and a hint (and nothing written)."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -156,6 +157,19 @@ def test_links_missing_files_big_files_and_bad_slugs_are_refused(tmp_path: Path)
     for slug in ("../alpha", "_records", "", "a/b"):
         with pytest.raises(Refused, match="is not an article's name"):
             append_note(root, slug, ITEM)
+
+
+@pytest.mark.parametrize(("where", "code"), [("tempfile.mkstemp", errno.EROFS), ("tempfile.mkstemp", errno.EACCES),
+                                             ("os.fsync", errno.ENOSPC), ("os.replace", errno.EACCES)])
+def test_a_file_that_cannot_be_written_is_a_refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str,
+                                                    code: int) -> None:
+    """A read-only file system or folder, a full disk: the system call fails (made to fail here: the tests may run
+    as root, whom a folder's mode does not stop), the temporary file is removed, and the panel says why."""
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError(code, os.strerror(code))
+    monkeypatch.setattr(where, fail)
+    assert refused(tmp_path, HEAD) == (f"cannot write annotations/alpha.yaml: {os.strerror(code)}",
+                                       "copy the snippet into the file by hand")
 
 
 def test_the_files_mode_is_kept(tmp_path: Path) -> None:

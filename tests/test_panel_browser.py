@@ -36,8 +36,16 @@ def served(tiny: Path) -> Iterator[PreviewServer]:
     stop(s, w)
 
 
+def sign_in(page, served: PreviewServer) -> None:  # type: ignore[no-untyped-def]
+    """Open the address build.py serve prints, as the editor does: its token gets the browser the panel's cookie."""
+    page.goto(served.panel_url)
+    assert page.url == served.url, "sent on to the same address, without the token"
+    assert [c["name"] for c in page.context.cookies()] == [f"apparatus-session-{served.server_address[1]}"]
+
+
 def open_panel(page, served: PreviewServer, width: int):  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page, served)
     page.goto(served.url + "articles/alpha/")
     page.wait_for_function("() => document.readyState === 'complete'")
     page.wait_for_timeout(300)  # the EventSource connects
@@ -117,6 +125,18 @@ def test_select_a_repeated_phrase_add_the_note_and_see_it_in_place(browser, serv
     context.close()
 
 
+def test_without_the_tokens_address_the_page_has_no_panel(browser, served: PreviewServer) -> None:
+    page = browser.new_page()
+    page.goto(served.url + "articles/alpha/")
+    page.wait_for_function("() => document.readyState === 'complete'")
+    assert page.evaluate("!!document.querySelector('script[src=\"/__apparatus/live.js\"]')"), "live reload still"
+    assert page.evaluate("document.querySelectorAll('script[data-token]').length") == 0
+    loaded = page.evaluate("performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)")
+    assert "/__apparatus/live.js" in loaded and "/__apparatus/annotate.js" not in loaded
+    assert page.context.cookies() == []
+    page.close()
+
+
 def test_the_panel_at_phone_width(browser, served: PreviewServer) -> None:
     page = browser.new_page()
     open_panel(page, served, 375)
@@ -147,6 +167,7 @@ def test_an_append_refused_shows_why_in_the_panel(browser, served: PreviewServer
 def test_a_selection_across_emphasis_a_link_and_note_numbers_is_the_text_a_reader_sees(
         browser, served: PreviewServer) -> None:
     page = browser.new_page()
+    sign_in(page, served)
     page.goto(served.url + "articles/alpha/")
     page.wait_for_function("() => document.readyState === 'complete'")
     page.evaluate("""() => {
@@ -171,6 +192,7 @@ def test_on_a_right_to_left_article_the_panel_stands_clear_of_the_text(browser, 
     s, w = start(root, port=0, jobs=1)
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
+        sign_in(page, s)
         page.goto(s.url + "articles/ug-kowruk/")
         page.evaluate("""() => {
           const text = document.querySelector('.article-body p').firstChild;  // the Uyghur text's first words
