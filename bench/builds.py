@@ -136,9 +136,15 @@ def build(coll: Path, extra: list[str] | tuple[str, ...] = (), engine: Path = RE
         sys.exit(f"{out} exists: every timed build writes a new folder")
     set_output(coll, name)
     cmd = [engine_python(engine), str(engine / "build.py"), "--root", str(coll), "build", *extra]
+    return timed(cmd, out, log, cwd=engine)
+
+
+def timed(cmd: list[str], out: Path, log: Path, cwd: Path | None = None) -> Build:
+    """Run cmd (a cold build writing into out, printing into log) and measure it (:class:`Build`); exits 1,
+    showing the end of the log, if it fails. bench/hugo_bench.py times Hugo with it too."""
     with log.open("w+b") as printed:
         t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=printed, stderr=subprocess.STDOUT, cwd=engine)
+        proc = subprocess.Popen(cmd, stdout=printed, stderr=subprocess.STDOUT, cwd=cwd)
         sampler = PssSampler(proc.pid)
         os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # ended but not reaped, so the sampler
         wall = time.perf_counter() - t  # never reads a pid the system gave to another process meanwhile

@@ -17,9 +17,7 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import yaml
@@ -98,18 +96,7 @@ def build(root: Path, hugo: Path, n: int) -> builds.Build:
     """One cold Hugo build into a new folder (public-K), measured as bench/builds.py measures ours."""
     out = root / f"public-{n}"
     cmd = [str(hugo), "build", "--quiet", "--source", str(root), "--destination", str(out), "--noBuildLock"]
-    log = root / f"public-{n}.log"
-    t = time.perf_counter()
-    with log.open("wb") as printed:
-        proc = subprocess.Popen(cmd, stdout=printed, stderr=subprocess.STDOUT)
-    sampler = builds.PssSampler(proc.pid)
-    os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
-    wall = time.perf_counter() - t
-    pss = sampler.stop()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"hugo failed: {log.read_text(errors='replace')[-4000:]}")
-    return builds.Build(wall, usage.ru_maxrss / 1024, usage.ru_utime, usage.ru_stime, out, pss)
+    return builds.timed(cmd, out, root / f"public-{n}.log")
 
 
 def runs(coll: Path, count: int) -> list[builds.Build]:
