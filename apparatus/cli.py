@@ -113,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
                        ("check", "validate everything, or the named articles, and write nothing")):
         c = command(name, help=text, description=text)
         c.add_argument("--strict", action="store_true", help="treat warnings as errors")
+        c.add_argument("--no-cache", dest="cache", action="store_false",
+                       help="neither read nor write the build cache (.apparatus-cache/): every article from scratch")
         c.add_argument("--format", choices=("human", "github"), default="human",
                        help="github: print only workflow commands (::error annotations on the pull request); "
                             "the full report goes to $GITHUB_STEP_SUMMARY")
@@ -344,7 +346,8 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
     try:
         result = pipeline.build(root, write=(command == "build"), jobs=args.jobs,
                                 strict=getattr(args, "strict", False),
-                                search_index=not getattr(args, "no_search", False), only=only, progress=shown)
+                                search_index=not getattr(args, "no_search", False), only=only, progress=shown,
+                                use_cache=getattr(args, "cache", True))
     except BuildError as exc:
         shown.clear()
         _report(exc.diagnostics, fmt)
@@ -364,6 +367,8 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
     shown.clear()
     _report(result.diagnostics, fmt)
     _skipped(result.drafts, args.quiet, fmt)
+    if result.cache_note and not args.quiet:
+        _say(f"cache: {result.cache_note}", fmt, "warning")
     if not args.quiet:
         _say(_summary(command, result, only), fmt, stream=sys.stdout)
     return 0
@@ -384,6 +389,10 @@ def _summary(command: str, result: pipeline.BuildResult, only: selection.Selecti
     records = f" and the registry of {records}" if only is not None else f", {records}"
     warnings = f"; {_plural(len(result.diagnostics), 'warning')}" if result.diagnostics else ""
     where = f" → {result.output}/" if command == "build" else ""
+    if result.unchanged:
+        where += " (nothing changed)"
+    elif result.reused > 0:
+        where += f" ({result.reused} reused from the cache)"
     done = "checked" if command == "check" else "built"
     return (f"{done} {articles}, {_plural(result.annotations, 'annotation')}{moved}{records} in "
             f"{result.seconds:.2f} s{where}{warnings}")

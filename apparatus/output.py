@@ -205,6 +205,21 @@ class Staging:
         finally:
             os.close(fd)
 
+    def link(self, rel: str, source: str) -> None:
+        """The file source (an object of the build cache) at rel, as a hard link: the same file, not a copy (a
+        copy where the file system cannot link it there)."""
+        folder = rel.rpartition("/")[0]
+        if folder not in self._made:
+            os.makedirs(self._base + folder, exist_ok=True)
+            self._made.add(folder)
+        try:
+            os.link(source, self._base + rel, follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EOPNOTSUPP):
+                raise
+            with open(source, "rb") as f:
+                self.write(rel, f.read())
+
     def commit(self) -> list[Diagnostic]:
         """Swap the staging folder in and delete the old site; a warning if that deletion failed."""
         self.write(MARKER, MARKER_TEXT)  # last: a staging folder holding it is complete

@@ -16,8 +16,11 @@ key path in the annotation file, which gets its positions only then.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import os
+import pickle
 import posixpath
 import time
 from pathlib import Path
@@ -25,7 +28,19 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from . import claimreview, fastmd, forking, history, languages, markdown, scaffold, site, templates, webannotation
+from . import (
+    cache,
+    claimreview,
+    fastmd,
+    forking,
+    history,
+    languages,
+    markdown,
+    scaffold,
+    site,
+    templates,
+    webannotation,
+)
 from .anchoring import MOVED, Anchor, Block, anchor, plain_blocks
 from .annotations import REGISTRY, Annotation, AnnotationFile, Record, load_annotations, read_registry
 from .articles import Article, load_article
@@ -133,6 +148,9 @@ class BuildResult:
     output: str = ""
     moved: int = 0  # annotations anchored approximately after their article changed
     drafts: tuple[str, ...] = ()  # the articles skipped as drafts (their paths)
+    reused: int = -1  # articles taken from the cache (apparatus.cache); -1: no cache; see `unchanged`
+    unchanged: bool = False  # nothing had changed since the last run: its result, replayed, and nothing written
+    cache_note: str = ""  # why the cache was not used, when it was not (a damaged or committed cache)
 
 
 _NOTES: dict[str, tuple[str, list[markdown.Problem]]] = {}  # each distinct note is rendered once per process
@@ -359,17 +377,33 @@ def _article_changed(article: Article, af: Any) -> bool:
     return bool(af is not None and af.article_sha256 and af.article_sha256 != article_hash(article))
 
 
-def _work(shared: tuple[Collection, Mode], bounds: tuple[int, int]) -> list[ArticleResult]:
-    c, mode = shared
+def _work(shared: tuple[Collection, Mode, Reuse | None], bounds: tuple[int, int]) -> list[Any]:
+    c, mode, reuse = shared
+    if reuse is not None:
+        return [reuse.fresh(c, s, mode) for s in reuse.misses[bounds[0]:bounds[1]]]
     return [process_article(c, s, mode) for s in c.slugs[bounds[0]:bounds[1]]]
 
 
-def process_articles(c: Collection, mode: Mode, jobs: int = 1, progress: Progress = SILENT) -> list[ArticleResult]:
-    """Every article processed (:func:`process_article`), on ``jobs`` processes for a large collection."""
+def process_articles(c: Collection, mode: Mode, jobs: int = 1, progress: Progress = SILENT,
+                     reuse: Reuse | None = None) -> list[ArticleResult]:
+    """Every article processed (:func:`process_article`), on ``jobs`` processes for a large collection; with
+    reuse, only the articles whose cached result no longer holds (the others' outputs are linked)."""
     progress.stage("articles", len(c.slugs))
+    if reuse is not None:
+        reuse.plan(c, mode)
+        progress.advance(len(c.slugs) - len(reuse.misses))
+        n = len(reuse.misses)
+        if jobs <= 1 or n < PARALLEL_THRESHOLD:
+            fresh = [reuse.fresh(c, s, mode) for s in reuse.misses]
+            progress.advance(len(fresh))
+        else:
+            parts = forking.map_shared(_work, forking.chunks(n, jobs), (c, mode, reuse), jobs,
+                                       done=lambda bounds: progress.advance(bounds[1] - bounds[0]))
+            fresh = [r for part in parts for r in part]
+        return reuse.results(c, fresh)
     if jobs <= 1 or len(c.slugs) < PARALLEL_THRESHOLD:
         return [_counted(process_article(c, s, mode), progress) for s in c.slugs]
-    parts = forking.map_shared(_work, forking.chunks(len(c.slugs), jobs), (c, mode), jobs,
+    parts = forking.map_shared(_work, forking.chunks(len(c.slugs), jobs), (c, mode, None), jobs,
                                done=lambda bounds: progress.advance(bounds[1] - bounds[0]))
     return [r for part in parts for r in part]
 
@@ -423,7 +457,8 @@ def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagn
 
 
 def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool = False,
-          search_index: bool = True, only: Selection | None = None, progress: Progress = SILENT) -> BuildResult:
+          search_index: bool = True, only: Selection | None = None, progress: Progress = SILENT,
+          use_cache: bool = False) -> BuildResult:
     """Build (or with write=False, check) the collection at root. Raises BuildError on errors.
 
     With strict, warnings are errors: nothing is written when there is any. Without search_index,
@@ -431,10 +466,34 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
     are read and checked, beside what every check reads: site.yaml, the registry, the templates and the
     listing of the files (an annotation file without its article is found from the names); the pages made
     from the whole collection, and the warning for records no note cites, need every article and are left out.
+    With use_cache (and no only), the build cache (:mod:`apparatus.cache`) is read and written: what is still
+    valid is reused, and a run in which nothing changed replays the last result and writes nothing.
     """
     assert only is None or not write, "only a check is limited to named articles"
     started = time.perf_counter()
     progress.stage("reading the collection")
+    store = None
+    note = ""
+    if use_cache and only is None:
+        store = cache.Store(root, "check" if not write else "build" if search_index else "build-no-search")
+        if not store.open():
+            note, store = store.note, None
+        else:
+            note = store.note
+    try:
+        if store is not None:
+            replayed = _replay(store, root, write, strict, started)
+            if replayed is not None:
+                return replayed
+        return _build(root, write, jobs, strict, search_index, only, progress, store, started, note)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index: bool, only: Selection | None,
+           progress: Progress, store: cache.Store | None, started: float, note: str) -> BuildResult:
+    scan = cache.Scan.of(root) if store is not None else None
     c, diags = load_collection(root, whole=only is None)
     if c is None:
         raise BuildError(diags)
@@ -449,12 +508,18 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
                                 "https://user.github.io/repo/", severity="warning"))
     held = OutputLock(c.config.output_dir) if write else None  # waits for another build; repairs a cut swap
     staging = None
+    reuse = None
+    results: list[ArticleResult] = []
+    summaries: list[site.ArticleSummary] = []
     try:
         if held is not None and not count_errors(diags):
             staging = _staging(held, diags)
-        mode = Mode(staging, search=search_index and write)  # a check writes no index: no texts kept for one
+        if store is not None and scan is not None:
+            reuse = Reuse(store, staging, scan, c, search_index and write)
+        writer = reuse if reuse is not None and staging is not None else staging
+        mode = Mode(writer, search=search_index and write)  # a check writes no index: no texts kept for one
         jobs = jobs or forking.cores()
-        results = process_articles(c, mode, jobs, progress)
+        results = process_articles(c, mode, jobs, progress, reuse)
         summaries = [r.summary for r in results if r.summary is not None]
         skipped = tuple(r.draft for r in results if r.draft)
         for r in results:
@@ -465,8 +530,10 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         if strict:
             diags = [dataclasses.replace(d, severity="error") for d in diags]
         if whole and not count_errors(diags) and c.env is not None:
-            diags += render_collection_pages(c, summaries, mode, jobs=jobs, progress=progress)
+            diags += render_collection_pages(c, summaries, mode, jobs=jobs, progress=progress, reuse=reuse)
         if count_errors(diags):
+            if reuse is not None:
+                reuse.save(None, None)
             raise BuildError(diags, skipped)
         if staging is not None:
             progress.stage("writing the site")
@@ -477,8 +544,246 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         if held is not None:
             held.close()
     n_ann = sum(len(s.citations) for s in summaries)
-    return BuildResult(len(summaries), n_ann, len(c.registry), time.perf_counter() - started, sorted(diags),
-                       c.config.output, sum(r.moved for r in results), skipped)
+    result = BuildResult(len(summaries), n_ann, len(c.registry), time.perf_counter() - started, sorted(diags),
+                         c.config.output, sum(r.moved for r in results), skipped,
+                         reused=len(reuse.hits) if reuse is not None else -1, cache_note=note)
+    if reuse is not None:
+        reuse.save(result, c.config.output_dir if write else None)
+    return result
+
+
+def _replay(store: cache.Store, root: Path, write: bool, strict: bool, started: float) -> BuildResult | None:
+    """The last run's result, when nothing it was made from has changed (and, for a build, the site it made is
+    still in place): no file is read but the listing, and none is written."""
+    state = store.state
+    last = state.replay
+    if last is None or state.engine != cache.engine():
+        return None
+    scan = cache.Scan.of(root)
+    if scan.refused or not scan.same_as(state):
+        return None
+    if write and (state.output is None or cache.marker(state.output) != state.site):
+        return None
+    if cache.git_state(root) != state.git:
+        return None
+    diags = last.diagnostics
+    if strict and diags:
+        raise BuildError([dataclasses.replace(d, severity="error") for d in diags], last.drafts)
+    return dataclasses.replace(last, seconds=time.perf_counter() - started, unchanged=True, reused=last.articles)
+
+
+class Reuse:
+    """A run's use of the build cache (:mod:`apparatus.cache`): which articles and pages still hold, the writer
+    that stores what is made and links it into the staging folder, and the state left for the next run."""
+
+    def __init__(self, store: cache.Store, staging: Staging | None, scan: cache.Scan, c: Collection, search: bool):
+        self.store, self.staging, self.scan = store, staging, scan
+        self.old = store.state
+        self.new = cache.State(scanned=scan.started, engine=cache.engine())
+        self.new.git = cache.git_state(c.root)
+        self.misses: list[str] = []
+        self.hits: dict[str, cache.Entry] = {}
+        self.written: list[tuple[str, str]] = []  # (output path, object) written through this writer, here
+        parts: list[str] = [self.new.engine, store.kind, str(search)]
+        for rel in sorted(scan.sigs):
+            if rel == "site.yaml" or (rel.startswith("templates/") and not rel.startswith("templates/static/")):
+                parts += [rel, self.sha(c, rel) or "-"]
+        self.key = cache.key(*parts)
+        self.records = cache.record_keys(c.registry)
+        self.history = _history_keys(c.history)
+        self.summary_keys: dict[int, str] = {}
+
+    # --- the writer ------------------------------------------------------------------------------------
+
+    def write(self, rel: str, data: bytes | str) -> None:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        h = self.store.put(data)
+        self.written.append((rel, h))
+        if self.staging is not None:
+            self.staging.link(rel, self.store.object_path(h))
+
+    def _link(self, outputs: tuple[tuple[str, str], ...]) -> None:
+        if self.staging is not None:
+            for rel, h in outputs:
+                self.staging.link(rel, self.store.object_path(h))
+
+    # --- articles --------------------------------------------------------------------------------------
+
+    def sha(self, c: Collection, rel: str) -> str | None:
+        """The SHA-256 of a source file: the recorded one if the file is unchanged since, else read now."""
+        sig = self.scan.sigs.get(rel)
+        if sig is None:
+            return None
+        known = self.old.inputs.get(rel)
+        if known is not None and known[0] == sig and known[1] and sig[1] < self.old.scanned - cache.RACY_NS:
+            self.new.inputs[rel] = known
+            return known[1]
+        data, _ = read_bytes(c.root, rel)
+        if data is None:
+            return None
+        h = hashlib.sha256(data).hexdigest()
+        self.new.inputs[rel] = (sig, h)
+        return h
+
+    def _files(self, c: Collection, slug: str) -> list[str]:
+        return [f"content/{slug}.md"] + ([f"annotations/{slug}.yaml"] if slug in c.annotation_slugs else [])
+
+    def _article_key(self, slug: str, shas: list[str | None]) -> str:
+        return cache.key(self.key, slug, *(h or "-" for h in shas), self.history.get(slug, ""))
+
+    def _view(self, c: Collection, cited: tuple[str, ...]) -> str:
+        return cache.records_view(cited, self.records, c.faulty, c.registry_complete)
+
+    def plan(self, c: Collection, mode: Mode) -> None:
+        """Sort the articles into those whose cached result holds (hits) and the rest (misses)."""
+        same = self.old.key == self.key
+        for slug in c.slugs:
+            e = self.old.articles.get(slug) if same else None
+            if (e is not None and e.key == self._article_key(slug, [self.sha(c, rel) for rel in self._files(c, slug)])
+                    and e.view == self._view(c, e.cited)
+                    and (self.staging is None or self.store.valid(e.outputs))):
+                self.hits[slug] = e
+            else:
+                self.misses.append(slug)
+
+    def fresh(self, c: Collection, slug: str, mode: Mode) -> tuple[ArticleResult, cache.Entry | None,
+                                                                      dict[str, tuple[cache.Sig, str]],
+                                                                      dict[str, cache.BlobMeta]]:
+        """Process an article (here or in a worker) and make its cache entry: its files are hashed before it is
+        processed, and its entry is kept only if they did not change meanwhile and it has no error."""
+        inputs: dict[str, tuple[cache.Sig, str]] = {}
+        for rel in self._files(c, slug):
+            data, _ = read_bytes(c.root, rel)
+            try:
+                sig = cache.sig(os.stat(f"{c.root}{os.sep}{rel}"))
+            except OSError:
+                sig = None
+            if data is not None and sig is not None:
+                inputs[rel] = (sig, hashlib.sha256(data).hexdigest())
+        mark = len(self.written)
+        r = process_article(c, slug, mode)
+        outputs = tuple(self.written[mark:])
+        metas = {h: self.store.new_blobs[h] for _, h in outputs}
+        entry = None
+        stable = len(inputs) == len(self._files(c, slug)) and all(
+            _stat_sig(c.root, rel) == sig for rel, (sig, _) in inputs.items())
+        if stable and not count_errors(r.diagnostics) and r.page is None:
+            cited = tuple(sorted({rid for cit in r.summary.citations for rid in cit.records})) if r.summary else ()
+            key = self._article_key(slug, [inputs[rel][1] for rel in self._files(c, slug)])
+            summary_key = cache.key(pickle.dumps(r.summary, protocol=pickle.HIGHEST_PROTOCOL))
+            entry = cache.Entry(key, self._view(c, cited), cited, r, outputs, summary_key)
+        return r, entry, inputs, metas
+
+    def results(self, c: Collection, fresh: list[Any]) -> list[ArticleResult]:
+        """Every article's result in the collection's order: the hits' (their outputs linked into the staging
+        folder) and the fresh ones'."""
+        made = dict(zip(self.misses, fresh, strict=True))
+        out = []
+        for slug in c.slugs:
+            e = self.hits.get(slug)
+            if e is None:
+                r, e, inputs, metas = made[slug]
+                self.new.inputs.update(inputs)
+                self.store.new_blobs.update(metas)
+                if e is None:
+                    out.append(r)
+                    continue
+            else:
+                self._link(e.outputs)
+            self.new.articles[slug] = e
+            if e.result.summary is not None:
+                self.summary_keys[id(e.result.summary)] = e.summary_key
+            out.append(e.result)
+        return out
+
+    # --- pages -------------------------------------------------------------------------------------------
+
+    def pages(self, c: Collection, pages: list[site.Page], summaries: list[site.ArticleSummary]) -> list[site.Page]:
+        """The pages whose cached output no longer holds (to render); the others' are linked into place."""
+        prints = cache.Fingerprints()
+        for s in summaries:
+            k = self.summary_keys.get(id(s))
+            if k is not None:
+                prints.add_summary(s, k)
+        for rid, record in c.registry.items():
+            prints.known[id(record)] = self.records[rid].encode("ascii")
+        self._page_keys: dict[str, str] = {}
+        todo = []
+        same = self.old.key == self.key
+        for p in pages:
+            k = prints.of(self.key, p.url, p.template, p.context)
+            self._page_keys[p.url] = k
+            g = self.old.groups.get(p.url) if same else None
+            if g is not None and g.key == k and (self.staging is None or self.store.valid(g.outputs)):
+                self._link(g.outputs)
+                self.new.groups[p.url] = g
+            else:
+                todo.append(p)
+        return todo
+
+    def rendered(self, pages: list[site.Page], written: list[tuple[str, str]]) -> None:
+        by_path = dict(written)
+        for p in pages:
+            path = site.output_path(p.url)
+            outputs = ((path, by_path[path]),) if path in by_path else ()
+            self.new.groups[p.url] = cache.Group(self._page_keys[p.url], outputs)
+
+    def group(self, name: str, *parts: str) -> tuple[str, bool]:
+        """A group of files made together (the search index): its key, and whether its outputs were linked."""
+        k = cache.key(self.key, name, *parts)
+        g = self.old.groups.get(name) if self.old.key == self.key else None
+        if g is not None and g.key == k and (self.staging is None or self.store.valid(g.outputs)):
+            self._link(g.outputs)
+            self.new.groups[name] = g
+            return k, True
+        return k, False
+
+    def keep_group(self, name: str, k: str, mark: int) -> None:
+        self.new.groups[name] = cache.Group(k, tuple(self.written[mark:]))
+
+    def search_key(self, summaries: list[site.ArticleSummary]) -> list[str]:
+        return [self.summary_keys.get(id(s)) or cache.key(pickle.dumps(s, protocol=pickle.HIGHEST_PROTOCOL))
+                for s in summaries] + sorted(self.records.values())
+
+    # --- the state -----------------------------------------------------------------------------------------
+
+    def save(self, result: BuildResult | None, output: Path | None) -> None:
+        """Record this run for the next: after a failed run (result None), what it made of the articles."""
+        new = self.new
+        new.key = self.key
+        for rel, sig in self.scan.sigs.items():
+            new.inputs.setdefault(rel, (sig, ""))
+        claimed = {rel for g in new.groups.values() for rel, _ in g.outputs}
+        claimed.update(rel for e in new.articles.values() for rel, _ in e.outputs)
+        rest = tuple((rel, h) for rel, h in self.written if rel not in claimed)
+        if rest:
+            new.groups["files"] = cache.Group("", rest)  # robots.txt, the assets: made each run, kept for the GC
+        if result is None:
+            new.groups = {**(self.old.groups if self.old.key == self.key else {}), **new.groups}
+            new.output, new.site = self.old.output, self.old.site
+        else:
+            new.replay = dataclasses.replace(result, seconds=0.0, reused=-1, cache_note="")
+            new.output = str(output) if output is not None else None
+            new.site = cache.marker(str(output)) if output is not None else None
+        with contextlib.suppress(OSError):  # an unwritable cache costs the next run its speed, not its result
+            self.store.save(new)
+
+
+def _stat_sig(root: Path, rel: str) -> cache.Sig | None:
+    try:
+        return cache.sig(os.stat(f"{root}{os.sep}{rel}"))
+    except OSError:
+        return None
+
+
+def _history_keys(h: history.History) -> dict[str, str]:
+    """Per article, what its notes' history holds (their dates, the file's one version, the article's date)."""
+    notes: dict[str, list[tuple[str, str, str]]] = {}
+    for (slug, nid), dates in h.known.items():
+        notes.setdefault(slug, []).append((nid, dates.added, dates.revised))
+    return {slug: repr((sorted(notes.get(slug, [])), h.articles.get(slug), h.single.get(slug)))
+            for slug in {*notes, *h.articles, *h.single}}
 
 
 def _staging(held: OutputLock, diags: list[Diagnostic]) -> Staging:
@@ -499,8 +804,8 @@ def _unused_records(c: Collection, summaries: list[site.ArticleSummary]) -> list
 
 
 def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary], mode: Mode,
-                            only: set[str] | None = None, jobs: int = 1, progress: Progress = SILENT
-                            ) -> list[Diagnostic]:
+                            only: set[str] | None = None, jobs: int = 1, progress: Progress = SILENT,
+                            reuse: Reuse | None = None) -> list[Diagnostic]:
     """Render the pages made from the whole collection (all, or the URLs in ``only``: see site.PAGES) and write
     them with the site's other files and the assets; the diagnostics (a template's failure)."""
     pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries), site=c.web))
@@ -509,9 +814,13 @@ def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
     if only is not None:
         pages = [p for p in pages if p.url in only]
     progress.stage("collection pages", len(pages))
-    failed = _render_pages(c, pages, mode, jobs, progress)
+    todo = reuse.pages(c, pages, summaries) if reuse is not None else pages
+    progress.advance(len(pages) - len(todo))
+    failed, written = _render_pages(c, todo, mode, jobs, progress)
     if failed is not None:
         return [failed]
+    if reuse is not None:
+        reuse.rendered(todo, written)
     writer = mode.writer
     if writer is None:
         return []
@@ -519,7 +828,7 @@ def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
     _write_site_files(c, writer, listed, only)
     if mode.search and (only is None or site.SEARCH in only):
         progress.stage("search index")
-        _write_search_index(c, writer, summaries, diags)
+        _write_search_index(c, writer, summaries, diags, reuse)
     if only is not None and site.STATIC not in only:
         return diags
     files, refused = walk(c.root, "templates/static")  # each file read by the guard, never copied by path
@@ -568,34 +877,65 @@ def _render_run(c: Collection, pages: list[site.Page], writer: Writer | None, pr
     return None
 
 
+Written = list[tuple[str, str]]  # (output path, cache object) of files written through a Reuse
+
+
 def _page_work(shared: tuple[Collection, list[site.Page], Writer | None], bounds: tuple[int, int]
-               ) -> Diagnostic | None:
+               ) -> tuple[Diagnostic | None, Written, dict[str, cache.BlobMeta]]:
     c, pages, writer = shared
-    return _render_run(c, pages[bounds[0]:bounds[1]], writer)
+    mark = len(writer.written) if isinstance(writer, Reuse) else 0
+    failed = _render_run(c, pages[bounds[0]:bounds[1]], writer)
+    if not isinstance(writer, Reuse):
+        return failed, [], {}
+    written = writer.written[mark:]
+    return failed, written, {h: writer.store.new_blobs[h] for _, h in written}
 
 
 def _render_pages(c: Collection, pages: list[site.Page], mode: Mode, jobs: int, progress: Progress
-                  ) -> Diagnostic | None:
-    """Render and write pages; the first template error, if any. Many pages written to disk share the cores,
-    by weight: the records pages of a large collection hold a line for every note that cites them."""
-    if jobs <= 1 or len(pages) < PARALLEL_THRESHOLD or not isinstance(mode.writer, Staging):
-        return _render_run(c, pages, mode.writer, progress)
+                  ) -> tuple[Diagnostic | None, Written]:
+    """Render and write pages; the first template error, if any, and what was written through a Reuse. Many
+    pages written to disk share the cores, by weight: the records pages of a large collection hold a line for
+    every note that cites them."""
+    writer = mode.writer
+    mark = len(writer.written) if isinstance(writer, Reuse) else 0
+    staged = isinstance(writer, Staging) or (isinstance(writer, Reuse) and writer.staging is not None)
+    if jobs <= 1 or len(pages) < PARALLEL_THRESHOLD or not staged:
+        failed = _render_run(c, pages, writer, progress)
+        return failed, writer.written[mark:] if isinstance(writer, Reuse) else []
     runs = forking.weighted_runs([p.weight for p in pages], jobs)
-    failures = forking.map_shared(_page_work, runs, (c, pages, mode.writer), jobs,
-                                  done=lambda bounds: progress.advance(bounds[1] - bounds[0]))
-    return next((d for d in failures if d is not None), None)
+    parts = forking.map_shared(_page_work, runs, (c, pages, writer), jobs,
+                               done=lambda bounds: progress.advance(bounds[1] - bounds[0]))
+    written: Written = []
+    for failed, some, metas in parts:
+        if failed is not None:
+            return failed, []
+        written += some
+        if isinstance(writer, Reuse):
+            writer.store.new_blobs.update(metas)
+            writer.written += some
+    return None, written
 
 
 def _write_search_index(c: Collection, writer: Writer, summaries: list[site.ArticleSummary],
-                        diags: list[Diagnostic]) -> None:
-    """search/: the split lunr index of every article, note and record, and lunr.js with its licence."""
+                        diags: list[Diagnostic], reuse: Reuse | None = None) -> None:
+    """search/: the split lunr index of every article, note and record, and lunr.js with its licence. With
+    reuse, the index of the same summaries, registry and lunr.js is linked from the cache."""
     from . import search  # lunr and the index builder: only for builds that write the index
 
     try:
+        assets = search.assets(c.root)
+        if reuse is not None:
+            key, linked = reuse.group("search", *reuse.search_key(summaries), c.config.language,
+                                      *(f"{rel}={hashlib.sha256(data).hexdigest()}" for rel, data in assets.items()))
+            if linked:
+                return
+            mark = len(reuse.written)
         docs = search.collection_docs(summaries, c.registry, c.config.language)
-        files = {**search.build_index(docs), **search.assets(c.root)}
+        files = {**search.build_index(docs), **assets}
     except search.LunrMissing as exc:
         diags.append(Diagnostic("node_modules/lunr", 1, 1, str(exc), "make setup installs it (npm ci)"))
         return
     for rel, data in files.items():
         writer.write(rel, data)
+    if reuse is not None:
+        reuse.keep_group("search", key, mark)

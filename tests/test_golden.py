@@ -44,8 +44,14 @@ def test_two_builds_are_byte_identical(tiny: Path, tmp_path: Path) -> None:
 
 
 def test_check_writes_nothing(tiny: Path) -> None:
-    result = run(tiny, "check")
+    """check writes no site; only its cache (.apparatus-cache/, which git ignores by itself), and with --no-cache
+    not even that."""
+    result = run(tiny, "check", "--no-cache")
     assert result.code == 0, result.err
     assert result.out.startswith("checked 1 article, 8 annotations, 2 records in ")
-    assert not (tiny / "_site").exists()
     assert sorted(p.name for p in tiny.iterdir()) == ["annotations", "content", "site.yaml", "templates"]
+    assert run(tiny, "check").code == 0
+    assert not (tiny / "_site").exists()
+    assert sorted(p.name for p in tiny.iterdir()) == [".apparatus-cache", "annotations", "content", "site.yaml",
+                                                      "templates"]
+    assert (tiny / ".apparatus-cache" / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"

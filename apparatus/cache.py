@@ -1,0 +1,441 @@
+"""The persistent build cache: what a build made, kept across runs and keyed by the hash of its inputs.
+
+``build`` and ``check`` keep, in ``.apparatus-cache/`` at the collection's root (git ignores it: the folder
+holds its own ``.gitignore``), each article's result (summary, diagnostics, the hashes of its output files)
+and each collection page's output, keyed by the hash of everything they depend on. The next run re-processes
+only what changed and re-renders only the pages whose inputs changed; a run in which nothing changed
+touches nothing. ``--no-cache`` builds cold and leaves the cache alone.
+
+**Keys.** A run's *global* key hashes the engine (every file of this package), the versions of its
+libraries and of Python, the command and its flags, ``site.yaml`` and every template. An article's key
+adds its two files' bytes and its notes' history (the dates git gives them); its result is valid while
+the records its notes name (found, missing or faulty) are unchanged too (:func:`records_view`). A
+collection page's key hashes its context, the data its template sees (:class:`Fingerprints`); the search
+index's, every article's summary with its texts, the registry and lunr.js. The dependency map
+(:mod:`apparatus.site`) says which pages an article feeds; the keys decide which of them changed.
+
+**Outputs** are content-addressed: each output file is stored once as ``objects/<sha256>`` and hard-linked
+into the staging folder, so an unchanged file costs a link, and the site shares its files with the cache
+(edit the sources, never ``_site/`` in place). A run in which no input changed (every file's size, times
+and inode, git's HEAD and status, the flags, and the site at the output path still the one this cache
+made) replays the last result: its diagnostics, its summary line, and no write.
+
+**Trust.** The cache is ignored (the run is cold, with a note saying why), never trusted, when: its state
+file's magic, format version or SHA-256 do not match; it was written by another engine or for other flags
+(its global key differs); git tracks a file in it (a pull request could commit a poisoned cache); it or
+its state is a symbolic link; or another run holds it (an exclusive ``flock``: concurrent runs never write
+it at the same time; the second runs cold). An object whose size, modification time or inode is not what
+was recorded when it was written is not linked: its page is made again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import importlib.metadata
+import os
+import pickle
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .output import MARKER
+from .sources import walk
+
+DIR = ".apparatus-cache"
+FORMAT = 1
+MAGIC = b"apparatus-cache\n"
+LIBRARIES = ("jinja2", "markdown-it-py", "mdurl", "PyYAML", "lunr", "MarkupSafe")
+
+Sig = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode: a file unchanged since it was hashed
+BlobMeta = tuple[int, int, int]  # size, mtime_ns, inode of an object when it was written
+
+
+def _hash(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        b = p.encode("utf-8", "surrogatepass") if isinstance(p, str) else p
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return h.hexdigest()
+
+
+_ENGINE: str | None = None
+
+
+def engine() -> str:
+    """The hash of this package's files and of the libraries' and Python's versions: a new engine never
+    reuses an old engine's results."""
+    global _ENGINE
+    if _ENGINE is None:
+        here = Path(__file__).parent
+        parts: list[bytes | str] = [str(FORMAT), sys.version]
+        for path in sorted(here.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                parts += [path.relative_to(here).as_posix(), path.read_bytes()]
+        for name in LIBRARIES:
+            try:
+                parts.append(f"{name}=={importlib.metadata.version(name)}")
+            except importlib.metadata.PackageNotFoundError:
+                parts.append(f"{name} missing")
+        _ENGINE = _hash(*parts)
+    return _ENGINE
+
+
+def sig(info: os.stat_result) -> Sig:
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
+
+RACY_NS = 100_000_000  # a file's time is the kernel's coarse clock: one changed this soon after a listing may
+# show a time from before it, so a file whose time is this close to (or after) the last listing is hashed again
+
+SOURCES = ("content", "annotations", "templates")
+
+
+@dataclasses.dataclass
+class Scan:
+    """The collection's source files, as listed and stat-ed at the start of a run."""
+
+    sigs: dict[str, Sig]
+    started: int  # time.time_ns() before the listing
+    refused: bool  # a file the listing refused (outside the collection, unreadable): no shortcut
+
+    @classmethod
+    def of(cls, root: Path) -> Scan:
+        started = time.time_ns()
+        sigs: dict[str, Sig] = {}
+        refused = False
+        for folder in SOURCES:
+            files, problems = walk(root, folder)
+            refused = refused or bool(problems)
+            for rel in files:
+                try:
+                    sigs[rel] = sig(os.stat(f"{root}{os.sep}{rel}"))
+                except OSError:
+                    refused = True
+        try:
+            sigs["site.yaml"] = sig(os.stat(root / "site.yaml"))
+        except OSError:
+            refused = True
+        return cls(sigs, started, refused)
+
+    def same_as(self, state: State) -> bool:
+        """Whether every file is the one the state recorded (same names, sizes, times and inodes, and none
+        changed too close to the state's listing to be sure)."""
+        if self.sigs.keys() != state.inputs.keys():
+            return False
+        limit = state.scanned - RACY_NS
+        return all(state.inputs[rel][0] == s and s[1] < limit for rel, s in self.sigs.items())
+
+
+def marker(output: str) -> tuple[int, int] | None:
+    """The identity of a built site: its marker file's inode and time (a new build writes a new one)."""
+    try:
+        info = os.lstat(os.path.join(output, MARKER))
+    except OSError:
+        return None
+    return (info.st_ino, info.st_mtime_ns)
+
+
+@dataclasses.dataclass
+class Entry:
+    """An article's cached result."""
+
+    key: str  # the article's key (global key, its files' hashes, its notes' history)
+    view: str  # the records its notes name, as the registry had them (records_view)
+    cited: tuple[str, ...]  # those record ids (cite keys), found or not
+    result: Any  # pipeline.ArticleResult (its page travels as an output, never here)
+    outputs: tuple[tuple[str, str], ...]  # (output path, object hash) of the files it wrote
+    summary_key: str  # the hash of its summary: what the collection's pages see of it
+
+
+@dataclasses.dataclass
+class Group:
+    """A collection page, or another set of files made together (the search index, the site's files)."""
+
+    key: str
+    outputs: tuple[tuple[str, str], ...]
+
+
+@dataclasses.dataclass
+class State:
+    """What one kind of run (build, build --no-search, check) left for the next."""
+
+    key: str = ""  # the global key
+    engine: str = ""  # engine(): the code and libraries that made it
+    output: str | None = None  # the output folder a build wrote (None for a check)
+    inputs: dict[str, tuple[Sig, str]] = dataclasses.field(default_factory=dict)  # source path → (sig, sha256)
+    scanned: int = 0  # time.time_ns() when the inputs were listed: a file changed after it is hashed again
+    git: str = ""  # HEAD and the status of annotations/ and content/ (the notes' history)
+    articles: dict[str, Entry] = dataclasses.field(default_factory=dict)
+    groups: dict[str, Group] = dataclasses.field(default_factory=dict)
+    blobs: dict[str, BlobMeta] = dataclasses.field(default_factory=dict)
+    site: tuple[int, int] | None = None  # the output's marker (inode, mtime_ns) when this run made the site
+    replay: Any = None  # the last run's result, when it passed: pipeline.BuildResult without its timing
+
+
+class Store:
+    """The cache of one kind of run at a collection: its state, objects and lock."""
+
+    def __init__(self, root: Path, kind: str):
+        self.root, self.kind = root, kind
+        self.dir = root / DIR
+        self.objects = self.dir / f"objects-{kind}"
+        self.state_path = self.dir / f"state-{kind}"
+        self.state = State()
+        self.note = ""  # why the cache was not used, when it was not
+        self._fd: int | None = None
+        self.new_blobs: dict[str, BlobMeta] = {}
+
+    # --- opening ---------------------------------------------------------------------------------------
+
+    def open(self) -> bool:
+        """Take the cache's lock and read its state; False (and self.note says why) when it cannot be used."""
+        why = self._refusal()
+        if why:
+            self.note = why
+            return False
+        try:
+            self.dir.mkdir(exist_ok=True)
+            for name, text in ((".gitignore", "# made by Apparatus: never commit the build cache\n*\n"),
+                               ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"
+                                                "# the Apparatus build cache (https://bford.info/cachedir/)\n")):
+                if not os.path.lexists(self.dir / name):
+                    (self.dir / name).write_text(text, encoding="utf-8")
+            self._fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.close()
+                self.note = "another build or check is using the cache; this run is cold"
+                return False
+        except OSError as exc:
+            self.close()
+            self.note = f"the cache cannot be opened ({exc.strerror or exc}); this run is cold"
+            return False
+        self.state = self._read_state()
+        return True
+
+    def _refusal(self) -> str:
+        if os.path.islink(self.dir):
+            return f"{DIR} is a symbolic link; it is not used"
+        if self.dir.exists() and not self.dir.is_dir():
+            return f"{DIR} is not a folder; it is not used"
+        tracked = _tracked(self.root, DIR)
+        if tracked:
+            return (f"git tracks files in {DIR} ({tracked}): a committed cache is never trusted; "
+                    f"this run is cold (git rm -r --cached {DIR})")
+        return ""
+
+    def _read_state(self) -> State:
+        try:
+            fd = os.open(self.state_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return State()
+        except OSError as exc:
+            self.note = f"the cache's state cannot be read ({exc.strerror}); this run is cold"
+            return State()
+        try:
+            with os.fdopen(fd, "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            self.note = f"the cache's state cannot be read ({exc.strerror}); this run is cold"
+            return State()
+        head = len(MAGIC) + 4 + 32
+        if (len(data) < head or not data.startswith(MAGIC)
+                or int.from_bytes(data[len(MAGIC):len(MAGIC) + 4], "little") != FORMAT):
+            self.note = "the cache was written by another version of Apparatus, or is damaged; this run is cold"
+            return State()
+        payload = data[head:]
+        if hashlib.sha256(payload).digest() != data[len(MAGIC) + 4:head]:
+            self.note = "the cache's state is damaged (its SHA-256 does not match); this run is cold"
+            return State()
+        try:
+            state = pickle.loads(payload)  # noqa: S301 - our own file: its hash matched and git does not track it
+        except Exception:  # noqa: BLE001 - a state whose hash matched but that does not load: ignore it
+            self.note = "the cache's state does not load; this run is cold"
+            return State()
+        if not isinstance(state, State):
+            self.note = "the cache's state is not one; this run is cold"
+            return State()
+        return state
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    # --- objects -----------------------------------------------------------------------------------------
+
+    def _object(self, h: str) -> str:
+        return f"{self.objects}{os.sep}{h[:2]}{os.sep}{h[2:]}"
+
+    def put(self, data: bytes) -> str:
+        """Store data as an object (once: the name is its hash); its hash."""
+        h = hashlib.sha256(data).hexdigest()
+        if h in self.new_blobs:
+            return h
+        path = self._object(h)
+        known = self.state.blobs.get(h)
+        if known is not None and self._intact(path, known):
+            self.new_blobs[h] = known
+            return h
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        tmp = f"{folder}{os.sep}.{h[2:]}.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)  # whole or absent, whatever runs beside us
+        info = os.lstat(path)
+        self.new_blobs[h] = (info.st_size, info.st_mtime_ns, info.st_ino)
+        return h
+
+    def _intact(self, path: str, meta: BlobMeta) -> bool:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return False
+        return stat.S_ISREG(info.st_mode) and (info.st_size, info.st_mtime_ns, info.st_ino) == meta
+
+    def valid(self, outputs: Iterable[tuple[str, str]]) -> bool:
+        """Whether every object of these outputs is still as written (and so may be linked)."""
+        for _, h in outputs:
+            if h in self.new_blobs:
+                continue
+            meta = self.state.blobs.get(h)
+            if meta is None or not self._intact(self._object(h), meta):
+                return False
+            self.new_blobs[h] = meta
+        return True
+
+    def object_path(self, h: str) -> str:
+        return self._object(h)
+
+    # --- saving ------------------------------------------------------------------------------------------
+
+    def save(self, state: State) -> None:
+        """Write the state (atomically), and delete the objects it no longer names that the last state did."""
+        state.blobs = {h: self.new_blobs[h] for h in _named(state) if h in self.new_blobs}
+        old = set(self.state.blobs)
+        payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        data = MAGIC + FORMAT.to_bytes(4, "little") + hashlib.sha256(payload).digest() + payload
+        tmp = f"{self.state_path}.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, self.state_path)
+        for h in old - set(state.blobs):
+            with contextlib.suppress(OSError):  # gone already: the next build does not name it either
+                os.unlink(self._object(h))
+        self.state = state
+
+
+def _named(state: State) -> set[str]:
+    named = {h for e in state.articles.values() for _, h in e.outputs}
+    named.update(h for g in state.groups.values() for _, h in g.outputs)
+    return named
+
+
+def _tracked(root: Path, folder: str) -> str:
+    """A file under folder that git tracks, or ""."""
+    try:
+        out = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", folder], capture_output=True,
+                             timeout=30, check=False, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.split(b"\0", 1)[0].decode("utf-8", "replace") if out.returncode == 0 else ""
+
+
+def git_state(root: Path) -> str:
+    """HEAD and the status of the sources, which the notes' history is made from ("" outside a repository)."""
+    try:
+        env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "-q", "--verify", "HEAD"], capture_output=True,
+                              timeout=30, check=False, env=env)
+        if head.returncode not in (0, 1):
+            return ""
+        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain=v1", "-z", "--no-renames",
+                                 "--untracked-files=no", "--", "annotations/", "content/"],
+                                capture_output=True, timeout=30, check=False, env=env)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return _hash(head.stdout, status.stdout, str(status.returncode))
+
+
+# --- fingerprints of what the pages see ----------------------------------------------------------------------
+
+class Fingerprints:
+    """The hash of a page's context, fast for the objects every page shares: each article's summary (and its
+    citations) and each record are hashed once, by their known keys."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, bytes] = {}  # id() of an object → its key
+
+    def add_summary(self, summary: Any, key: str) -> None:
+        self.known[id(summary)] = key.encode("ascii")
+        for n, citation in enumerate(summary.citations):
+            self.known[id(citation)] = f"{key}:{n}".encode("ascii")
+
+    def of(self, *values: Any) -> str:
+        h = hashlib.sha256()
+        for v in values:
+            self._feed(h, v)
+        return h.hexdigest()
+
+    def _feed(self, h: Any, v: Any) -> None:
+        known = self.known.get(id(v))
+        if known is not None:
+            h.update(b"k")
+            h.update(known)
+        elif isinstance(v, str):
+            b = v.encode("utf-8", "surrogatepass")
+            h.update(b"s%d:" % len(b))
+            h.update(b)
+        elif v is None or isinstance(v, (bool, int, float)):
+            h.update(f"{type(v).__name__}:{v!r};".encode("ascii"))
+        elif isinstance(v, (list, tuple)):
+            h.update(b"l%d:" % len(v))
+            for item in v:
+                self._feed(h, item)
+        elif isinstance(v, dict):
+            h.update(b"d%d:" % len(v))
+            for key, item in v.items():
+                self._feed(h, key)
+                self._feed(h, item)
+        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
+            h.update(f"c{type(v).__module__}.{type(v).__qualname__}:".encode())
+            for field in dataclasses.fields(v):
+                self._feed(h, getattr(v, field.name))
+        else:  # anything else: its pickle (slower, and exact)
+            b = pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)
+            h.update(b"p%d:" % len(b))
+            h.update(b)
+
+
+def key(*parts: bytes | str) -> str:
+    return _hash(*parts)
+
+
+def records_view(cited: Iterable[str], fingerprints: dict[str, str], faulty: frozenset[str], complete: bool) -> str:
+    """What an article's result depends on in the registry: each cite key its notes name, as found (its
+    record's hash), missing or faulty, and whether the registry could be read."""
+    parts = [str(complete)]
+    bad = {k.partition("@")[0] for k in faulty}
+    for rid in cited:
+        parts.append(f"{rid}={fingerprints.get(rid, '-')}{'!' if rid in bad else ''}")
+    return _hash(*parts)
+
+
+def record_keys(registry: dict[str, Any]) -> dict[str, str]:
+    return {rid: _hash(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)) for rid, record in registry.items()}

@@ -1,0 +1,346 @@
+"""The build cache (apparatus/cache.py): a cached build is byte-identical to a cold one, whatever was edited;
+a damaged, foreign or committed cache is ignored, never trusted; nothing changed means nothing written.
+
+The property test applies random sequences of edits (articles, notes, records, templates, site.yaml,
+deletions, renames, additions, touches) to a generated collection of 20 articles; after each, the build with
+the cache must equal a cold build of the same sources, file for file and diagnostic for diagnostic.
+``HYPOTHESIS_PROFILE=nightly`` runs it much longer (``make test-nightly``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, tree_digest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from apparatus import cache, pipeline
+from apparatus.errors import BuildError
+
+settings.register_profile("default", max_examples=10, stateful_step_count=5, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("nightly", max_examples=300, stateful_step_count=10, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """20 generated articles (a tenth each in French, Chinese and Uyghur) with a base_url, so that every
+    output (feeds, Web Annotations, sitemap) is made."""
+    spec = importlib.util.spec_from_file_location("bench_gen", REPO / "bench" / "gen.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    root = tmp_path_factory.mktemp("cache") / "coll"
+    gen.generate(root, 20, seed=7)
+    with (root / "site.yaml").open("a", encoding="utf-8") as f:
+        f.write("base_url: https://example.org/c/\n")
+    return root
+
+
+def outcome(root: Path, use_cache: bool) -> tuple[dict[str, str] | None, list[str]]:
+    """(the site's files → sha256, or None when the build failed; the diagnostics as printed)."""
+    try:
+        result = pipeline.build(root, jobs=1, use_cache=use_cache)
+    except BuildError as exc:
+        return None, [str(d) for d in exc.diagnostics]
+    return tree_digest(root / "_site"), [str(d) for d in result.diagnostics]
+
+
+def sources(root: Path) -> list[Path]:
+    return [p for p in (root / "content").iterdir()] + [p for p in (root / "annotations").iterdir()
+                                                         if p.name != "_records.yaml"]
+
+
+class Edits(RuleBasedStateMachine):
+    """A collection edited step by step, built with its cache after each step and compared with a cold build."""
+
+    root: Path
+    cold: Path
+
+    @initialize()
+    def start(self) -> None:
+        tmp = Path(BASE_TMP[0])
+        n = len(list(tmp.glob("run-*")))
+        self.root = tmp / f"run-{n}" / "coll"
+        self.cold = tmp / f"run-{n}" / "cold"
+        shutil.copytree(BASE[0], self.root)
+        pipeline.build(self.root, jobs=1, use_cache=True)  # a first build fills the cache
+
+    def _slugs(self) -> list[str]:
+        return sorted(p.stem for p in (self.root / "content").glob("*.md"))
+
+    def _rewrite(self, path: Path, change: str, pick: int) -> None:
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        i = pick % len(lines)
+        if change == "append":
+            lines[i] += " Also."
+        elif change == "word":
+            lines[i] = lines[i].replace(" the ", " a ", 1)
+        elif change == "drop":
+            del lines[i]
+        path.write_text("\n".join(lines), encoding="utf-8")
+
+    @rule(pick=st.integers(0, 10_000), change=st.sampled_from(["append", "word", "drop"]))
+    def edit_article(self, pick: int, change: str) -> None:
+        slugs = self._slugs()
+        if slugs:
+            self._rewrite(self.root / "content" / f"{slugs[pick % len(slugs)]}.md", change, pick // 7)
+
+    @rule(pick=st.integers(0, 10_000), change=st.sampled_from(["append", "word", "drop"]))
+    def edit_annotations(self, pick: int, change: str) -> None:
+        files = sorted((self.root / "annotations").glob("[!_]*.yaml"))
+        if files:
+            self._rewrite(files[pick % len(files)], change, pick // 7)
+
+    @rule(pick=st.integers(0, 10_000))
+    def edit_note_words(self, pick: int) -> None:
+        """A note's wording only: no count, quote or record changes (the pages that do not show notes hold)."""
+        files = sorted((self.root / "annotations").glob("[!_]*.yaml"))
+        if files:
+            path = files[pick % len(files)]
+            path.write_text(path.read_text(encoding="utf-8").replace(" the ", " the very ", 1), encoding="utf-8")
+
+    @rule(pick=st.integers(0, 10_000), change=st.sampled_from(["append", "word", "drop"]))
+    def edit_records(self, pick: int, change: str) -> None:
+        path = self.root / "annotations" / "_records.yaml"
+        if change == "drop":  # a title's words, not a line (a dropped line breaks the whole registry's shape)
+            change = "word"
+        self._rewrite(path, change, pick)
+
+    @rule(name=st.sampled_from(["base.html", "article.html", "index.html", "record.html", "_macros.html",
+                                "changes.html"]))
+    def edit_template(self, name: str) -> None:
+        path = self.root / "templates" / name
+        path.write_text(path.read_text(encoding="utf-8") + "\n{# edited #}\n", encoding="utf-8")
+
+    @rule(title=st.sampled_from(["A", "B", "Über"]))
+    def edit_site(self, title: str) -> None:
+        path = self.root / "site.yaml"
+        lines = [f"title: {title}" if line.startswith("title:") else line
+                 for line in path.read_text(encoding="utf-8").splitlines()]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    @rule(pick=st.integers(0, 10_000))
+    def delete_article(self, pick: int) -> None:
+        slugs = self._slugs()
+        if len(slugs) > 1:
+            slug = slugs[pick % len(slugs)]
+            (self.root / "content" / f"{slug}.md").unlink()
+            (self.root / "annotations" / f"{slug}.yaml").unlink(missing_ok=True)
+
+    @rule(pick=st.integers(0, 10_000))
+    def rename_article(self, pick: int) -> None:
+        slugs = self._slugs()
+        if slugs:
+            slug = slugs[pick % len(slugs)]
+            new = f"renamed-{pick}"
+            if not (self.root / "content" / f"{new}.md").exists():
+                (self.root / "content" / f"{slug}.md").rename(self.root / "content" / f"{new}.md")
+                ann = self.root / "annotations" / f"{slug}.yaml"
+                if ann.exists():
+                    ann.rename(self.root / "annotations" / f"{new}.yaml")
+
+    @rule(pick=st.integers(0, 10_000))
+    def copy_article(self, pick: int) -> None:
+        slugs = self._slugs()
+        if slugs:
+            slug = slugs[pick % len(slugs)]
+            new = f"copy-{pick}"
+            shutil.copyfile(self.root / "content" / f"{slug}.md", self.root / "content" / f"{new}.md")
+            ann = self.root / "annotations" / f"{slug}.yaml"
+            if ann.exists():
+                shutil.copyfile(ann, self.root / "annotations" / f"{new}.yaml")
+
+    @rule(pick=st.integers(0, 10_000))
+    def touch(self, pick: int) -> None:
+        """A file saved again unchanged: new times, the same bytes."""
+        files = sorted(sources(self.root))
+        if files:
+            path = files[pick % len(files)]
+            path.write_bytes(path.read_bytes())
+
+    @invariant()
+    def cached_equals_cold(self) -> None:
+        if not hasattr(self, "root"):
+            return
+        cached = outcome(self.root, use_cache=True)
+        shutil.rmtree(self.cold, ignore_errors=True)
+        shutil.copytree(self.root, self.cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
+        assert cached == outcome(self.cold, use_cache=False)
+
+
+BASE: list[Path] = []
+BASE_TMP: list[Path] = []
+
+
+def test_a_cached_build_equals_a_cold_build_after_any_edits(base: Path, tmp_path: Path) -> None:
+    BASE[:] = [base]
+    BASE_TMP[:] = [tmp_path]
+    Edits.TestCase.settings = settings.get_profile(PROFILE)
+    Edits.TestCase().runTest()
+
+
+# --- what the cache does, and what it refuses ---------------------------------------------------------------
+
+def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--jobs", "1", *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture()
+def coll(base: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "coll"
+    shutil.copytree(base, root)
+    return root
+
+
+def site_state(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the site and the cache: (inode, mtime) — what a run that touches nothing leaves alone."""
+    out = {}
+    for folder in (root / "_site", root / cache.DIR):
+        for p in folder.rglob("*"):
+            if p.is_file() and p.name != "lock":
+                info = p.stat()
+                out[str(p.relative_to(root))] = (info.st_ino, info.st_mtime_ns)
+    return out
+
+
+def test_nothing_changed_means_nothing_written(coll: Path) -> None:
+    first = run(coll, "build")
+    assert first.returncode == 0, first.stderr
+    assert "reused" not in first.stdout and "nothing changed" not in first.stdout
+    before = site_state(coll)
+    again = run(coll, "build")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("built 20 articles, ")
+    assert again.stdout.rstrip().endswith("→ _site/ (nothing changed); 4 warnings"), again.stdout
+    assert site_state(coll) == before
+    checked = [run(coll, "check").stdout, run(coll, "check").stdout]
+    assert "(nothing changed)" not in checked[0] and checked[1].rstrip().endswith(" s (nothing changed); 4 warnings")
+
+
+def test_one_edit_reprocesses_one_article_and_links_the_rest(coll: Path) -> None:
+    assert run(coll, "build").returncode == 0
+    note = sorted((coll / "annotations").glob("[!_]*.yaml"))[3]
+    note.write_text(note.read_text(encoding="utf-8").replace(" the ", " the very ", 1), encoding="utf-8")
+    result = run(coll, "build")
+    assert result.returncode == 0, result.stderr
+    assert "(19 reused from the cache)" in result.stdout
+    page = coll / "_site" / "articles" / note.stem / "index.html"
+    other = next(p for p in (coll / "_site" / "articles").glob("*/index.html") if p != page)
+    assert "the very" in page.read_text(encoding="utf-8")
+    # every output is a hard link to the cache's object of the same bytes
+    assert other.stat().st_nlink >= 2
+    objects = {p.stat().st_ino for p in (coll / cache.DIR).rglob("*") if p.is_file()}
+    assert other.stat().st_ino in objects and page.stat().st_ino in objects
+
+
+def test_no_cache_builds_cold_and_leaves_no_cache(coll: Path) -> None:
+    result = run(coll, "build", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert not (coll / cache.DIR).exists()
+    assert "reused" not in run(coll, "build", "--no-cache").stdout
+
+
+def damage_state(root: Path) -> None:
+    state = root / cache.DIR / "state-build"
+    data = bytearray(state.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    state.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage, note", [
+    (damage_state, "cache: the cache's state is damaged (its SHA-256 does not match); this run is cold"),
+    (lambda root: (root / cache.DIR / "state-build").write_bytes(b"apparatus-cache\n\x09\x00\x00\x00" + b"x" * 40),
+     "cache: the cache was written by another version of Apparatus, or is damaged; this run is cold"),
+    (lambda root: (root / cache.DIR / "state-build").write_bytes(b"short"),
+     "cache: the cache was written by another version of Apparatus, or is damaged; this run is cold"),
+])
+def test_a_damaged_state_is_ignored(coll: Path, damage: object, note: str) -> None:
+    assert run(coll, "build").returncode == 0
+    cold = tree_digest(coll / "_site")
+    damage(coll)  # type: ignore[operator]
+    result = run(coll, "build")
+    assert result.returncode == 0, result.stderr
+    assert note in result.stderr.splitlines()
+    assert "reused" not in result.stdout and "nothing changed" not in result.stdout
+    assert tree_digest(coll / "_site") == cold
+    assert "nothing changed" in run(coll, "build").stdout  # the rewritten cache is used again
+
+
+def test_a_damaged_object_is_not_linked(coll: Path) -> None:
+    """An object changed after it was written (here, a page's bytes overwritten in place through the site's
+    hard link) is not linked again: the page is made anew, and the site equals a cold build."""
+    assert run(coll, "build").returncode == 0
+    cold = tree_digest(coll / "_site")
+    page = sorted((coll / "_site" / "articles").glob("*/index.html"))[0]
+    with page.open("r+b") as f:  # in place: the same inode as the cache's object
+        f.write(b"<!-- tampered -->")
+    note = sorted((coll / "annotations").glob("[!_]*.yaml"))[-1]  # some other edit, so the build runs
+    note.write_text(note.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    result = run(coll, "build")
+    assert result.returncode == 0, result.stderr
+    assert "(18 reused from the cache)" in result.stdout  # the tampered page's article and the edited one
+    assert tree_digest(coll / "_site") == cold
+
+
+def test_a_cache_committed_to_git_is_never_trusted(coll: Path) -> None:
+    assert run(coll, "build").returncode == 0
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org"}
+    for args in (["init", "-q"], ["add", "-f", cache.DIR], ["commit", "-qm", "a poisoned cache"]):
+        subprocess.run(["git", "-C", str(coll), *args], check=True, env=env, capture_output=True)
+    result = run(coll, "build")
+    assert result.returncode == 0, result.stderr
+    assert any(line.startswith(f"cache: git tracks files in {cache.DIR} (") and line.endswith(
+        f"a committed cache is never trusted; this run is cold (git rm -r --cached {cache.DIR})")
+        for line in result.stderr.splitlines()), result.stderr
+    assert "reused" not in result.stdout
+
+
+def test_a_cache_that_is_a_link_is_not_used(coll: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (coll / cache.DIR).symlink_to(elsewhere)
+    result = run(coll, "build")
+    assert result.returncode == 0, result.stderr
+    assert f"cache: {cache.DIR} is a symbolic link; it is not used" in result.stderr.splitlines()
+    assert not any(elsewhere.iterdir())
+
+
+def test_concurrent_runs_do_not_corrupt_the_cache(coll: Path) -> None:
+    """Runs side by side: one holds the cache, the others run cold; all pass, and the cache stays sound."""
+    assert run(coll, "build").returncode == 0
+    note = sorted((coll / "annotations").glob("[!_]*.yaml"))[5]
+    note.write_text(note.read_text(encoding="utf-8").replace(" the ", " a ", 1), encoding="utf-8")
+    procs = [subprocess.Popen([sys.executable, str(REPO / "build.py"), "--root", str(coll), "--jobs", "1", command],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for command in ("build", "check", "build", "check")]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    cold = coll.parent / "cold"
+    shutil.copytree(coll, cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
+    assert outcome(coll, use_cache=True) == outcome(cold, use_cache=False)
+
+
+def test_check_reuses_and_still_reports_every_warning(coll: Path) -> None:
+    """A check from the cache reports the same diagnostics as a cold check, including the cached articles'."""
+    note = sorted((coll / "annotations").glob("[!_]*.yaml"))[2]  # an article "changed since" its notes
+    note.write_text(f"article_sha256: {'a' * 64}\n" + note.read_text(encoding="utf-8"), encoding="utf-8")
+    cold = run(coll, "check", "--no-cache")
+    first, second = run(coll, "check"), run(coll, "check")
+    assert "changed since these annotations were checked" in cold.stderr
+    assert first.stderr == cold.stderr == second.stderr
+    assert second.stdout.rstrip().endswith("(nothing changed); 5 warnings")
