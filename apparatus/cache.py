@@ -125,13 +125,43 @@ class Scan:
             refused = True
         return cls(sigs, started, refused)
 
-    def same_as(self, state: State) -> bool:
-        """Whether every file is the one the state recorded (same names, sizes, times and inodes, and none
-        changed too close to the state's listing to be sure)."""
-        if self.sigs.keys() != state.inputs.keys():
-            return False
-        limit = state.scanned - RACY_NS
-        return all(state.inputs[rel][0] == s and s[1] < limit for rel, s in self.sigs.items())
+
+def listing(root: Path) -> tuple[str, int] | None:
+    """The hash of the sources' names, sizes, times and inodes, and the newest time among them: what a run
+    compares with the last run's to know that nothing changed, without the guarded walk (:func:`walk`). None
+    when a source is a symbolic link (then only the guarded walk decides)."""
+    lines: list[str] = []
+    newest = 0
+    todo = list(SOURCES)
+    while todo:
+        rel = todo.pop()
+        try:
+            with os.scandir(f"{root}{os.sep}{rel}") as entries:
+                for entry in entries:
+                    if entry.is_symlink():
+                        return None
+                    if entry.is_dir(follow_symlinks=False):
+                        if not entry.name.startswith("."):
+                            todo.append(f"{rel}/{entry.name}")
+                        continue
+                    info = entry.stat(follow_symlinks=False)
+                    newest = max(newest, info.st_mtime_ns)
+                    lines.append(f"{rel}/{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0"
+                                 f"{info.st_ino}")
+        except FileNotFoundError:
+            if rel not in SOURCES:
+                return None
+        except OSError:
+            return None
+    try:
+        info = os.lstat(root / "site.yaml")
+    except OSError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        return None
+    lines.append(f"site.yaml\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
+    lines.sort()
+    return _hash("\n".join(lines)), max(newest, info.st_mtime_ns)
 
 
 def marker(output: str) -> tuple[int, int] | None:
@@ -178,6 +208,8 @@ class State:
     blobs: dict[str, BlobMeta] = dataclasses.field(default_factory=dict)
     site: tuple[int, int] | None = None  # the output's marker (inode, mtime_ns) when this run made the site
     replay: Any = None  # the last run's result, when it passed: pipeline.BuildResult without its timing
+    entries: str = ""  # the SHA-256 of the file holding articles, groups and blobs (read only when needed)
+    listing: str = ""  # listing(): the sources as they were when the run started ("" when a source is a link)
 
 
 class Store:
@@ -188,6 +220,7 @@ class Store:
         self.dir = root / DIR
         self.objects = self.dir / f"objects-{kind}"
         self.state_path = self.dir / f"state-{kind}"
+        self.entries_path = self.dir / f"entries-{kind}"
         self.state = State()
         self.note = ""  # why the cache was not used, when it was not
         self._fd: int | None = None
@@ -233,38 +266,66 @@ class Store:
                     f"this run is cold (git rm -r --cached {DIR})")
         return ""
 
-    def _read_state(self) -> State:
+    def _read(self, path: Path, digest: bytes | None = None) -> Any:
+        """The object pickled in one of the cache's files, or None (and self.note says why)."""
         try:
-            fd = os.open(self.state_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except FileNotFoundError:
-            return State()
+            if digest is not None:
+                self.note = "the cache's entries are missing; this run is cold"
+            return None
         except OSError as exc:
-            self.note = f"the cache's state cannot be read ({exc.strerror}); this run is cold"
-            return State()
+            self.note = f"the cache cannot be read ({exc.strerror}); this run is cold"
+            return None
         try:
             with os.fdopen(fd, "rb") as f:
                 data = f.read()
         except OSError as exc:
-            self.note = f"the cache's state cannot be read ({exc.strerror}); this run is cold"
-            return State()
+            self.note = f"the cache cannot be read ({exc.strerror}); this run is cold"
+            return None
         head = len(MAGIC) + 4 + 32
         if (len(data) < head or not data.startswith(MAGIC)
                 or int.from_bytes(data[len(MAGIC):len(MAGIC) + 4], "little") != FORMAT):
             self.note = "the cache was written by another version of Apparatus, or is damaged; this run is cold"
-            return State()
-        payload = data[head:]
-        if hashlib.sha256(payload).digest() != data[len(MAGIC) + 4:head]:
-            self.note = "the cache's state is damaged (its SHA-256 does not match); this run is cold"
-            return State()
+            return None
+        payload, own = data[head:], data[len(MAGIC) + 4:head]
+        if hashlib.sha256(payload).digest() != own or (digest is not None and own != digest):
+            self.note = "the cache is damaged (a SHA-256 does not match); this run is cold"
+            return None
         try:
-            state = pickle.loads(payload)  # noqa: S301 - our own file: its hash matched and git does not track it
-        except Exception:  # noqa: BLE001 - a state whose hash matched but that does not load: ignore it
-            self.note = "the cache's state does not load; this run is cold"
-            return State()
+            return pickle.loads(payload)  # noqa: S301 - our own file: its hash matched and git tracks none of it
+        except Exception:  # noqa: BLE001 - a file whose hash matched but that does not load: ignore it
+            self.note = "the cache does not load; this run is cold"
+            return None
+
+    def _read_state(self) -> State:
+        state = self._read(self.state_path)
         if not isinstance(state, State):
-            self.note = "the cache's state is not one; this run is cold"
+            if state is not None:
+                self.note = "the cache's state is not one; this run is cold"
             return State()
         return state
+
+    def load_entries(self) -> None:
+        """Read what the state's runs made (articles, pages, objects): only a run that has to build needs them."""
+        state = self.state
+        if not state.entries:
+            return
+        entries = self._read(self.entries_path, bytes.fromhex(state.entries))
+        if not (isinstance(entries, tuple) and len(entries) == 3):
+            self.state = State()
+            return
+        state.articles, state.groups, state.blobs = entries
+
+    def _write(self, path: Path, value: Any) -> str:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        digest = hashlib.sha256(payload).digest()
+        tmp = f"{path}.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(MAGIC + FORMAT.to_bytes(4, "little") + digest + payload)
+        os.replace(tmp, path)
+        return digest.hex()
 
     def close(self) -> None:
         if self._fd is not None:
@@ -328,13 +389,10 @@ class Store:
         """Write the state (atomically), and delete the objects it no longer names that the last state did."""
         state.blobs = {h: self.new_blobs[h] for h in _named(state) if h in self.new_blobs}
         old = set(self.state.blobs)
-        payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-        data = MAGIC + FORMAT.to_bytes(4, "little") + hashlib.sha256(payload).digest() + payload
-        tmp = f"{self.state_path}.{os.getpid()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, self.state_path)
+        # the entries first, then the state naming their hash: a run killed between them leaves a state whose
+        # entries do not match, which the next run ignores
+        state.entries = self._write(self.entries_path, (state.articles, state.groups, state.blobs))
+        self._write(self.state_path, dataclasses.replace(state, articles={}, groups={}, blobs={}))
         for h in old - set(state.blobs):
             with contextlib.suppress(OSError):  # gone already: the next build does not name it either
                 os.unlink(self._object(h))

@@ -493,6 +493,8 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
 
 def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index: bool, only: Selection | None,
            progress: Progress, store: cache.Store | None, started: float, note: str) -> BuildResult:
+    listed_at = time.time_ns()
+    quick = cache.listing(root) if store is not None else None  # before the scan: a later change is seen
     scan = cache.Scan.of(root) if store is not None else None
     c, diags = load_collection(root, whole=only is None)
     if c is None:
@@ -516,6 +518,8 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
             staging = _staging(held, diags)
         if store is not None and scan is not None:
             reuse = Reuse(store, staging, scan, c, search_index and write)
+            reuse.new.listing = quick[0] if quick is not None and not scan.refused else ""
+            reuse.new.scanned = listed_at
         writer = reuse if reuse is not None and staging is not None else staging
         mode = Mode(writer, search=search_index and write)  # a check writes no index: no texts kept for one
         jobs = jobs or forking.cores()
@@ -546,7 +550,8 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
     n_ann = sum(len(s.citations) for s in summaries)
     result = BuildResult(len(summaries), n_ann, len(c.registry), time.perf_counter() - started, sorted(diags),
                          c.config.output, sum(r.moved for r in results), skipped,
-                         reused=len(reuse.hits) if reuse is not None else -1, cache_note=note)
+                         reused=len(reuse.hits) if reuse is not None else -1,
+                         cache_note=store.note if store is not None else note)
     if reuse is not None:
         reuse.save(result, c.config.output_dir if write else None)
     return result
@@ -557,10 +562,10 @@ def _replay(store: cache.Store, root: Path, write: bool, strict: bool, started: 
     still in place): no file is read but the listing, and none is written."""
     state = store.state
     last = state.replay
-    if last is None or state.engine != cache.engine():
+    if last is None or not state.listing or state.engine != cache.engine():
         return None
-    scan = cache.Scan.of(root)
-    if scan.refused or not scan.same_as(state):
+    now = cache.listing(root)
+    if now is None or now[0] != state.listing or now[1] >= state.scanned - cache.RACY_NS:
         return None
     if write and (state.output is None or cache.marker(state.output) != state.site):
         return None
@@ -578,6 +583,7 @@ class Reuse:
 
     def __init__(self, store: cache.Store, staging: Staging | None, scan: cache.Scan, c: Collection, search: bool):
         self.store, self.staging, self.scan = store, staging, scan
+        store.load_entries()
         self.old = store.state
         self.new = cache.State(scanned=scan.started, engine=cache.engine())
         self.new.git = cache.git_state(c.root)
