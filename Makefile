@@ -7,7 +7,7 @@ STAMP   := .venv/.setup-stamp
 NPMSTAMP := node_modules/.setup-stamp
 CHROMIUM_STAMP := .venv/.chromium-stamp
 
-.PHONY: setup chromium site serve check test test-fast lint bench bench-hugo clean
+.PHONY: setup chromium site serve check test test-fast test-nightly lint bench bench-hugo clean
 
 setup: $(STAMP) $(NPMSTAMP) $(CHROMIUM_STAMP)
 
@@ -55,6 +55,10 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -m "not browser"
 
+# the build cache's property test at length (make test runs 10 examples; this 300)
+test-nightly: setup
+	HYPOTHESIS_PROFILE=nightly $(PY) -m pytest tests/test_cache.py -k after_any
+
 lint: setup
 	$(PY) -m ruff check apparatus tests bench build.py
 	$(PY) -m mypy
@@ -66,6 +70,7 @@ SETTLE ?= 0
 bench: setup
 	$(PY) bench/run.py --corpus both --sizes 1000,10000 --runs 5 --settle $(SETTLE) --out build.json -- --no-search
 	$(PY) bench/run.py --corpus both --sizes 1000,10000 --runs 3 --settle $(SETTLE) --out build-search.json
+	$(PY) bench/cache_bench.py --sizes 1000,10000 --runs 3 --settle $(SETTLE)  # rebuilds after one edit, and none
 	$(PY) bench/serve_bench.py --sizes 1000,10000 --edits 20 --settle $(SETTLE)
 	$(PY) bench/search_bench.py --sizes 1000,10000 --runs 3 --settle $(SETTLE)
 	$(PY) bench/stages.py --articles 1000 --runs 7
@@ -80,4 +85,4 @@ bench-hugo: setup
 	$(PY) bench/run.py --hugo --sizes 1000,10000 --runs 3 --settle $(SETTLE) --out build-hugo.json -- --no-search
 
 clean:
-	rm -rf _site _bench .pytest_cache
+	rm -rf _site _bench .pytest_cache .apparatus-cache

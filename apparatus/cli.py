@@ -115,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
         c.add_argument("--strict", action="store_true", help="treat warnings as errors")
         c.add_argument("--no-cache", dest="cache", action="store_false",
                        help="neither read nor write the build cache (.apparatus-cache/): every article from scratch")
+        c.add_argument("--cache-dir", type=Path, metavar="DIR",
+                       help="keep the build cache in DIR (default: .apparatus-cache in the collection)")
         c.add_argument("--format", choices=("human", "github"), default="human",
                        help="github: print only workflow commands (::error annotations on the pull request); "
                             "the full report goes to $GITHUB_STEP_SUMMARY")
@@ -347,7 +349,7 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
         result = pipeline.build(root, write=(command == "build"), jobs=args.jobs,
                                 strict=getattr(args, "strict", False),
                                 search_index=not getattr(args, "no_search", False), only=only, progress=shown,
-                                use_cache=getattr(args, "cache", True))
+                                use_cache=getattr(args, "cache", True), cache_dir=getattr(args, "cache_dir", None))
     except BuildError as exc:
         shown.clear()
         _report(exc.diagnostics, fmt)

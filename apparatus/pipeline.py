@@ -458,7 +458,7 @@ def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagn
 
 def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool = False,
           search_index: bool = True, only: Selection | None = None, progress: Progress = SILENT,
-          use_cache: bool = False) -> BuildResult:
+          use_cache: bool = False, cache_dir: Path | None = None) -> BuildResult:
     """Build (or with write=False, check) the collection at root. Raises BuildError on errors.
 
     With strict, warnings are errors: nothing is written when there is any. Without search_index,
@@ -475,7 +475,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
     store = None
     note = ""
     if use_cache and only is None:
-        store = cache.Store(root, "check" if not write else "build" if search_index else "build-no-search")
+        store = cache.Store(root, "check" if not write else "build" if search_index else "build-no-search", cache_dir)
         if not store.open():
             note, store = store.note, None
         else:

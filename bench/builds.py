@@ -136,6 +136,8 @@ def build(coll: Path, extra: list[str] | tuple[str, ...] = (), engine: Path = RE
         sys.exit(f"{out} exists: every timed build writes a new folder")
     set_output(coll, name)
     cmd = [engine_python(engine), str(engine / "build.py"), "--root", str(coll), "build", *extra]
+    if (engine / "apparatus" / "cache.py").exists():  # an engine with the build cache: a new, empty one,
+        cmd += ["--cache-dir", str(coll / f"{name}.cache")]  # which it fills as a user's first build would
     return timed(cmd, out, log, cwd=engine)
 
 

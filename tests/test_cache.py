@@ -348,3 +348,17 @@ def test_check_reuses_and_still_reports_every_warning(coll: Path) -> None:
     assert "changed since these annotations were checked" in cold.stderr
     assert first.stderr == cold.stderr == second.stderr
     assert second.stdout.rstrip().endswith("(nothing changed); 5 warnings")
+
+
+def test_a_cache_restored_elsewhere_is_reused_by_content(coll: Path, tmp_path: Path) -> None:
+    """A cache copied to another place (as CI restores it with actions/cache: new inodes and times) is reused:
+    each object is checked by hashing its bytes, and the site equals a cold build."""
+    assert run(coll, "build").returncode == 0
+    moved = tmp_path / "restored"
+    shutil.copytree(coll, moved, ignore=shutil.ignore_patterns("_site", ".*.lock"), copy_function=shutil.copy)
+    result = run(moved, "build")
+    assert result.returncode == 0, result.stderr
+    assert "(20 reused from the cache)" in result.stdout, result.stdout
+    cold = tmp_path / "cold"
+    shutil.copytree(moved, cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
+    assert outcome(moved, use_cache=True) == outcome(cold, use_cache=False)
