@@ -210,6 +210,9 @@ class State:
     replay: Any = None  # the last run's result, when it passed: pipeline.BuildResult without its timing
     entries: str = ""  # the SHA-256 of the file holding articles, groups and blobs (read only when needed)
     listing: str = ""  # listing(): the sources as they were when the run started ("" when a source is a link)
+    manifest: dict[str, str] = dataclasses.field(default_factory=dict)  # the site it made: path → object
+    spare: tuple[int, int] | None = None  # the spare's marker (output.Staging): the site before, kept beside
+    spare_manifest: dict[str, str] = dataclasses.field(default_factory=dict)  # its files: path → object
 
 
 class Store:
@@ -312,10 +315,10 @@ class Store:
         if not state.entries:
             return
         entries = self._read(self.entries_path, bytes.fromhex(state.entries))
-        if not (isinstance(entries, tuple) and len(entries) == 3):
+        if not (isinstance(entries, tuple) and len(entries) == 5):
             self.state = State()
             return
-        state.articles, state.groups, state.blobs = entries
+        state.articles, state.groups, state.blobs, state.manifest, state.spare_manifest = entries
 
     def _write(self, path: Path, value: Any) -> str:
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
@@ -405,8 +408,10 @@ class Store:
         old = set(self.state.blobs)
         # the entries first, then the state naming their hash: a run killed between them leaves a state whose
         # entries do not match, which the next run ignores
-        state.entries = self._write(self.entries_path, (state.articles, state.groups, state.blobs))
-        self._write(self.state_path, dataclasses.replace(state, articles={}, groups={}, blobs={}))
+        state.entries = self._write(self.entries_path, (state.articles, state.groups, state.blobs, state.manifest,
+                                                        state.spare_manifest))
+        self._write(self.state_path, dataclasses.replace(state, articles={}, groups={}, blobs={}, manifest={},
+                                                         spare_manifest={}))
         for h in old - set(state.blobs):
             with contextlib.suppress(OSError):  # gone already: the next build does not name it either
                 os.unlink(self._object(h))
@@ -416,6 +421,7 @@ class Store:
 def _named(state: State) -> set[str]:
     named = {h for e in state.articles.values() for _, h in e.outputs}
     named.update(h for g in state.groups.values() for _, h in g.outputs)
+    named.update(state.manifest.values())
     return named
 
 

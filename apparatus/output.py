@@ -30,7 +30,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -171,16 +171,37 @@ class OutputLock:
 
 
 class Staging:
-    """A build's staging folder beside the output, made and swapped in while the build holds the output's lock."""
+    """A build's staging folder beside the output, made and swapped in while the build holds the output's lock.
 
-    def __init__(self, held: OutputLock):
+    With ``basis`` (a build with the cache, apparatus/cache.py, which knows the spare's files), the staging
+    folder starts as the site before last, kept beside the output as ``.<output>.spare`` by the last build
+    instead of being deleted. Every file of it is a hard link to a cache object; the build patches it: a file
+    is linked again only if it is not already the object it should be, and the files the new site has not
+    are removed (:meth:`remove`). With ``keep``, the site it replaces becomes the next spare. A build then
+    creates and deletes files in proportion to what changed, not to the size of the site (on this project's
+    file system, deleting a site of 30,000 files took seconds).
+    """
+
+    def __init__(self, held: OutputLock, basis: bool = False, keep: bool = False):
         self.output = output = held.output
         if output.exists() and not (output / MARKER).is_file() and any(output.iterdir()):
             raise OutputNotOurs(str(output))
         self.dir = self._beside("staging")
-        self.dir.mkdir()
+        spare = self.spare_path()
+        self.patching = basis and spare.is_dir() and not spare.is_symlink()
+        if self.patching:
+            os.unlink(spare / MARKER)  # no longer a whole site: a staging folder is complete only with its marker
+            os.rename(spare, self.dir)
+        else:
+            if os.path.lexists(spare):  # a spare no build will use (its files are unknown): it goes
+                shutil.rmtree(spare, ignore_errors=True)
+            self.dir.mkdir()
+        self.keep_spare = keep  # the site it replaces is kept as the next spare
         self._base = f"{self.dir}{os.sep}"  # plain strings, not Path objects: writes are on the hot path
         self._made: set[str] = {""}
+
+    def spare_path(self) -> Path:
+        return self.output.parent / f".{self.output.name}.spare"
 
     def _beside(self, kind: str) -> Path:
         return self.output.parent / f".{self.output.name}.{kind}-{os.getpid()}"
@@ -195,6 +216,9 @@ class Staging:
             self._made.add(folder)
         if isinstance(data, str):
             data = data.encode("utf-8")
+        if self.patching:  # the spare's file is a link to an object: replaced, never written through
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._base + rel)
         # open/write/close and nothing else: a buffered file object would also stat, ask whether it is a
         # terminal and seek, three more system calls per page
         fd = os.open(self._base + rel, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
@@ -205,13 +229,20 @@ class Staging:
         finally:
             os.close(fd)
 
-    def link(self, rel: str, source: str) -> None:
-        """The file source (an object of the build cache) at rel, as a hard link: the same file, not a copy (a
-        copy where the file system cannot link it there)."""
+    def link(self, rel: str, source: str, inode: int = 0) -> None:
+        """The file source (an object of the build cache, whose inode is given) at rel, as a hard link: the same
+        file, not a copy (a copy where the file system cannot link it there)."""
         folder = rel.rpartition("/")[0]
         if folder not in self._made:
             os.makedirs(self._base + folder, exist_ok=True)
             self._made.add(folder)
+        if self.patching:
+            try:
+                if os.lstat(self._base + rel).st_ino == inode:
+                    return  # the spare's file is that object already
+                os.unlink(self._base + rel)
+            except FileNotFoundError:
+                pass
         try:
             os.link(source, self._base + rel, follow_symlinks=False)
         except OSError as exc:
@@ -220,19 +251,48 @@ class Staging:
             with open(source, "rb") as f:
                 self.write(rel, f.read())
 
+    def remove(self, rels: Iterable[str]) -> None:
+        """Delete files the spare had that the new site has not (and the folders that leaves empty)."""
+        folders = set()
+        for rel in rels:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._base + rel)
+            folders.add(rel.rpartition("/")[0])
+        for folder in sorted(folders, key=len, reverse=True):
+            while folder:
+                try:
+                    os.rmdir(self._base + folder)
+                except OSError:  # not empty (or gone): its parents are not empty either
+                    break
+                folder = folder.rpartition("/")[0]
+
     def commit(self) -> list[Diagnostic]:
-        """Swap the staging folder in and delete the old site; a warning if that deletion failed."""
+        """Swap the staging folder in and delete the old site (or keep it as the spare); a warning if that
+        deletion failed."""
+        if self.patching:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._base + MARKER)
         self.write(MARKER, MARKER_TEXT)  # last: a staging folder holding it is complete
         if not self.output.exists():
             os.rename(self.dir, self.output)
         elif exchange(self.dir, self.output):
-            return self._delete(self.dir)  # the old site, now at the staging name
+            return self._retire(self.dir)  # the old site, now at the staging name
         else:
             old = self._beside("old")
             os.rename(self.output, old)
             os.rename(self.dir, self.output)  # a kill before this: the next build finishes the swap
-            return self._delete(old)
+            return self._retire(old)
         return []
+
+    def _retire(self, folder: Path) -> list[Diagnostic]:
+        """The old site, now at folder: kept as the spare (a build with the cache), or deleted."""
+        if self.keep_spare:
+            try:
+                os.rename(folder, self.spare_path())
+                return []
+            except OSError:
+                pass
+        return self._delete(folder)
 
     def _delete(self, folder: Path) -> list[Diagnostic]:
         """The new site is published by now: a failure to delete the old one is a warning, and the next build's

@@ -515,7 +515,7 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
     summaries: list[site.ArticleSummary] = []
     try:
         if held is not None and not count_errors(diags):
-            staging = _staging(held, diags)
+            staging = _staging(held, diags, store)
         if store is not None and scan is not None:
             reuse = Reuse(store, staging, scan, c, search_index and write)
             reuse.new.listing = quick[0] if quick is not None and not scan.refused else ""
@@ -541,6 +541,8 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
             raise BuildError(diags, skipped)
         if staging is not None:
             progress.stage("writing the site")
+            if reuse is not None and staging.patching:  # the spare's files the new site has not
+                staging.remove(reuse.old.spare_manifest.keys() - reuse.site.keys())
             diags += staging.commit()
     finally:
         if staging is not None:
@@ -590,6 +592,8 @@ class Reuse:
         self.misses: list[str] = []
         self.hits: dict[str, cache.Entry] = {}
         self.written: list[tuple[str, str]] = []  # (output path, object) written through this writer, here
+        self.site: dict[str, str] = {}  # the new site: output path → object
+        self.spare_known = staging is not None and staging.patching
         parts: list[str] = [self.new.engine, store.kind, str(search)]
         for rel in sorted(scan.sigs):
             if rel == "site.yaml" or (rel.startswith("templates/") and not rel.startswith("templates/static/")):
@@ -606,13 +610,16 @@ class Reuse:
             data = data.encode("utf-8")
         h = self.store.put(data)
         self.written.append((rel, h))
+        self.site[rel] = h
         if self.staging is not None:
-            self.staging.link(rel, self.store.object_path(h))
+            self.staging.link(rel, self.store.object_path(h), self.store.new_blobs[h][2])
 
     def _link(self, outputs: tuple[tuple[str, str], ...]) -> None:
+        for rel, h in outputs:
+            self.site[rel] = h
         if self.staging is not None:
             for rel, h in outputs:
-                self.staging.link(rel, self.store.object_path(h))
+                self.staging.link(rel, self.store.object_path(h), self.store.new_blobs[h][2])
 
     # --- articles --------------------------------------------------------------------------------------
 
@@ -655,7 +662,7 @@ class Reuse:
 
     def fresh(self, c: Collection, slug: str, mode: Mode) -> tuple[ArticleResult, cache.Entry | None,
                                                                       dict[str, tuple[cache.Sig, str]],
-                                                                      dict[str, cache.BlobMeta]]:
+                                                                      dict[str, cache.BlobMeta], Written]:
         """Process an article (here or in a worker) and make its cache entry: its files are hashed before it is
         processed, and its entry is kept only if they did not change meanwhile and it has no error."""
         inputs: dict[str, tuple[cache.Sig, str]] = {}
@@ -679,7 +686,7 @@ class Reuse:
             key = self._article_key(slug, [inputs[rel][1] for rel in self._files(c, slug)])
             summary_key = cache.key(pickle.dumps(r.summary, protocol=pickle.HIGHEST_PROTOCOL))
             entry = cache.Entry(key, self._view(c, cited), cited, r, outputs, summary_key)
-        return r, entry, inputs, metas
+        return r, entry, inputs, metas, list(outputs)
 
     def results(self, c: Collection, fresh: list[Any]) -> list[ArticleResult]:
         """Every article's result in the collection's order: the hits' (their outputs linked into the staging
@@ -689,9 +696,10 @@ class Reuse:
         for slug in c.slugs:
             e = self.hits.get(slug)
             if e is None:
-                r, e, inputs, metas = made[slug]
+                r, e, inputs, metas, outputs = made[slug]
                 self.new.inputs.update(inputs)
                 self.store.new_blobs.update(metas)
+                self.site.update(outputs)
                 if e is None:
                     out.append(r)
                     continue
@@ -730,6 +738,7 @@ class Reuse:
 
     def rendered(self, pages: list[site.Page], written: list[tuple[str, str]]) -> None:
         by_path = dict(written)
+        self.site.update(by_path)
         for p in pages:
             path = site.output_path(p.url)
             outputs = ((path, by_path[path]),) if path in by_path else ()
@@ -765,13 +774,16 @@ class Reuse:
         rest = tuple((rel, h) for rel, h in self.written if rel not in claimed)
         if rest:
             new.groups["files"] = cache.Group("", rest)  # robots.txt, the assets: made each run, kept for the GC
-        if result is None:
+        if result is None:  # the site is unchanged; the spare, if any, was taken and is gone
             new.groups = {**(self.old.groups if self.old.key == self.key else {}), **new.groups}
-            new.output, new.site = self.old.output, self.old.site
+            new.output, new.site, new.manifest = self.old.output, self.old.site, self.old.manifest
         else:
             new.replay = dataclasses.replace(result, seconds=0.0, reused=-1, cache_note="")
             new.output = str(output) if output is not None else None
             new.site = cache.marker(str(output)) if output is not None else None
+            new.manifest = self.site if output is not None else {}
+            if self.staging is not None and self.staging.keep_spare:  # the site it replaced, beside it now
+                new.spare, new.spare_manifest = self.old.site, self.old.manifest
         with contextlib.suppress(OSError):  # an unwritable cache costs the next run its speed, not its result
             self.store.save(new)
 
@@ -792,9 +804,15 @@ def _history_keys(h: history.History) -> dict[str, str]:
             for slug in {*notes, *h.articles, *h.single}}
 
 
-def _staging(held: OutputLock, diags: list[Diagnostic]) -> Staging:
+def _staging(held: OutputLock, diags: list[Diagnostic], store: cache.Store | None = None) -> Staging:
+    """The staging folder; with the cache, the spare site as its start when the cache knows what it holds."""
+    state = store.state if store is not None else None
     try:
-        return Staging(held)
+        if state is None:
+            return Staging(held)
+        spare = held.output.parent / f".{held.output.name}.spare"
+        return Staging(held, basis=state.spare is not None and cache.marker(str(spare)) == state.spare,
+                       keep=state.site is not None and cache.marker(str(held.output)) == state.site)
     except OutputNotOurs as exc:
         raise BuildError([*diags, Diagnostic("site.yaml", 1, 1, f"the output folder {exc} exists and was not made "
                                              "by Apparatus; it is left untouched",

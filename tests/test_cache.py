@@ -362,3 +362,32 @@ def test_a_cache_restored_elsewhere_is_reused_by_content(coll: Path, tmp_path: P
     cold = tmp_path / "cold"
     shutil.copytree(moved, cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
     assert outcome(moved, use_cache=True) == outcome(cold, use_cache=False)
+
+
+def test_a_rebuild_patches_the_spare_site_in_proportion_to_the_change(coll: Path) -> None:
+    """The site before last is kept beside the output (._site.spare) and patched into the next site: after one
+    note's edit, only that article's files are new inodes; a file the new site has not is removed; the result
+    equals a cold build every time."""
+    assert run(coll, "build").returncode == 0
+    site_yaml = coll / "site.yaml"  # a second build that makes a new site: the first becomes the spare
+    site_yaml.write_text(site_yaml.read_text(encoding="utf-8").replace("title: ", "title: The "), encoding="utf-8")
+    assert run(coll, "build").returncode == 0
+    spare = coll / "._site.spare"
+    assert (spare / ".apparatus-output").is_file()
+    before = {str(p.relative_to(coll / "_site")): p.stat().st_ino for p in (coll / "_site").rglob("*") if p.is_file()}
+    note = [p for p in sorted((coll / "annotations").glob("[!_]*.yaml")) if " the " in p.read_text("utf-8")][4]
+    note.write_text(note.read_text(encoding="utf-8").replace(" the ", " the very ", 1), encoding="utf-8")
+    result = run(coll, "build")
+    assert result.returncode == 0, result.stderr
+    after = {str(p.relative_to(coll / "_site")): p.stat().st_ino for p in (coll / "_site").rglob("*") if p.is_file()}
+    changed = {rel for rel in after if before.get(rel) != after[rel]}
+    assert f"articles/{note.stem}/index.html" in changed
+    assert len(changed) < len(after) // 10, sorted(changed)  # the page, its data files, the search shards it feeds
+    victim = sorted((coll / "content").glob("*.md"))[9]  # an article deleted: its files go from the patched spare
+    victim.unlink()
+    (coll / "annotations" / f"{victim.stem}.yaml").unlink(missing_ok=True)
+    assert run(coll, "build").returncode == 0
+    assert not (coll / "_site" / "articles" / victim.stem).exists()
+    cold = coll.parent / "cold"
+    shutil.copytree(coll, cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
+    assert tree_digest(coll / "_site") == outcome(cold, use_cache=False)[0]
