@@ -280,25 +280,29 @@ class Store:
         except OSError as exc:
             self.note = f"the cache cannot be read ({exc.strerror}); this run is cold"
             return None
+        head = len(MAGIC) + 4 + 32
         try:
             with os.fdopen(fd, "rb") as f:
-                data = f.read()
+                start = f.read(head)
+                if (len(start) < head or not start.startswith(MAGIC)
+                        or int.from_bytes(start[len(MAGIC):len(MAGIC) + 4], "little") != FORMAT):
+                    self.note = "the cache was written by another version of Apparatus, or is damaged; this run is cold"
+                    return None
+                own = start[len(MAGIC) + 4:]
+                h = hashlib.sha256()
+                for block in iter(lambda: f.read(1 << 20), b""):  # in blocks: never the whole file in memory
+                    h.update(block)
+                if h.digest() != own or (digest is not None and own != digest):
+                    self.note = "the cache is damaged (a SHA-256 does not match); this run is cold"
+                    return None
+                f.seek(head)
+                try:
+                    return pickle.load(f)  # noqa: S301 - our own file: its hash matched and git tracks none of it
+                except Exception:  # noqa: BLE001 - a file whose hash matched but that does not load: ignore it
+                    self.note = "the cache does not load; this run is cold"
+                    return None
         except OSError as exc:
             self.note = f"the cache cannot be read ({exc.strerror}); this run is cold"
-            return None
-        head = len(MAGIC) + 4 + 32
-        if (len(data) < head or not data.startswith(MAGIC)
-                or int.from_bytes(data[len(MAGIC):len(MAGIC) + 4], "little") != FORMAT):
-            self.note = "the cache was written by another version of Apparatus, or is damaged; this run is cold"
-            return None
-        payload, own = data[head:], data[len(MAGIC) + 4:head]
-        if hashlib.sha256(payload).digest() != own or (digest is not None and own != digest):
-            self.note = "the cache is damaged (a SHA-256 does not match); this run is cold"
-            return None
-        try:
-            return pickle.loads(payload)  # noqa: S301 - our own file: its hash matched and git tracks none of it
-        except Exception:  # noqa: BLE001 - a file whose hash matched but that does not load: ignore it
-            self.note = "the cache does not load; this run is cold"
             return None
 
     def _read_state(self) -> State:
@@ -321,12 +325,17 @@ class Store:
         state.articles, state.groups, state.blobs, state.manifest, state.spare_manifest = entries
 
     def _write(self, path: Path, value: Any) -> str:
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        digest = hashlib.sha256(payload).digest()
+        """Pickle value into path (atomically), streamed through SHA-256 (never the whole pickle in memory); the
+        digest, also written in the file's header."""
         tmp = f"{path}.{os.getpid()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC + FORMAT.to_bytes(4, "little") + digest + payload)
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w+b") as f:
+            f.write(MAGIC + FORMAT.to_bytes(4, "little") + bytes(32))
+            hashing = _Hashing(f)
+            pickle.dump(value, hashing, protocol=pickle.HIGHEST_PROTOCOL)
+            digest = hashing.sha.digest()
+            f.seek(len(MAGIC) + 4)
+            f.write(digest)
         os.replace(tmp, path)
         return digest.hex()
 
@@ -416,6 +425,17 @@ class Store:
             with contextlib.suppress(OSError):  # gone already: the next build does not name it either
                 os.unlink(self._object(h))
         self.state = state
+
+
+class _Hashing:
+    """A file that hashes what is written to it."""
+
+    def __init__(self, f: Any):
+        self.f, self.sha = f, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.sha.update(data)
+        return int(self.f.write(data))
 
 
 def _named(state: State) -> set[str]:
