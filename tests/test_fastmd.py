@@ -474,3 +474,42 @@ def test_the_build_renders_notes_through_the_fast_path(monkeypatch: pytest.Monke
     assert pipeline._note_html("Le slogan [大外宣被打脸]{lang=zh}.")[0] == (
         '<p>Le slogan <span lang="zh" dir="ltr">大外宣被打脸</span>.</p>\n')
     assert library == ["Le slogan [大外宣被打脸]{lang=zh}."]
+
+
+# --- (8) link destinations: fastmd's normalizeLink shortcut ---------------------------------------------------
+
+URL_PARTS = ["a", "z", "0", "9", "-", ".", "..", "_", "~", "/", "//", "%", "%2F", "%zz", "?", "#", "@", ":", ":80",
+             "A", "Ü", "ü", "xn--", "+", "=", "&", "'", "*", "!", "$", ",", ";", "[", "]", "é.org", "新", "\u00a0"]
+
+
+def random_url(rng: random.Random) -> str:
+    """An http(s) address near the edge of what the shortcut takes: hosts of labels up to 64 characters and up to
+    256 in all, other characters in the host or the path, ports, users, case."""
+    labels = [rng.choice(["a" * rng.choice([1, 62, 63, 64]), "b-c", "x1", "-", "xn--nxa", "org", "Example"])
+              for _ in range(rng.randint(1, 5))]
+    if rng.random() < 0.1:
+        labels = ["a" * 63, "b" * 63, "c" * 63, "d" * rng.randint(60, 65)]  # 255 characters in all, give or take
+    host = ".".join(labels)
+    path = "".join(rng.choice(URL_PARTS[:10] if rng.random() < 0.95 else URL_PARTS) for _ in range(rng.randint(0, 12)))
+    url = rng.choice(["https://", "http://", "HTTP://", "https:/", "ftp://", "//", "https://u@"]) + host
+    if path and rng.random() < 0.8:
+        url += "/" + path
+    elif path:
+        url += path
+    return url
+
+
+def test_plain_urls_are_what_markdown_it_normalizes_them_to() -> None:
+    """The shortcut in fastmd._normalize_link returns an address unchanged only where ARTICLE_MD.normalizeLink
+    (mdurl's parse, punycode, format and encode) does: compared on random addresses and by hand."""
+    rng = random.Random(8)
+    by_hand = ["https://example.org", "https://example.org/", "http://x.org/a_b", "https://example.org/ref/7",
+               "https://a-b.c-d.org/x~y/z.html", "https://" + "a" * 63 + ".org", "https://" + "a" * 64 + ".org",
+               "https://" + ".".join(["a" * 63] * 4), "https://" + ".".join(["a" * 63] * 4) + "/p",
+               "https://" + ".".join(["a" * 63] * 3) + "." + "a" * 64, "https://" + ".".join(["a" * 63] * 4) + ".b",
+               "https://" + ".".join(["a" * 63] * 5) + "/p", "https://Example.org", "https://ex.org:443/",
+               "https://ex.org/%7e", "https://ex.org/a?b", "https://ex.org/#a", "https://xn--nxa.org/", "https://-.-/"]
+    urls = by_hand + [random_url(rng) for _ in range(20_000)]
+    shortcut = [u for u in urls if fastmd._PLAIN_URL.fullmatch(u)]
+    assert len(shortcut) > 2000
+    assert [u for u in urls if fastmd._normalize_link.__wrapped__(u) != ARTICLE_MD.normalizeLink(u)] == []
