@@ -173,3 +173,4 @@ def test_script_of_counts_as_every_script_counted_everywhere() -> None:
               "a" * 3 + "中" * 3 + "ئ" * 3, "Le ministre’s « 大外宣 »", "—’“"]
     assert [t for t in texts if script_of(t) != counted_script(t)] == []
     assert {script_of(t) for t in texts} == {"", "Latn", "Hani", "Arab"}
+    assert languages._FIRST_OTHER == 0x600  # the bound below which no Han or Arabic letter lies
