@@ -44,6 +44,19 @@ The fast path is tied to what it was proven against: markdown-it-py's version (`
 the parser's configuration (options, active rules). If either differs, every call falls back to
 markdown-it-py. tests/test_fastmd.py compares both parsers on the CommonMark spec's examples and on
 real, generated, hand-written and randomly generated documents.
+
+Notes: ``render_note(text)`` returns exactly ``apparatus.markdown.render_note(text)`` (HTML and problems).
+A note is parsed by ``NOTE_MD``: ``ARTICLE_MD`` plus mdit-py-plugins' attrs ``span`` rule
+(``[text]{lang=zh}``). That rule produces tokens only at a ``]`` directly followed by ``{`` in the
+inline content, which is made of substrings of the note's lines, so never in a note without ``]{``; and
+where it fails it only calls ``parseLinkLabel``, whose cache (``StateInline.cache``) then holds what any
+caller would put there for a label without ``[`` (text runs, single characters, the newline rule),
+which is all the subset above allows. So for a note without ``]{`` that this module parses entirely by
+itself (block and inline), its tokens are ``NOTE_MD.parse``'s; they are written by
+``markdown.render_article`` (proven equal to the renderer both parsers share) and checked by the same
+``markdown.check_links``. Any other note, and any note with ``<`` (render_note looks for raw HTML
+there with a second parser), goes to ``markdown.render_note`` whole. This is tied to mdit-py-plugins'
+version (``NOTES_PROVEN_WITH``) and NOTE_MD's configuration too.
 """
 
 from __future__ import annotations
@@ -53,13 +66,15 @@ import re
 from functools import lru_cache
 
 import markdown_it
+import mdit_py_plugins
 from markdown_it.common.utils import isMdAsciiPunct, isPunctChar, isWhiteSpace, mdTrim
 from markdown_it.rules_core import StateCore, text_join
 from markdown_it.token import Token
 
-from .markdown import ARTICLE_MD
+from . import markdown
+from .markdown import ARTICLE_MD, NOTE_MD
 
-__all__ = ["FastPathStats", "fast_path_used", "parse", "parse_with_stats"]
+__all__ = ["FastPathStats", "fast_path_used", "parse", "note_tokens", "parse_with_stats", "render_note"]
 
 
 PROVEN_WITH = "4.3.0"  # the markdown-it-py version this fast path was proven equal to
@@ -85,6 +100,38 @@ def _configuration_supported() -> bool:
 
 
 _ENABLED = markdown_it.__version__ == PROVEN_WITH and _configuration_supported()
+
+NOTES_PROVEN_WITH = "0.7.0"  # the mdit-py-plugins version (the attrs span rule) render_note was proven with
+
+
+def _notes_configuration_supported() -> bool:
+    """NOTE_MD is ARTICLE_MD plus the span rule after link: same options, other rules, link functions and renderer."""
+    art, note = ARTICLE_MD, NOTE_MD
+    inline = art.inline.ruler.get_active_rules()
+    return (
+        note.options == art.options
+        and note.core.ruler.get_active_rules() == art.core.ruler.get_active_rules()
+        and note.block.ruler.get_active_rules() == art.block.ruler.get_active_rules()
+        and note.inline.ruler.get_active_rules() == [*inline[:inline.index("link") + 1], "span",
+                                                     *inline[inline.index("link") + 1:]]
+        and note.inline.ruler2.get_active_rules() == art.inline.ruler2.get_active_rules()
+        and note.inline.terminator_re.pattern == art.inline.terminator_re.pattern
+        and not getattr(note.inline, "_extra_terminator_chars", None)
+        and note.validateLink is art.validateLink  # the accept-everything validator (_configuration_supported)
+        and "normalizeLink" not in vars(note) and "normalizeLink" not in vars(art)
+        and type(note.renderer) is type(art.renderer)
+        and _renderer_rules(note) == _renderer_rules(art)
+    )
+
+
+def _renderer_rules(md: markdown_it.MarkdownIt) -> dict[str, object]:
+    """The renderer's rules as functions (bound methods of two renderers are never equal)."""
+    rules: dict[str, object] = getattr(md.renderer, "rules", {})
+    return {name: getattr(rule, "__func__", rule) for name, rule in rules.items()}
+
+
+_NOTES_ENABLED = (_ENABLED and mdit_py_plugins.__version__ == NOTES_PROVEN_WITH
+                  and _notes_configuration_supported())
 
 # --- Token construction -------------------------------------------------------------------------------------
 
@@ -163,8 +210,19 @@ def _flank_table(split_word: bool) -> tuple[int, ...]:
 _FLANK = {"*": _flank_table(True), "_": _flank_table(False)}
 
 
+# An http(s) address that markdown-it's normalizeLink returns unchanged: a lowercase ASCII host of labels mdurl
+# keeps whole (at most 63 characters each, 255 in all), no port, user or query, and a path of characters that
+# mdurl.encode leaves as they are. Most links are such, and a note's links are distinct (the cache never hits):
+# normalizeLink (mdurl's parse, punycode and encode) was 8 % of a build (docs/performance.md). Proven in
+# tests/test_fastmd.py.
+_PLAIN_URL = re.compile(r"https?://((?:[a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63})(?:/[A-Za-z0-9._~/-]*)?")
+
+
 @lru_cache(maxsize=8192)
 def _normalize_link(url: str) -> str:
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None and len(plain.group(1)) <= 255:
+        return url
     return ARTICLE_MD.normalizeLink(url)
 
 
@@ -495,3 +553,23 @@ def fast_path_used(text: str) -> bool:
     """Whether parse(text) handled the whole document without markdown-it's parser."""
     stats = parse_with_stats(text)[1]
     return stats.document_fast and stats.inline_fallback == 0
+
+
+def note_tokens(text: str) -> list[Token] | None:
+    """NOTE_MD.parse(text) when this module parses the whole note itself, else None (module docstring)."""
+    tokens = _blocks(text) if _NOTES_ENABLED and "<" not in text and "]{" not in text else None
+    for tok in tokens or ():
+        if tok.type == "inline":
+            children = _inline_children(tok.content)
+            if children is None:
+                return None  # declined: the library parses the whole note, not just this paragraph (docstring)
+            tok.children = children
+    return tokens
+
+
+def render_note(text: str) -> tuple[str, list[markdown.Problem]]:
+    """(HTML, problems) identical to markdown.render_note(text), faster for notes of prose (module docstring)."""
+    tokens = note_tokens(text)
+    if tokens is None:
+        return markdown.render_note(text)
+    return markdown.render_article(tokens), markdown.check_links(tokens, "the note", allow_images=False)

@@ -50,6 +50,9 @@ _RANGES = (
 # match per letter with a match per word instead (quotes are counted on every page: ~2x faster on Latin text)
 _SCRIPT_RUNS = {name: re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in spans) + "]+")
                 for name, spans in _RANGES}
+_OTHERS = tuple(name for name, _ in _RANGES if name != "Latn")
+_FIRST_OTHER = min(a for name, spans in _RANGES if name != "Latn" for a, _ in spans)  # U+0600
+_BELOW_OTHERS = re.compile(f"[\\x00-\\U{_FIRST_OTHER - 1:08x}]+")  # runs of characters no other script has
 SAMPLE = 2_000  # characters of a text looked at for its script: enough for a page's worth, bounded for a book
 
 # Languages' own names, for the list of a record's versions (the UN's six official languages and Uyghur);
@@ -149,9 +152,18 @@ def suggestion(tag: str) -> str:
 
 def script_of(text: str) -> str:
     """The script most of text's letters are in, among Latin, Han and Arabic: "Latn", "Hani", "Arab", or "" when
-    it has no letter of these (digits and punctuation belong to no script). Looks at the first SAMPLE characters."""
+    it has no letter of these (digits and punctuation belong to no script). Looks at the first SAMPLE characters.
+
+    Every Han and Arabic letter lies at or above U+0600, so they are counted among those characters only (a Latin
+    text has a few: quotation marks, dashes), and the Latin letters are counted only when some are found: else one
+    search for a Latin letter answers. Each article's direction reads SAMPLE characters of it, and each quote on a
+    page is read: counting every script over all of it cost several times more (docs/performance.md)."""
     sample = text[:SAMPLE]
-    counts = {name: sum(map(len, rx.findall(sample))) for name, rx in _SCRIPT_RUNS.items()}
+    high = _BELOW_OTHERS.sub("", sample)
+    others = {name: sum(map(len, _SCRIPT_RUNS[name].findall(high))) for name in _OTHERS} if high else {}
+    if not any(others.values()):
+        return "Latn" if _SCRIPT_RUNS["Latn"].search(sample) else ""
+    counts = {"Latn": sum(map(len, _SCRIPT_RUNS["Latn"].findall(sample))), **others}
     best = max(counts, key=counts.__getitem__)  # ties: the first of Latn, Hani, Arab
     return best if counts[best] else ""
 

@@ -1,4 +1,5 @@
-"""apparatus.fastmd.parse must give exactly the tokens (and so the HTML) of ARTICLE_MD.parse, for every input."""
+"""apparatus.fastmd.parse must give exactly the tokens (and so the HTML) of ARTICLE_MD.parse, for every input; and
+apparatus.fastmd.render_note exactly the HTML and problems of markdown.render_note."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import sys
 from pathlib import Path
 
 import markdown_it
+import mdit_py_plugins
 import pytest
 import yaml
+from markdown_it import MarkdownIt
 
-from apparatus import fastmd
-from apparatus.markdown import ARTICLE_MD, render_article
+from apparatus import fastmd, markdown
+from apparatus.markdown import ARTICLE_MD, NOTE_MD, render_article, render_note
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -312,3 +315,201 @@ def test_commonmark_spec_examples() -> None:
     assert bad == []
     assert sum(s.document_fast for s in stats) > 200  # many examples are inside the block subset,
     assert sum(s.inline_fast for s in stats) > 50  # some paragraphs are compared on the fast inline path
+
+
+# --- (7) notes: fastmd.render_note gives exactly markdown.render_note's HTML and problems ----------------------
+
+def note_mismatches(notes: list[str]) -> tuple[list[str], int]:
+    """The notes on which fastmd.render_note and markdown.render_note differ (HTML or problems, or the tokens of a
+    note the fast path takes against NOTE_MD.parse's), and how many notes took the fast path."""
+    bad, fast = [], 0
+    for text in notes:
+        tokens = fastmd.note_tokens(text)
+        if tokens is not None:
+            fast += 1
+            expected = NOTE_MD.parse(text)
+            if tokens != expected or (len(notes) <= 1000 and [t.as_dict() for t in tokens]
+                                      != [t.as_dict() for t in expected]):
+                bad.append(text)
+                continue
+        if fastmd.render_note(text) != render_note(text):
+            bad.append(text)
+    return bad, fast
+
+
+def yaml_notes(paths: list[Path]) -> list[str]:
+    return [ann["note"] for path in paths if not path.name.startswith("_")
+            for ann in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("annotations") or []
+            if isinstance(ann.get("note"), str)]
+
+
+def test_notes_configuration_is_the_one_proven() -> None:
+    assert fastmd._NOTES_ENABLED
+    assert mdit_py_plugins.__version__ == fastmd.NOTES_PROVEN_WITH
+
+
+def test_another_plugins_version_turns_the_notes_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The span rule comes from mdit-py-plugins: another version of it sends every note to the library."""
+    monkeypatch.setattr(mdit_py_plugins, "__version__", "99.0.0")
+    try:
+        importlib.reload(fastmd)
+        assert fastmd._ENABLED and not fastmd._NOTES_ENABLED
+        assert fastmd.note_tokens("A *plain* note with a [link](https://example.org).") is None
+    finally:
+        monkeypatch.undo()
+        importlib.reload(fastmd)
+    assert fastmd._NOTES_ENABLED
+
+
+def test_another_note_configuration_turns_the_notes_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule enabled in NOTE_MD alone (here strikethrough, as a plugin might add one) is not what was proven."""
+    monkeypatch.setattr(markdown, "NOTE_MD", MarkdownIt("commonmark").enable("strikethrough"))
+    try:
+        importlib.reload(fastmd)
+        assert fastmd._ENABLED and not fastmd._NOTES_ENABLED
+    finally:
+        monkeypatch.undo()
+        importlib.reload(fastmd)
+    assert fastmd._NOTES_ENABLED
+
+
+REAL_NOTES = yaml_notes(sorted((REPO / "annotations").glob("*.yaml"))
+                        + sorted((REPO / "tests/sites").glob("*/annotations/*.yaml")))
+
+
+def test_real_notes() -> None:
+    """The collection's own notes and the test sites': a quarter mark a language span, which the library renders."""
+    assert len(REAL_NOTES) > 40
+    bad, fast = note_mismatches(REAL_NOTES)
+    assert bad == []
+    assert fast >= len(REAL_NOTES) // 2
+    spans = [n for n in REAL_NOTES if "]{" in n]
+    assert spans and all(fastmd.note_tokens(n) is None for n in spans)
+
+
+def test_honest_corpus_notes() -> None:
+    """bench/gen.py's distinct notes (bench/prose.py distinct_note), which the benchmark renders by the thousand:
+    all on the fast path."""
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import prose
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    rng = random.Random(19)
+    notes = [prose.distinct_note(rng, f"{i}-{k}") for i in range(600) for k in range(5)]
+    bad, fast = note_mismatches(notes)
+    assert bad == []
+    assert fast == len(notes)
+
+
+def test_notes_from_the_commonmark_spec() -> None:
+    """Every CommonMark example as a note: the library's HTML and problems (images, raw HTML, links), whether
+    the fast path takes the example or not."""
+    examples = spec_examples()
+    bad, fast = note_mismatches(examples)
+    assert bad == []
+    assert fast > 30  # whole examples on the fast path (most hold a construct it leaves to the library)
+
+
+NOTE_PIECES = ["[a]{lang=fr}", "[新疆]{lang=zh}", "]{", "[x]{.c}", "[y] {lang=fr}", "[z]{", "{lang=fr}", "]",
+               "[a](javascript:x)", "[m](mailto:a@b.c)", "[f](#f)", "[r](/relative)", "[h](HTTP://X.ORG)", "![i](x)",
+               "<b>", "a < b", "<!-- c -->", "<http://a.b>", "`<i>`", "&lt;", "\\<", "[a](https://x.org/a_b)"]
+
+
+def note_doc(rng: random.Random) -> str:
+    """Prose notes, with language spans, near-spans, links of every scheme, images and HTML now and then."""
+    text = prose_doc(rng)
+    for _ in range(rng.choice([0, 0, 1, 2, 3])):
+        i = rng.randint(0, len(text))
+        text = text[:i] + rng.choice(NOTE_PIECES) + text[i:]
+    return text
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_notes(seed: int) -> None:
+    rng = random.Random(seed)
+    notes = random_docs(seed + 50, 3000) + [note_doc(rng) for _ in range(3000)]
+    bad, fast = note_mismatches(notes)
+    assert bad == []
+    assert fast > 500  # the fuzz reaches the fast path; the rest are compared through the library
+
+
+NOTE_EDGE_CASES = [*EDGE_CASES, "[a]{lang=fr}", "a [b]{lang=zz} c", "[a] {lang=fr}", "[a]\n{lang=fr}", "[a]{", "]{",
+                   "[x](javascript:alert(1))", "[x](data:text/html,x)", "[x](file:///etc/passwd)", "[x](ftp://a)",
+                   "[x](//host/p)", "[x](mailto:a@b.c)", "[x](#a) [y](https://x.org)", "[*x*](vbscript:y)",
+                   "a <b> c", "a < b", "![i](https://x.org/i.png)", "[x](<a b>)", "*[x](javascript:y)*"]
+
+
+@pytest.mark.parametrize("text", NOTE_EDGE_CASES, ids=[repr(t)[:40] for t in NOTE_EDGE_CASES])
+def test_note_edge_cases(text: str) -> None:
+    assert note_mismatches([text])[0] == []
+
+
+@pytest.mark.parametrize(("text", "problems"), [
+    ("See **this** [record](https://example.org/a).", []),
+    ("[x](javascript:alert%601%60)", [
+        ("a link in the note goes to 'javascript:alert%601%60': only http(s), mailto and #fragment links are allowed",
+         "javascript:alert%601%60", "")]),
+])
+def test_typical_notes_take_the_fast_path(text: str, problems: list) -> None:
+    assert fastmd.note_tokens(text) is not None
+    assert fastmd.render_note(text) == (render_note(text)[0], problems)
+
+
+def test_the_build_renders_notes_through_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pipeline renders a plain note without markdown-it's parser, and one with a language span through it."""
+    from apparatus import pipeline
+
+    library: list[str] = []
+
+    def counted(text: str) -> tuple[str, list]:
+        library.append(text)
+        return render_note(text)
+
+    monkeypatch.setattr(markdown, "render_note", counted)
+    monkeypatch.setattr(pipeline, "_NOTES", {})
+    assert pipeline._note_html("A *plain* note, [linked](https://example.org/r).")[0] == (
+        '<p>A <em>plain</em> note, <a href="https://example.org/r">linked</a>.</p>\n')
+    assert library == []
+    assert pipeline._note_html("Le slogan [大外宣被打脸]{lang=zh}.")[0] == (
+        '<p>Le slogan <span lang="zh" dir="ltr">大外宣被打脸</span>.</p>\n')
+    assert library == ["Le slogan [大外宣被打脸]{lang=zh}."]
+
+
+# --- (8) link destinations: fastmd's normalizeLink shortcut ---------------------------------------------------
+
+URL_PARTS = ["a", "z", "0", "9", "-", ".", "..", "_", "~", "/", "//", "%", "%2F", "%zz", "?", "#", "@", ":", ":80",
+             "A", "Ü", "ü", "xn--", "+", "=", "&", "'", "*", "!", "$", ",", ";", "[", "]", "é.org", "新", "\u00a0"]
+
+
+def random_url(rng: random.Random) -> str:
+    """An http(s) address near the edge of what the shortcut takes: hosts of labels up to 64 characters and up to
+    256 in all, other characters in the host or the path, ports, users, case."""
+    labels = [rng.choice(["a" * rng.choice([1, 62, 63, 64]), "b-c", "x1", "-", "xn--nxa", "org", "Example"])
+              for _ in range(rng.randint(1, 5))]
+    if rng.random() < 0.1:
+        labels = ["a" * 63, "b" * 63, "c" * 63, "d" * rng.randint(60, 65)]  # 255 characters in all, give or take
+    host = ".".join(labels)
+    path = "".join(rng.choice(URL_PARTS[:10] if rng.random() < 0.95 else URL_PARTS) for _ in range(rng.randint(0, 12)))
+    url = rng.choice(["https://", "http://", "HTTP://", "https:/", "ftp://", "//", "https://u@"]) + host
+    if path and rng.random() < 0.8:
+        url += "/" + path
+    elif path:
+        url += path
+    return url
+
+
+def test_plain_urls_are_what_markdown_it_normalizes_them_to() -> None:
+    """The shortcut in fastmd._normalize_link returns an address unchanged only where ARTICLE_MD.normalizeLink
+    (mdurl's parse, punycode, format and encode) does: compared on random addresses and by hand."""
+    rng = random.Random(8)
+    by_hand = ["https://example.org", "https://example.org/", "http://x.org/a_b", "https://example.org/ref/7",
+               "https://a-b.c-d.org/x~y/z.html", "https://" + "a" * 63 + ".org", "https://" + "a" * 64 + ".org",
+               "https://" + ".".join(["a" * 63] * 4), "https://" + ".".join(["a" * 63] * 4) + "/p",
+               "https://" + ".".join(["a" * 63] * 3) + "." + "a" * 64, "https://" + ".".join(["a" * 63] * 4) + ".b",
+               "https://" + ".".join(["a" * 63] * 5) + "/p", "https://Example.org", "https://ex.org:443/",
+               "https://ex.org/%7e", "https://ex.org/a?b", "https://ex.org/#a", "https://xn--nxa.org/", "https://-.-/"]
+    urls = by_hand + [random_url(rng) for _ in range(20_000)]
+    shortcut = [u for u in urls if fastmd._PLAIN_URL.fullmatch(u)]
+    assert len(shortcut) > 2000
+    assert [u for u in urls if fastmd._normalize_link.__wrapped__(u) != ARTICLE_MD.normalizeLink(u)] == []

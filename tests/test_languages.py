@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -148,3 +149,28 @@ def test_validity_agrees_with_langcodes() -> None:
                                               for e in lang.extlangs)
         assert is_bcp47(tag) == (lang.is_valid() and extlang_ok), tag
     assert compared > 2_500
+
+
+def counted_script(text: str) -> str:
+    """script_of as it was first written: every script's letters counted over the whole sample."""
+    sample = text[:languages.SAMPLE]
+    counts = {name: sum(map(len, rx.findall(sample))) for name, rx in languages._SCRIPT_RUNS.items()}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ""
+
+
+# characters at the edges of the scripts' ranges and of U+0600, and the punctuation and spaces between words
+EDGES = [chr(c) for name, spans in languages._RANGES for a, b in spans for c in (a - 1, a, b, b + 1)] + [
+    "\u05ff", "\u0600", " ", "\n", "’", "“", "—", "1", "a", "é", "中", "ئ", "\u00a0", "\U0001f642", "\u3000"]
+
+
+def test_script_of_counts_as_every_script_counted_everywhere() -> None:
+    """script_of counts Han and Arabic letters among the characters from U+0600 only, and Latin letters only when
+    it must: the same answer as counting all three over the whole sample, ties and the SAMPLE bound included."""
+    rng = random.Random(17)
+    texts = ["".join(rng.choice(EDGES) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    texts += ["a" * languages.SAMPLE + "中" * 5, "中" * (languages.SAMPLE - 2) + "aaa", "a中", "中a", "aئ", "ئ中",
+              "a" * 3 + "中" * 3 + "ئ" * 3, "Le ministre’s « 大外宣 »", "—’“"]
+    assert [t for t in texts if script_of(t) != counted_script(t)] == []
+    assert {script_of(t) for t in texts} == {"", "Latn", "Hani", "Arab"}
+    assert languages._FIRST_OTHER == 0x600  # the bound below which no Han or Arabic letter lies
