@@ -68,11 +68,16 @@ class Collection:
         # every article page cites records the same way: render each citation once, with the _macros.html macro;
         # all of them before the workers fork (they share them), or for a few articles only the ones they cite
         self.cites: dict[str, Any] = {}
+        self.failure: Diagnostic | None = None  # the citations' template error: no page is made (load_collection)
         if self.env is not None:
-            cites = _Citations(self.env.get_template("_macros.html").module.cite, self.registry)
-            if self.whole:
-                cites.render_all()
-            self.cites = cites
+            try:
+                cites = _Citations(templates.macro(self.env, "_macros.html", "cite"), self.registry)
+                if self.whole:
+                    cites.render_all()
+            except templates.TemplateFailure as exc:
+                self.env, self.failure = None, exc.diagnostic
+            else:
+                self.cites = cites
 
     @property
     def root(self) -> Path:
@@ -422,8 +427,9 @@ def load_collection(root: Path, auto_reload: bool = False, whole: bool = True
                                 "revised dates (and the changes page and feeds) miss its early history",
                                 "fetch the whole history: git fetch --unshallow (in GitHub Actions, "
                                 "actions/checkout with fetch-depth: 0)", severity="warning"))
-    return Collection(config, registry.records, env, slugs, ann_slugs & set(slugs), known, whole=whole,
-                      faulty=registry.faulty, registry_complete=registry.complete), diags
+    c = Collection(config, registry.records, env, slugs, ann_slugs & set(slugs), known, whole=whole,
+                   faulty=registry.faulty, registry_complete=registry.complete)
+    return c, diags + ([c.failure] if c.failure else [])
 
 
 def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagnostic]]:
