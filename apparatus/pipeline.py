@@ -12,6 +12,10 @@ swapped in.
 Each article is processed once. Its files are loaded as values (see :mod:`apparatus.schema`); a
 problem found later (a quote not found, a note's bad link, a changed article) is reported by its
 key path in the annotation file, which gets its positions only then.
+
+A check of everything makes no page but one of each template (``Mode.render``): the articles are processed
+without theirs, then one again with it (:func:`render_fullest_article`), and one collection page of each
+template is rendered (:func:`largest_of_each`).
 """
 
 from __future__ import annotations
@@ -79,11 +83,16 @@ class Collection:
         # every article page cites records the same way: render each citation once, with the _macros.html macro;
         # all of them before the workers fork (they share them), or for a few articles only the ones they cite
         self.cites: dict[str, Any] = {}
+        self.failure: Diagnostic | None = None  # the citations' template error: no page is made (load_collection)
         if self.env is not None:
-            cites = _Citations(self.env.get_template("_macros.html").module.cite, self.registry)
-            if self.whole:
-                cites.render_all()
-            self.cites = cites
+            try:
+                cites = _Citations(templates.macro(self.env, "_macros.html", "cite"), self.registry)
+                if self.whole:
+                    cites.render_all()
+            except templates.TemplateFailure as exc:
+                self.env, self.failure = None, exc.diagnostic
+            else:
+                self.cites = cites
 
     @property
     def root(self) -> Path:
@@ -122,6 +131,7 @@ class Mode:
     keep_pages: bool = False  # article pages travel back in ArticleResult instead (the preview keeps them)
     search: bool = True  # summaries carry the texts for the search index, which is written (build --no-search: not)
     drafts: bool = False  # drafts are made too (the preview shows them); else skipped: see apparatus.drafts
+    render: bool = True  # the page is made (marks, body, template); False (a check): only what reports problems
 
 
 CHECK = Mode()
@@ -184,10 +194,14 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
     notes_html = render_notes(af, diags)
     if count_errors(diags) or _cites_faulty(c, af):  # (a faulty record fails the build: the registry's error)
         return ArticleResult(None, diags)
-    numbers = mark(tokens, blocks, anchors)
-    headline_html, body = body_html(tokens)
+    numbers = number_notes(anchors)
     ordered = [a.annotation for a in anchors]
     summary = summarize(slug, article, ordered, numbers, notes_html, blocks, mode, c.history.articles.get(slug, ""))
+    moved = sum(a.status == MOVED for a in anchors)
+    if not mode.render:  # a check: no page (but one: render_fullest_article)
+        return ArticleResult(summary, diags, moved)
+    mark(tokens, blocks, anchors, numbers)
+    headline_html, body = body_html(tokens)
     if c.env is None:  # a template is broken: validate only
         return ArticleResult(summary, diags)
     url = site.article_url(slug)
@@ -196,7 +210,6 @@ def process_article(c: Collection, slug: str, mode: Mode = CHECK) -> ArticleResu
                                    text_direction(article, blocks))
     except templates.TemplateFailure as exc:
         return ArticleResult(None, [*diags, exc.diagnostic])
-    moved = sum(a.status == MOVED for a in anchors)
     files: tuple[tuple[str, str], ...] = ()
     if c.web is not None and (mode.writer is not None or mode.keep_pages):  # (check writes no file)
         summary, files = web_annotations(c, article, url, page, body, ordered, notes_html, summary)
@@ -285,13 +298,16 @@ def render_notes(af: AnnotationFile | None, diags: list[Diagnostic]) -> dict[str
     return notes_html
 
 
-def mark(tokens: list[Token], blocks: list[Block], anchors: list[Anchor]) -> dict[str, int]:
-    """<mark> tokens inserted for the anchored notes, numbered in reading order (anchors sorted so)."""
+def number_notes(anchors: list[Anchor]) -> dict[str, int]:
+    """The anchored notes numbered in reading order (anchors sorted so): annotation id → number."""
     anchors.sort(key=lambda a: (a.block, a.start, -a.end))
-    numbers = {a.annotation.id: n for n, a in enumerate(anchors, 1)}
+    return {a.annotation.id: n for n, a in enumerate(anchors, 1)}
+
+
+def mark(tokens: list[Token], blocks: list[Block], anchors: list[Anchor], numbers: dict[str, int]) -> None:
+    """<mark> tokens inserted for the anchored notes (:func:`number_notes`)."""
     types = {a.annotation.id: a.annotation.type for a in anchors}
     markdown.insert_marks(tokens, blocks, anchors, numbers, types)
-    return numbers
 
 
 def body_html(tokens: list[Token]) -> tuple[str, str]:
@@ -445,8 +461,9 @@ def load_collection(root: Path, auto_reload: bool = False, whole: bool = True
                                 "revised dates (and the changes page and feeds) miss its early history",
                                 "fetch the whole history: git fetch --unshallow (in GitHub Actions, "
                                 "actions/checkout with fetch-depth: 0)", severity="warning"))
-    return Collection(config, registry.records, env, slugs, ann_slugs & set(slugs), known, whole=whole,
-                      faulty=registry.faulty, registry_complete=registry.complete), diags
+    c = Collection(config, registry.records, env, slugs, ann_slugs & set(slugs), known, whole=whole,
+                   faulty=registry.faulty, registry_complete=registry.complete)
+    return c, diags + ([c.failure] if c.failure else [])
 
 
 def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagnostic]]:
@@ -521,9 +538,12 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
             reuse.new.listing = quick[0] if quick is not None and not scan.refused else ""
             reuse.new.scanned = listed_at
         writer = reuse if reuse is not None and staging is not None else staging
-        mode = Mode(writer, search=search_index and write)  # a check writes no index: no texts kept for one
+        # a check writes no index (no texts kept for one), and of everything makes no page but one of each template
+        mode = Mode(writer, search=search_index and write, render=write or only is not None)
         jobs = jobs or forking.cores()
         results = process_articles(c, mode, jobs, progress, reuse)
+        if not mode.render:
+            render_fullest_article(c, results)
         summaries = [r.summary for r in results if r.summary is not None]
         skipped = tuple(r.draft for r in results if r.draft)
         for r in results:
@@ -788,6 +808,16 @@ class Reuse:
             self.store.save(new)
 
 
+def render_fullest_article(c: Collection, results: list[ArticleResult]) -> None:
+    """A check's one article page: that of the article with the most notes (the first of equals) among those
+    without errors, rendered in its result's place, so that an error of the article template (or of what it
+    includes) is reported, once. See docs/performance.md, "A cheaper check (issue 19)"."""
+    done = [i for i, r in enumerate(results) if r.summary is not None]
+    if done and c.env is not None:
+        i = max(done, key=lambda i: len(results[i].summary.citations))  # type: ignore[union-attr]
+        results[i] = process_article(c, c.slugs[i], Mode(search=False))
+
+
 def _stat_sig(root: Path, rel: str) -> cache.Sig | None:
     try:
         return cache.sig(os.stat(f"{root}{os.sep}{rel}"))
@@ -837,6 +867,8 @@ def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
     listed = site.sitemap_urls(pages, summaries)
     if only is not None:
         pages = [p for p in pages if p.url in only]
+    if not mode.render:
+        pages = largest_of_each(pages)
     progress.stage("collection pages", len(pages))
     todo = reuse.pages(c, pages, summaries) if reuse is not None else pages
     progress.advance(len(pages) - len(todo))
@@ -865,6 +897,16 @@ def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
     for name, text in scaffold.schema_files().items():  # published for editors' yaml-language-server
         writer.write(f"schema/{name}", text)
     return diags
+
+
+def largest_of_each(pages: list[site.Page]) -> list[site.Page]:
+    """A check's collection pages: one page of each template, the one listing the most rows (the first of equals),
+    so that each template is rendered once, with the collection's data; no file made by code (only output)."""
+    largest: dict[str, site.Page] = {}
+    for p in pages:
+        if p.make is None and (p.template not in largest or p.weight > largest[p.template].weight):
+            largest[p.template] = p
+    return list(largest.values())
 
 
 def _write_site_files(c: Collection, writer: Writer, urls: list[str], only: set[str] | None) -> None:

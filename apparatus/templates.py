@@ -125,8 +125,12 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
     env.filters["quote"] = quote
     env.filters["bidi"] = bidi
     env.filters["language_name"] = languages.name
-    diags = walk(root, "templates")[1]
-    for name in TEMPLATES:
+    files, diags = walk(root, "templates")
+    # every template compiled up front: the pages' own, then what they include (base.html, _macros.html), whose
+    # syntax errors Jinja would otherwise find only when a page is rendered
+    others = sorted({rel.removeprefix("templates/") for rel in files if rel.endswith(".html")
+                     and not rel.startswith("templates/static/")} - set(TEMPLATES))
+    for name in (*TEMPLATES, *others):
         try:
             env.get_template(name)
         except Refused as exc:
@@ -144,9 +148,10 @@ def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja
             rel = f"templates/{exc.name or name}"
             lines = (exc.source or "").split("\n")
             line = exc.lineno or 1
-            diags.append(Diagnostic(rel, line, 1, f"template syntax error: {exc.message}",
-                                    "check the {% %} and {{ }} tags on this line and the blocks it closes",
-                                    source=lines[line - 1] if 0 < line <= len(lines) else ""))
+            diag = Diagnostic(rel, line, 1, f"template syntax error: {exc.message}",
+                              "check the {% %} and {{ }} tags on this line and the blocks it closes",
+                              source=lines[line - 1] if 0 < line <= len(lines) else "")
+            diags += [diag] if diag not in diags else []
     return (None if any(d.is_error for d in diags) else env), diags
 
 
@@ -172,10 +177,37 @@ def render(env: jinja2.Environment, name: str, **context: Any) -> str:
     except Refused as exc:  # an included template linked outside since the check (the preview)
         raise TemplateFailure(exc.diagnostics[0]) from None
     except jinja2.TemplateError as exc:
-        path, line = f"templates/{name}", 1
-        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-            if frame.filename and frame.filename.endswith(".html"):
-                path, line = "templates/" + Path(frame.filename).name, frame.lineno or 1
-                break
-        raise TemplateFailure(Diagnostic(path, line, 1, f"template error: {exc}",
-                                         "check the names used in the template against the page context")) from None
+        raise _failure(exc, name) from None
+
+
+def macro(env: jinja2.Environment, name: str, macro_name: str) -> Callable[..., Markup]:
+    """A macro of template name (``_macros.html``'s cite), called outside a page: its errors, like a page's, are
+    TemplateFailures (raised here, or by the call)."""
+    try:
+        call = getattr(env.get_template(name).module, macro_name, None)
+    except jinja2.TemplateError as exc:
+        raise _failure(exc, name) from None
+    if not callable(call):  # (missing, or a value set under its name)
+        raise TemplateFailure(Diagnostic(f"templates/{name}", 1, 1, f"template error: no macro '{macro_name}' in "
+                                         f"{name}", f"define it as Apparatus's templates/{name} does"))
+
+    def called(*args: Any) -> Markup:
+        try:
+            try:
+                return call(*args)
+            except jinja2.TemplateError:
+                env.handle_exception()  # re-raised with the template's lines (as a page's render does)
+        except jinja2.TemplateError as exc:
+            raise _failure(exc, name) from None
+    return called
+
+
+def _failure(exc: jinja2.TemplateError, name: str) -> TemplateFailure:
+    """A template's error at its line: that of the innermost template in the traceback (else name's first)."""
+    path, line = f"templates/{name}", 1
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename and frame.filename.endswith(".html"):
+            path, line = "templates/" + Path(frame.filename).name, frame.lineno or 1
+            break
+    return TemplateFailure(Diagnostic(path, line, 1, f"template error: {exc}",
+                                      "check the names used in the template against the page context"))

@@ -91,3 +91,75 @@ def test_a_check_keeps_no_texts_for_a_search_index(synthetic: Path, monkeypatch:
     kept.clear()
     pipeline.build(synthetic, write=True, jobs=1)
     assert kept and all(search and length > 0 for search, length in kept)
+
+
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
+    """The templates rendered from now on, with their contexts (a build with jobs=1 renders them here)."""
+    from apparatus import templates
+    seen: list[tuple[str, dict]] = []
+    real = templates.render
+
+    def spy(env: object, name: str, **context: object) -> str:
+        seen.append((name, context))
+        return real(env, name, **context)  # type: ignore[arg-type]
+    monkeypatch.setattr(templates, "render", spy)
+    return seen
+
+
+def test_a_check_renders_one_page_of_each_template(synthetic: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19: a check makes no page but one of each template, so that each is still checked with the
+    collection's data: the article with the most notes, the record cited by the most notes, the collection's
+    single pages. A build renders them all."""
+    from collections import Counter
+
+    from apparatus import site
+    seen = rendered(monkeypatch)
+    result = pipeline.build(synthetic, write=False, jobs=1)
+    assert Counter(name for name, _ in seen) == dict.fromkeys(site.TEMPLATES, 1)
+    context = dict(seen)
+    c, _ = pipeline.load_collection(synthetic)
+    assert c is not None
+    results = pipeline.process_articles(c, pipeline.Mode(search=False, render=False))
+    notes = [len(r.summary.citations) if r.summary else -1 for r in results]
+    assert context["article.html"]["article"].slug == c.slugs[notes.index(max(notes))]
+    cited = site.backlinks([r.summary for r in results if r.summary])
+    assert len(context["record.html"]["citations"]) == max(map(len, cited.values())) > 1
+    assert len(context["index.html"]["articles"]) == result.articles == len(c.slugs)
+    seen.clear()
+    pipeline.build(synthetic, write=True, jobs=1, search_index=False)
+    counts = Counter(name for name, _ in seen)
+    assert counts["article.html"] == len(c.slugs) and counts["record.html"] == len(c.registry)
+
+
+@pytest.mark.parametrize("where", ["synthetic", "multilingual"])
+def test_an_article_checked_without_its_page_gives_what_a_build_does(where: str, synthetic: Path,
+                                                                      tmp_path: Path) -> None:
+    """Mode(render=False) leaves out the marks, the body's HTML and the page, and nothing else: the same
+    summary, diagnostics and count of moved notes as with the page."""
+    import dataclasses
+
+    from conftest import MULTILINGUAL, copy_site
+    root = synthetic if where == "synthetic" else copy_site(MULTILINGUAL, tmp_path / "m")
+    c, _ = pipeline.load_collection(root)
+    assert c is not None
+    for slug in c.slugs:
+        checked = pipeline.process_article(c, slug, pipeline.Mode(search=False, render=False))
+        made = pipeline.process_article(c, slug, pipeline.Mode(search=False, keep_pages=True))
+        assert made.page is not None and checked.page is None and made.summary is not None
+        summary = dataclasses.replace(made.summary, web_annotations=None)  # (kept pages: the Web Annotations too)
+        assert (checked.summary, checked.diagnostics, checked.moved) == (summary, made.diagnostics, made.moved)
+
+
+def test_a_parallel_check_reports_an_article_template_error_once(synthetic: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check's workers make no page; the one article page is rendered after them, and its error reported."""
+    import shutil
+    monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 8)
+    root = tmp_path / "c"
+    shutil.copytree(synthetic, root, ignore=shutil.ignore_patterns("_site"))
+    article = root / "templates" / "article.html"
+    article.write_text(article.read_text().replace("{% block main %}", "{% block main %}{{ summary.nope }}"))
+    with pytest.raises(BuildError) as exc:
+        pipeline.build(root, write=False, jobs=2)
+    assert [(d.path, d.message) for d in exc.value.diagnostics if d.is_error] == [
+        ("templates/article.html", "template error: 'apparatus.site.ArticleSummary object' has no attribute 'nope'")]
