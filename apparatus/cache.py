@@ -210,6 +210,8 @@ class State:
     replay: Any = None  # the last run's result, when it passed: pipeline.BuildResult without its timing
     entries: str = ""  # the SHA-256 of the file holding articles, groups and blobs (read only when needed)
     listing: str = ""  # listing(): the sources as they were when the run started ("" when a source is a link)
+    environment: str = ""  # environment(): the APPARATUS_ variables of the run
+    assets: str = ""  # with search: the hash of lunr.js and the other files search/ copies (search.assets)
     manifest: dict[str, str] = dataclasses.field(default_factory=dict)  # the site it made: path → object
     spare: tuple[int, int] | None = None  # the spare's marker (output.Staging): the site before, kept beside
     spare_manifest: dict[str, str] = dataclasses.field(default_factory=dict)  # its files: path → object
@@ -453,6 +455,12 @@ def _tracked(root: Path, folder: str) -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return out.stdout.split(b"\0", 1)[0].decode("utf-8", "replace") if out.returncode == 0 else ""
+
+
+def environment() -> str:
+    """The environment variables the engine reads (APPARATUS_BASE_URL replaces site.yaml's base_url;
+    APPARATUS_LUNR_DIR… name where lunr.js is found): a run with other values is not the same run."""
+    return _hash(*(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("APPARATUS_")))
 
 
 def git_state(root: Path) -> str:

@@ -584,7 +584,7 @@ def _replay(store: cache.Store, root: Path, write: bool, strict: bool, started: 
     still in place): no file is read but the listing, and none is written."""
     state = store.state
     last = state.replay
-    if last is None or not state.listing or state.engine != cache.engine():
+    if last is None or not state.listing or state.engine != cache.engine() or state.environment != cache.environment():
         return None
     now = cache.listing(root)
     if now is None or now[0] != state.listing or now[1] >= state.scanned - cache.RACY_NS:
@@ -593,6 +593,14 @@ def _replay(store: cache.Store, root: Path, write: bool, strict: bool, started: 
         return None
     if cache.git_state(root) != state.git:
         return None
+    if state.assets:  # a build with search: lunr.js (node_modules) is an input too
+        from . import search
+
+        try:
+            if _assets_key(search.assets(root)) != state.assets:
+                return None
+        except search.LunrMissing:
+            return None
     diags = last.diagnostics
     if strict and diags:
         raise BuildError([dataclasses.replace(d, severity="error") for d in diags], last.drafts)
@@ -607,14 +615,16 @@ class Reuse:
         self.store, self.staging, self.scan = store, staging, scan
         store.load_entries()
         self.old = store.state
-        self.new = cache.State(scanned=scan.started, engine=cache.engine())
+        self.new = cache.State(scanned=scan.started, engine=cache.engine(), environment=cache.environment())
         self.new.git = cache.git_state(c.root)
         self.misses: list[str] = []
         self.hits: dict[str, cache.Entry] = {}
         self.written: list[tuple[str, str]] = []  # (output path, object) written through this writer, here
         self.site: dict[str, str] = {}  # the new site: output path → object
         self.spare_known = staging is not None and staging.patching
-        parts: list[str] = [self.new.engine, store.kind, str(search)]
+        cfg = c.config  # its values as read, APPARATUS_BASE_URL applied (not its root: a cache may move)
+        parts: list[str] = [self.new.engine, store.kind, str(search), self.new.environment,
+                            repr([getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name != "root"])]
         for rel in sorted(scan.sigs):
             if rel == "site.yaml" or (rel.startswith("templates/") and not rel.startswith("templates/static/")):
                 parts += [rel, self.sha(c, rel) or "-"]
@@ -818,6 +828,10 @@ def render_fullest_article(c: Collection, results: list[ArticleResult]) -> None:
         results[i] = process_article(c, c.slugs[i], Mode(search=False))
 
 
+def _assets_key(assets: dict[str, bytes]) -> str:
+    return cache.key(*(f"{rel}={hashlib.sha256(data).hexdigest()}" for rel, data in sorted(assets.items())))
+
+
 def _stat_sig(root: Path, rel: str) -> cache.Sig | None:
     try:
         return cache.sig(os.stat(f"{root}{os.sep}{rel}"))
@@ -991,8 +1005,8 @@ def _write_search_index(c: Collection, writer: Writer, summaries: list[site.Arti
     try:
         assets = search.assets(c.root)
         if reuse is not None:
-            key, linked = reuse.group("search", *reuse.search_key(summaries), c.config.language,
-                                      *(f"{rel}={hashlib.sha256(data).hexdigest()}" for rel, data in assets.items()))
+            reuse.new.assets = _assets_key(assets)
+            key, linked = reuse.group("search", *reuse.search_key(summaries), c.config.language, reuse.new.assets)
             if linked:
                 return
             mark = len(reuse.written)

@@ -193,9 +193,9 @@ def test_a_cached_build_equals_a_cold_build_after_any_edits(base: Path, tmp_path
 
 # --- what the cache does, and what it refuses ---------------------------------------------------------------
 
-def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--jobs", "1", *args],
-                          capture_output=True, text=True, timeout=120, check=False)
+                          capture_output=True, text=True, timeout=120, check=False, env={**os.environ, **(env or {})})
 
 
 @pytest.fixture()
@@ -391,3 +391,19 @@ def test_a_rebuild_patches_the_spare_site_in_proportion_to_the_change(coll: Path
     cold = coll.parent / "cold"
     shutil.copytree(coll, cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
     assert tree_digest(coll / "_site") == outcome(cold, use_cache=False)[0]
+
+
+def test_the_environment_is_an_input(coll: Path, tmp_path: Path) -> None:
+    """APPARATUS_BASE_URL replaces site.yaml's base_url (the deploy workflow sets it): another value is another
+    build, never the last one replayed or reused."""
+    assert run(coll, "build").returncode == 0
+    other = {"APPARATUS_BASE_URL": "https://other.example/site/"}
+    result = run(coll, "build", env=other)
+    assert result.returncode == 0, result.stderr
+    assert "nothing changed" not in result.stdout and "reused" not in result.stdout
+    assert "https://other.example/site/" in (coll / "_site" / "index.html").read_text(encoding="utf-8")
+    cold = tmp_path / "cold"
+    shutil.copytree(coll, cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
+    assert run(cold, "build", "--no-cache", env=other).returncode == 0
+    assert tree_digest(coll / "_site") == tree_digest(cold / "_site")
+    assert "nothing changed" in run(coll, "build", env=other).stdout
