@@ -183,6 +183,13 @@ class Entry:
     result: Any  # pipeline.ArticleResult (its page travels as an output, never here)
     outputs: tuple[tuple[str, str], ...]  # (output path, object hash) of the files it wrote
     summary_key: str  # the hash of its summary: what the collection's pages see of it
+    stored: tuple[str, ...] = ()  # objects its result refers to (Stored texts)
+
+
+class Stored(str):
+    """In a cached summary, in place of a long text only some pages need (an article's Web Annotations, 84 % of
+    an entry's size): the hash of the object holding it. Read back (:meth:`Store.text`) only for a page that
+    is rendered again; a page's key counts it by its article's summary key, not by its bytes."""
 
 
 @dataclasses.dataclass
@@ -411,6 +418,11 @@ class Store:
     def object_path(self, h: str) -> str:
         return self._object(h)
 
+    def text(self, ref: Stored) -> str:
+        """The text a Stored stands for (its object was checked by :meth:`valid` with its article)."""
+        with open(self._object(str(ref)), "rb") as f:
+            return f.read().decode("utf-8")
+
     # --- saving ------------------------------------------------------------------------------------------
 
     def save(self, state: State) -> None:
@@ -442,6 +454,7 @@ class _Hashing:
 
 def _named(state: State) -> set[str]:
     named = {h for e in state.articles.values() for _, h in e.outputs}
+    named.update(h for e in state.articles.values() for h in e.stored)
     named.update(h for g in state.groups.values() for _, h in g.outputs)
     named.update(state.manifest.values())
     return named

@@ -685,7 +685,8 @@ class Reuse:
             e = self.old.articles.get(slug) if same else None
             if (e is not None and e.key == self._article_key(slug, [self.sha(c, rel) for rel in self._files(c, slug)])
                     and e.view == self._view(c, e.cited)
-                    and (self.staging is None or self.store.valid(e.outputs))):
+                    and (self.staging is None or self.store.valid(e.outputs))
+                    and self.store.valid(("", h) for h in e.stored)):
                 self.hits[slug] = e
             else:
                 self.misses.append(slug)
@@ -715,7 +716,14 @@ class Reuse:
             cited = tuple(sorted({rid for cit in r.summary.citations for rid in cit.records})) if r.summary else ()
             key = self._article_key(slug, [inputs[rel][1] for rel in self._files(c, slug)])
             summary_key = cache.key(pickle.dumps(r.summary, protocol=pickle.HIGHEST_PROTOCOL))
-            entry = cache.Entry(key, self._view(c, cited), cited, r, outputs, summary_key)
+            kept = r
+            stored: tuple[str, ...] = ()
+            if r.summary is not None and r.summary.web_annotations:  # kept as an object, read back if needed
+                h = self.store.put(r.summary.web_annotations.encode("utf-8"))
+                metas[h], stored = self.store.new_blobs[h], (h,)
+                kept = dataclasses.replace(r, summary=dataclasses.replace(r.summary,
+                                                                          web_annotations=cache.Stored(h)))
+            entry = cache.Entry(key, self._view(c, cited), cited, kept, outputs, summary_key, stored)
         return r, entry, inputs, metas, list(outputs)
 
     def results(self, c: Collection, fresh: list[Any]) -> list[ArticleResult]:
@@ -736,9 +744,10 @@ class Reuse:
             else:
                 self._link(e.outputs)
             self.new.articles[slug] = e
-            if e.result.summary is not None:
-                self.summary_keys[id(e.result.summary)] = e.summary_key
-            out.append(e.result)
+            result = e.result if slug in self.hits else r
+            if result.summary is not None:
+                self.summary_keys[id(result.summary)] = e.summary_key
+            out.append(result)
         return out
 
     # --- pages -------------------------------------------------------------------------------------------
@@ -750,6 +759,8 @@ class Reuse:
             k = self.summary_keys.get(id(s))
             if k is not None:
                 prints.add_summary(s, k)
+                if s.web_annotations:  # a Stored or the text itself: counted by the summary's key
+                    prints.known[id(s.web_annotations)] = f"{k}:web".encode("ascii")
         for rid, record in c.registry.items():
             prints.known[id(record)] = self.records[rid].encode("ascii")
         self._page_keys: dict[str, str] = {}
@@ -763,6 +774,8 @@ class Reuse:
                 self._link(g.outputs)
                 self.new.groups[p.url] = g
             else:
+                if isinstance(p.context.get("items"), cache.Stored):  # rendered again: the text itself
+                    p.context["items"] = self.store.text(p.context["items"])
                 todo.append(p)
         return todo
 
