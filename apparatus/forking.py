@@ -22,6 +22,7 @@ fork, in whatever it does next. Forked once, the copies are paid once.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import gc
 import os
@@ -64,6 +65,25 @@ def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int,
                 f.result()  # a worker's exception, raised as soon as it arrives
                 done(item_of[f])
         return [f.result() for f in futures] + last
+
+
+def imap_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int, ahead: int = 2) -> Iterator[R]:
+    """fn(state, item) for each item, yielded in order: :func:`map_shared` for results too large to hold all at
+    once (the search index's shards). The workers run at most ``ahead`` items per worker beyond the one this
+    process takes next, so that many results at most wait here. jobs <= 1 or a single item: computed here, one
+    at a time, as they are taken."""
+    if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
+        yield from (fn(state, item) for item in items)
+        return
+    workers = min(jobs, len(items))
+    with pool(state, workers) as running:
+        waiting: collections.deque[concurrent.futures.Future[R]] = collections.deque()
+        for item in items:
+            waiting.append(running.submit(fn, item))
+            if len(waiting) > ahead * workers:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
 
 
 def _then(result: R, done: Callable[[T], None] | None, item: T) -> R:

@@ -592,10 +592,11 @@ def _write_search_index(c: Collection, writer: Writer, summaries: list[site.Arti
     from . import search  # lunr and the index builder: only for builds that write the index
 
     try:
-        docs = search.collection_docs(summaries, c.registry, c.config.language)
-        files = {**search.build_index(docs), **search.assets(c.root)}
+        assets = search.assets(c.root)
     except search.LunrMissing as exc:
         diags.append(Diagnostic("node_modules/lunr", 1, 1, str(exc), "make setup installs it (npm ci)"))
         return
-    for rel, data in files.items():
+    # written file by file as the index is made: a large collection's index is never held whole
+    search.write_index(search.collection_docs(summaries, c.registry, c.config.language), writer.write)
+    for rel, data in assets.items():
         writer.write(rel, data)
