@@ -498,7 +498,7 @@ class _Part:
     field_terms: list[list[list[int]]]
 
 
-def _count(docs: Sequence[SearchDoc], start: int, vectors: bool) -> _Part:
+def _count(docs: Iterable[SearchDoc], start: int, vectors: bool) -> _Part:
     terms: dict[str, int] = {}
     per_language = {lang: _PieceIds(lang, terms).__getitem__ for lang in LANGUAGES}
     getters = [per_language[lang] for lang in FIELD_LANGUAGE]
@@ -767,21 +767,39 @@ def _display(doc: SearchDoc) -> list[str]:
     return [doc.ref, doc.kind, doc.title, doc.context, doc.text]
 
 
-def _fragments(docs: list[SearchDoc], write: Write) -> list[list[int]]:
+@dataclasses.dataclass
+class _Survey:
+    """What write_index needs to know of every document before it reads them in runs (one pass over them)."""
+
+    groups: array[int]  # per doc: :func:`_group`
+    shown: array[int]  # per doc: the characters of its display data
+    sizes: array[int]  # per doc: the characters counting it reads, about
+
+
+def _survey(docs: Sequence[SearchDoc]) -> _Survey:
+    out = _Survey(array("b"), array("Q"), array("Q"))
+    for d in docs:
+        out.groups.append(_group(d))
+        out.shown.append(sum(map(len, _display(d))))
+        out.sizes.append(len(d.title) + len(d.text) + 16)
+    return out
+
+
+def _fragments(docs: Sequence[SearchDoc], survey: _Survey, write: Write) -> list[list[int]]:
     """Write the display data in fragments of ``per`` documents each, one ``per`` for each group (articles, notes,
-    records); the groups' [first document, per, first fragment]."""
+    records), the documents read a fragment at a time; the groups' [first document, per, first fragment]."""
     groups: list[list[int]] = []
     start = written = 0
     while start < len(docs):
         end = start
-        while end < len(docs) and _group(docs[end]) == _group(docs[start]):
+        while end < len(docs) and survey.groups[end] == survey.groups[start]:
             end += 1
-        rows = [_display(d) for d in docs[start:end]]
-        size = sum(len(x) for r in rows for x in r) / len(rows) + 20
+        size = sum(survey.shown[start:end]) / (end - start) + 20
         per = max(1, round(FRAGMENT_BYTES / size))
         groups.append([start, per, written])
-        for k in range(0, len(rows), per):
-            write(f"search/d/{written}.js", _script(f"d/{written}", _dumps(rows[k:k + per])))
+        for k in range(start, end, per):
+            rows = [_display(docs[i]) for i in range(k, min(k + per, end))]
+            write(f"search/d/{written}.js", _script(f"d/{written}", _dumps(rows)))
             written += 1
         start = end
     return groups
@@ -799,43 +817,40 @@ def parallel_jobs(docs: Sequence[SearchDoc]) -> int:
     return forking.cores()
 
 
-def _count_display(state: tuple[list[SearchDoc], Write], item: tuple[int, int, bool]
+def _count_display(state: tuple[Sequence[SearchDoc], _Survey, Write], item: tuple[int, int, bool]
                    ) -> tuple[_Part, list[list[int]] | None]:
     """A run of documents counted, and with the flag the display fragments of all written (write_index's first
     stage; the flag is set for the run this process takes)."""
-    (docs, write), (start, end, display) = state, item
-    return _count(docs[start:end], start, False), _fragments(docs, write) if display else None
+    (docs, survey, write), (start, end, display) = state, item
+    part = _count(map(docs.__getitem__, range(start, end)), start, False)
+    return part, _fragments(docs, survey, write) if display else None
 
 
-def write_index(docs: list[SearchDoc], write: Write, jobs: int | None = None) -> None:
-    """Write the split index, each file as soon as it is made (paths relative to the site root, under search/):
-    what is held at once is the documents and the postings, in C arrays, not the files. Deterministic.
+def write_index(docs: Sequence[SearchDoc], write: Write, jobs: int | None = None) -> None:
+    """Write the split index of documents in :func:`ordered`'s order, each file as soon as it is made (paths
+    relative to the site root, under search/): what is held at once is the postings, in C arrays, not the files,
+    and each document only while it is read (docs may make them on demand: :class:`CollectionDocs`). Deterministic.
 
     jobs: worker processes (default: :func:`parallel_jobs`); the bytes do not depend on it. With
     jobs > 1, two stages each run in jobs processes: runs of documents counted (forked workers, and
     this process, which also writes the display fragments), then runs of terms weighed and encoded
     (forked workers, while this process writes the shards in order).
     """
-    for doc in docs:
-        if doc.kind not in KINDS:
-            raise ValueError(f"search document {doc.ref!r} has unknown kind {doc.kind!r}")
-    docs = ordered(docs)
     jobs = parallel_jobs(docs) if jobs is None else jobs
+    survey = _survey(docs)
     if jobs > 1:
-        sizes = [len(d.title) + len(d.text) + 16 for d in docs]
         # the display fragments cost about what counting a quarter of the text does
-        runs = forking.weighted_runs([*sizes, sum(sizes) // 4], jobs)
+        runs = forking.weighted_runs([*survey.sizes, sum(survey.sizes) // 4], jobs)
         items = [(a, b, False) for a, b in runs[:-1]] + [(min(runs[-1][0], len(docs)), len(docs), True)]
-        counted = forking.map_shared(_count_display, items, (docs, write), jobs, last_here=True)
+        counted = forking.map_shared(_count_display, items, (docs, survey, write), jobs, last_here=True)
         groups = counted[-1][1]
         assert groups is not None
         model = _model(docs, [part for part, _ in counted])
         del counted
     else:
-        model = build_model(docs)
-        groups = _fragments(docs, write)
+        model = _model(docs, [_count(docs, 0, False)])
+        groups = _fragments(docs, survey, write)
     count = len(docs)
-    del docs  # (the texts: only the caller's references are left)
     keys = _shards(model, write, jobs)
     manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "languages": model.languages(),
                 "pipelines": {lang: list(PIPELINES[lang]) for lang in LANGUAGES},
@@ -846,8 +861,11 @@ def write_index(docs: list[SearchDoc], write: Write, jobs: int | None = None) ->
 def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, bytes]:
     """The split index in memory (:func:`write_index`): output path → bytes. For the preview and the tests; a
     build writes it file by file."""
+    for doc in docs:
+        if doc.kind not in KINDS:
+            raise ValueError(f"search document {doc.ref!r} has unknown kind {doc.kind!r}")
     files: dict[str, bytes] = {}
-    write_index(docs, files.__setitem__, jobs)
+    write_index(ordered(docs), files.__setitem__, jobs)
     return files
 
 
@@ -902,31 +920,60 @@ def assets(root: Path) -> dict[str, bytes]:
 
 # --- the collection's documents -----------------------------------------------------------------------
 
+class CollectionDocs(Sequence[SearchDoc]):
+    """Every article, note and record of a built collection, as search documents, in :func:`ordered`'s order
+    (articles, notes, records), each made when it is read: a document's text is unpacked from its summary
+    (:func:`apparatus.site.pack`) only while it is counted or written, never all at once.
+
+    An article in its language; a note's title (its quote) in its article's language and its text in the
+    site's; a record in its own ``language:`` if it has one, else the site's."""
+
+    def __init__(self, summaries: Sequence[site.ArticleSummary], registry: dict[str, Record],
+                 site_language: str = "en"):
+        self.summaries, self.registry, self.site_language = summaries, registry, site_language
+        self.notes = [(a, n) for a, s in enumerate(summaries) for n in range(len(s.citations))]
+        self.records = sorted(registry)
+
+    def __len__(self) -> int:
+        return len(self.summaries) + len(self.notes) + len(self.records)
+
+    def __getitem__(self, k: Any) -> Any:  # (Sequence's overloads: an int gives a document, a slice a list)
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if k < len(self.summaries):
+            return self.article(self.summaries[k])
+        k -= len(self.summaries)
+        if k < len(self.notes):
+            a, n = self.notes[k]
+            return self.note(self.summaries[a], self.summaries[a].citations[n])
+        return self.record(self.records[k - len(self.notes)])
+
+    def article(self, s: site.ArticleSummary) -> SearchDoc:
+        return SearchDoc(site.article_url(s.slug), "article", s.title, f"{s.outlet}\n{site.unpack(s.text)}",
+                         context=f"{s.outlet} · {human_date(s.published)}", language=s.language or self.site_language)
+
+    def note(self, s: site.ArticleSummary, c: site.Citation) -> SearchDoc:
+        records = [self.registry[rid] for rid in c.records if rid in self.registry]
+        cited = "\n".join(f"{r.title} {r.symbol}".strip() for r in records)
+        title = f"{c.quote} → {c.correction}" if c.correction else c.quote
+        return SearchDoc(f"{site.article_url(s.slug)}#{c.ann_id}", c.type, title,
+                         f"{site.unpack(c.note_text)}\n{cited}".strip(), context=f"Note {c.number} in {s.title}",
+                         language=self.site_language, title_language=s.language or self.site_language)
+
+    def record(self, rid: str) -> SearchDoc:
+        r, when = self.registry[rid], human_date(self.registry[rid].date)
+        return SearchDoc(site.record_url(rid), "record", r.title, f"{r.symbol}\n{r.issuer}\n{when} ({r.date})",
+                         symbols=(r.symbol,) if r.symbol else (),
+                         context=" · ".join(x for x in (r.issuer, when, r.symbol) if x),
+                         language=getattr(r, "language", "") or self.site_language)  # (records' language: issue 17)
+
+
 def collection_docs(summaries: Sequence[site.ArticleSummary], registry: dict[str, Record],
                     site_language: str = "en") -> list[SearchDoc]:
-    """Every article, note and record of a built collection, as search documents: an article in its
-    language; a note's title (its quote) in its article's language and its text in the site's; a
-    record in its own ``language:`` if it has one, else the site's."""
-    docs = []
-    for s in summaries:
-        when = human_date(s.published)
-        language = s.language or site_language
-        docs.append(SearchDoc(site.article_url(s.slug), "article", s.title, f"{s.outlet}\n{s.text}",
-                              context=f"{s.outlet} · {when}", language=language))
-        for c in s.citations:
-            records = [registry[rid] for rid in c.records if rid in registry]
-            cited = "\n".join(f"{r.title} {r.symbol}".strip() for r in records)
-            title = f"{c.quote} → {c.correction}" if c.correction else c.quote
-            docs.append(SearchDoc(f"{site.article_url(s.slug)}#{c.ann_id}", c.type, title,
-                                  f"{c.note_text}\n{cited}".strip(), context=f"Note {c.number} in {s.title}",
-                                  language=site_language, title_language=language))
-    for rid, r in sorted(registry.items()):
-        when = human_date(r.date)
-        docs.append(SearchDoc(site.record_url(rid), "record", r.title, f"{r.symbol}\n{r.issuer}\n{when} ({r.date})",
-                              symbols=(r.symbol,) if r.symbol else (),
-                              context=" · ".join(x for x in (r.issuer, when, r.symbol) if x),
-                              language=getattr(r, "language", "") or site_language))  # (records' language: issue 17)
-    return docs
+    """:class:`CollectionDocs`, made all at once (a small collection: the preview, the tests)."""
+    return list(CollectionDocs(summaries, registry, site_language))
 
 
 # --- the query construction (mirrored in templates/static/search.js: plan) ------------------------------

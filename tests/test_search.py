@@ -441,6 +441,56 @@ def test_parallel_build_writes_the_same_bytes(corpora: dict[str, list[search.Sea
     assert search.parallel_jobs(docs[:10]) == 1
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_index_is_written_in_pieces_as_it_is_made(corpora: dict[str, list[search.SearchDoc]], jobs: int,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """write_index writes each shard as soon as it is whole, while later runs of terms are still to be encoded,
+    and the manifest last (issue 19: the index of 10,000 articles, 125 MiB, was held whole before it was
+    written). The bytes do not depend on the runs."""
+    docs = search.ordered(corpora["mixed"])
+    expected = search.build_index(docs, jobs=1)
+    monkeypatch.setattr(search, "RUN_POSTINGS", 2_000)
+    events: list[str] = []
+    entries = search._entries
+
+    def encode(model: search.Model, terms: list[str]) -> list[bytes]:
+        events.append("encode")  # (in a forked worker the event is not seen here: jobs 2 counts the writes)
+        return entries(model, terms)
+
+    monkeypatch.setattr(search, "_entries", encode)
+    files: dict[str, bytes] = {}
+
+    def write(rel: str, data: bytes) -> None:
+        assert rel not in files
+        events.append(rel)
+        files[rel] = data
+
+    search.write_index(docs, write, jobs=jobs)
+    assert files == expected
+    assert events[-1] == "search/manifest.js"
+    shards = [e for e in events if e.startswith("search/t/")]
+    assert shards == [f"search/t/{n}.js" for n in range(len(shards))] and len(shards) > 10
+    if jobs == 1:
+        assert events.count("encode") > 10 and "encode" in events[events.index("search/t/0.js"):]
+
+
+def test_the_collections_documents_are_made_when_read_in_index_order(tmp_path: Path) -> None:
+    """CollectionDocs (what a build indexes) holds the summaries' packed texts and makes each document when it is
+    read, already in index order; its index is the one of the documents made all at once."""
+    c, diags = pipeline.load_collection(copy_site(TINY, tmp_path / "tiny"))
+    assert c is not None, diags
+    summaries = [r.summary for r in pipeline.process_articles(c, pipeline.Mode(search=True))
+                 if r.summary is not None]
+    lazy = search.CollectionDocs(summaries, c.registry, "en")
+    docs = search.collection_docs(summaries, c.registry)
+    assert docs == search.ordered(docs) == lazy[:] and len(lazy) == len(docs) > len(summaries)
+    assert [lazy[k] for k in range(-len(docs), 0)] == docs
+    assert any(d.kind == "record" for d in docs) and any(d.kind == "context" for d in docs)
+    files: dict[str, bytes] = {}
+    search.write_index(lazy, files.__setitem__, jobs=2)
+    assert files == search.build_index(docs, jobs=1)
+
+
 # --- per language: what a reader types finds it ---------------------------------------------------------------
 
 def test_a_two_character_chinese_word_inside_a_long_sentence_is_found(corpora: dict[str, list[search.SearchDoc]]
