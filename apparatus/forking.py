@@ -25,11 +25,12 @@ from __future__ import annotations
 import collections
 import contextlib
 import gc
+import itertools
 import os
 import signal
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -67,20 +68,27 @@ def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int,
         return [f.result() for f in futures] + last
 
 
-def imap_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int, ahead: int = 2) -> Iterator[R]:
+def imap_shared(fn: Callable[[S, T], R], items: Iterable[T], state: S, jobs: int, ahead: int = 2,
+                meanwhile: Callable[[], None] | None = None) -> Iterator[R]:
     """fn(state, item) for each item, yielded in order: :func:`map_shared` for results too large to hold all at
-    once (the search index's shards). The workers run at most ``ahead`` items per worker beyond the one this
-    process takes next, so that many results at most wait here. jobs <= 1 or a single item: computed here, one
-    at a time, as they are taken."""
-    if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
+    once (the search index's postings and shards), on ``jobs`` forked workers. Items are taken from the
+    iterable as they are sent (pickled), and the workers run at most ``ahead`` items per worker beyond the
+    one this process takes next, so that many results at most wait here. meanwhile() is called in this
+    process once the workers have their first items (before the first result). jobs <= 1: all here,
+    meanwhile first, then each item as it is taken."""
+    items = iter(items)
+    if jobs <= 1 or not hasattr(os, "fork"):
+        if meanwhile is not None:
+            meanwhile()
         yield from (fn(state, item) for item in items)
         return
-    workers = min(jobs, len(items))
-    with pool(state, workers) as running:
-        waiting: collections.deque[concurrent.futures.Future[R]] = collections.deque()
+    with pool(state, jobs) as running:
+        waiting = collections.deque(running.submit(fn, item) for item in itertools.islice(items, ahead * jobs))
+        if meanwhile is not None:
+            meanwhile()
         for item in items:
             waiting.append(running.submit(fn, item))
-            if len(waiting) > ahead * workers:
+            if len(waiting) > ahead * jobs:
                 yield waiting.popleft().result()
         while waiting:
             yield waiting.popleft().result()

@@ -97,6 +97,7 @@ SHARD_BYTES = 12_000  # raw JSON bytes a shard grows to before the next term sta
 FRAGMENT_BYTES = 3_000  # raw JSON bytes of display data a fragment aims at
 PARALLEL_DOCS = 3_000  # from this many documents, build_index counts and encodes on every core
 RUN_POSTINGS = 200_000  # postings (doc, tf) a run of terms holds, encoded at once: what the shards wait for in memory
+RUN_CHARS = 2_000_000  # characters of text in a run of documents counted at once: what a worker holds the postings of
 LUNR_LANGUAGES_VERSION = "1.22.0"  # npm's lunr-languages: its lunr.fr stems as snowballstemmer 2.2 does
 LUNR_ENV = "APPARATUS_LUNR_DIR"  # a folder holding lunr.min.js (npm's lunr package), where none is found
 LUNR_LANGUAGES_ENV = "APPARATUS_LUNR_LANGUAGES_DIR"  # a folder holding npm's lunr-languages package
@@ -524,12 +525,10 @@ def _count(docs: Iterable[SearchDoc], start: int, vectors: bool) -> _Part:
     return _Part(list(terms), [dict(p) for p in postings], lengths, field_terms)
 
 
-def _merge(parts: list[_Part]) -> tuple[dict[str, int], list[dict[int, Postings]], list[array[int]]]:
+def _merge(parts: Iterable[_Part]) -> tuple[dict[str, int], list[dict[int, Postings]], list[array[int]]]:
     """Parts of consecutive documents, in order → one: terms renumbered in the order first met overall. The
-    parts' postings are taken over (extended in place), not copied."""
-    if len(parts) == 1:
-        p = parts[0]
-        return {t: i for i, t in enumerate(p.terms)}, p.postings, p.lengths
+    parts' postings are taken over (extended in place), not copied, and each part is let go once merged (parts
+    may arrive one at a time, from workers)."""
     terms: dict[str, int] = {}
     postings: list[dict[int, Postings]] = [{} for _ in FIELDS]
     lengths = [array("I") for _ in FIELDS]
@@ -598,9 +597,14 @@ def _count_run(docs: Sequence[SearchDoc], bounds: tuple[int, int]) -> _Part:
     return _count(docs[bounds[0]:bounds[1]], bounds[0], False)
 
 
-def _model(docs: Sequence[SearchDoc], parts: list[_Part]) -> Model:
+def _count_docs(_: None, run: tuple[int, Iterable[SearchDoc]]) -> _Part:
+    """A run of documents counted: (the first one's number, the documents)."""
+    return _count(run[1], run[0], False)
+
+
+def _model(count: int, parts: Iterable[_Part], field_terms: list[list[list[int]]] | None = None) -> Model:
+    """The model of ``count`` documents from the parts counted of them, in order (see :func:`_merge`)."""
     terms, postings, lengths = _merge(parts)
-    count = len(docs)
     with_term = [0] * len(terms)  # twice the documents that have the term, in any field
     for field in postings:
         for i, p in field.items():
@@ -609,7 +613,7 @@ def _model(docs: Sequence[SearchDoc], parts: list[_Part]) -> Model:
     for n in with_term:
         x = (count - n // 2 + 0.5) / (n // 2 + 0.5)
         idf.append(math.log(1 + abs(x)))
-    return Model(count, terms, postings, idf, _denominators(lengths, count), parts[0].field_terms)
+    return Model(count, terms, postings, idf, _denominators(lengths, count), field_terms or [])
 
 
 def build_model(docs: Sequence[SearchDoc], vectors: bool = False, jobs: int = 1) -> Model:
@@ -621,11 +625,10 @@ def build_model(docs: Sequence[SearchDoc], vectors: bool = False, jobs: int = 1)
     documents are counted in forked processes and merged in order: the same model.
     """
     if vectors or jobs <= 1:
-        parts = [_count(docs, 0, vectors)]
-    else:
-        runs = forking.weighted_runs([sum(map(len, field_values(d))) for d in docs], jobs)
-        parts = forking.map_shared(_count_run, runs, docs, jobs)
-    return _model(docs, parts)
+        part = _count(docs, 0, vectors)
+        return _model(len(docs), [part], part.field_terms)
+    runs = forking.weighted_runs([sum(map(len, field_values(d))) for d in docs], jobs)
+    return _model(len(docs), forking.map_shared(_count_run, runs, docs, jobs))
 
 
 def serialize(model: Model) -> dict[str, Any]:
@@ -710,21 +713,28 @@ def _json_ints(values: Iterable[int]) -> str:
         return "[" + ",".join(map(str, values)) + "]"
 
 
-def _entries(model: Model, terms: list[str]) -> list[bytes]:
+# a term as a run of terms is sent to encoding: the term, its lunr index, its idf, (field, its postings there) …
+_TermPostings = tuple[str, int, float, list[tuple[int, Postings]]]
+
+
+def _run_of(model: Model, terms: list[str]) -> list[_TermPostings]:
+    """What encoding the terms needs of the model. A worker is sent it (pickled: C arrays, a copy of their bytes),
+    rather than reading the model it inherited: reading a Python object writes its reference count, and the
+    pages of the postings it read were copied into every worker (about the model's size in each)."""
+    return [(t, i, model.idf[i], [(f, p) for f, field in enumerate(model.postings) if (p := field.get(i))])
+            for t in terms for i in (model.terms[t],)]
+
+
+def _entries(dens: list[array[float]], run: list[_TermPostings]) -> list[bytes]:
     """The terms' shard entries: [term, lunr index, then for each field it is in: the field's number,
     doc number deltas, weights] (JSON)."""
-    index, idf = model.terms, model.idf
-    fields = [(model.postings[f], model.dens[f], boost) for f, (_, boost) in enumerate(FIELDS)]
     out = []
-    for t in terms:
-        i = index[t]
+    for t, i, idf, fields in run:
         entry = [encode_basestring(t), _NUMBERS[i] if i < len(_NUMBERS) else str(i)]
-        for f, (postings, den, boost) in enumerate(fields):
-            p = postings.get(i)
-            if p:
-                ds = p[0::2]
-                entry += (_NUMBERS[f], _json_ints(map(sub, ds, chain((0,), ds))),
-                          _json_ints(_weights(idf[i], ds, p[1::2], den, boost)))
+        for f, p in fields:
+            ds = p[0::2]
+            entry += (_NUMBERS[f], _json_ints(map(sub, ds, chain((0,), ds))),
+                      _json_ints(_weights(idf, ds, p[1::2], dens[f], FIELDS[f][1])))
         out.append(("[" + ",".join(entry) + "]").encode("utf-8"))
     return out
 
@@ -738,7 +748,7 @@ def _shards(model: Model, write: Write, jobs: int = 1) -> list[str]:
     sizes = [1 + sum(len(field.get(model.terms[t], _NONE)) // 2 for field in model.postings) for t in ordered_terms]
     runs = forking.weighted_runs(sizes, max(jobs, sum(sizes) // RUN_POSTINGS, 1))
     _numbers(max(model.count + 1, 1 << 15))  # (filled before the fork: every worker has it)
-    encoded = forking.imap_shared(_entries, [ordered_terms[a:b] for a, b in runs], model, jobs)
+    encoded = forking.imap_shared(_entries, (_run_of(model, ordered_terms[a:b]) for a, b in runs), model.dens, jobs)
     keys: list[str] = []
     pending: list[bytes] = []
     size, previous = 0, ""
@@ -817,39 +827,31 @@ def parallel_jobs(docs: Sequence[SearchDoc]) -> int:
     return forking.cores()
 
 
-def _count_display(state: tuple[Sequence[SearchDoc], _Survey, Write], item: tuple[int, int, bool]
-                   ) -> tuple[_Part, list[list[int]] | None]:
-    """A run of documents counted, and with the flag the display fragments of all written (write_index's first
-    stage; the flag is set for the run this process takes)."""
-    (docs, survey, write), (start, end, display) = state, item
-    part = _count(map(docs.__getitem__, range(start, end)), start, False)
-    return part, _fragments(docs, survey, write) if display else None
-
-
 def write_index(docs: Sequence[SearchDoc], write: Write, jobs: int | None = None) -> None:
     """Write the split index of documents in :func:`ordered`'s order, each file as soon as it is made (paths
     relative to the site root, under search/): what is held at once is the postings, in C arrays, not the files,
     and each document only while it is read (docs may make them on demand: :class:`CollectionDocs`). Deterministic.
 
     jobs: worker processes (default: :func:`parallel_jobs`); the bytes do not depend on it. With
-    jobs > 1, two stages each run in jobs processes: runs of documents counted (forked workers, and
-    this process, which also writes the display fragments), then runs of terms weighed and encoded
-    (forked workers, while this process writes the shards in order).
+    jobs > 1, two stages run on forked workers: runs of documents counted (of about RUN_CHARS; merged here
+    in order as they come, while this process writes the display fragments), then runs of terms weighed
+    and encoded (of about RUN_POSTINGS; written here in order as they come). A worker holds one run at a
+    time, and a few runs' results at most wait here.
     """
     jobs = parallel_jobs(docs) if jobs is None else jobs
     survey = _survey(docs)
+    # runs of documents counted (in workers, merged here in order as they come), while this process writes the
+    # display fragments: a worker holds a run's documents and postings at a time, and only the model grows here.
+    # Each run's documents are sent (pickled), made here as it is sent: a worker that read the summaries it
+    # inherited would write to their reference counts, and so copy the pages that hold them.
     if jobs > 1:
-        # the display fragments cost about what counting a quarter of the text does
-        runs = forking.weighted_runs([*survey.sizes, sum(survey.sizes) // 4], jobs)
-        items = [(a, b, False) for a, b in runs[:-1]] + [(min(runs[-1][0], len(docs)), len(docs), True)]
-        counted = forking.map_shared(_count_display, items, (docs, survey, write), jobs, last_here=True)
-        groups = counted[-1][1]
-        assert groups is not None
-        model = _model(docs, [part for part, _ in counted])
-        del counted
+        runs = forking.weighted_runs(survey.sizes, max(jobs, sum(survey.sizes) // RUN_CHARS))
+        items: Iterable[tuple[int, Iterable[SearchDoc]]] = ((a, docs[a:b]) for a, b in runs)
     else:
-        model = _model(docs, [_count(docs, 0, False)])
-        groups = _fragments(docs, survey, write)
+        items = [(0, map(docs.__getitem__, range(len(docs))))]
+    groups: list[list[int]] = []
+    model = _model(len(docs), forking.imap_shared(_count_docs, items, None, jobs,
+                                                  meanwhile=lambda: groups.extend(_fragments(docs, survey, write))))
     count = len(docs)
     keys = _shards(model, write, jobs)
     manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "languages": model.languages(),
