@@ -76,22 +76,13 @@ def imap_shared(fn: Callable[[S, T], R], items: Iterable[T], state: S, jobs: int
     one this process takes next, so that many results at most wait here. meanwhile() is called in this
     process once the workers have their first items (before the first result). jobs <= 1: all here,
     meanwhile first, then each item as it is taken."""
-    items = iter(items)
     if jobs <= 1 or not hasattr(os, "fork"):
         if meanwhile is not None:
             meanwhile()
         yield from (fn(state, item) for item in items)
         return
     with pool(state, jobs) as running:
-        waiting = collections.deque(running.submit(fn, item) for item in itertools.islice(items, ahead * jobs))
-        if meanwhile is not None:
-            meanwhile()
-        for item in items:
-            waiting.append(running.submit(fn, item))
-            if len(waiting) > ahead * jobs:
-                yield waiting.popleft().result()
-        while waiting:
-            yield waiting.popleft().result()
+        yield from running.imap(fn, items, ahead, meanwhile)
 
 
 def _then(result: R, done: Callable[[T], None] | None, item: T) -> R:
@@ -103,11 +94,25 @@ def _then(result: R, done: Callable[[T], None] | None, item: T) -> R:
 class Pool(Generic[S]):
     """Worker processes forked with a state: ``submit(fn, item)`` runs fn(state, item) in one of them."""
 
-    def __init__(self, executor: concurrent.futures.ProcessPoolExecutor):
-        self._executor = executor
+    def __init__(self, executor: concurrent.futures.ProcessPoolExecutor, workers: int):
+        self._executor, self.workers = executor, workers
 
     def submit(self, fn: Callable[[S, T], R], item: T) -> concurrent.futures.Future[R]:
         return self._executor.submit(_call, fn, item)
+
+    def imap(self, fn: Callable[[S, T], R], items: Iterable[T], ahead: int = 2,
+             meanwhile: Callable[[], None] | None = None) -> Iterator[R]:
+        """:func:`imap_shared`'s work on these workers (a pool kept for several stages)."""
+        items = iter(items)
+        waiting = collections.deque(self.submit(fn, item) for item in itertools.islice(items, ahead * self.workers))
+        if meanwhile is not None:
+            meanwhile()
+        for item in items:
+            waiting.append(self.submit(fn, item))
+            if len(waiting) > ahead * self.workers:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
 
 
 @contextlib.contextmanager
@@ -125,7 +130,7 @@ def pool(state: S, workers: int) -> Iterator[Pool[S]]:
         executor = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("fork"),
                                                           initializer=_adopt, initargs=(state,))
         try:
-            yield Pool(executor)
+            yield Pool(executor, workers)
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
     finally:

@@ -75,7 +75,7 @@ import threading
 import unicodedata
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, repeat
 from json.encoder import encode_basestring
 from operator import add, mul, sub, truediv
@@ -439,7 +439,7 @@ class Model:
     def weights(self, f: int, i: int) -> list[int]:
         """The field vector elements of term i in field f, in its documents' order, in thousandths."""
         p = self.postings[f].get(i, _NONE)
-        return _weights(self.idf[i], p[0::2], p[1::2], self.dens[f], FIELDS[f][1])
+        return _weights(self.idf[i], p[1::2], [self.dens[f][d] for d in p[0::2]], FIELDS[f][1])
 
     def languages(self) -> list[str]:
         """The search languages whose fields hold any term."""
@@ -568,8 +568,9 @@ def _exact_weight(idf: float, tf: int, den: float, boost: int) -> int:
 _NEAR_HALF = 0.5 - 1e-5  # |x - round(x)| beyond this: x may be a rounding error away from a half
 
 
-def _weights(idf: float, docs: Sequence[int], tfs: Sequence[int], den: Sequence[float], boost: int) -> list[int]:
-    """:func:`_exact_weight` for each posting (doc, tf) of a field whose BM25 length parts are ``den``, computed fast.
+def _weights(idf: float, tfs: Sequence[int], dens: Sequence[float], boost: int) -> list[int]:
+    """:func:`_exact_weight` for each posting of a term in a field, given its tf and its document's BM25 length
+    part (``dens``, :attr:`Model.dens` of the posting's document), computed fast.
 
     x = idf * (k1 + 1) * boost * 1000 * (tf / (den + tf)), multiplied in another order than lunr.py
     does, differs from lunr.py's score * 1000 by a few units in the last place: under 1e-5 while x <
@@ -578,18 +579,18 @@ def _weights(idf: float, docs: Sequence[int], tfs: Sequence[int], den: Sequence[
     (tf / (den + tf) is computed for each posting: a table of it per tf and document took a row of the
     documents' number for each tf met, ~190 MiB in each worker at 10,000 articles.)
     """
-    if not docs:
+    if not tfs:
         return []
     scale = idf * (K1 + 1) * boost * 1000
     if scale > 1e9:  # pragma: no cover - out of any real collection's range
-        return [_exact_weight(idf, n, den[d], boost) for d, n in zip(docs, tfs, strict=True)]
-    xs = list(map(mul, repeat(scale), map(truediv, tfs, map(add, map(den.__getitem__, docs), tfs))))
+        return [_exact_weight(idf, n, den, boost) for n, den in zip(tfs, dens, strict=True)]
+    xs = list(map(mul, repeat(scale), map(truediv, tfs, map(add, dens, tfs))))
     out = list(map(round, xs))
     off = list(map(sub, xs, out))
     if max(off) > _NEAR_HALF or min(off) < -_NEAR_HALF:
         for k, x in enumerate(off):
             if abs(x) > _NEAR_HALF:
-                out[k] = _exact_weight(idf, tfs[k], den[docs[k]], boost)
+                out[k] = _exact_weight(idf, tfs[k], dens[k], boost)
     return out
 
 
@@ -713,42 +714,44 @@ def _json_ints(values: Iterable[int]) -> str:
         return "[" + ",".join(map(str, values)) + "]"
 
 
-# a term as a run of terms is sent to encoding: the term, its lunr index, its idf, (field, its postings there) …
-_TermPostings = tuple[str, int, float, list[tuple[int, Postings]]]
+# a term as a run of terms is sent to encoding: the term, its lunr index, its idf, and for each field it is in:
+# (the field's number, its postings there, each posting's BM25 length part)
+_TermPostings = tuple[str, int, float, list[tuple[int, Postings, "array[float]"]]]
 
 
 def _run_of(model: Model, terms: list[str]) -> list[_TermPostings]:
-    """What encoding the terms needs of the model. A worker is sent it (pickled: C arrays, a copy of their bytes),
-    rather than reading the model it inherited: reading a Python object writes its reference count, and the
-    pages of the postings it read were copied into every worker (about the model's size in each)."""
-    return [(t, i, model.idf[i], [(f, p) for f, field in enumerate(model.postings) if (p := field.get(i))])
+    """All that encoding the terms needs of the model. A worker is sent it (pickled: C arrays, a copy of their
+    bytes) and reads nothing it inherited: reading a Python object writes its reference count, and the pages
+    of the model it read were copied into every worker (about the model's size in each)."""
+    return [(t, i, model.idf[i], [(f, p, array("d", map(model.dens[f].__getitem__, p[0::2])))
+                                  for f, field in enumerate(model.postings) if (p := field.get(i))])
             for t in terms for i in (model.terms[t],)]
 
 
-def _entries(dens: list[array[float]], run: list[_TermPostings]) -> list[bytes]:
+def _entries(_: None, run: list[_TermPostings]) -> list[bytes]:
     """The terms' shard entries: [term, lunr index, then for each field it is in: the field's number,
     doc number deltas, weights] (JSON)."""
     out = []
     for t, i, idf, fields in run:
         entry = [encode_basestring(t), _NUMBERS[i] if i < len(_NUMBERS) else str(i)]
-        for f, p in fields:
+        for f, p, dens in fields:
             ds = p[0::2]
             entry += (_NUMBERS[f], _json_ints(map(sub, ds, chain((0,), ds))),
-                      _json_ints(_weights(idf, ds, p[1::2], dens[f], FIELDS[f][1])))
+                      _json_ints(_weights(idf, p[1::2], dens, FIELDS[f][1])))
         out.append(("[" + ",".join(entry) + "]").encode("utf-8"))
     return out
 
 
-def _shards(model: Model, write: Write, jobs: int = 1) -> list[str]:
+def _shards(model: Model, write: Write, imap: _Imap, jobs: int = 1) -> list[str]:
     """Write the shards, of consecutive terms (sorted), each up to about SHARD_BYTES; their first terms' keys.
 
-    The terms are encoded a run at a time (on ``jobs`` processes, runs of about RUN_POSTINGS postings), and
-    each shard is written as soon as it is whole: only a few runs' entries are held at once, not the index."""
+    The terms are encoded a run at a time (runs of about RUN_POSTINGS postings, by ``imap``), and each shard
+    is written as soon as it is whole: only a few runs' entries are held at once, not the index."""
     ordered_terms = sorted(model.terms)
     sizes = [1 + sum(len(field.get(model.terms[t], _NONE)) // 2 for field in model.postings) for t in ordered_terms]
     runs = forking.weighted_runs(sizes, max(jobs, sum(sizes) // RUN_POSTINGS, 1))
-    _numbers(max(model.count + 1, 1 << 15))  # (filled before the fork: every worker has it)
-    encoded = forking.imap_shared(_entries, (_run_of(model, ordered_terms[a:b]) for a, b in runs), model.dens, jobs)
+    _numbers(max(model.count + 1, 1 << 15))  # (as write_index filled it before the workers forked)
+    encoded = imap(_entries, (_run_of(model, ordered_terms[a:b]) for a, b in runs))
     keys: list[str] = []
     pending: list[bytes] = []
     size, previous = 0, ""
@@ -833,12 +836,24 @@ def write_index(docs: Sequence[SearchDoc], write: Write, jobs: int | None = None
     and each document only while it is read (docs may make them on demand: :class:`CollectionDocs`). Deterministic.
 
     jobs: worker processes (default: :func:`parallel_jobs`); the bytes do not depend on it. With
-    jobs > 1, two stages run on forked workers: runs of documents counted (of about RUN_CHARS; merged here
-    in order as they come, while this process writes the display fragments), then runs of terms weighed
-    and encoded (of about RUN_POSTINGS; written here in order as they come). A worker holds one run at a
-    time, and a few runs' results at most wait here.
+    jobs > 1, one pool of forked workers (forked before the model is made) runs two stages: runs of
+    documents counted (of about RUN_CHARS; merged here in order as they come, while this process writes
+    the display fragments), then runs of terms weighed and encoded (of about RUN_POSTINGS; written here in
+    order as they come). A worker is sent its run and holds one at a time; a few results at most wait here.
     """
     jobs = parallel_jobs(docs) if jobs is None else jobs
+    _numbers(max(len(docs) + 1, 1 << 15))  # (filled before the workers fork: every one has it)
+    if jobs <= 1:
+        _index(docs, write, functools.partial(forking.imap_shared, state=None, jobs=1), 1)
+        return
+    with forking.pool(None, jobs) as workers:  # both stages' workers, forked before the model is made
+        _index(docs, write, workers.imap, jobs)
+
+
+_Imap = Callable[..., Iterator[Any]]  # (fn, items, meanwhile=None): fn(None, item) for each item, in order
+
+
+def _index(docs: Sequence[SearchDoc], write: Write, imap: _Imap, jobs: int) -> None:
     survey = _survey(docs)
     # runs of documents counted (in workers, merged here in order as they come), while this process writes the
     # display fragments: a worker holds a run's documents and postings at a time, and only the model grows here.
@@ -850,10 +865,10 @@ def write_index(docs: Sequence[SearchDoc], write: Write, jobs: int | None = None
     else:
         items = [(0, map(docs.__getitem__, range(len(docs))))]
     groups: list[list[int]] = []
-    model = _model(len(docs), forking.imap_shared(_count_docs, items, None, jobs,
-                                                  meanwhile=lambda: groups.extend(_fragments(docs, survey, write))))
+    model = _model(len(docs), imap(_count_docs, items,
+                                   meanwhile=lambda: groups.extend(_fragments(docs, survey, write))))
     count = len(docs)
-    keys = _shards(model, write, jobs)
+    keys = _shards(model, write, imap, jobs)
     manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "languages": model.languages(),
                 "pipelines": {lang: list(PIPELINES[lang]) for lang in LANGUAGES},
                 "documents": count, "shards": keys, "fragments": groups}
