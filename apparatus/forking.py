@@ -22,13 +22,15 @@ fork, in whatever it does next. Forked once, the copies are paid once.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import gc
+import itertools
 import os
 import signal
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -66,6 +68,23 @@ def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int,
         return [f.result() for f in futures] + last
 
 
+def imap_shared(fn: Callable[[S, T], R], items: Iterable[T], state: S, jobs: int, ahead: int = 2,
+                meanwhile: Callable[[], None] | None = None) -> Iterator[R]:
+    """fn(state, item) for each item, yielded in order: :func:`map_shared` for results too large to hold all at
+    once (the search index's postings and shards), on ``jobs`` forked workers. Items are taken from the
+    iterable as they are sent (pickled), and the workers run at most ``ahead`` items per worker beyond the
+    one this process takes next, so that many results at most wait here. meanwhile() is called in this
+    process once the workers have their first items (before the first result). jobs <= 1: all here,
+    meanwhile first, then each item as it is taken."""
+    if jobs <= 1 or not hasattr(os, "fork"):
+        if meanwhile is not None:
+            meanwhile()
+        yield from (fn(state, item) for item in items)
+        return
+    with pool(state, jobs) as running:
+        yield from running.imap(fn, items, ahead, meanwhile)
+
+
 def _then(result: R, done: Callable[[T], None] | None, item: T) -> R:
     if done is not None:
         done(item)
@@ -75,11 +94,25 @@ def _then(result: R, done: Callable[[T], None] | None, item: T) -> R:
 class Pool(Generic[S]):
     """Worker processes forked with a state: ``submit(fn, item)`` runs fn(state, item) in one of them."""
 
-    def __init__(self, executor: concurrent.futures.ProcessPoolExecutor):
-        self._executor = executor
+    def __init__(self, executor: concurrent.futures.ProcessPoolExecutor, workers: int):
+        self._executor, self.workers = executor, workers
 
     def submit(self, fn: Callable[[S, T], R], item: T) -> concurrent.futures.Future[R]:
         return self._executor.submit(_call, fn, item)
+
+    def imap(self, fn: Callable[[S, T], R], items: Iterable[T], ahead: int = 2,
+             meanwhile: Callable[[], None] | None = None) -> Iterator[R]:
+        """:func:`imap_shared`'s work on these workers (a pool kept for several stages)."""
+        items = iter(items)
+        waiting = collections.deque(self.submit(fn, item) for item in itertools.islice(items, ahead * self.workers))
+        if meanwhile is not None:
+            meanwhile()
+        for item in items:
+            waiting.append(self.submit(fn, item))
+            if len(waiting) > ahead * self.workers:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
 
 
 @contextlib.contextmanager
@@ -97,7 +130,7 @@ def pool(state: S, workers: int) -> Iterator[Pool[S]]:
         executor = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("fork"),
                                                           initializer=_adopt, initargs=(state,))
         try:
-            yield Pool(executor)
+            yield Pool(executor, workers)
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
     finally:

@@ -164,11 +164,14 @@ class BuildResult:
 
 
 _NOTES: dict[str, tuple[str, list[markdown.Problem]]] = {}  # each distinct note is rendered once per process
+NOTES_KEPT = 4_096  # _NOTES is emptied when it holds this many: a collection of distinct notes kept them all (issue 19)
 
 
 def _note_html(text: str) -> tuple[str, list[markdown.Problem]]:
     hit = _NOTES.get(text)
     if hit is None:
+        if len(_NOTES) >= NOTES_KEPT:
+            _NOTES.clear()
         hit = _NOTES[text] = fastmd.render_note(text)  # = markdown.render_note, proven in tests/test_fastmd.py
     return hit
 
@@ -324,13 +327,14 @@ def summarize(slug: str, article: Article, ordered: list[Annotation], numbers: d
         published_approximate=article.published_approximate,
         counts=site.count_types([a.type for a in ordered], cited),
         citations=tuple(site.Citation(slug, article.title, a.id, numbers[a.id], a.type, a.quote, a.correction,
-                                      a.records, markdown.plain_text(notes_html[a.id]) if mode.search else "",
+                                      a.records,
+                                      site.pack(markdown.plain_text(notes_html[a.id])) if mode.search else b"",
                                       a.added, a.revised,
                                       # the feeds carry the corrections' notes (only theirs travel back)
                                       notes_html[a.id] if a.type == "correction" and a.added else "",
                                       article.language)
                         for a in ordered),
-        text="\n".join(b.text for b in blocks) if mode.search else "",  # the texts are only for the search index
+        text=site.pack("\n".join(b.text for b in blocks)) if mode.search else b"",  # only for the search index
         added=added, language=article.language,
     )
 
@@ -1023,12 +1027,12 @@ def _write_search_index(c: Collection, writer: Writer, summaries: list[site.Arti
             if linked:
                 return
             mark = len(reuse.written)
-        docs = search.collection_docs(summaries, c.registry, c.config.language)
-        files = {**search.build_index(docs), **assets}
     except search.LunrMissing as exc:
         diags.append(Diagnostic("node_modules/lunr", 1, 1, str(exc), "make setup installs it (npm ci)"))
         return
-    for rel, data in files.items():
+    # written file by file as the index is made: a large collection's index is never held whole
+    search.write_index(search.CollectionDocs(summaries, c.registry, c.config.language), writer.write)
+    for rel, data in assets.items():
         writer.write(rel, data)
     if reuse is not None:
         reuse.keep_group("search", key, mark)

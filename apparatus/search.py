@@ -73,11 +73,12 @@ import os
 import re
 import threading
 import unicodedata
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, repeat
 from json.encoder import encode_basestring
-from operator import getitem, mul, sub
+from operator import add, mul, sub, truediv
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,8 @@ KINDS = ("article", "correction", "context", "source", "record")
 SHARD_BYTES = 12_000  # raw JSON bytes a shard grows to before the next term starts a new one
 FRAGMENT_BYTES = 3_000  # raw JSON bytes of display data a fragment aims at
 PARALLEL_DOCS = 3_000  # from this many documents, build_index counts and encodes on every core
+RUN_POSTINGS = 200_000  # postings (doc, tf) a run of terms holds, encoded at once: what the shards wait for in memory
+RUN_CHARS = 2_000_000  # characters of text in a run of documents counted at once: what a worker holds the postings of
 LUNR_LANGUAGES_VERSION = "1.22.0"  # npm's lunr-languages: its lunr.fr stems as snowballstemmer 2.2 does
 LUNR_ENV = "APPARATUS_LUNR_DIR"  # a folder holding lunr.min.js (npm's lunr package), where none is found
 LUNR_LANGUAGES_ENV = "APPARATUS_LUNR_LANGUAGES_DIR"  # a folder holding npm's lunr-languages package
@@ -424,23 +427,19 @@ class Model:
 
     count: int  # documents
     terms: dict[str, int]  # term → lunr term index (the order lunr.py meets them in)
-    postings: list[list[list[int]]]  # per field, per term index: doc number, tf, doc number, tf … (docs ascending)
+    postings: list[dict[int, Postings]]  # per field, term index → its postings there (a term absent: no key)
     idf: list[float]  # per term index
-    dens: list[list[float]]  # per field, per doc: the BM25 length part, k1 * (1 - b + b * length / average)
+    dens: list[array[float]]  # per field, per doc: the BM25 length part, k1 * (1 - b + b * length / average)
     field_terms: list[list[list[int]]]  # per doc, per field: its term indices (kept for serialize only)
-    saturations: list[_Saturation] = dataclasses.field(default_factory=list)  # per field
 
-    def __post_init__(self) -> None:
-        self.saturations = [_Saturation(den) for den in self.dens]
-
-    def docs(self, f: int, i: int) -> list[int]:
+    def docs(self, f: int, i: int) -> Sequence[int]:
         """The documents that have term i in field f, ascending."""
-        return self.postings[f][i][0::2]
+        return self.postings[f].get(i, _NONE)[0::2]
 
     def weights(self, f: int, i: int) -> list[int]:
         """The field vector elements of term i in field f, in its documents' order, in thousandths."""
-        p = self.postings[f][i]
-        return _weights(self.idf[i], p[0::2], p[1::2], self.saturations[f], FIELDS[f][1])
+        p = self.postings[f].get(i, _NONE)
+        return _weights(self.idf[i], p[1::2], [self.dens[f][d] for d in p[0::2]], FIELDS[f][1])
 
     def languages(self) -> list[str]:
         """The search languages whose fields hold any term."""
@@ -482,25 +481,32 @@ def piece_terms(text: str, language: str) -> list[str]:
     return [t for piece in text.split() for t in terms(piece, language)]
 
 
+# A term's postings in a field: doc number, tf, doc number, tf … (docs ascending), as C unsigned ints: 8 bytes a
+# posting, where a list of Python ints takes 16 and more (and a forked worker that reads a list of ints writes to
+# every int's reference count, so the pages holding them are copied into it)
+Postings = array  # array[int], typecode "I"
+_NONE: Postings = array("I")
+_new_postings = functools.partial(array, "I")  # (a C callable: defaultdict calls it without a Python frame)
+
+
 @dataclasses.dataclass
 class _Part:
     """The postings of a run of documents (doc numbers from ``start``), terms numbered in the order met."""
 
     terms: list[str]
-    postings: list[list[list[int]]]  # per field, per term: doc number, tf, doc number, tf …
-    lengths: list[list[int]]  # per field, per doc: how many terms
+    postings: list[dict[int, Postings]]  # per field: term → its postings (terms absent from the field: no key)
+    lengths: list[array[int]]  # per field, per doc: how many terms
     field_terms: list[list[list[int]]]
 
 
-def _count(docs: Sequence[SearchDoc], start: int, vectors: bool) -> _Part:
+def _count(docs: Iterable[SearchDoc], start: int, vectors: bool) -> _Part:
     terms: dict[str, int] = {}
     per_language = {lang: _PieceIds(lang, terms).__getitem__ for lang in LANGUAGES}
     getters = [per_language[lang] for lang in FIELD_LANGUAGE]
-    lengths: list[list[int]] = [[] for _ in FIELDS]
-    postings: list[list[list[int]]] = [[] for _ in FIELDS]  # per field, per term: d, tf, d, tf …
+    lengths = [array("I") for _ in FIELDS]
+    postings: list[defaultdict[int, Postings]] = [defaultdict(_new_postings) for _ in FIELDS]
     field_terms: list[list[list[int]]] = []
-    extend = list.extend
-    known = 0  # terms that have posting lists
+    extend = array.extend
     for d, doc in enumerate(docs, start):
         per_field: list[list[int]] = []
         for f, value in enumerate(field_values(doc)):
@@ -509,10 +515,6 @@ def _count(docs: Sequence[SearchDoc], start: int, vectors: bool) -> _Part:
                 per_field.append([])
                 continue
             counts = Counter(chain.from_iterable(map(getters[f], value.split())))
-            if len(terms) > known:
-                for grow in postings:
-                    grow += [[] for _ in range(len(terms) - known)]
-                known = len(terms)
             # postings[f][i] += (d, n) for each term i, n times in this field (the loop runs in C)
             any(map(extend, map(postings[f].__getitem__, counts), zip(repeat(d), counts.values())))
             lengths[f].append(sum(counts.values()))
@@ -520,41 +522,39 @@ def _count(docs: Sequence[SearchDoc], start: int, vectors: bool) -> _Part:
                 per_field.append(list(counts))
         if vectors:
             field_terms.append(per_field)
-    return _Part(list(terms), postings, lengths, field_terms)
+    return _Part(list(terms), [dict(p) for p in postings], lengths, field_terms)
 
 
-def _merge(parts: list[_Part]) -> tuple[dict[str, int], list[list[list[int]]], list[list[int]]]:
-    """Parts of consecutive documents, in order → one: terms renumbered in the order first met overall."""
-    if len(parts) == 1:
-        p = parts[0]
-        return {t: i for i, t in enumerate(p.terms)}, p.postings, p.lengths
+def _merge(parts: Iterable[_Part]) -> tuple[dict[str, int], list[dict[int, Postings]], list[array[int]]]:
+    """Parts of consecutive documents, in order → one: terms renumbered in the order first met overall. The
+    parts' postings are taken over (extended in place), not copied, and each part is let go once merged (parts
+    may arrive one at a time, from workers)."""
     terms: dict[str, int] = {}
-    postings: list[list[list[int]]] = [[] for _ in FIELDS]
+    postings: list[dict[int, Postings]] = [{} for _ in FIELDS]
+    lengths = [array("I") for _ in FIELDS]
     for p in parts:
-        for local, t in enumerate(p.terms):
-            i = terms.setdefault(t, len(terms))
-            for f in range(len(FIELDS)):
-                if i == len(postings[f]):
-                    postings[f].append(p.postings[f][local])
-                else:
-                    postings[f][i] += p.postings[f][local]
-    lengths: list[list[int]] = [[] for _ in FIELDS]
-    for p in parts:
+        ids = [terms.setdefault(t, len(terms)) for t in p.terms]
+        for merged, local in zip(postings, p.postings, strict=True):
+            for j, more in local.items():
+                have = merged.setdefault(ids[j], more)
+                if have is not more:
+                    have += more
+        p.postings = []  # (taken over: a part is read once)
         for f in range(len(FIELDS)):
             lengths[f] += p.lengths[f]
     return terms, postings, lengths
 
 
-def _denominators(lengths: list[list[int]], count: int) -> list[list[float]]:
+def _denominators(lengths: list[array[int]], count: int) -> list[array[float]]:
     """Per field, per document: k1 * (1 - b + b * (field length / average field length)), as lunr.py computes it."""
-    out: list[list[float]] = []
+    out: list[array[float]] = []
     for field in lengths:
         avg = sum(field) / count if count else 0.0
         if not avg:
-            out.append([])
+            out.append(array("d"))
             continue
         by_length = {fl: K1 * (1 - B + B * (fl / avg)) for fl in set(field)}
-        out.append(list(map(by_length.__getitem__, field)))
+        out.append(array("d", map(by_length.__getitem__, field)))
     return out
 
 
@@ -568,39 +568,29 @@ def _exact_weight(idf: float, tf: int, den: float, boost: int) -> int:
 _NEAR_HALF = 0.5 - 1e-5  # |x - round(x)| beyond this: x may be a rounding error away from a half
 
 
-class _Saturation(dict[int, list[float]]):
-    """tf → per document of a field: tf / (den + tf), the part of a BM25 weight that is not the term's."""
-
-    def __init__(self, den: list[float]) -> None:
-        super().__init__()
-        self.den = den
-
-    def __missing__(self, tf: int) -> list[float]:
-        self[tf] = row = [tf / (x + tf) for x in self.den]
-        return row
-
-
-def _weights(idf: float, docs: Sequence[int], tfs: Sequence[int], saturation: _Saturation, boost: int) -> list[int]:
-    """:func:`_exact_weight` for each posting (doc, tf), computed fast.
+def _weights(idf: float, tfs: Sequence[int], dens: Sequence[float], boost: int) -> list[int]:
+    """:func:`_exact_weight` for each posting of a term in a field, given its tf and its document's BM25 length
+    part (``dens``, :attr:`Model.dens` of the posting's document), computed fast.
 
     x = idf * (k1 + 1) * boost * 1000 * (tf / (den + tf)), multiplied in another order than lunr.py
     does, differs from lunr.py's score * 1000 by a few units in the last place: under 1e-5 while x <
     1e9 (x is under 1e6 for any collection). So round(x) is lunr.py's round(score, 3) * 1000, unless
     x lies within 1e-5 of a half: those (about one in 50,000) are recomputed with lunr.py's arithmetic.
+    (tf / (den + tf) is computed for each posting: a table of it per tf and document took a row of the
+    documents' number for each tf met, ~190 MiB in each worker at 10,000 articles.)
     """
-    if not docs:
+    if not tfs:
         return []
     scale = idf * (K1 + 1) * boost * 1000
     if scale > 1e9:  # pragma: no cover - out of any real collection's range
-        den = saturation.den
-        return [_exact_weight(idf, n, den[d], boost) for d, n in zip(docs, tfs, strict=True)]
-    xs = list(map(mul, repeat(scale), map(getitem, map(saturation.__getitem__, tfs), docs)))
+        return [_exact_weight(idf, n, den, boost) for n, den in zip(tfs, dens, strict=True)]
+    xs = list(map(mul, repeat(scale), map(truediv, tfs, map(add, dens, tfs))))
     out = list(map(round, xs))
     off = list(map(sub, xs, out))
     if max(off) > _NEAR_HALF or min(off) < -_NEAR_HALF:
         for k, x in enumerate(off):
             if abs(x) > _NEAR_HALF:
-                out[k] = _exact_weight(idf, tfs[k], saturation.den[docs[k]], boost)
+                out[k] = _exact_weight(idf, tfs[k], dens[k], boost)
     return out
 
 
@@ -608,15 +598,23 @@ def _count_run(docs: Sequence[SearchDoc], bounds: tuple[int, int]) -> _Part:
     return _count(docs[bounds[0]:bounds[1]], bounds[0], False)
 
 
-def _model(docs: Sequence[SearchDoc], parts: list[_Part]) -> Model:
+def _count_docs(_: None, run: tuple[int, Iterable[SearchDoc]]) -> _Part:
+    """A run of documents counted: (the first one's number, the documents)."""
+    return _count(run[1], run[0], False)
+
+
+def _model(count: int, parts: Iterable[_Part], field_terms: list[list[list[int]]] | None = None) -> Model:
+    """The model of ``count`` documents from the parts counted of them, in order (see :func:`_merge`)."""
     terms, postings, lengths = _merge(parts)
-    count = len(docs)
+    with_term = [0] * len(terms)  # twice the documents that have the term, in any field
+    for field in postings:
+        for i, p in field.items():
+            with_term[i] += len(p)
     idf = []
-    for i in range(len(terms)):
-        with_term = sum(len(field[i]) for field in postings) // 2
-        x = (count - with_term + 0.5) / (with_term + 0.5)
+    for n in with_term:
+        x = (count - n // 2 + 0.5) / (n // 2 + 0.5)
         idf.append(math.log(1 + abs(x)))
-    return Model(count, terms, postings, idf, _denominators(lengths, count), parts[0].field_terms)
+    return Model(count, terms, postings, idf, _denominators(lengths, count), field_terms or [])
 
 
 def build_model(docs: Sequence[SearchDoc], vectors: bool = False, jobs: int = 1) -> Model:
@@ -628,11 +626,10 @@ def build_model(docs: Sequence[SearchDoc], vectors: bool = False, jobs: int = 1)
     documents are counted in forked processes and merged in order: the same model.
     """
     if vectors or jobs <= 1:
-        parts = [_count(docs, 0, vectors)]
-    else:
-        runs = forking.weighted_runs([sum(map(len, field_values(d))) for d in docs], jobs)
-        parts = forking.map_shared(_count_run, runs, docs, jobs)
-    return _model(docs, parts)
+        part = _count(docs, 0, vectors)
+        return _model(len(docs), [part], part.field_terms)
+    runs = forking.weighted_runs([sum(map(len, field_values(d))) for d in docs], jobs)
+    return _model(len(docs), forking.map_shared(_count_run, runs, docs, jobs))
 
 
 def serialize(model: Model) -> dict[str, Any]:
@@ -682,6 +679,7 @@ def lunr_document(number: int, doc: SearchDoc) -> dict[str, Any]:
 
 # --- the split index ----------------------------------------------------------------------------------
 
+Write = Callable[[str, bytes], None]  # where the index's files go: (path relative to the site root, bytes)
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -716,72 +714,108 @@ def _json_ints(values: Iterable[int]) -> str:
         return "[" + ",".join(map(str, values)) + "]"
 
 
-def _entries(model: Model, terms: list[str]) -> list[bytes]:
+# a term as a run of terms is sent to encoding: the term, its lunr index, its idf, and for each field it is in:
+# (the field's number, its postings there, each posting's BM25 length part)
+_TermPostings = tuple[str, int, float, list[tuple[int, Postings, "array[float]"]]]
+
+
+def _run_of(model: Model, terms: list[str]) -> list[_TermPostings]:
+    """All that encoding the terms needs of the model. A worker is sent it (pickled: C arrays, a copy of their
+    bytes) and reads nothing it inherited: reading a Python object writes its reference count, and the pages
+    of the model it read were copied into every worker (about the model's size in each)."""
+    return [(t, i, model.idf[i], [(f, p, array("d", map(model.dens[f].__getitem__, p[0::2])))
+                                  for f, field in enumerate(model.postings) if (p := field.get(i))])
+            for t in terms for i in (model.terms[t],)]
+
+
+def _entries(_: None, run: list[_TermPostings]) -> list[bytes]:
     """The terms' shard entries: [term, lunr index, then for each field it is in: the field's number,
     doc number deltas, weights] (JSON)."""
-    index, idf = model.terms, model.idf
-    fields = [(model.postings[f], model.saturations[f], boost) for f, (_, boost) in enumerate(FIELDS)]
     out = []
-    for t in terms:
-        i = index[t]
+    for t, i, idf, fields in run:
         entry = [encode_basestring(t), _NUMBERS[i] if i < len(_NUMBERS) else str(i)]
-        for f, (postings, saturation, boost) in enumerate(fields):
-            p = postings[i]
-            if p:
-                ds = p[0::2]
-                entry += (_NUMBERS[f], _json_ints(map(sub, ds, chain((0,), ds))),
-                          _json_ints(_weights(idf[i], ds, p[1::2], saturation, boost)))
+        for f, p, dens in fields:
+            ds = p[0::2]
+            entry += (_NUMBERS[f], _json_ints(map(sub, ds, chain((0,), ds))),
+                      _json_ints(_weights(idf, p[1::2], dens, FIELDS[f][1])))
         out.append(("[" + ",".join(entry) + "]").encode("utf-8"))
     return out
 
 
-def _shards(model: Model, jobs: int = 1) -> tuple[list[str], list[bytes]]:
-    """Shards of consecutive terms (sorted), each up to about SHARD_BYTES, and their first terms' keys."""
+def _shards(model: Model, write: Write, imap: _Imap, jobs: int = 1) -> list[str]:
+    """Write the shards, of consecutive terms (sorted), each up to about SHARD_BYTES; their first terms' keys.
+
+    The terms are encoded a run at a time (runs of about RUN_POSTINGS postings, by ``imap``), and each shard
+    is written as soon as it is whole: only a few runs' entries are held at once, not the index."""
     ordered_terms = sorted(model.terms)
-    sizes = [1 + sum(len(field[model.terms[t]]) for field in model.postings) for t in ordered_terms]
-    runs = forking.weighted_runs(sizes, jobs) if jobs > 1 else [(0, len(ordered_terms))]
-    _numbers(max(model.count + 1, 1 << 15))  # (filled before the fork: every worker has it)
-    entries = [e for run in forking.map_shared(_entries, [ordered_terms[a:b] for a, b in runs], model, jobs, True)
-               for e in run]
+    sizes = [1 + sum(len(field.get(model.terms[t], _NONE)) // 2 for field in model.postings) for t in ordered_terms]
+    runs = forking.weighted_runs(sizes, max(jobs, sum(sizes) // RUN_POSTINGS, 1))
+    _numbers(max(model.count + 1, 1 << 15))  # (as write_index filled it before the workers forked)
+    encoded = imap(_entries, (_run_of(model, ordered_terms[a:b]) for a, b in runs))
     keys: list[str] = []
-    shards: list[bytes] = []
     pending: list[bytes] = []
     size, previous = 0, ""
-    for t, data in zip(ordered_terms, entries, strict=True):
-        if pending and size + len(data) > SHARD_BYTES:
-            shards.append(b"[" + b",\n".join(pending) + b"]")
-            pending = []
-        if not pending:
-            keys.append(_separator(previous, t) if keys else "")
-            size = 0
-        pending.append(data)
-        size += len(data) + 2
-        previous = t
+
+    def flush() -> None:
+        n = len(keys) - 1
+        write(f"search/t/{n}.js", _script(f"t/{n}", b"[" + b",\n".join(pending) + b"]"))
+
+    for (a, b), entries in zip(runs, encoded, strict=True):
+        for t, data in zip(ordered_terms[a:b], entries, strict=True):
+            if pending and size + len(data) > SHARD_BYTES:
+                flush()
+                pending = []
+            if not pending:
+                keys.append(_separator(previous, t) if keys else "")
+                size = 0
+            pending.append(data)
+            size += len(data) + 2
+            previous = t
     if pending:
-        shards.append(b"[" + b",\n".join(pending) + b"]")
-    return keys, shards
+        flush()
+    return keys
 
 
 def _display(doc: SearchDoc) -> list[str]:
     return [doc.ref, doc.kind, doc.title, doc.context, doc.text]
 
 
-def _fragments(docs: list[SearchDoc]) -> tuple[list[list[int]], list[bytes]]:
-    """Display data in fragments of ``per`` documents each; one ``per`` for each group (articles, notes, records)."""
+@dataclasses.dataclass
+class _Survey:
+    """What write_index needs to know of every document before it reads them in runs (one pass over them)."""
+
+    groups: array[int]  # per doc: :func:`_group`
+    shown: array[int]  # per doc: the characters of its display data
+    sizes: array[int]  # per doc: the characters counting it reads, about
+
+
+def _survey(docs: Sequence[SearchDoc]) -> _Survey:
+    out = _Survey(array("b"), array("Q"), array("Q"))
+    for d in docs:
+        out.groups.append(_group(d))
+        out.shown.append(sum(map(len, _display(d))))
+        out.sizes.append(len(d.title) + len(d.text) + 16)
+    return out
+
+
+def _fragments(docs: Sequence[SearchDoc], survey: _Survey, write: Write) -> list[list[int]]:
+    """Write the display data in fragments of ``per`` documents each, one ``per`` for each group (articles, notes,
+    records), the documents read a fragment at a time; the groups' [first document, per, first fragment]."""
     groups: list[list[int]] = []
-    out: list[bytes] = []
-    start = 0
+    start = written = 0
     while start < len(docs):
         end = start
-        while end < len(docs) and _group(docs[end]) == _group(docs[start]):
+        while end < len(docs) and survey.groups[end] == survey.groups[start]:
             end += 1
-        rows = [_display(d) for d in docs[start:end]]
-        size = sum(len(x) for r in rows for x in r) / len(rows) + 20
+        size = sum(survey.shown[start:end]) / (end - start) + 20
         per = max(1, round(FRAGMENT_BYTES / size))
-        groups.append([start, per, len(out)])
-        out += [_dumps(rows[k:k + per]) for k in range(0, len(rows), per)]
+        groups.append([start, per, written])
+        for k in range(start, end, per):
+            rows = [_display(docs[i]) for i in range(k, min(k + per, end))]
+            write(f"search/d/{written}.js", _script(f"d/{written}", _dumps(rows)))
+            written += 1
         start = end
-    return groups, out
+    return groups
 
 
 def _script(name: str, data: bytes) -> bytes:
@@ -796,46 +830,59 @@ def parallel_jobs(docs: Sequence[SearchDoc]) -> int:
     return forking.cores()
 
 
-def _count_display(docs: list[SearchDoc], item: tuple[int, int, bool]
-                   ) -> tuple[_Part, tuple[list[list[int]], list[bytes]] | None]:
-    """A run of documents counted, and with the flag the display fragments of all (build_index's first stage)."""
-    start, end, display = item
-    return _count(docs[start:end], start, False), _fragments(docs) if display else None
+def write_index(docs: Sequence[SearchDoc], write: Write, jobs: int | None = None) -> None:
+    """Write the split index of documents in :func:`ordered`'s order, each file as soon as it is made (paths
+    relative to the site root, under search/): what is held at once is the postings, in C arrays, not the files,
+    and each document only while it is read (docs may make them on demand: :class:`CollectionDocs`). Deterministic.
+
+    jobs: worker processes (default: :func:`parallel_jobs`); the bytes do not depend on it. With
+    jobs > 1, one pool of forked workers (forked before the model is made) runs two stages: runs of
+    documents counted (of about RUN_CHARS; merged here in order as they come, while this process writes
+    the display fragments), then runs of terms weighed and encoded (of about RUN_POSTINGS; written here in
+    order as they come). A worker is sent its run and holds one at a time; a few results at most wait here.
+    """
+    jobs = parallel_jobs(docs) if jobs is None else jobs
+    _numbers(max(len(docs) + 1, 1 << 15))  # (filled before the workers fork: every one has it)
+    if jobs <= 1:
+        _index(docs, write, functools.partial(forking.imap_shared, state=None, jobs=1), 1)
+        return
+    with forking.pool(None, jobs) as workers:  # both stages' workers, forked before the model is made
+        _index(docs, write, workers.imap, jobs)
+
+
+_Imap = Callable[..., Iterator[Any]]  # (fn, items, meanwhile=None): fn(None, item) for each item, in order
+
+
+def _index(docs: Sequence[SearchDoc], write: Write, imap: _Imap, jobs: int) -> None:
+    survey = _survey(docs)
+    # runs of documents counted (in workers, merged here in order as they come), while this process writes the
+    # display fragments: a worker holds a run's documents and postings at a time, and only the model grows here.
+    # Each run's documents are sent (pickled), made here as it is sent: a worker that read the summaries it
+    # inherited would write to their reference counts, and so copy the pages that hold them.
+    if jobs > 1:
+        runs = forking.weighted_runs(survey.sizes, max(jobs, sum(survey.sizes) // RUN_CHARS))
+        items: Iterable[tuple[int, Iterable[SearchDoc]]] = ((a, docs[a:b]) for a, b in runs)
+    else:
+        items = [(0, map(docs.__getitem__, range(len(docs))))]
+    groups: list[list[int]] = []
+    model = _model(len(docs), imap(_count_docs, items,
+                                   meanwhile=lambda: groups.extend(_fragments(docs, survey, write))))
+    count = len(docs)
+    keys = _shards(model, write, imap, jobs)
+    manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "languages": model.languages(),
+                "pipelines": {lang: list(PIPELINES[lang]) for lang in LANGUAGES},
+                "documents": count, "shards": keys, "fragments": groups}
+    write("search/manifest.js", _script("manifest", _dumps(manifest)))
 
 
 def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, bytes]:
-    """The split index: output path (relative to the site root, under search/) → bytes. Deterministic.
-
-    jobs: worker processes (default: :func:`parallel_jobs`); the bytes do not depend on it. With
-    jobs > 1, two stages each run in jobs processes (forked workers, and this one for the last run):
-    runs of documents counted (this process also writes the display fragments), then runs of terms
-    weighed and encoded.
-    """
+    """The split index in memory (:func:`write_index`): output path → bytes. For the preview and the tests; a
+    build writes it file by file."""
     for doc in docs:
         if doc.kind not in KINDS:
             raise ValueError(f"search document {doc.ref!r} has unknown kind {doc.kind!r}")
-    docs = ordered(docs)
-    jobs = parallel_jobs(docs) if jobs is None else jobs
-    if jobs > 1:
-        sizes = [len(d.title) + len(d.text) + 16 for d in docs]
-        # the display fragments cost about what counting a quarter of the text does
-        runs = forking.weighted_runs([*sizes, sum(sizes) // 4], jobs)
-        items = [(a, b, False) for a, b in runs[:-1]] + [(min(runs[-1][0], len(docs)), len(docs), True)]
-        counted = forking.map_shared(_count_display, items, docs, jobs, last_here=True)
-        model = _model(docs, [part for part, _ in counted])
-        display = counted[-1][1]
-        assert display is not None
-        groups, fragments = display
-    else:
-        model = build_model(docs)
-        groups, fragments = _fragments(docs)
-    keys, shards = _shards(model, jobs)
-    manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "languages": model.languages(),
-                "pipelines": {lang: list(PIPELINES[lang]) for lang in LANGUAGES},
-                "documents": len(docs), "shards": keys, "fragments": groups}
-    files = {"search/manifest.js": _script("manifest", _dumps(manifest))}
-    files.update((f"search/t/{n}.js", _script(f"t/{n}", data)) for n, data in enumerate(shards))
-    files.update((f"search/d/{n}.js", _script(f"d/{n}", data)) for n, data in enumerate(fragments))
+    files: dict[str, bytes] = {}
+    write_index(ordered(docs), files.__setitem__, jobs)
     return files
 
 
@@ -890,31 +937,60 @@ def assets(root: Path) -> dict[str, bytes]:
 
 # --- the collection's documents -----------------------------------------------------------------------
 
+class CollectionDocs(Sequence[SearchDoc]):
+    """Every article, note and record of a built collection, as search documents, in :func:`ordered`'s order
+    (articles, notes, records), each made when it is read: a document's text is unpacked from its summary
+    (:func:`apparatus.site.pack`) only while it is counted or written, never all at once.
+
+    An article in its language; a note's title (its quote) in its article's language and its text in the
+    site's; a record in its own ``language:`` if it has one, else the site's."""
+
+    def __init__(self, summaries: Sequence[site.ArticleSummary], registry: dict[str, Record],
+                 site_language: str = "en"):
+        self.summaries, self.registry, self.site_language = summaries, registry, site_language
+        self.notes = [(a, n) for a, s in enumerate(summaries) for n in range(len(s.citations))]
+        self.records = sorted(registry)
+
+    def __len__(self) -> int:
+        return len(self.summaries) + len(self.notes) + len(self.records)
+
+    def __getitem__(self, k: Any) -> Any:  # (Sequence's overloads: an int gives a document, a slice a list)
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if k < len(self.summaries):
+            return self.article(self.summaries[k])
+        k -= len(self.summaries)
+        if k < len(self.notes):
+            a, n = self.notes[k]
+            return self.note(self.summaries[a], self.summaries[a].citations[n])
+        return self.record(self.records[k - len(self.notes)])
+
+    def article(self, s: site.ArticleSummary) -> SearchDoc:
+        return SearchDoc(site.article_url(s.slug), "article", s.title, f"{s.outlet}\n{site.unpack(s.text)}",
+                         context=f"{s.outlet} · {human_date(s.published)}", language=s.language or self.site_language)
+
+    def note(self, s: site.ArticleSummary, c: site.Citation) -> SearchDoc:
+        records = [self.registry[rid] for rid in c.records if rid in self.registry]
+        cited = "\n".join(f"{r.title} {r.symbol}".strip() for r in records)
+        title = f"{c.quote} → {c.correction}" if c.correction else c.quote
+        return SearchDoc(f"{site.article_url(s.slug)}#{c.ann_id}", c.type, title,
+                         f"{site.unpack(c.note_text)}\n{cited}".strip(), context=f"Note {c.number} in {s.title}",
+                         language=self.site_language, title_language=s.language or self.site_language)
+
+    def record(self, rid: str) -> SearchDoc:
+        r, when = self.registry[rid], human_date(self.registry[rid].date)
+        return SearchDoc(site.record_url(rid), "record", r.title, f"{r.symbol}\n{r.issuer}\n{when} ({r.date})",
+                         symbols=(r.symbol,) if r.symbol else (),
+                         context=" · ".join(x for x in (r.issuer, when, r.symbol) if x),
+                         language=getattr(r, "language", "") or self.site_language)  # (records' language: issue 17)
+
+
 def collection_docs(summaries: Sequence[site.ArticleSummary], registry: dict[str, Record],
                     site_language: str = "en") -> list[SearchDoc]:
-    """Every article, note and record of a built collection, as search documents: an article in its
-    language; a note's title (its quote) in its article's language and its text in the site's; a
-    record in its own ``language:`` if it has one, else the site's."""
-    docs = []
-    for s in summaries:
-        when = human_date(s.published)
-        language = s.language or site_language
-        docs.append(SearchDoc(site.article_url(s.slug), "article", s.title, f"{s.outlet}\n{s.text}",
-                              context=f"{s.outlet} · {when}", language=language))
-        for c in s.citations:
-            records = [registry[rid] for rid in c.records if rid in registry]
-            cited = "\n".join(f"{r.title} {r.symbol}".strip() for r in records)
-            title = f"{c.quote} → {c.correction}" if c.correction else c.quote
-            docs.append(SearchDoc(f"{site.article_url(s.slug)}#{c.ann_id}", c.type, title,
-                                  f"{c.note_text}\n{cited}".strip(), context=f"Note {c.number} in {s.title}",
-                                  language=site_language, title_language=language))
-    for rid, r in sorted(registry.items()):
-        when = human_date(r.date)
-        docs.append(SearchDoc(site.record_url(rid), "record", r.title, f"{r.symbol}\n{r.issuer}\n{when} ({r.date})",
-                              symbols=(r.symbol,) if r.symbol else (),
-                              context=" · ".join(x for x in (r.issuer, when, r.symbol) if x),
-                              language=getattr(r, "language", "") or site_language))  # (records' language: issue 17)
-    return docs
+    """:class:`CollectionDocs`, made all at once (a small collection: the preview, the tests)."""
+    return list(CollectionDocs(summaries, registry, site_language))
 
 
 # --- the query construction (mirrored in templates/static/search.js: plan) ------------------------------

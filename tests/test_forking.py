@@ -1,4 +1,5 @@
 """map_shared: results in order, the state inherited, a failing worker reported with its traceback.
+imap_shared: results in order, a bounded way ahead.
 chunks: every index once, in order.
 Worker: state kept between calls, errors reported, signals left to the parent, closed for good."""
 
@@ -40,6 +41,22 @@ def test_map_shared_runs_in_order_on_worker_processes() -> None:
     pids = [pid for _, pid in forking.map_shared(_times, [1, 2, 3], 10, 2, last_here=True)]
     assert pids[-1] == os.getpid() and os.getpid() not in pids[:-1]  # the last item in this process
 
+
+
+def _started(folder: Path, item: int) -> int:
+    (folder / str(item)).touch()  # a mark that this item started, in some worker
+    return item * item
+
+
+def test_imap_shared_yields_in_order_and_runs_only_a_bounded_way_ahead(tmp_path: Path) -> None:
+    """imap_shared (the search index's shards): the results one at a time, in order, and no more than ``ahead``
+    items per worker started beyond the one taken, however fast the workers are."""
+    results = forking.imap_shared(_started, list(range(20)), tmp_path, 2, ahead=1)
+    assert next(results) == 0
+    assert len(list(tmp_path.iterdir())) <= 3  # item 0, and one more for each of the 2 workers
+    assert list(results) == [k * k for k in range(1, 20)]
+    assert gc.get_freeze_count() == 0
+    assert list(forking.imap_shared(_times, [1, 2], 10, 1)) == [(10, os.getpid()), (20, os.getpid())]
 
 
 def _is_inherited(state: dict[str, object], item: int) -> bool:

@@ -246,7 +246,6 @@ def test_fast_weights_equal_lunr_py_arithmetic() -> None:
     """search._weights (reordered, vectorised, rounded once) = lunr.py's round(score, 3), in thousandths."""
     rng = random.Random(11)
     dens = [search.K1 * (1 - search.B + search.B * rng.uniform(0.01, 8)) for _ in range(300)] + [0.3, 1.2, 3.0]
-    saturation = search._Saturation(dens)
     near = 0
     for case in range(3000):
         boost = rng.choice([1, 2, 4, 3])
@@ -258,7 +257,7 @@ def test_fast_weights_equal_lunr_py_arithmetic() -> None:
             idf = (rng.randint(0, 9000) + 0.5) / 1000 / boost / ((search.K1 + 1) * n / (dens[d] + n))
             idf = math.nextafter(idf, rng.choice([0, math.inf])) if case % 2 else idf
         expected = [search._exact_weight(idf, n, dens[d], boost) for d, n in zip(docs, tfs, strict=True)]
-        assert search._weights(idf, docs, tfs, saturation, boost) == expected
+        assert search._weights(idf, tfs, [dens[d] for d in docs], boost) == expected
         x = idf * (search.K1 + 1) * tfs[0] / (dens[docs[0]] + tfs[0]) * boost * 1000
         near += abs(x - round(x)) > search._NEAR_HALF
     assert near > 300  # the slow path was taken
@@ -440,6 +439,57 @@ def test_parallel_build_writes_the_same_bytes(corpora: dict[str, list[search.Sea
     docs = corpora["synthetic"]
     assert search.build_index(docs, jobs=3) == search.build_index(docs, jobs=1)
     assert search.parallel_jobs(docs[:10]) == 1
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_index_is_written_in_pieces_as_it_is_made(corpora: dict[str, list[search.SearchDoc]], jobs: int,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """write_index writes each shard as soon as it is whole, while later runs of terms are still to be encoded,
+    and the manifest last (issue 19: the index of 10,000 articles, 125 MiB, was held whole before it was
+    written). The bytes do not depend on the runs."""
+    docs = search.ordered(corpora["mixed"])
+    expected = search.build_index(docs, jobs=1)
+    monkeypatch.setattr(search, "RUN_POSTINGS", 2_000)
+    events: list[str] = []
+    entries = search._entries
+
+    def encode(dens: Any, run: Any) -> list[bytes]:
+        events.append("encode")
+        return entries(dens, run)
+
+    if jobs == 1:  # (a worker is sent its function by name: there, only the writes are seen)
+        monkeypatch.setattr(search, "_entries", encode)
+    files: dict[str, bytes] = {}
+
+    def write(rel: str, data: bytes) -> None:
+        assert rel not in files
+        events.append(rel)
+        files[rel] = data
+
+    search.write_index(docs, write, jobs=jobs)
+    assert files == expected
+    assert events[-1] == "search/manifest.js"
+    shards = [e for e in events if e.startswith("search/t/")]
+    assert shards == [f"search/t/{n}.js" for n in range(len(shards))] and len(shards) > 10
+    if jobs == 1:
+        assert events.count("encode") > 10 and "encode" in events[events.index("search/t/0.js"):]
+
+
+def test_the_collections_documents_are_made_when_read_in_index_order(tmp_path: Path) -> None:
+    """CollectionDocs (what a build indexes) holds the summaries' packed texts and makes each document when it is
+    read, already in index order; its index is the one of the documents made all at once."""
+    c, diags = pipeline.load_collection(copy_site(TINY, tmp_path / "tiny"))
+    assert c is not None, diags
+    summaries = [r.summary for r in pipeline.process_articles(c, pipeline.Mode(search=True))
+                 if r.summary is not None]
+    lazy = search.CollectionDocs(summaries, c.registry, "en")
+    docs = search.collection_docs(summaries, c.registry)
+    assert docs == search.ordered(docs) == lazy[:] and len(lazy) == len(docs) > len(summaries)
+    assert [lazy[k] for k in range(-len(docs), 0)] == docs
+    assert any(d.kind == "record" for d in docs) and any(d.kind == "context" for d in docs)
+    files: dict[str, bytes] = {}
+    search.write_index(lazy, files.__setitem__, jobs=2)
+    assert files == search.build_index(docs, jobs=1)
 
 
 # --- per language: what a reader types finds it ---------------------------------------------------------------
