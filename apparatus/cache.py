@@ -34,6 +34,7 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
+import hmac
 import importlib.metadata
 import os
 import pickle
@@ -51,10 +52,35 @@ from .sources import walk
 DIR = ".apparatus-cache"
 FORMAT = 1
 MAGIC = b"apparatus-cache\n"
-LIBRARIES = ("jinja2", "markdown-it-py", "mdurl", "PyYAML", "lunr", "MarkupSafe")
+LIBRARIES = ("jinja2", "markdown-it-py", "mdurl", "PyYAML", "lunr", "MarkupSafe", "snowballstemmer", "langcodes",
+             "language-data", "mdit-py-plugins")  # every library whose output reaches a page, an index or a check
 
 Sig = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode: a file unchanged since it was hashed
 BlobMeta = tuple[int, int, int]  # size, mtime_ns, inode of an object when it was written
+
+
+def signing_key() -> bytes:
+    """This user's secret for signing the cache's state (HMAC-SHA256), kept outside every collection
+    ($XDG_CACHE_HOME/apparatus/key, made on first use): a state file planted in a collection, by a pull
+    request or a downloaded copy, is never loaded, whatever git says. CI keeps it with the cache."""
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(home, "apparatus", "key")
+    try:
+        with open(path, "rb") as f:
+            key = f.read()
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    key = os.urandom(32)
+    tmp = f"{path}.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    os.replace(tmp, path)
+    with open(path, "rb") as f:  # another run may have made one meanwhile: theirs is the one
+        return f.read()
 
 
 def _hash(*parts: bytes | str) -> str:
@@ -119,6 +145,16 @@ class Scan:
                     sigs[rel] = sig(os.stat(f"{root}{os.sep}{rel}"))
                 except OSError:
                     refused = True
+        # the template loader reads any file under templates/, dot-folders too (which the guarded walk skips):
+        # each is an input of every page
+        for folder, _dirs, names in os.walk(root / "templates"):
+            rel = Path(folder).relative_to(root).as_posix()
+            if any(part.startswith(".") for part in rel.split("/")):
+                for name in names:
+                    try:
+                        sigs[f"{rel}/{name}"] = sig(os.stat(os.path.join(folder, name)))
+                    except OSError:
+                        refused = True
         try:
             sigs["site.yaml"] = sig(os.stat(root / "site.yaml"))
         except OSError:
@@ -141,7 +177,7 @@ def listing(root: Path) -> tuple[str, int] | None:
                     if entry.is_symlink():
                         return None
                     if entry.is_dir(follow_symlinks=False):
-                        if not entry.name.startswith("."):
+                        if not entry.name.startswith(".") or rel.startswith("templates"):  # (see Scan.of)
                             todo.append(f"{rel}/{entry.name}")
                         continue
                     info = entry.stat(follow_symlinks=False)
@@ -236,6 +272,8 @@ class Store:
         self.state = State()
         self.note = ""  # why the cache was not used, when it was not
         self._fd: int | None = None
+        self._signing: bytes | None = None
+        self._entries_loaded = False
         self.new_blobs: dict[str, BlobMeta] = {}
 
     # --- opening ---------------------------------------------------------------------------------------
@@ -272,7 +310,7 @@ class Store:
             return f"{DIR} is a symbolic link; it is not used"
         if self.dir.exists() and not self.dir.is_dir():
             return f"{DIR} is not a folder; it is not used"
-        tracked = _tracked(self.root, DIR)
+        tracked = _tracked(self.root, str(self.dir))
         if tracked:
             return (f"git tracks files in {DIR} ({tracked}): a committed cache is never trusted; "
                     f"this run is cold (git rm -r --cached {DIR})")
@@ -298,11 +336,12 @@ class Store:
                     self.note = "the cache was written by another version of Apparatus, or is damaged; this run is cold"
                     return None
                 own = start[len(MAGIC) + 4:]
-                h = hashlib.sha256()
+                h = hmac.new(self._key(), digestmod=hashlib.sha256)
                 for block in iter(lambda: f.read(1 << 20), b""):  # in blocks: never the whole file in memory
                     h.update(block)
-                if h.digest() != own or (digest is not None and own != digest):
-                    self.note = "the cache is damaged (a SHA-256 does not match); this run is cold"
+                if not hmac.compare_digest(h.digest(), own) or (digest is not None and own != digest):
+                    self.note = ("the cache is damaged or not this user's (its signature does not match); "
+                                 "this run is cold")
                     return None
                 f.seek(head)
                 try:
@@ -325,8 +364,9 @@ class Store:
     def load_entries(self) -> None:
         """Read what the state's runs made (articles, pages, objects): only a run that has to build needs them."""
         state = self.state
-        if not state.entries:
+        if not state.entries or self._entries_loaded:
             return
+        self._entries_loaded = True
         entries = self._read(self.entries_path, bytes.fromhex(state.entries))
         if not (isinstance(entries, tuple) and len(entries) == 5):
             self.state = State()
@@ -340,13 +380,18 @@ class Store:
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "w+b") as f:
             f.write(MAGIC + FORMAT.to_bytes(4, "little") + bytes(32))
-            hashing = _Hashing(f)
+            hashing = _Hashing(f, self._key())
             pickle.dump(value, hashing, protocol=pickle.HIGHEST_PROTOCOL)
             digest = hashing.sha.digest()
             f.seek(len(MAGIC) + 4)
             f.write(digest)
         os.replace(tmp, path)
         return digest.hex()
+
+    def _key(self) -> bytes:
+        if self._signing is None:
+            self._signing = signing_key()
+        return self._signing
 
     def close(self) -> None:
         if self._fd is not None:
@@ -442,10 +487,10 @@ class Store:
 
 
 class _Hashing:
-    """A file that hashes what is written to it."""
+    """A file that signs what is written to it (HMAC-SHA256)."""
 
-    def __init__(self, f: Any):
-        self.f, self.sha = f, hashlib.sha256()
+    def __init__(self, f: Any, key: bytes):
+        self.f, self.sha = f, hmac.new(key, digestmod=hashlib.sha256)
 
     def write(self, data: bytes) -> int:
         self.sha.update(data)
@@ -480,8 +525,8 @@ def git_state(root: Path) -> str:
     """HEAD and the status of the sources, which the notes' history is made from ("" outside a repository)."""
     try:
         env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "-q", "--verify", "HEAD"], capture_output=True,
-                              timeout=30, check=False, env=env)
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--is-shallow-repository", "-q", "--verify",
+                               "HEAD"], capture_output=True, timeout=30, check=False, env=env)
         if head.returncode not in (0, 1):
             return ""
         status = subprocess.run(["git", "-C", str(root), "status", "--porcelain=v1", "-z", "--no-renames",

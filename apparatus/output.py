@@ -173,8 +173,8 @@ class OutputLock:
 class Staging:
     """A build's staging folder beside the output, made and swapped in while the build holds the output's lock.
 
-    With ``basis`` (a build with the cache, apparatus/cache.py, which knows the spare's files), the staging
-    folder starts as the site before last, kept beside the output as ``.<output>.spare`` by the last build
+    With ``basis`` (a build with the cache, apparatus/cache.py: the spare's files, as it recorded them), the
+    staging folder starts as the site before last, kept beside the output as ``.<output>.spare`` by the last build
     instead of being deleted. Every file of it is a hard link to a cache object; the build patches it: a file
     is linked again only if it is not already the object it should be, and the files the new site has not
     are removed (:meth:`remove`). With ``keep``, the site it replaces becomes the next spare. A build then
@@ -182,13 +182,13 @@ class Staging:
     file system, deleting a site of 30,000 files took seconds).
     """
 
-    def __init__(self, held: OutputLock, basis: bool = False, keep: bool = False):
+    def __init__(self, held: OutputLock, basis: set[str] | None = None, keep: bool = False):
         self.output = output = held.output
         if output.exists() and not (output / MARKER).is_file() and any(output.iterdir()):
             raise OutputNotOurs(str(output))
         self.dir = self._beside("staging")
         spare = self.spare_path()
-        self.patching = basis and spare.is_dir() and not spare.is_symlink()
+        self.patching = basis is not None and _holds_exactly(spare, basis | {MARKER})
         if self.patching:
             os.unlink(spare / MARKER)  # no longer a whole site: a staging folder is complete only with its marker
             os.rename(spare, self.dir)
@@ -234,8 +234,7 @@ class Staging:
         file, not a copy (a copy where the file system cannot link it there)."""
         folder = rel.rpartition("/")[0]
         if folder not in self._made:
-            os.makedirs(self._base + folder, exist_ok=True)
-            self._made.add(folder)
+            self._folder(folder)
         if self.patching:
             try:
                 if os.lstat(self._base + rel).st_ino == inode:
@@ -243,6 +242,8 @@ class Staging:
                 os.unlink(self._base + rel)
             except FileNotFoundError:
                 pass
+            except IsADirectoryError:  # a folder of the spare's is a file of the new site
+                shutil.rmtree(self._base + rel)
         try:
             os.link(source, self._base + rel, follow_symlinks=False)
         except OSError as exc:
@@ -251,11 +252,24 @@ class Staging:
             with open(source, "rb") as f:
                 self.write(rel, f.read())
 
+    def _folder(self, folder: str) -> None:
+        try:
+            os.makedirs(self._base + folder, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # a file of the spare's is a folder of the new site
+            parts = folder.split("/")
+            for n in range(1, len(parts) + 1):
+                path = self._base + "/".join(parts[:n])
+                if os.path.lexists(path) and not os.path.isdir(path):
+                    os.unlink(path)
+                    break
+            os.makedirs(self._base + folder, exist_ok=True)
+        self._made.add(folder)
+
     def remove(self, rels: Iterable[str]) -> None:
         """Delete files the spare had that the new site has not (and the folders that leaves empty)."""
         folders = set()
         for rel in rels:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):  # (a folder now: the new site's)
                 os.unlink(self._base + rel)
             folders.add(rel.rpartition("/")[0])
         for folder in sorted(folders, key=len, reverse=True):
@@ -310,6 +324,31 @@ class Staging:
     def discard(self) -> None:
         """Remove the staging folder (after a commit, there is none)."""
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _holds_exactly(folder: Path, files: set[str]) -> bool:
+    """Whether folder is a real folder whose files (relative paths) are exactly these, with no link in it."""
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    found = 0
+    todo = [""]
+    while todo:
+        rel = todo.pop()
+        try:
+            with os.scandir(f"{folder}/{rel}" if rel else folder) as entries:
+                for entry in entries:
+                    path = f"{rel}{entry.name}"
+                    if entry.is_symlink():
+                        return False
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(path + "/")
+                    elif not entry.is_file(follow_symlinks=False) or path not in files:
+                        return False
+                    else:
+                        found += 1
+        except OSError:
+            return False
+    return found == len(files)
 
 
 def _leftovers(output: Path, kind: str = "staging|old|trash") -> list[tuple[Path, str]]:

@@ -630,7 +630,7 @@ class Reuse:
         parts: list[str] = [self.new.engine, store.kind, str(search), self.new.environment,
                             repr([getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name != "root"])]
         for rel in sorted(scan.sigs):
-            if rel == "site.yaml" or (rel.startswith("templates/") and not rel.startswith("templates/static/")):
+            if rel == "site.yaml" or rel.startswith("templates/"):  # static too: a template may include one
                 parts += [rel, self.sha(c, rel) or "-"]
         self.key = cache.key(*parts)
         self.records = cache.record_keys(c.registry)
@@ -716,7 +716,10 @@ class Reuse:
         entry = None
         stable = len(inputs) == len(self._files(c, slug)) and all(
             _stat_sig(c.root, rel) == sig for rel, (sig, _) in inputs.items())
-        if stable and not count_errors(r.diagnostics) and r.page is None:
+        # only a whole result: an article left out for a faulty record, or made while the templates are broken,
+        # has no error of its own but no page either (review of issue 19)
+        whole = r.summary is not None or bool(r.draft)
+        if stable and whole and c.env is not None and not count_errors(r.diagnostics) and r.page is None:
             cited = tuple(sorted({rid for cit in r.summary.citations for rid in cit.records})) if r.summary else ()
             key = self._article_key(slug, [inputs[rel][1] for rel in self._files(c, slug)])
             summary_key = cache.key(pickle.dumps(r.summary, protocol=pickle.HIGHEST_PROTOCOL))
@@ -867,12 +870,14 @@ def _history_keys(h: history.History) -> dict[str, str]:
 
 def _staging(held: OutputLock, diags: list[Diagnostic], store: cache.Store | None = None) -> Staging:
     """The staging folder; with the cache, the spare site as its start when the cache knows what it holds."""
-    state = store.state if store is not None else None
     try:
-        if state is None:
+        if store is None:
             return Staging(held)
+        store.load_entries()  # the spare is known only from the entries: if they do not load, it is not used
+        state = store.state
         spare = held.output.parent / f".{held.output.name}.spare"
-        return Staging(held, basis=state.spare is not None and cache.marker(str(spare)) == state.spare,
+        known = state.spare is not None and cache.marker(str(spare)) == state.spare
+        return Staging(held, basis=set(state.spare_manifest) if known and state.spare_manifest else None,
                        keep=state.site is not None and cache.marker(str(held.output)) == state.site)
     except OutputNotOurs as exc:
         raise BuildError([*diags, Diagnostic("site.yaml", 1, 1, f"the output folder {exc} exists and was not made "

@@ -261,8 +261,9 @@ def damage_state(root: Path, name: str = "state-build") -> None:
 
 
 @pytest.mark.parametrize("damage, note", [
-    (damage_state, "cache: the cache is damaged (a SHA-256 does not match); this run is cold"),
-    (lambda root: damage_state(root, "entries-build"), "cache: the cache is damaged (a SHA-256 does not match); "
+    (damage_state, "cache: the cache is damaged or not this user's (its signature does not match); this run is cold"),
+    (lambda root: damage_state(root, "entries-build"), "cache: the cache is damaged or not this user's (its "
+                                                       "signature does not match); "
                                                        "this run is cold"),
     (lambda root: (root / cache.DIR / "state-build").write_bytes(b"apparatus-cache\n\x09\x00\x00\x00" + b"x" * 40),
      "cache: the cache was written by another version of Apparatus, or is damaged; this run is cold"),
@@ -407,3 +408,86 @@ def test_the_environment_is_an_input(coll: Path, tmp_path: Path) -> None:
     assert run(cold, "build", "--no-cache", env=other).returncode == 0
     assert tree_digest(coll / "_site") == tree_digest(cold / "_site")
     assert "nothing changed" in run(coll, "build", env=other).stdout
+
+
+# --- the review's cases (issue 19): each failed before its fix --------------------------------------------------
+
+def cold_equals(coll: Path) -> None:
+    cold = coll.parent / "cold-check"
+    shutil.rmtree(cold, ignore_errors=True)
+    shutil.copytree(coll, cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
+    assert outcome(coll, use_cache=True) == outcome(cold, use_cache=False)
+
+
+def test_an_article_left_out_for_a_faulty_record_comes_back_when_it_is_fixed(coll: Path) -> None:
+    assert run(coll, "build").returncode == 0
+    registry = coll / "annotations" / "_records.yaml"
+    good = registry.read_text(encoding="utf-8")
+    first_date = next(line for line in good.splitlines() if line.strip().startswith("date:"))
+    registry.write_text(good.replace(first_date, first_date.split(":")[0] + ": 2019-07-99", 1), encoding="utf-8")
+    assert run(coll, "build").returncode == 1
+    registry.write_text(good, encoding="utf-8")
+    result = run(coll, "build")
+    assert result.returncode == 0 and result.stdout.startswith("built 20 articles"), result.stdout
+    cold_equals(coll)
+
+
+def test_a_state_planted_in_the_collection_is_never_loaded(coll: Path, tmp_path: Path) -> None:
+    """A state file with the right format but made with another user's key (as a pull request or a downloaded
+    copy would bring) is not loaded: it could hold any pickle."""
+    assert run(coll, "build").returncode == 0
+    result = run(coll, "build", env={"XDG_CACHE_HOME": str(tmp_path / "other-user")})
+    assert result.returncode == 0, result.stderr
+    assert ("cache: the cache is damaged or not this user's (its signature does not match); this run is cold"
+            in result.stderr.splitlines())
+
+
+def test_a_spare_with_anything_else_in_it_is_not_used(coll: Path, tmp_path: Path) -> None:
+    assert run(coll, "build").returncode == 0
+    site_yaml = coll / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text(encoding="utf-8").replace("title: ", "title: The "), encoding="utf-8")
+    assert run(coll, "build").returncode == 0
+    spare = coll / "._site.spare"
+    (spare / "evil.html").write_text("planted", encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (spare / "leak").symlink_to(outside)
+    note = sorted((coll / "annotations").glob("[!_]*.yaml"))[0]
+    note.write_text(note.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert run(coll, "build").returncode == 0
+    assert not (coll / "_site" / "evil.html").exists() and not (coll / "_site" / "leak").exists()
+    assert not any(outside.iterdir())
+    cold_equals(coll)
+
+
+def test_a_static_file_a_template_includes_is_an_input(coll: Path) -> None:
+    (coll / "templates" / "static" / "snippet.html").write_text("snippet v1", encoding="utf-8")
+    base = coll / "templates" / "base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("</body>", "{% include 'static/snippet.html' %}</body>"),
+                    encoding="utf-8")
+    assert run(coll, "build").returncode == 0
+    (coll / "templates" / "static" / "snippet.html").write_text("snippet v2", encoding="utf-8")
+    assert run(coll, "build").returncode == 0
+    assert "snippet v2" in (coll / "_site" / "index.html").read_text(encoding="utf-8")
+    cold_equals(coll)
+
+
+def test_a_file_that_becomes_a_folder_in_the_spare(coll: Path) -> None:
+    static = coll / "templates" / "static"
+    (static / "thing").write_text("a file", encoding="utf-8")
+    assert run(coll, "build").returncode == 0
+    site_yaml = coll / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text(encoding="utf-8").replace("title: ", "title: The "), encoding="utf-8")
+    assert run(coll, "build").returncode == 0  # the site with static/thing a file is now the spare
+    (static / "thing").unlink()
+    (static / "thing").mkdir()
+    (static / "thing" / "a.css").write_text("a folder", encoding="utf-8")
+    result = run(coll, "build")
+    assert result.returncode == 0, result.stderr
+    assert (coll / "_site" / "static" / "thing" / "a.css").read_text(encoding="utf-8") == "a folder"
+    (static / "thing" / "a.css").unlink()
+    (static / "thing").rmdir()
+    (static / "thing").write_text("a file again", encoding="utf-8")
+    result = run(coll, "build")
+    assert result.returncode == 0, result.stderr
+    cold_equals(coll)
