@@ -46,7 +46,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .output import MARKER
+from .output import MARKER, write_file
 from .sources import walk
 
 DIR = ".apparatus-cache"
@@ -416,13 +416,7 @@ class Store:
         folder = os.path.dirname(path)
         os.makedirs(folder, exist_ok=True)
         tmp = f"{folder}{os.sep}.{h[2:]}.{os.getpid()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+        write_file(tmp, data, 0o644, os.O_NOFOLLOW)
         os.replace(tmp, path)  # whole or absent, whatever runs beside us
         info = os.lstat(path)
         self.new_blobs[h] = (info.st_size, info.st_mtime_ns, info.st_ino)

@@ -84,6 +84,18 @@ class MemoryOutput:
         self.files[rel] = data.encode("utf-8") if isinstance(data, str) else data
 
 
+def write_file(path: str, data: bytes, mode: int = 0o666, flags: int = 0) -> None:
+    """path holding data: open/write/close and nothing else (a buffered file object would also stat, ask
+    whether it is a terminal and seek, three more system calls per page)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | flags, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 @functools.cache
 def _renameat2() -> Callable[..., int] | None:
     try:
@@ -219,15 +231,7 @@ class Staging:
         if self.patching:  # the spare's file is a link to an object: replaced, never written through
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._base + rel)
-        # open/write/close and nothing else: a buffered file object would also stat, ask whether it is a
-        # terminal and seek, three more system calls per page
-        fd = os.open(self._base + rel, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+        write_file(self._base + rel, data)
 
     def link(self, rel: str, source: str, inode: int = 0) -> None:
         """The file source (an object of the build cache, whose inode is given) at rel, as a hard link: the same

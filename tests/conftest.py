@@ -155,6 +155,17 @@ def run(root: Path, *args: str) -> Run:
     return Run(code, out.getvalue(), err.getvalue())
 
 
+def bench_gen() -> object:
+    """bench/gen.py, the benchmarks' generator of synthetic collections, as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_gen", REPO / "bench" / "gen.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    return gen
+
+
 def tree_digest(folder: Path) -> dict[str, str]:
     """Every file under folder (relative path → sha256), to prove an output was left untouched."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()

@@ -9,15 +9,15 @@ the cache must equal a cold build of the same sources, file for file and diagnos
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import REPO, tree_digest
+from conftest import REPO, bench_gen, tree_digest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -36,10 +36,7 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """20 generated articles (a tenth each in French, Chinese and Uyghur) with a base_url, so that every
     output (feeds, Web Annotations, sitemap) is made."""
-    spec = importlib.util.spec_from_file_location("bench_gen", REPO / "bench" / "gen.py")
-    assert spec is not None and spec.loader is not None
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen: Any = bench_gen()
     root = tmp_path_factory.mktemp("cache") / "coll"
     gen.generate(root, 20, seed=7)
     with (root / "site.yaml").open("a", encoding="utf-8") as f:

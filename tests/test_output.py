@@ -1,7 +1,6 @@
 import ctypes
 import errno
 import fcntl
-import importlib.util
 import os
 import random
 import shutil
@@ -10,9 +9,10 @@ import sys
 import time
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import REPO, run, tree_digest
+from conftest import REPO, bench_gen, run, tree_digest
 
 from apparatus import output
 from apparatus.output import MARKER, OutputLock, OutputNotOurs, Staging
@@ -151,10 +151,7 @@ def test_a_second_build_waits_for_the_first(tiny: Path, monkeypatch: pytest.Monk
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A collection whose build takes a little while (about a second), from bench/gen.py."""
-    spec = importlib.util.spec_from_file_location("bench_gen", REPO / "bench" / "gen.py")
-    assert spec is not None and spec.loader is not None
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen: Any = bench_gen()
     root = tmp_path_factory.mktemp("kill") / "coll"
     gen.generate(root, 12, seed=3)
     return root
