@@ -131,10 +131,12 @@ class Scan:
     sigs: dict[str, Sig]
     started: int  # time.time_ns() before the listing
     refused: bool  # a file the listing refused (outside the collection, unreadable): no shortcut
+    listing: str = ""  # listing()'s hash, taken first ("" when a source is a link, or one was refused)
 
     @classmethod
     def of(cls, root: Path) -> Scan:
         started = time.time_ns()
+        quick = listing(root)  # before the stats: a file changed after it is seen as changed
         sigs: dict[str, Sig] = {}
         refused = False
         for folder in SOURCES:
@@ -159,7 +161,7 @@ class Scan:
             sigs["site.yaml"] = sig(os.stat(root / "site.yaml"))
         except OSError:
             refused = True
-        return cls(sigs, started, refused)
+        return cls(sigs, started, refused, quick[0] if quick is not None and not refused else "")
 
 
 def listing(root: Path) -> tuple[str, int] | None:

@@ -514,8 +514,6 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
 
 def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index: bool, only: Selection | None,
            progress: Progress, store: cache.Store | None, started: float, note: str) -> BuildResult:
-    listed_at = time.time_ns()
-    quick = cache.listing(root) if store is not None else None  # before the scan: a later change is seen
     scan = cache.Scan.of(root) if store is not None else None
     c, diags = load_collection(root, whole=only is None)
     if c is None:
@@ -539,8 +537,6 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
             staging = _staging(held, diags, store)
         if store is not None and scan is not None:
             reuse = Reuse(store, staging, scan, c, search_index and write)
-            reuse.new.listing = quick[0] if quick is not None and not scan.refused else ""
-            reuse.new.scanned = listed_at
         writer = reuse if reuse is not None and staging is not None else staging
         # a check writes no index (no texts kept for one), and of everything makes no page but one of each template
         mode = Mode(writer, search=search_index and write, render=write or only is not None)
@@ -619,7 +615,8 @@ class Reuse:
         self.store, self.staging, self.scan = store, staging, scan
         store.load_entries()
         self.old = store.state
-        self.new = cache.State(scanned=scan.started, engine=cache.engine(), environment=cache.environment())
+        self.new = cache.State(scanned=scan.started, engine=cache.engine(), environment=cache.environment(),
+                               listing=scan.listing)
         self.new.git = cache.git_state(c.root)
         self.misses: list[str] = []
         self.hits: dict[str, cache.Entry] = {}
