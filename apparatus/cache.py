@@ -134,9 +134,10 @@ class Scan:
     listing: str = ""  # listing()'s hash, taken first ("" when a source is a link, or one was refused)
 
     @classmethod
-    def of(cls, root: Path) -> Scan:
-        started = time.time_ns()
-        quick = listing(root)  # before the stats: a file changed after it is seen as changed
+    def of(cls, root: Path, listed: tuple[int, tuple[str, int] | None] | None = None) -> Scan:
+        """listed: (time.time_ns() before it, listing()) when the run took it already (to see if it may replay)."""
+        started, quick = listed if listed is not None else (time.time_ns(), listing(root))
+        # (the listing before the stats: a file changed after it is seen as changed)
         sigs: dict[str, Sig] = {}
         refused = False
         for folder in SOURCES:
@@ -218,10 +219,13 @@ class Entry:
     key: str  # the article's key (global key, its files' hashes, its notes' history)
     view: str  # the records its notes name, as the registry had them (records_view)
     cited: tuple[str, ...]  # those record ids (cite keys), found or not
-    result: Any  # pipeline.ArticleResult (its page travels as an output, never here)
+    result: Any  # pipeline.ArticleResult without its summary (its page travels as an output, never here)
+    summary: bytes  # its summary, pickled (b"" for none): unpickled only when a page or the index needs it
+    citations: int  # how many notes the summary holds
     outputs: tuple[tuple[str, str], ...]  # (output path, object hash) of the files it wrote
-    summary_key: str  # the hash of its summary: what the collection's pages see of it
-    stored: tuple[str, ...] = ()  # objects its result refers to (Stored texts)
+    summary_key: str  # the hash of its whole summary, texts included: what the search index reads of it
+    view_key: str  # the hash of what the collection's templates see of it (site.HIDDEN left out)
+    stored: tuple[str, ...] = ()  # objects its result refers to (Stored texts): its Web Annotations first
 
 
 class Stored(str):
@@ -236,6 +240,9 @@ class Group:
 
     key: str
     outputs: tuple[tuple[str, str], ...]
+    webs: tuple[str, ...] = ()  # a page's: the Web Annotations (their objects) its context holds
+    kind: int = -1  # a page made by code, with webs: its row of site.PAGES …
+    context: bytes = b""  # … and its context, pickled, each Web Annotation text in it as its Stored
 
 
 @dataclasses.dataclass
@@ -260,6 +267,10 @@ class State:
     manifest: dict[str, str] = dataclasses.field(default_factory=dict)  # the site it made: path → object
     spare: tuple[int, int] | None = None  # the spare's marker (output.Staging): the site before, kept beside
     spare_manifest: dict[str, str] = dataclasses.field(default_factory=dict)  # its files: path → object
+    registry: str = ""  # registry_key(): the records as read
+    order: tuple[str, ...] = ()  # the articles, in the collection's order
+    pages: tuple[str, ...] = ()  # the collection pages' URLs (their groups), in order
+    listed: list[str] = dataclasses.field(default_factory=list)  # the URLs sitemap.xml lists
 
 
 class Store:
@@ -495,6 +506,7 @@ class _Hashing:
 
 def _named(state: State) -> set[str]:
     named = {h for e in state.articles.values() for _, h in e.outputs}
+    named.update(h for g in state.groups.values() for h in g.webs)
     named.update(h for e in state.articles.values() for h in e.stored)
     named.update(h for g in state.groups.values() for _, h in g.outputs)
     named.update(state.manifest.values())
@@ -536,21 +548,44 @@ def git_state(root: Path) -> str:
 # --- fingerprints of what the pages see ----------------------------------------------------------------------
 
 class Fingerprints:
-    """The hash of a page's context, fast for the objects every page shares: each article's summary (and its
-    citations) and each record are hashed once, by their known keys."""
+    """The hash of a page's context, fast for the objects pages share: each article's summary (and its
+    citations), its Web Annotations and each record are hashed by their known keys, and a context's value that
+    many pages share (the AnnotationCollection's description) once. A summary is known by the hash of what
+    templates see of it (site.HIDDEN left out): a note's wording that shows only in the search index and the
+    Web Annotations leaves the pages that list articles as they were."""
 
     def __init__(self) -> None:
-        self.known: dict[int, bytes] = {}  # id() of an object → its key
+        self.known: dict[int, bytes] = {}  # id() of an object (alive as long as this) → its key
+        self.webs: dict[int, str] = {}  # id() of an article's Web Annotations → their object
+        self._inner: dict[int, tuple[str, ...]] = {}  # id() of a value hashed once → the webs it holds
+        self.touched: list[str] = []  # the webs the last of() met
 
-    def add_summary(self, summary: Any, key: str) -> None:
-        self.known[id(summary)] = key.encode("ascii")
+    def add_summary(self, summary: Any, view_key: str, web_key: str = "") -> None:
+        self.known[id(summary)] = view_key.encode("ascii")
         for n, citation in enumerate(summary.citations):
-            self.known[id(citation)] = f"{key}:{n}".encode("ascii")
+            self.known[id(citation)] = f"{view_key}:{n}".encode("ascii")
+        if summary.web_annotations and web_key:  # a Stored or the text itself, as the annotation page's items
+            self.known[id(summary.web_annotations)] = f"web:{web_key}".encode("ascii")
+            self.webs[id(summary.web_annotations)] = web_key
 
     def of(self, *values: Any) -> str:
+        """The hash of values (a page's context last); self.touched, the Web Annotations among them."""
+        self.touched = []
         h = hashlib.sha256()
         for v in values:
-            self._feed(h, v)
+            if isinstance(v, dict):  # a page's context: each value that is not a plain one hashed once for all
+                h.update(b"d%d:" % len(v))
+                for name, item in v.items():
+                    self._feed(h, name)
+                    if not (isinstance(item, (str, int, float, bool)) or item is None or id(item) in self.known):
+                        outer, self.touched = self.touched, []
+                        inner = hashlib.sha256()
+                        self._feed(inner, item)
+                        self.known[id(item)] = inner.hexdigest().encode("ascii")
+                        self._inner[id(item)], self.touched = tuple(self.touched), outer
+                    self._feed(h, item)
+            else:
+                self._feed(h, v)
         return h.hexdigest()
 
     def _feed(self, h: Any, v: Any) -> None:
@@ -558,6 +593,10 @@ class Fingerprints:
         if known is not None:
             h.update(b"k")
             h.update(known)
+            web = self.webs.get(id(v))
+            if web is not None:
+                self.touched.append(web)
+            self.touched += self._inner.get(id(v), ())
         elif isinstance(v, str):
             b = v.encode("utf-8", "surrogatepass")
             h.update(b"s%d:" % len(b))
@@ -595,6 +634,11 @@ def records_view(cited: Iterable[str], fingerprints: dict[str, str], faulty: fro
     for rid in cited:
         parts.append(f"{rid}={fingerprints.get(rid, '-')}{'!' if rid in bad else ''}")
     return _hash(*parts)
+
+
+def registry_key(records: dict[str, str], faulty: frozenset[str], complete: bool) -> str:
+    """The registry as the pages see it: each record's key, those with errors, whether its list was read."""
+    return _hash(*(f"{rid}={k}" for rid, k in sorted(records.items())), *sorted(faulty), str(complete))
 
 
 def record_keys(registry: dict[str, Any]) -> dict[str, str]:

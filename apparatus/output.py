@@ -200,7 +200,12 @@ class Staging:
             raise OutputNotOurs(str(output))
         self.dir = self._beside("staging")
         spare = self.spare_path()
-        self.patching = basis is not None and _holds_exactly(spare, basis | {MARKER})
+        found = _holds_exactly(spare, basis | {MARKER}) if basis is not None else None
+        self.patching = found is not None
+        self._inodes: dict[str, int] = {}  # the spare's files' inodes
+        folders: set[str] = set()  # and its folders
+        if found is not None:
+            self._inodes, folders = found
         if self.patching:
             os.unlink(spare / MARKER)  # no longer a whole site: a staging folder is complete only with its marker
             os.rename(spare, self.dir)
@@ -210,7 +215,7 @@ class Staging:
             self.dir.mkdir()
         self.keep_spare = keep  # the site it replaces is kept as the next spare
         self._base = f"{self.dir}{os.sep}"  # plain strings, not Path objects: writes are on the hot path
-        self._made: set[str] = {""}
+        self._made: set[str] = {"", *folders}
 
     def spare_path(self) -> Path:
         return self.output.parent / f".{self.output.name}.spare"
@@ -241,8 +246,8 @@ class Staging:
             self._folder(folder)
         if self.patching:
             try:
-                if os.lstat(self._base + rel).st_ino == inode:
-                    return  # the spare's file is that object already
+                if self._inodes.pop(rel, None) == inode:
+                    return  # the spare's file is that object already (its inode as the spare's listing gave it)
                 os.unlink(self._base + rel)
             except FileNotFoundError:
                 pass
@@ -330,11 +335,13 @@ class Staging:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _holds_exactly(folder: Path, files: set[str]) -> bool:
-    """Whether folder is a real folder whose files (relative paths) are exactly these, with no link in it."""
+def _holds_exactly(folder: Path, files: set[str]) -> tuple[dict[str, int], set[str]] | None:
+    """When folder is a real folder whose files (relative paths) are exactly these, with no link in it: each
+    file's inode (as the listing gives it, without a stat) and its folders; else None."""
     if not folder.is_dir() or folder.is_symlink():
-        return False
-    found = 0
+        return None
+    inodes: dict[str, int] = {}
+    folders: set[str] = set()
     todo = [""]
     while todo:
         rel = todo.pop()
@@ -343,16 +350,17 @@ def _holds_exactly(folder: Path, files: set[str]) -> bool:
                 for entry in entries:
                     path = f"{rel}{entry.name}"
                     if entry.is_symlink():
-                        return False
+                        return None
                     if entry.is_dir(follow_symlinks=False):
                         todo.append(path + "/")
+                        folders.add(path)
                     elif not entry.is_file(follow_symlinks=False) or path not in files:
-                        return False
+                        return None
                     else:
-                        found += 1
+                        inodes[path] = entry.inode()
         except OSError:
-            return False
-    return found == len(files)
+            return None
+    return (inodes, folders) if len(inodes) == len(files) else None
 
 
 def _leftovers(output: Path, kind: str = "staging|old|trash") -> list[tuple[Path, str]]:

@@ -27,8 +27,9 @@ import os
 import pickle
 import posixpath
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from markdown_it.token import Token
 
@@ -502,19 +503,22 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
         else:
             note = store.note
     try:
+        listing = None
         if store is not None:
-            replayed = _replay(store, root, write, strict, started)
+            listing = (time.time_ns(), cache.listing(root))  # the time first: a file changed after it is seen
+            replayed = _replay(store, root, write, strict, started, listing[1])
             if replayed is not None:
                 return replayed
-        return _build(root, write, jobs, strict, search_index, only, progress, store, started, note)
+        return _build(root, write, jobs, strict, search_index, only, progress, store, started, note, listing)
     finally:
         if store is not None:
             store.close()
 
 
 def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index: bool, only: Selection | None,
-           progress: Progress, store: cache.Store | None, started: float, note: str) -> BuildResult:
-    scan = cache.Scan.of(root) if store is not None else None
+           progress: Progress, store: cache.Store | None, started: float, note: str,
+           listing: tuple[int, tuple[str, int] | None] | None = None) -> BuildResult:
+    scan = cache.Scan.of(root, listing) if store is not None else None
     c, diags = load_collection(root, whole=only is None)
     if c is None:
         raise BuildError(diags)
@@ -531,7 +535,7 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
     staging = None
     reuse = None
     results: list[ArticleResult] = []
-    summaries: list[site.ArticleSummary] = []
+    summaries = Summaries()
     try:
         if held is not None and not count_errors(diags):
             staging = _staging(held, diags, store)
@@ -542,15 +546,15 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
         mode = Mode(writer, search=search_index and write, render=write or only is not None)
         jobs = jobs or forking.cores()
         results = process_articles(c, mode, jobs, progress, reuse)
+        summaries = reuse.summaries(c, results) if reuse is not None else Summaries.of(results)
         if not mode.render:
-            render_fullest_article(c, results)
-        summaries = [r.summary for r in results if r.summary is not None]
+            render_fullest_article(c, results, summaries)
         skipped = tuple(r.draft for r in results if r.draft)
         for r in results:
             diags += r.diagnostics
         whole = only is None
         if whole and not count_errors(diags) and c.env is not None:
-            diags += _unused_records(c, summaries)
+            diags += _unused_records(c, summaries.records)
         if strict:
             diags = [dataclasses.replace(d, severity="error") for d in diags]
         if whole and not count_errors(diags) and c.env is not None:
@@ -569,8 +573,8 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
             staging.discard()  # after a commit: nothing left to remove
         if held is not None:
             held.close()
-    n_ann = sum(len(s.citations) for s in summaries)
-    result = BuildResult(len(summaries), n_ann, len(c.registry), time.perf_counter() - started, sorted(diags),
+    result = BuildResult(len(summaries), sum(summaries.citations), len(c.registry), time.perf_counter() - started,
+                         sorted(diags),
                          c.config.output, sum(r.moved for r in results), skipped,
                          reused=len(reuse.hits) if reuse is not None else -1,
                          cache_note=store.note if store is not None else note)
@@ -579,14 +583,14 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
     return result
 
 
-def _replay(store: cache.Store, root: Path, write: bool, strict: bool, started: float) -> BuildResult | None:
+def _replay(store: cache.Store, root: Path, write: bool, strict: bool, started: float,
+            now: tuple[str, int] | None) -> BuildResult | None:
     """The last run's result, when nothing it was made from has changed (and, for a build, the site it made is
     still in place): no file is read but the listing, and none is written."""
     state = store.state
     last = state.replay
     if last is None or not state.listing or state.engine != cache.engine() or state.environment != cache.environment():
         return None
-    now = cache.listing(root)
     if now is None or now[0] != state.listing or now[1] >= state.scanned - cache.RACY_NS:
         return None
     if write and (state.output is None or cache.marker(state.output) != state.site):
@@ -605,6 +609,62 @@ def _replay(store: cache.Store, root: Path, write: bool, strict: bool, started: 
     if strict and diags:
         raise BuildError([dataclasses.replace(d, severity="error") for d in diags], last.drafts)
     return dataclasses.replace(last, seconds=time.perf_counter() - started, unchanged=True, reused=last.articles)
+
+
+class Summaries(Sequence[site.ArticleSummary]):
+    """Every article's summary, in the collection's order, with what the run's end needs of all of them (how
+    many notes, which records they cite) counted as they are added. A summary from the build cache is kept
+    pickled until a page or the index reads it: a rebuild that renders no page listing every article never
+    unpickles the others' (10,000 summaries took 0.6 s)."""
+
+    def __init__(self, on_load: Callable[[site.ArticleSummary, Any], None] | None = None):
+        self._items: list[Any] = []  # a summary, or (its pickle, its tag for on_load)
+        self._on_load = on_load
+        self.places: list[int] = []  # each summary's place among the run's results
+        self.citations: list[int] = []  # each summary's number of notes
+        self.records: set[str] = set()  # the record ids their notes cite
+
+    @classmethod
+    def of(cls, results: list[ArticleResult]) -> Summaries:
+        out = cls()
+        for i, r in enumerate(results):
+            if r.summary is not None:
+                out.add(i, r.summary)
+        return out
+
+    def add(self, i: int, summary: site.ArticleSummary) -> None:
+        self._items.append(summary)
+        self.places.append(i)
+        self.citations.append(len(summary.citations))
+        self.records.update(rid for cit in summary.citations for rid in cit.records)
+
+    def add_packed(self, i: int, packed: bytes, citations: int, records: tuple[str, ...], tag: Any) -> None:
+        self._items.append((packed, tag))
+        self.places.append(i)
+        self.citations.append(citations)
+        self.records.update(records)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, i: int) -> site.ArticleSummary: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[site.ArticleSummary]: ...
+
+    def __getitem__(self, i: int | slice) -> site.ArticleSummary | list[site.ArticleSummary]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        v = self._items[i]
+        if isinstance(v, tuple):
+            packed, tag = v
+            v = self._items[i] = pickle.loads(packed)  # noqa: S301 - from the cache's signed entries
+            if self._on_load is not None:
+                self._on_load(v, tag)
+        return v
+
+    def __iter__(self) -> Iterator[site.ArticleSummary]:
+        return (self[i] for i in range(len(self)))
 
 
 class Reuse:
@@ -631,8 +691,14 @@ class Reuse:
                 parts += [rel, self.sha(c, rel) or "-"]
         self.key = cache.key(*parts)
         self.records = cache.record_keys(c.registry)
+        self.new.registry = cache.registry_key(self.records, c.faulty, c.registry_complete)
+        self.new.order = tuple(c.slugs)
         self.history = _history_keys(c.history)
-        self.summary_keys: dict[int, str] = {}
+        self.entries: dict[int, cache.Entry] = {}  # id() of a summary → its article's entry
+        self.summary_keys: list[str] = []  # each summary's whole key, in order (cache.Entry.summary_key)
+        # a collection page's URL → its key, the Web Annotations its context holds, and (for a page made by code
+        # from them) its context, each of them as its Stored (see pages())
+        self._page_keys: dict[str, tuple[str, tuple[str, ...], dict[str, Any] | None]] = {}
 
     # --- the writer ------------------------------------------------------------------------------------
 
@@ -682,10 +748,11 @@ class Reuse:
     def plan(self, c: Collection, mode: Mode) -> None:
         """Sort the articles into those whose cached result holds (hits) and the rest (misses)."""
         same = self.old.key == self.key
+        registry = self.old.registry == self.new.registry  # every article's view of it holds
         for slug in c.slugs:
             e = self.old.articles.get(slug) if same else None
             if (e is not None and e.key == self._article_key(slug, [self.sha(c, rel) for rel in self._files(c, slug)])
-                    and e.view == self._view(c, e.cited)
+                    and (registry or e.view == self._view(c, e.cited))
                     and (self.staging is None or self.store.valid(e.outputs))
                     and self.store.valid(("", h) for h in e.stored)):
                 self.hits[slug] = e
@@ -720,14 +787,17 @@ class Reuse:
             cited = tuple(sorted({rid for cit in r.summary.citations for rid in cit.records})) if r.summary else ()
             key = self._article_key(slug, [inputs[rel][1] for rel in self._files(c, slug)])
             summary_key = cache.key(pickle.dumps(r.summary, protocol=pickle.HIGHEST_PROTOCOL))
-            kept = r
+            view_key = cache.key(pickle.dumps(site.template_view(r.summary), protocol=pickle.HIGHEST_PROTOCOL)) \
+                if r.summary is not None else ""
+            kept = r.summary
             stored: tuple[str, ...] = ()
-            if r.summary is not None and r.summary.web_annotations:  # kept as an object, read back if needed
-                h = self.store.put(r.summary.web_annotations.encode("utf-8"))
+            if kept is not None and kept.web_annotations:  # kept as an object, read back if needed
+                h = self.store.put(kept.web_annotations.encode("utf-8"))
                 metas[h], stored = self.store.new_blobs[h], (h,)
-                kept = dataclasses.replace(r, summary=dataclasses.replace(r.summary,
-                                                                          web_annotations=cache.Stored(h)))
-            entry = cache.Entry(key, self._view(c, cited), cited, kept, outputs, summary_key, stored)
+                kept = dataclasses.replace(kept, web_annotations=cache.Stored(h))
+            packed = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL) if kept is not None else b""
+            entry = cache.Entry(key, self._view(c, cited), cited, dataclasses.replace(r, summary=None), packed,
+                                len(kept.citations) if kept is not None else 0, outputs, summary_key, view_key, stored)
         return r, entry, inputs, metas, list(outputs)
 
     def results(self, c: Collection, fresh: list[Any]) -> list[ArticleResult]:
@@ -743,15 +813,32 @@ class Reuse:
                 self.store.new_blobs.update(metas)
                 self.site.update(outputs)
                 if e is None:
+                    if r.summary is not None:
+                        self.summary_keys.append(cache.key(pickle.dumps(r.summary, protocol=pickle.HIGHEST_PROTOCOL)))
                     out.append(r)
                     continue
             else:
                 self._link(e.outputs)
             self.new.articles[slug] = e
-            result = e.result if slug in self.hits else r
-            if result.summary is not None:
-                self.summary_keys[id(result.summary)] = e.summary_key
-            out.append(result)
+            if e.summary:
+                self.summary_keys.append(e.summary_key)
+            if slug in self.hits:
+                out.append(e.result)  # its summary: in self.summaries(), from the entry
+            else:
+                self.entries[id(r.summary)] = e
+                out.append(r)
+        return out
+
+    def summaries(self, c: Collection, results: list[ArticleResult]) -> Summaries:
+        """The summaries of results (the hits' kept pickled until read)."""
+        out = Summaries(on_load=lambda s, e: self.entries.__setitem__(id(s), e))
+        for i, (slug, r) in enumerate(zip(c.slugs, results, strict=True)):
+            e = self.hits.get(slug)
+            if e is not None:
+                if e.summary:
+                    out.add_packed(i, e.summary, e.citations, e.cited, e)
+            elif r.summary is not None:
+                out.add(i, r.summary)
         return out
 
     # --- pages -------------------------------------------------------------------------------------------
@@ -759,29 +846,93 @@ class Reuse:
     def pages(self, c: Collection, pages: list[site.Page], summaries: list[site.ArticleSummary]) -> list[site.Page]:
         """The pages whose cached output no longer holds (to render); the others' are linked into place."""
         prints = cache.Fingerprints()
-        for s in summaries:
-            k = self.summary_keys.get(id(s))
-            if k is not None:
-                prints.add_summary(s, k)
-                if s.web_annotations:  # a Stored or the text itself: counted by the summary's key
-                    prints.known[id(s.web_annotations)] = f"{k}:web".encode("ascii")
+        for s in summaries:  # (each one read: a page listing the articles may render again)
+            e = self.entries.get(id(s))
+            if e is not None:
+                prints.add_summary(s, e.view_key, e.stored[0] if e.stored else "")
         for rid, record in c.registry.items():
             prints.known[id(record)] = self.records[rid].encode("ascii")
-        self._page_keys: dict[str, str] = {}
         todo = []
         same = self.old.key == self.key
+        self.new.pages = tuple(p.url for p in pages)
         for p in pages:
             k = prints.of(self.key, p.url, p.template, p.context)
-            self._page_keys[p.url] = k
+            webs = tuple(prints.touched)
+            # a page made by code from Web Annotations (an AnnotationPage): its context, each text as its Stored,
+            # so that relink() can make it again with an article's new ones, without the other summaries
+            top = {name: cache.Stored(prints.webs[id(v)]) for name, v in p.context.items() if id(v) in prints.webs}
+            kept = {**p.context, **top} if webs and p.make is not None and p.kind >= 0 and len(top) == len(webs) \
+                else None
+            self._page_keys[p.url] = k, webs, kept
             g = self.old.groups.get(p.url) if same else None
             if g is not None and g.key == k and (self.staging is None or self.store.valid(g.outputs)):
                 self._link(g.outputs)
                 self.new.groups[p.url] = g
             else:
-                if isinstance(p.context.get("items"), cache.Stored):  # rendered again: the text itself
-                    p.context["items"] = self.store.text(p.context["items"])
                 todo.append(p)
-        return todo
+        return [self._readable(p) for p in todo]
+
+    def relink(self, c: Collection, mode: Mode) -> tuple[list[str], list[site.Page]] | None:
+        """When what templates see of every summary is as the last run had it (each article's view_key, in the
+        same order, with the same registry, templates and settings), the pages are those the last run made and
+        every one has the same context, but for the Web Annotations of the articles made again: link every page
+        into place, and return the URLs sitemap.xml lists and the pages made from new Web Annotations, to render
+        from their kept contexts. None when that does not hold, or a page cannot be linked or made so: every
+        page is then keyed by its context (:meth:`pages`)."""
+        o = self.old
+        if (o.replay is None or o.key != self.key or not o.pages or o.registry != self.new.registry
+                or o.order != self.new.order):
+            return None
+        changed: dict[str, str] = {}  # an article's old Web Annotations → its new ones (objects)
+        for slug in self.misses:
+            old, new = o.articles.get(slug), self.new.articles.get(slug)
+            if old is None or new is None or old.view_key != new.view_key:
+                return None
+            was, now = old.stored[:1], new.stored[:1]
+            if was != now:
+                if not was or not now:
+                    return None
+                changed[was[0]] = now[0]
+        if any(e.stored[:1] and e.stored[0] in changed for e in self.hits.values()):
+            return None  # (two articles' Web Annotations are never the same: each names its article)
+        prints = cache.Fingerprints()
+        todo: list[site.Page] = []
+        for url in o.pages:
+            g = o.groups.get(url)
+            if g is None:
+                return None
+            if not any(h in changed for h in g.webs):
+                if self.staging is not None and not self.store.valid(g.outputs):
+                    return None
+                continue
+            if g.kind < 0 or not g.context:
+                return None
+            context = {name: cache.Stored(changed[v]) if isinstance(v, cache.Stored) and v in changed else v
+                       for name, v in pickle.loads(g.context).items()}  # noqa: S301 - the signed entries'
+            kind = site.PAGES[g.kind]
+            page = site.Page(url, kind.template, context, 1, kind.make, g.kind)
+            for v in context.values():
+                if isinstance(v, cache.Stored):
+                    prints.known[id(v)] = f"web:{v}".encode("ascii")
+                    prints.webs[id(v)] = str(v)
+            k = prints.of(self.key, url, page.template, context)
+            self._page_keys[url] = k, tuple(prints.touched), context
+            todo.append(page)
+        again = {p.url for p in todo}
+        for url in o.pages:
+            if url not in again:
+                g = o.groups[url]
+                self._link(g.outputs)
+                self.new.groups[url] = g
+        self.new.pages = o.pages
+        return o.listed, [self._readable(p) for p in todo]
+
+    def _readable(self, p: site.Page) -> site.Page:
+        """A page to render, each Stored text in its context read back."""
+        if not any(isinstance(v, cache.Stored) for v in p.context.values()):
+            return p
+        context = {k: self.store.text(v) if isinstance(v, cache.Stored) else v for k, v in p.context.items()}
+        return dataclasses.replace(p, context=context)
 
     def rendered(self, pages: list[site.Page], written: list[tuple[str, str]]) -> None:
         by_path = dict(written)
@@ -789,7 +940,9 @@ class Reuse:
         for p in pages:
             path = site.output_path(p.url)
             outputs = ((path, by_path[path]),) if path in by_path else ()
-            self.new.groups[p.url] = cache.Group(self._page_keys[p.url], outputs)
+            k, webs, kept = self._page_keys[p.url]
+            context = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL) if kept is not None else b""
+            self.new.groups[p.url] = cache.Group(k, outputs, webs, p.kind if kept is not None else -1, context)
 
     def group(self, name: str, *parts: str) -> tuple[str, bool]:
         """A group of files made together (the search index): its key, and whether its outputs were linked."""
@@ -804,9 +957,9 @@ class Reuse:
     def keep_group(self, name: str, k: str, mark: int) -> None:
         self.new.groups[name] = cache.Group(k, tuple(self.written[mark:]))
 
-    def search_key(self, summaries: list[site.ArticleSummary]) -> list[str]:
-        return [self.summary_keys.get(id(s)) or cache.key(pickle.dumps(s, protocol=pickle.HIGHEST_PROTOCOL))
-                for s in summaries] + sorted(self.records.values())
+    def search_key(self) -> list[str]:
+        """Every summary's whole key (texts included), in order, and the records': what the index is made from."""
+        return self.summary_keys + sorted(self.records.values())
 
     # --- the state -----------------------------------------------------------------------------------------
 
@@ -835,14 +988,15 @@ class Reuse:
             self.store.save(new)
 
 
-def render_fullest_article(c: Collection, results: list[ArticleResult]) -> None:
+def render_fullest_article(c: Collection, results: list[ArticleResult], summaries: Summaries) -> None:
     """A check's one article page: that of the article with the most notes (the first of equals) among those
     without errors, rendered in its result's place, so that an error of the article template (or of what it
     includes) is reported, once. See docs/performance.md, "A cheaper check (issue 19)"."""
-    done = [i for i, r in enumerate(results) if r.summary is not None]
-    if done and c.env is not None:
-        i = max(done, key=lambda i: len(results[i].summary.citations))  # type: ignore[union-attr]
-        results[i] = process_article(c, c.slugs[i], Mode(search=False))
+    if summaries.places and c.env is not None:
+        k = max(range(len(summaries.places)), key=lambda k: summaries.citations[k])
+        i = summaries.places[k]
+        made = process_article(c, c.slugs[i], Mode(search=False))
+        results[i] = dataclasses.replace(made, summary=results[i].summary)  # (a hit's stays in summaries)
 
 
 def _assets_key(assets: dict[str, bytes]) -> str:
@@ -883,33 +1037,31 @@ def _staging(held: OutputLock, diags: list[Diagnostic], store: cache.Store | Non
             from None
 
 
-def _unused_records(c: Collection, summaries: list[site.ArticleSummary]) -> list[Diagnostic]:
-    cited = {rid for s in summaries for cit in s.citations for rid in cit.records}
+def _unused_records(c: Collection, cited: set[str]) -> list[Diagnostic]:
     return [Diagnostic(f"annotations/{REGISTRY}", 1, 1, f"record '{rid}' is not cited by any annotation",
                        "cite it from an annotation's records: list, or remove it", severity="warning")
             for rid in sorted(set(c.registry) - cited)]
 
 
-def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary], mode: Mode,
+def render_collection_pages(c: Collection, summaries: Sequence[site.ArticleSummary], mode: Mode,
                             only: set[str] | None = None, jobs: int = 1, progress: Progress = SILENT,
                             reuse: Reuse | None = None) -> list[Diagnostic]:
     """Render the pages made from the whole collection (all, or the URLs in ``only``: see site.PAGES) and write
-    them with the site's other files and the assets; the diagnostics (a template's failure)."""
-    pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries), site=c.web))
-    pages = [p for p in pages if p.template not in templates.OPTIONAL or templates.has(c.env, p.template)]
-    listed = site.sitemap_urls(pages, summaries)
-    if only is not None:
-        pages = [p for p in pages if p.url in only]
-    if not mode.render:
-        pages = largest_of_each(pages)
-    progress.stage("collection pages", len(pages))
-    todo = reuse.pages(c, pages, summaries) if reuse is not None else pages
-    progress.advance(len(pages) - len(todo))
+    them with the site's other files and the assets; the diagnostics (a template's failure). With reuse, when
+    what templates see of every summary is as the last run had it (:meth:`Reuse.relink`), the pages are linked
+    from the cache but those made from an article's new Web Annotations, and no summary is read."""
+    relinked = reuse.relink(c, mode) if reuse is not None and only is None else None
+    if relinked is not None:
+        listed, todo = relinked
+        progress.stage("collection pages", len(todo))
+    else:
+        listed, todo = _collection_pages(c, summaries, mode, only, progress, reuse)
     failed, written = _render_pages(c, todo, mode, jobs, progress)
     if failed is not None:
         return [failed]
     if reuse is not None:
         reuse.rendered(todo, written)
+        reuse.new.listed = listed
     writer = mode.writer
     if writer is None:
         return []
@@ -930,6 +1082,24 @@ def render_collection_pages(c: Collection, summaries: list[site.ArticleSummary],
     for name, text in scaffold.schema_files().items():  # published for editors' yaml-language-server
         writer.write(f"schema/{name}", text)
     return diags
+
+
+def _collection_pages(c: Collection, read: Sequence[site.ArticleSummary], mode: Mode, only: set[str] | None,
+                      progress: Progress, reuse: Reuse | None) -> tuple[list[str], list[site.Page]]:
+    """The URLs sitemap.xml lists, and the collection's pages to render (with reuse, those whose cached output no
+    longer holds: the others' are linked into place)."""
+    summaries = list(read)  # every one read: a page listing the articles renders again, or may
+    pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries), site=c.web))
+    pages = [p for p in pages if p.template not in templates.OPTIONAL or templates.has(c.env, p.template)]
+    listed = site.sitemap_urls(pages, summaries)
+    if only is not None:
+        pages = [p for p in pages if p.url in only]
+    if not mode.render:
+        pages = largest_of_each(pages)
+    progress.stage("collection pages", len(pages))
+    todo = reuse.pages(c, pages, summaries) if reuse is not None else pages
+    progress.advance(len(pages) - len(todo))
+    return listed, todo
 
 
 def largest_of_each(pages: list[site.Page]) -> list[site.Page]:
@@ -1015,7 +1185,7 @@ def _render_pages(c: Collection, pages: list[site.Page], mode: Mode, jobs: int, 
     return None, written
 
 
-def _write_search_index(c: Collection, writer: Writer, summaries: list[site.ArticleSummary],
+def _write_search_index(c: Collection, writer: Writer, summaries: Sequence[site.ArticleSummary],
                         diags: list[Diagnostic], reuse: Reuse | None = None) -> None:
     """search/: the split lunr index of every article, note and record, and lunr.js with its licence. With
     reuse, the index of the same summaries, registry and lunr.js is linked from the cache."""
@@ -1025,7 +1195,7 @@ def _write_search_index(c: Collection, writer: Writer, summaries: list[site.Arti
         assets = search.assets(c.root)
         if reuse is not None:
             reuse.new.assets = _assets_key(assets)
-            key, linked = reuse.group("search", *reuse.search_key(summaries), c.config.language, reuse.new.assets)
+            key, linked = reuse.group("search", *reuse.search_key(), c.config.language, reuse.new.assets)
             if linked:
                 return
             mark = len(reuse.written)

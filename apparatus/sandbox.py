@@ -6,6 +6,7 @@ reads; the check's isinstance tests made the article page's render about 1.8 tim
 (docs/performance.md). Its answer depends only on the object's type and the attribute's name (Jinja 3.1.6:
 ``is_internal_attribute`` and ``modifies_known_mutable`` test the type; the value is not used), so it is
 computed once per (type, name). tests/test_templates.py compares the remembered answers with the library's.
+A summary's fields that only code-made files read (:data:`apparatus.site.HIDDEN`) are refused too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .site import HIDDEN
 
 
 class Sandbox(ImmutableSandboxedEnvironment):
@@ -24,5 +27,6 @@ class Sandbox(ImmutableSandboxedEnvironment):
         key = (type(obj), attr)
         safe = self._safe.get(key)
         if safe is None:
-            safe = self._safe[key] = super().is_safe_attribute(obj, attr, value)
+            safe = self._safe[key] = (attr not in HIDDEN.get(type(obj), ())
+                                      and super().is_safe_attribute(obj, attr, value))
         return safe

@@ -107,6 +107,19 @@ class ArticleSummary:
         return article_url(self.slug)
 
 
+# What templates never see of a summary: the texts the search index reads and the Web Annotations, which only
+# code-made files use (the sandbox refuses them, apparatus.sandbox). A note's wording that shows only there leaves
+# the pages listing the articles as they were, and the build cache keys those pages by the rest (template_view).
+HIDDEN: dict[type, frozenset[str]] = {ArticleSummary: frozenset({"text", "web_annotations"}),
+                                      Citation: frozenset({"note_text"})}
+
+
+def template_view(s: ArticleSummary) -> ArticleSummary:
+    """The summary as templates see it: the HIDDEN fields emptied."""
+    return dataclasses.replace(s, text=b"", web_annotations=None,
+                               citations=tuple(dataclasses.replace(c, note_text=b"") for c in s.citations))
+
+
 def pack(text: str) -> bytes:
     """A text the search index reads, as a summary holds it until then: UTF-8, compressed. A summary holds every
     article's text and its notes' (4 to 5 times smaller so: a str of text with one ’ takes 2 bytes a character)."""
@@ -248,6 +261,7 @@ class Page:
     context: dict[str, Any]
     weight: int  # about what it costs to render, in rows (see PageKind.rows)
     make: Callable[[dict[str, Any], dict[str, Any]], str] | None = None  # see PageKind.make
+    kind: int = -1  # its row of PAGES
 
 
 def _no_rows(context: dict[str, Any]) -> int:
@@ -369,8 +383,8 @@ TEMPLATES = tuple(kind.template for kind in PAGES if kind.template)  # every col
 
 def collection_pages(inputs: Inputs) -> list[Page]:
     """Every page made from the whole collection (all but the articles'), in the table's order."""
-    return [Page(url, kind.template, context, 1 + kind.rows(context), kind.make)
-            for kind in PAGES if kind.pages is not None for url, context in kind.pages(inputs)]
+    return [Page(url, kind.template, context, 1 + kind.rows(context), kind.make, n)
+            for n, kind in enumerate(PAGES) if kind.pages is not None for url, context in kind.pages(inputs)]
 
 
 def sitemap_urls(pages: list[Page], summaries: list[ArticleSummary]) -> list[str]:

@@ -84,6 +84,26 @@ def test_a_template_cannot_run_a_command_or_reach_a_path(tmp_path: Path) -> None
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("expr", ["s.text", "s.web_annotations", "s['web_annotations']", "s.citations[0].note_text"])
+def test_templates_never_see_the_search_texts_or_the_web_annotations(tmp_path: Path, expr: str) -> None:
+    """site.HIDDEN: what only code-made files read of a summary is refused, as Python's internals are, with the
+    template's line (the build cache keys the collection's pages by the rest: apparatus.cache.Fingerprints)."""
+    from apparatus.site import ArticleSummary, Citation
+
+    (tmp_path / "templates").mkdir()
+    for name in PAGES:
+        (tmp_path / "templates" / name).write_text(f"{{{{ s.title }}}} {{{{ s.citations[0].quote }}}}\n{{{{ {expr} }}}}\n")
+    env, diags = environment(tmp_path, site={})
+    assert diags == [] and env is not None
+    cit = Citation("a", "A", "n1", 1, "context", "q", "", (), note_text=b"x")
+    s = ArticleSummary("a", "A", "O", "2024", False, {}, (cit,), text=b"x", web_annotations="[]")
+    with pytest.raises(TemplateFailure) as exc:
+        render(env, "index.html", s=s)
+    d = exc.value.diagnostic
+    assert (d.path, d.line) == ("templates/index.html", 2)
+    assert "is unsafe" in d.message, d.message
+
+
 def test_the_sandbox_remembers_exactly_the_librarys_answers() -> None:
     """apparatus.sandbox.Sandbox answers is_safe_attribute from a table per (type, name): for objects of every
     kind the library tells apart (functions, methods, types, code, frames, generators, mutable containers, plain
