@@ -243,6 +243,32 @@ def test_one_edit_reprocesses_one_article_and_links_the_rest(coll: Path) -> None
     assert other.stat().st_ino in objects and page.stat().st_ino in objects
 
 
+def test_a_notes_wording_remakes_its_web_annotations_and_no_page_listing_articles(coll: Path) -> None:
+    """What templates see of a summary (site.HIDDEN left out) is unchanged by a note's wording: the pages listing
+    the articles are linked as they were (the same files), and only the article's own outputs and its
+    AnnotationPage (made again from its kept context, Reuse.relink) and the search index are new, as a cold build
+    makes them."""
+    assert run(coll, "build").returncode == 0
+    note = sorted((coll / "annotations").glob("[!_]*.yaml"))[3]
+    site_dir = coll / "_site"
+
+    def files() -> dict[str, int]:
+        return {p.relative_to(site_dir).as_posix(): p.stat().st_ino for p in site_dir.rglob("*") if p.is_file()}
+    before = files()
+    note.write_text(note.read_text(encoding="utf-8").replace(" the ", " the very ", 1), encoding="utf-8")
+    assert run(coll, "build").returncode == 0
+    after = files()
+    changed = sorted(rel for rel in after if after[rel] != before.get(rel))
+    own = f"articles/{note.stem}/"
+    assert after.keys() == before.keys()
+    # the search index holds the note's words too
+    assert changed and all(rel.startswith((own, "search/")) or rel == ".apparatus-output" for rel in changed), changed
+    assert f"{own}annotations.jsonld" in changed and f"{own}index.html" in changed
+    assert "index.html" not in changed and "records/index.html" not in changed
+    assert (site_dir / own / "annotations.jsonld").read_text(encoding="utf-8").count("the very") == 1
+    cold_equals(coll)
+
+
 def test_no_cache_builds_cold_and_leaves_no_cache(coll: Path) -> None:
     result = run(coll, "build", "--no-cache")
     assert result.returncode == 0, result.stderr
