@@ -50,7 +50,7 @@ from .output import MARKER, write_file
 from .sources import walk
 
 DIR = ".apparatus-cache"
-FORMAT = 1
+FORMAT = 2  # of the state and entries files: another is ignored
 MAGIC = b"apparatus-cache\n"
 LIBRARIES = ("jinja2", "markdown-it-py", "mdurl", "PyYAML", "lunr", "MarkupSafe", "snowballstemmer", "langcodes",
              "language-data", "mdit-py-plugins")  # every library whose output reaches a page, an index or a check
@@ -132,6 +132,7 @@ class Scan:
     started: int  # time.time_ns() before the listing
     refused: bool  # a file the listing refused (outside the collection, unreadable): no shortcut
     listing: str = ""  # listing()'s hash, taken first ("" when a source is a link, or one was refused)
+    walked: dict[str, Any] = dataclasses.field(default_factory=dict)  # folder → what the guarded walk gave
 
     @classmethod
     def of(cls, root: Path, listed: tuple[int, tuple[str, int] | None] | None = None) -> Scan:
@@ -140,8 +141,9 @@ class Scan:
         # (the listing before the stats: a file changed after it is seen as changed)
         sigs: dict[str, Sig] = {}
         refused = False
+        walked = {}
         for folder in SOURCES:
-            files, problems = walk(root, folder)
+            files, problems = walked[folder] = walk(root, folder)
             refused = refused or bool(problems)
             for rel in files:
                 try:
@@ -162,7 +164,7 @@ class Scan:
             sigs["site.yaml"] = sig(os.stat(root / "site.yaml"))
         except OSError:
             refused = True
-        return cls(sigs, started, refused, quick[0] if quick is not None and not refused else "")
+        return cls(sigs, started, refused, quick[0] if quick is not None and not refused else "", walked)
 
 
 def listing(root: Path) -> tuple[str, int] | None:
@@ -242,7 +244,8 @@ class Group:
     outputs: tuple[tuple[str, str], ...]
     webs: tuple[str, ...] = ()  # a page's: the Web Annotations (their objects) its context holds
     kind: int = -1  # a page made by code, with webs: its row of site.PAGES …
-    context: bytes = b""  # … and its context, pickled, each Web Annotation text in it as its Stored
+    context: dict[str, Any] | None = None  # … and its context, each Web Annotation text in it as its Stored (the
+    # values pages share, as the AnnotationCollection's description, are pickled once with the state)
 
 
 @dataclasses.dataclass
@@ -268,9 +271,13 @@ class State:
     spare: tuple[int, int] | None = None  # the spare's marker (output.Staging): the site before, kept beside
     spare_manifest: dict[str, str] = dataclasses.field(default_factory=dict)  # its files: path → object
     registry: str = ""  # registry_key(): the records as read
+    history: dict[str, str] = dataclasses.field(default_factory=dict)  # per article, its notes' history
     order: tuple[str, ...] = ()  # the articles, in the collection's order
     pages: tuple[str, ...] = ()  # the collection pages' URLs (their groups), in order
     listed: list[str] = dataclasses.field(default_factory=list)  # the URLs sitemap.xml lists
+
+
+_FIELDS = {f.name for f in dataclasses.fields(State)}
 
 
 class Store:
@@ -368,7 +375,7 @@ class Store:
 
     def _read_state(self) -> State:
         state = self._read(self.state_path)
-        if not isinstance(state, State):
+        if not isinstance(state, State) or vars(state).keys() != _FIELDS:  # (a state of another shape: unused)
             if state is not None:
                 self.note = "the cache's state is not one; this run is cold"
             return State()
@@ -458,13 +465,21 @@ class Store:
 
     def valid(self, outputs: Iterable[tuple[str, str]]) -> bool:
         """Whether every object of these outputs is still as written (and so may be linked)."""
+        new, blobs, base = self.new_blobs, self.state.blobs, f"{self.objects}{os.sep}"
         for _, h in outputs:
-            if h in self.new_blobs:
+            if h in new:
                 continue
-            meta = self._intact(h, self.state.blobs.get(h))
-            if meta is None:
+            meta = blobs.get(h)
+            try:  # (_intact's usual case, inline: a rebuild checks every object it links)
+                info = os.lstat(f"{base}{h[:2]}{os.sep}{h[2:]}")
+            except OSError:
                 return False
-            self.new_blobs[h] = meta
+            now = (info.st_size, info.st_mtime_ns, info.st_ino)
+            if now != meta or not stat.S_ISREG(info.st_mode):
+                now = self._intact(h, meta)  # type: ignore[assignment]
+                if now is None:
+                    return False
+            new[h] = now
         return True
 
     def object_path(self, h: str) -> str:

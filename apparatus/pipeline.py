@@ -434,11 +434,12 @@ def _counted(result: ArticleResult, progress: Progress) -> ArticleResult:
     return result
 
 
-def load_collection(root: Path, auto_reload: bool = False, whole: bool = True
-                    ) -> tuple[Collection | None, list[Diagnostic]]:
+def load_collection(root: Path, auto_reload: bool = False, whole: bool = True,
+                    walked: dict[str, Any] | None = None) -> tuple[Collection | None, list[Diagnostic]]:
     """The site-wide inputs and the listing of the articles. Not whole (a check of named articles): the notes'
     dates are not read from git (only the collection's pages show them), and the records' citations are rendered
-    as articles cite them."""
+    as articles cite them. walked: the guarded walk of content/ and annotations/, when the run took it already
+    (cache.Scan)."""
     config, diags = load_config(root)
     if config is None:
         return None, diags
@@ -446,12 +447,12 @@ def load_collection(root: Path, auto_reload: bool = False, whole: bool = True
     diags += registry.diagnostics
     env, more = templates.environment(root, template_site(config), auto_reload)
     diags += more
-    slugs, more = _listed(root, "content", ".md")
+    slugs, more = _listed(root, "content", ".md", walked)
     diags += more
     if not slugs and not more:
         diags.append(Diagnostic("content", 1, 1, "no articles: content/ has no .md files",
                                 "add content/<slug>.md with front matter and the article text"))
-    names, more = _listed(root, "annotations", ".yaml")
+    names, more = _listed(root, "annotations", ".yaml", walked)
     diags += more
     ann_slugs = set(names) - {REGISTRY.removesuffix(".yaml")}
     for orphan in sorted(ann_slugs - set(slugs)):
@@ -471,9 +472,10 @@ def load_collection(root: Path, auto_reload: bool = False, whole: bool = True
     return c, diags + ([c.failure] if c.failure else [])
 
 
-def _listed(root: Path, folder: str, suffix: str) -> tuple[list[str], list[Diagnostic]]:
+def _listed(root: Path, folder: str, suffix: str, walked: dict[str, Any] | None = None
+            ) -> tuple[list[str], list[Diagnostic]]:
     """The names (without suffix) of the folder's own files ending in suffix; refusals of what links outside."""
-    files, refused = walk(root, folder)
+    files, refused = walked[folder] if walked is not None and folder in walked else walk(root, folder)
     return [rel[len(folder) + 1:].removesuffix(suffix) for rel in files
             if rel.endswith(suffix) and posixpath.dirname(rel) == folder], refused
 
@@ -519,7 +521,7 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
            progress: Progress, store: cache.Store | None, started: float, note: str,
            listing: tuple[int, tuple[str, int] | None] | None = None) -> BuildResult:
     scan = cache.Scan.of(root, listing) if store is not None else None
-    c, diags = load_collection(root, whole=only is None)
+    c, diags = load_collection(root, whole=only is None, walked=scan.walked if scan is not None else None)
     if c is None:
         raise BuildError(diags)
     if only is not None:
@@ -693,7 +695,7 @@ class Reuse:
         self.records = cache.record_keys(c.registry)
         self.new.registry = cache.registry_key(self.records, c.faulty, c.registry_complete)
         self.new.order = tuple(c.slugs)
-        self.history = _history_keys(c.history)
+        self.history = self.new.history = _history_keys(c.history)
         self.entries: dict[int, cache.Entry] = {}  # id() of a summary → its article's entry
         self.summary_keys: list[str] = []  # each summary's whole key, in order (cache.Entry.summary_key)
         # a collection page's URL → its key, the Web Annotations its context holds, and (for a page made by code
@@ -749,9 +751,20 @@ class Reuse:
         """Sort the articles into those whose cached result holds (hits) and the rest (misses)."""
         same = self.old.key == self.key
         registry = self.old.registry == self.new.registry  # every article's view of it holds
+        inputs, history = self.old.inputs, self.old.history
         for slug in c.slugs:
             e = self.old.articles.get(slug) if same else None
-            if (e is not None and e.key == self._article_key(slug, [self.sha(c, rel) for rel in self._files(c, slug)])
+            if e is None:
+                self.misses.append(slug)
+                continue
+            files = self._files(c, slug)
+            shas = [self.sha(c, rel) for rel in files]
+            # the key is the last run's when its inputs are: the same files, bytes and history (no hash to make)
+            as_before = (history.get(slug) == self.history.get(slug)
+                         and (f"annotations/{slug}.yaml" in inputs) == (len(files) == 2)
+                         and all(h is not None and inputs.get(rel, (None, ""))[1] == h
+                                 for rel, h in zip(files, shas, strict=True)))
+            if ((as_before or e.key == self._article_key(slug, shas))
                     and (registry or e.view == self._view(c, e.cited))
                     and (self.staging is None or self.store.valid(e.outputs))
                     and self.store.valid(("", h) for h in e.stored)):
@@ -905,10 +918,10 @@ class Reuse:
                 if self.staging is not None and not self.store.valid(g.outputs):
                     return None
                 continue
-            if g.kind < 0 or not g.context:
+            if g.kind < 0 or g.context is None:
                 return None
             context = {name: cache.Stored(changed[v]) if isinstance(v, cache.Stored) and v in changed else v
-                       for name, v in pickle.loads(g.context).items()}  # noqa: S301 - the signed entries'
+                       for name, v in g.context.items()}
             kind = site.PAGES[g.kind]
             page = site.Page(url, kind.template, context, 1, kind.make, g.kind)
             for v in context.values():
@@ -941,8 +954,7 @@ class Reuse:
             path = site.output_path(p.url)
             outputs = ((path, by_path[path]),) if path in by_path else ()
             k, webs, kept = self._page_keys[p.url]
-            context = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL) if kept is not None else b""
-            self.new.groups[p.url] = cache.Group(k, outputs, webs, p.kind if kept is not None else -1, context)
+            self.new.groups[p.url] = cache.Group(k, outputs, webs, p.kind if kept is not None else -1, kept)
 
     def group(self, name: str, *parts: str) -> tuple[str, bool]:
         """A group of files made together (the search index): its key, and whether its outputs were linked."""
