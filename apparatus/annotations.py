@@ -18,11 +18,10 @@ from typing import Any
 from . import archives
 from .errors import Diagnostic
 from .fastyaml import Typed
+from .kinds import KINDS, TYPES
 from .schema import ID_RE, Field, Validator, did_you_mean, id_suggestion, load_yaml
 from .sources import KeyPath, SourceFile, YamlDoc, read_source
 
-TYPES = ("correction", "context", "source")
-KINDS = ("un", "parliament", "legislation", "government", "court", "other")
 REGISTRY = "_records.yaml"
 # A correction's verdict (ClaimReview's Rating.alternateName): the key written in YAML → the label published.
 # Without verdict:, a correction is "inaccurate": the record contradicts the wording (docs/format.md).

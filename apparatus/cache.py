@@ -46,8 +46,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .errors import BuildError
+from .outcome import BuildResult
 from .output import MARKER, write_file
-from .sources import walk
 
 DIR = ".apparatus-cache"
 FORMAT = 2  # of the state and entries files: another is ignored
@@ -139,6 +140,8 @@ class Scan:
         """listed: (time.time_ns() before it, listing()) when the run took it already (to see if it may replay)."""
         started, quick = listed if listed is not None else (time.time_ns(), listing(root))
         # (the listing before the stats: a file changed after it is seen as changed)
+        from .sources import walk  # (yaml with it: not needed by a run that replays)
+
         sigs: dict[str, Sig] = {}
         refused = False
         walked = {}
@@ -262,7 +265,7 @@ class State:
     groups: dict[str, Group] = dataclasses.field(default_factory=dict)
     blobs: dict[str, BlobMeta] = dataclasses.field(default_factory=dict)
     site: tuple[int, int] | None = None  # the output's marker (inode, mtime_ns) when this run made the site
-    replay: Any = None  # the last run's result, when it passed: pipeline.BuildResult without its timing
+    replay: BuildResult | None = None  # the last run's result, when it passed, without its timing
     entries: str = ""  # the SHA-256 of the file holding articles, groups and blobs (read only when needed)
     listing: str = ""  # listing(): the sources as they were when the run started ("" when a source is a link)
     environment: str = ""  # environment(): the APPARATUS_ variables of the run
@@ -272,12 +275,16 @@ class State:
     spare_manifest: dict[str, str] = dataclasses.field(default_factory=dict)  # its files: path → object
     registry: str = ""  # registry_key(): the records as read
     history: dict[str, str] = dataclasses.field(default_factory=dict)  # per article, its notes' history
-    order: tuple[str, ...] = ()  # the articles, in the collection's order
-    pages: tuple[str, ...] = ()  # the collection pages' URLs (their groups), in order
+    order: tuple[str, ...] = dataclasses.field(default_factory=tuple)  # the articles, in the collection's order
+    pages: tuple[str, ...] = dataclasses.field(default_factory=tuple)  # the collection pages' URLs, in order
     listed: list[str] = dataclasses.field(default_factory=list)  # the URLs sitemap.xml lists
 
 
 _FIELDS = {f.name for f in dataclasses.fields(State)}
+# what the entries file holds (the state file, the rest: what a replay reads)
+ENTRIES = ("inputs", "articles", "groups", "blobs", "manifest", "spare_manifest", "history", "order", "pages",
+           "listed")
+_EMPTY: dict[str, Any] = {f.name: f.default_factory for f in dataclasses.fields(State) if f.name in ENTRIES}
 
 
 class Store:
@@ -382,16 +389,18 @@ class Store:
         return state
 
     def load_entries(self) -> None:
-        """Read what the state's runs made (articles, pages, objects): only a run that has to build needs them."""
+        """Read what the state's runs made (ENTRIES: articles, pages, objects…): only a run that has to build needs
+        them; one that replays reads the small state only."""
         state = self.state
         if not state.entries or self._entries_loaded:
             return
         self._entries_loaded = True
         entries = self._read(self.entries_path, bytes.fromhex(state.entries))
-        if not (isinstance(entries, tuple) and len(entries) == 5):
+        if not (isinstance(entries, dict) and entries.keys() == set(ENTRIES)):
             self.state = State()
             return
-        state.articles, state.groups, state.blobs, state.manifest, state.spare_manifest = entries
+        for name, value in entries.items():
+            setattr(state, name, value)
 
     def _write(self, path: Path, value: Any) -> str:
         """Pickle value into path (atomically), streamed through SHA-256 (never the whole pickle in memory); the
@@ -498,14 +507,79 @@ class Store:
         old = set(self.state.blobs)
         # the entries first, then the state naming their hash: a run killed between them leaves a state whose
         # entries do not match, which the next run ignores
-        state.entries = self._write(self.entries_path, (state.articles, state.groups, state.blobs, state.manifest,
-                                                        state.spare_manifest))
-        self._write(self.state_path, dataclasses.replace(state, articles={}, groups={}, blobs={}, manifest={},
-                                                         spare_manifest={}))
+        state.entries = self._write(self.entries_path, {name: getattr(state, name) for name in ENTRIES})
+        self._write(self.state_path, dataclasses.replace(state, **{name: _EMPTY[name]() for name in ENTRIES}))
         for h in old - set(state.blobs):
             with contextlib.suppress(OSError):  # gone already: the next build does not name it either
                 os.unlink(self._object(h))
         self.state = state
+
+
+@dataclasses.dataclass
+class Begun:
+    """A run's start with the cache (:func:`begin`)."""
+
+    store: Store | None  # open (its lock held), or None: the run is cold (note says why)
+    note: str
+    started: float  # time.perf_counter() at the run's start
+    listing: tuple[int, tuple[str, int] | None] | None = None  # (time.time_ns() before it, listing())
+    replayed: BuildResult | None = None  # the last run's result: nothing changed (the store is closed)
+
+
+def begin(root: Path, write: bool, search: bool, strict: bool, folder: Path | None = None,
+          started: float | None = None) -> Begun:
+    """Open the cache of this kind of run and, when nothing it was made from has changed (and, for a build, the
+    site it made is still in place), replay the last run's result: no file is read but the listing, none is
+    written, and no module but this one's few is imported (the command line calls this first). Raises
+    BuildError for a replayed run with warnings under strict."""
+    begun = Begun(None, "", time.perf_counter() if started is None else started)
+    store = Store(root, "check" if not write else "build" if search else "build-no-search", folder)
+    if not store.open():
+        begun.note = store.note
+        return begun
+    begun.store, begun.note = store, store.note
+    begun.listing = (time.time_ns(), listing(root))  # the time first: a file changed after it is seen
+    try:
+        last = _replayable(store, root, write, begun.listing[1])
+    except BaseException:
+        store.close()
+        raise
+    if last is not None:
+        store.close()
+        begun.store = None
+        diags = last.diagnostics
+        if strict and diags:
+            raise BuildError([dataclasses.replace(d, severity="error") for d in diags], last.drafts)
+        begun.replayed = dataclasses.replace(last, seconds=time.perf_counter() - begun.started, unchanged=True,
+                                             reused=last.articles)
+    return begun
+
+
+def _replayable(store: Store, root: Path, write: bool, now: tuple[str, int] | None) -> BuildResult | None:
+    state = store.state
+    last = state.replay
+    if last is None or not state.listing or state.engine != engine() or state.environment != environment():
+        return None
+    if now is None or now[0] != state.listing or now[1] >= state.scanned - RACY_NS:
+        return None
+    if write and (state.output is None or marker(state.output) != state.site):
+        return None
+    if git_state(root) != state.git:
+        return None
+    if state.assets:  # a build with search: lunr.js (node_modules) is an input too
+        from . import search  # (lunr with it: only for a build with search)
+
+        try:
+            if assets_key(search.assets(root)) != state.assets:
+                return None
+        except search.LunrMissing:
+            return None
+    return last
+
+
+def assets_key(assets: dict[str, bytes]) -> str:
+    """The files search/ copies (lunr.js, its licence…), as a key."""
+    return _hash(*(f"{rel}={hashlib.sha256(data).hexdigest()}" for rel, data in sorted(assets.items())))
 
 
 class _Hashing:

@@ -17,12 +17,19 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from . import annotate, pipeline, progress, scaffold, selection
-from .annotations import TYPES
+from . import progress
 from .errors import BuildError, Diagnostic, cells, count_errors, printable, workflow_command
+from .kinds import TYPES
+from .outcome import BuildResult
 from .output import OutputError
+
+if TYPE_CHECKING:
+    from . import annotate, selection
+
+# The engine's modules load when a command needs them: a build or check in which nothing changed replays its
+# last result (apparatus.cache.begin) with this module, the cache's and their few imports only.
 
 GITHUB_ANNOTATIONS = 10  # GitHub shows at most 10 annotations of each kind per step
 
@@ -189,6 +196,8 @@ def _annotate_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
 
 def _annotate(root: Path, args: argparse.Namespace) -> int:
+    from . import annotate
+
     """build.py annotate: the snippet on stdout, or why not (exit 1: the collection; 2: an argument)."""
     try:
         s = annotate.snippet(root, args.slug, args.quote, kind=args.type, note=args.note, correction=args.correction,
@@ -210,6 +219,8 @@ RECORDS_SHOWN = 100
 
 
 def _records(root: Path, words: list[str]) -> int:
+    from . import annotate
+
     """build.py records: the matching records in aligned columns (exit 1: none)."""
     try:
         hits = annotate.find_records(root, " ".join(words), limit=RECORDS_SHOWN + 1)
@@ -326,8 +337,12 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
     if args.jobs is not None and args.jobs < 1:
         return _usage("--jobs takes a whole number from 1", fmt)
     if command == "new":
+        from . import scaffold
+
         return scaffold.new(root, args.slug, datetime.date.today().isoformat())
     if command == "schema":
+        from . import scaffold
+
         return scaffold.write_schemas(root / args.output)
     if command == "links":
         return _links(root, args.timeout, args.quiet)
@@ -339,17 +354,30 @@ def _command(args: argparse.Namespace, fmt: str) -> int:
         from .serve import serve  # watchdog and the server load only for the preview
 
         return serve(root, args.host, args.port, args.open, args.jobs, args.allow_host, args.panel)
-    try:
-        only = selection.select(root, args.paths) if getattr(args, "paths", None) else None
-    except selection.UsageError as exc:
-        _fail(exc.message, exc.hint, fmt)
-        return 2
+    only = None
+    if getattr(args, "paths", None):
+        from . import selection
+
+        try:
+            only = selection.select(root, args.paths)
+        except selection.UsageError as exc:
+            _fail(exc.message, exc.hint, fmt)
+            return 2
     shown = progress.on_terminal(sys.stderr, args.quiet or fmt == "github")
+    write, strict, search = command == "build", getattr(args, "strict", False), not getattr(args, "no_search", False)
     try:
-        result = pipeline.build(root, write=(command == "build"), jobs=args.jobs,
-                                strict=getattr(args, "strict", False),
-                                search_index=not getattr(args, "no_search", False), only=only, progress=shown,
-                                use_cache=getattr(args, "cache", True), cache_dir=getattr(args, "cache_dir", None))
+        begun = None
+        if getattr(args, "cache", True) and only is None:
+            from . import cache
+
+            begun = cache.begin(root, write, search, strict, getattr(args, "cache_dir", None))
+        if begun is not None and begun.replayed is not None:
+            result = begun.replayed
+        else:
+            from . import pipeline
+
+            result = pipeline.build(root, write=write, jobs=args.jobs, strict=strict, search_index=search, only=only,
+                                    progress=shown, begun=begun)
     except BuildError as exc:
         shown.clear()
         _report(exc.diagnostics, fmt)
@@ -380,7 +408,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _summary(command: str, result: pipeline.BuildResult, only: selection.Selection | None) -> str:
+def _summary(command: str, result: BuildResult, only: selection.Selection | None) -> str:
     """The last line of a build or check that passed: what it covered, how long it took, the warnings."""
     moved = f", {result.moved} moved" if result.moved else ""
     articles = _plural(result.articles, "article")

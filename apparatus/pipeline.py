@@ -52,6 +52,7 @@ from .articles import Article, load_article
 from .config import Config, load_config, template_site
 from .drafts import placeholders
 from .errors import BuildError, Diagnostic, count_errors
+from .outcome import BuildResult
 from .output import OutputLock, OutputNotOurs, Staging, Writer
 from .progress import SILENT, Progress
 from .schema import did_you_mean
@@ -147,21 +148,6 @@ class ArticleResult:
     notes: dict[str, int] = dataclasses.field(default_factory=dict)  # annotation id → hash of what it shows
     files: tuple[tuple[str, str], ...] = ()  # the article's other outputs (path, text), likewise
     draft: str = ""  # the article's path, when it was skipped as a draft
-
-
-@dataclasses.dataclass
-class BuildResult:
-    articles: int
-    annotations: int
-    records: int
-    seconds: float
-    diagnostics: list[Diagnostic]
-    output: str = ""
-    moved: int = 0  # annotations anchored approximately after their article changed
-    drafts: tuple[str, ...] = ()  # the articles skipped as drafts (their paths)
-    reused: int = -1  # articles taken from the cache (apparatus.cache); -1: no cache; see `unchanged`
-    unchanged: bool = False  # nothing had changed since the last run: its result, replayed, and nothing written
-    cache_note: str = ""  # why the cache was not used, when it was not (a damaged or committed cache)
 
 
 _NOTES: dict[str, tuple[str, list[markdown.Problem]]] = {}  # each distinct note is rendered once per process
@@ -482,7 +468,7 @@ def _listed(root: Path, folder: str, suffix: str, walked: dict[str, Any] | None 
 
 def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool = False,
           search_index: bool = True, only: Selection | None = None, progress: Progress = SILENT,
-          use_cache: bool = False, cache_dir: Path | None = None) -> BuildResult:
+          use_cache: bool = False, cache_dir: Path | None = None, begun: cache.Begun | None = None) -> BuildResult:
     """Build (or with write=False, check) the collection at root. Raises BuildError on errors.
 
     With strict, warnings are errors: nothing is written when there is any. Without search_index,
@@ -491,27 +477,20 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
     listing of the files (an annotation file without its article is found from the names); the pages made
     from the whole collection, and the warning for records no note cites, need every article and are left out.
     With use_cache (and no only), the build cache (:mod:`apparatus.cache`) is read and written: what is still
-    valid is reused, and a run in which nothing changed replays the last result and writes nothing.
+    valid is reused, and a run in which nothing changed replays the last result and writes nothing. begun: the
+    cache as the caller opened it (cache.begin: the command line tries the replay before it imports this module).
     """
     assert only is None or not write, "only a check is limited to named articles"
-    started = time.perf_counter()
+    started = begun.started if begun is not None else time.perf_counter()
     progress.stage("reading the collection")
-    store = None
-    note = ""
-    if use_cache and only is None:
-        store = cache.Store(root, "check" if not write else "build" if search_index else "build-no-search", cache_dir)
-        if not store.open():
-            note, store = store.note, None
-        else:
-            note = store.note
+    if begun is None and use_cache and only is None:
+        begun = cache.begin(root, write, search_index, strict, cache_dir, started)
+    if begun is not None and begun.replayed is not None:
+        return begun.replayed
+    store = begun.store if begun is not None else None
     try:
-        listing = None
-        if store is not None:
-            listing = (time.time_ns(), cache.listing(root))  # the time first: a file changed after it is seen
-            replayed = _replay(store, root, write, strict, started, listing[1])
-            if replayed is not None:
-                return replayed
-        return _build(root, write, jobs, strict, search_index, only, progress, store, started, note, listing)
+        return _build(root, write, jobs, strict, search_index, only, progress, store, started,
+                      begun.note if begun is not None else "", begun.listing if begun is not None else None)
     finally:
         if store is not None:
             store.close()
@@ -583,34 +562,6 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
     if reuse is not None:
         reuse.save(result, c.config.output_dir if write else None)
     return result
-
-
-def _replay(store: cache.Store, root: Path, write: bool, strict: bool, started: float,
-            now: tuple[str, int] | None) -> BuildResult | None:
-    """The last run's result, when nothing it was made from has changed (and, for a build, the site it made is
-    still in place): no file is read but the listing, and none is written."""
-    state = store.state
-    last = state.replay
-    if last is None or not state.listing or state.engine != cache.engine() or state.environment != cache.environment():
-        return None
-    if now is None or now[0] != state.listing or now[1] >= state.scanned - cache.RACY_NS:
-        return None
-    if write and (state.output is None or cache.marker(state.output) != state.site):
-        return None
-    if cache.git_state(root) != state.git:
-        return None
-    if state.assets:  # a build with search: lunr.js (node_modules) is an input too
-        from . import search
-
-        try:
-            if _assets_key(search.assets(root)) != state.assets:
-                return None
-        except search.LunrMissing:
-            return None
-    diags = last.diagnostics
-    if strict and diags:
-        raise BuildError([dataclasses.replace(d, severity="error") for d in diags], last.drafts)
-    return dataclasses.replace(last, seconds=time.perf_counter() - started, unchanged=True, reused=last.articles)
 
 
 class Summaries(Sequence[site.ArticleSummary]):
@@ -1011,10 +962,6 @@ def render_fullest_article(c: Collection, results: list[ArticleResult], summarie
         results[i] = dataclasses.replace(made, summary=results[i].summary)  # (a hit's stays in summaries)
 
 
-def _assets_key(assets: dict[str, bytes]) -> str:
-    return cache.key(*(f"{rel}={hashlib.sha256(data).hexdigest()}" for rel, data in sorted(assets.items())))
-
-
 def _stat_sig(root: Path, rel: str) -> cache.Sig | None:
     try:
         return cache.sig(os.stat(f"{root}{os.sep}{rel}"))
@@ -1206,7 +1153,7 @@ def _write_search_index(c: Collection, writer: Writer, summaries: Sequence[site.
     try:
         assets = search.assets(c.root)
         if reuse is not None:
-            reuse.new.assets = _assets_key(assets)
+            reuse.new.assets = cache.assets_key(assets)
             key, linked = reuse.group("search", *reuse.search_key(), c.config.language, reuse.new.assets)
             if linked:
                 return
