@@ -278,12 +278,13 @@ class State:
     order: tuple[str, ...] = dataclasses.field(default_factory=tuple)  # the articles, in the collection's order
     pages: tuple[str, ...] = dataclasses.field(default_factory=tuple)  # the collection pages' URLs, in order
     listed: list[str] = dataclasses.field(default_factory=list)  # the URLs sitemap.xml lists
+    compiled: dict[str, bytes] = dataclasses.field(default_factory=dict)  # the templates, compiled (Jinja's buckets)
 
 
 _FIELDS = {f.name for f in dataclasses.fields(State)}
 # what the entries file holds (the state file, the rest: what a replay reads)
 ENTRIES = ("inputs", "articles", "groups", "blobs", "manifest", "spare_manifest", "history", "order", "pages",
-           "listed")
+           "listed", "compiled")
 _EMPTY: dict[str, Any] = {f.name: f.default_factory for f in dataclasses.fields(State) if f.name in ENTRIES}
 
 

@@ -421,17 +421,18 @@ def _counted(result: ArticleResult, progress: Progress) -> ArticleResult:
 
 
 def load_collection(root: Path, auto_reload: bool = False, whole: bool = True,
-                    walked: dict[str, Any] | None = None) -> tuple[Collection | None, list[Diagnostic]]:
+                    walked: dict[str, Any] | None = None, compiled: templates.Compiled | None = None
+                    ) -> tuple[Collection | None, list[Diagnostic]]:
     """The site-wide inputs and the listing of the articles. Not whole (a check of named articles): the notes'
     dates are not read from git (only the collection's pages show them), and the records' citations are rendered
     as articles cite them. walked: the guarded walk of content/ and annotations/, when the run took it already
-    (cache.Scan)."""
+    (cache.Scan); compiled: the templates as the cache kept them compiled."""
     config, diags = load_config(root)
     if config is None:
         return None, diags
     registry = read_registry(root, f"annotations/{REGISTRY}")
     diags += registry.diagnostics
-    env, more = templates.environment(root, template_site(config), auto_reload)
+    env, more = templates.environment(root, template_site(config), auto_reload, compiled)
     diags += more
     slugs, more = _listed(root, "content", ".md", walked)
     diags += more
@@ -500,7 +501,12 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
            progress: Progress, store: cache.Store | None, started: float, note: str,
            listing: tuple[int, tuple[str, int] | None] | None = None) -> BuildResult:
     scan = cache.Scan.of(root, listing) if store is not None else None
-    c, diags = load_collection(root, whole=only is None, walked=scan.walked if scan is not None else None)
+    compiled = None
+    if store is not None:
+        store.load_entries()
+        compiled = templates.Compiled(store.state.compiled if store.state.engine == cache.engine() else {})
+    c, diags = load_collection(root, whole=only is None, walked=scan.walked if scan is not None else None,
+                               compiled=compiled)
     if c is None:
         raise BuildError(diags)
     if only is not None:
@@ -522,6 +528,7 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
             staging = _staging(held, diags, store)
         if store is not None and scan is not None:
             reuse = Reuse(store, staging, scan, c, search_index and write)
+            reuse.new.compiled = compiled.used if compiled is not None else {}
         writer = reuse if reuse is not None and staging is not None else staging
         # a check writes no index (no texts kept for one), and of everything makes no page but one of each template
         mode = Mode(writer, search=search_index and write, render=write or only is not None)

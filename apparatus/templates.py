@@ -103,15 +103,38 @@ class _Loader(jinja2.BaseLoader):
         return src.text, path, uptodate
 
 
-def environment(root: Path, site: Any, auto_reload: bool = False) -> tuple[jinja2.Environment | None, list[Diagnostic]]:
+class Compiled(jinja2.BytecodeCache):
+    """The templates as an earlier run of the same engine compiled them, from the build cache's signed entries
+    (apparatus.cache): Jinja takes one only while its source's checksum matches, and compiles the others. Kept
+    in memory; what this run used or made is ``used``, for the cache to keep."""
+
+    def __init__(self, codes: dict[str, bytes]):
+        self.codes = codes
+        self.used: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.codes.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+            if bucket.code is not None:
+                self.used[bucket.key] = data
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.used[bucket.key] = bucket.bytecode_to_string()
+
+
+def environment(root: Path, site: Any, auto_reload: bool = False, compiled: Compiled | None = None
+                ) -> tuple[jinja2.Environment | None, list[Diagnostic]]:
     """The templates of a collection, loaded and checked. A build keeps them as loaded; the preview server
     (auto_reload) has Jinja look at a template file's time on each use, to pick up an edit. Any file or folder
     in templates/ that links outside the collection is refused, static files included. Templates are input
     from pull requests too: the sandbox refuses private attributes (``__globals__``) and changes to values, and
-    ``site`` must be plain values (:func:`apparatus.config.template_site`), nothing that reaches a path."""
+    ``site`` must be plain values (:func:`apparatus.config.template_site`), nothing that reaches a path.
+    compiled: what an earlier run compiled (a build with the cache)."""
     env = Sandbox(
         auto_reload=auto_reload,
         loader=_Loader(root),
+        bytecode_cache=compiled,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
