@@ -243,6 +243,17 @@ def test_a_replay_loads_no_module_of_the_engine_but_the_caches(coll: Path) -> No
                                            "'apparatus.progress']"), out.stdout
 
 
+def test_a_replay_under_strict_fails_on_the_warnings_it_replays(coll: Path) -> None:
+    """--strict makes warnings errors in a replay too: the same four warnings, as errors, exit 1, nothing
+    written; without --strict, the next run still replays them as warnings."""
+    assert run(coll, "check").returncode == 0
+    strict = run(coll, "check", "--strict")
+    assert strict.returncode == 1
+    assert strict.stderr.count(": error: ") == 4 and "4 errors; check failed" in strict.stderr, strict.stderr
+    again = run(coll, "check")
+    assert again.returncode == 0 and again.stdout.rstrip().endswith("(nothing changed); 4 warnings")
+
+
 def test_one_edit_reprocesses_one_article_and_links_the_rest(coll: Path) -> None:
     assert run(coll, "build").returncode == 0
     note = sorted((coll / "annotations").glob("[!_]*.yaml"))[3]
