@@ -521,6 +521,7 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
     held = OutputLock(c.config.output_dir) if write else None  # waits for another build; repairs a cut swap
     staging = None
     reuse = None
+    made = None
     results: list[ArticleResult] = []
     summaries = Summaries()
     try:
@@ -556,6 +557,9 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
             if reuse is not None and staging.patching:  # the spare's files the new site has not
                 staging.remove(reuse.old.spare_manifest.keys() - reuse.site.keys())
             diags += staging.commit()
+            # the site's identity while the output's lock is held: once it is released, another build may swap
+            # in its own site, which this run's state must not name (review of issue 19, fourth session)
+            made = cache.marker(str(held.output)) if held is not None else None
     finally:
         if staging is not None:
             staging.discard()  # after a commit: nothing left to remove
@@ -567,7 +571,7 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
                          reused=len(reuse.hits) if reuse is not None else -1,
                          cache_note=store.note if store is not None else note)
     if reuse is not None:
-        reuse.save(result, c.config.output_dir if write else None)
+        reuse.save(result, c.config.output_dir if write else None, made)
     return result
 
 
@@ -933,8 +937,9 @@ class Reuse:
 
     # --- the state -----------------------------------------------------------------------------------------
 
-    def save(self, result: BuildResult | None, output: Path | None) -> None:
-        """Record this run for the next: after a failed run (result None), what it made of the articles."""
+    def save(self, result: BuildResult | None, output: Path | None, made: tuple[int, int] | None = None) -> None:
+        """Record this run for the next: after a failed run (result None), what it made of the articles. made: the
+        marker of the site this build swapped in, taken while it held the output's lock."""
         new = self.new
         new.key = self.key
         for rel, sig in self.scan.sigs.items():
@@ -950,7 +955,7 @@ class Reuse:
         else:
             new.replay = dataclasses.replace(result, seconds=0.0, reused=-1, cache_note="")
             new.output = str(output) if output is not None else None
-            new.site = cache.marker(str(output)) if output is not None else None
+            new.site = made if output is not None else None
             new.manifest = self.site if output is not None else {}
             if self.staging is not None and self.staging.keep_spare:  # the site it replaced, beside it now
                 new.spare, new.spare_manifest = self.old.site, self.old.manifest

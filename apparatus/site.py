@@ -81,7 +81,8 @@ class Citation:
     quote: str
     correction: str
     records: tuple[str, ...]
-    note_text: bytes = b""  # the note as plain text, packed (:func:`pack`): for search
+    # for search only (HIDDEN): not in its repr or its comparisons either, which a template can reach
+    note_text: bytes = dataclasses.field(default=b"", repr=False, compare=False)  # the note as plain text, packed
     added: str = ""  # YYYY-MM-DD (Annotation.added); "" when unknown
     revised: str = ""  # YYYY-MM-DD (Annotation.revised); "" when unknown
     note_html: str = ""  # the note's HTML, for the feeds: a dated correction's only
@@ -97,10 +98,13 @@ class ArticleSummary:
     published_approximate: bool
     counts: dict[str, int]  # correction, context, source, records
     citations: tuple[Citation, ...]
-    text: bytes = b""  # the article as plain text, packed (:func:`pack`): for search
+    # for search and the Web Annotation files only (HIDDEN): not in its repr or its comparisons either, which a
+    # template can reach ({{ article }}, |string, ==)
+    text: bytes = dataclasses.field(default=b"", repr=False, compare=False)  # the article as plain text, packed
     added: str = ""  # YYYY-MM-DD: the day its file was added, from git (apparatus.history); "" when unknown
     language: str = ""  # the article's BCP 47 language
-    web_annotations: str | None = None  # its notes' W3C annotations, as the items of a page (None: no base_url)
+    web_annotations: str | None = dataclasses.field(default=None, repr=False, compare=False)  # its notes' W3C
+    # annotations, as the items of a page (None: no base_url)
 
     @property
     def url(self) -> str:

@@ -541,3 +541,39 @@ def test_a_file_that_becomes_a_folder_in_the_spare(coll: Path) -> None:
     result = run(coll, "build")
     assert result.returncode == 0, result.stderr
     cold_equals(coll)
+
+
+# --- the review's cases (issue 19, fourth session) ------------------------------------------------------------
+
+def test_a_template_printing_whole_summaries_sees_no_hidden_field(coll: Path) -> None:
+    """A template may print a summary whole ({{ a }}, |string): its repr holds no search text or Web Annotations
+    (site.HIDDEN), so the home page the cache links after a note's wording is a cold build's."""
+    index = coll / "templates" / "index.html"
+    index.write_text(index.read_text(encoding="utf-8").replace(
+        "{% endblock %}", "<!-- {{ articles | map('string') | join | length }} -->\n{% endblock %}", 1),
+        encoding="utf-8")
+    assert outcome(coll, use_cache=True)[0] is not None
+    note = sorted((coll / "annotations").glob("[!_]*.yaml"))[0]
+    note.write_text(note.read_text(encoding="utf-8").replace(" the ", " the very ", 1), encoding="utf-8")
+    cold_equals(coll)
+
+
+def test_the_state_names_the_site_this_build_swapped_in(coll: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another build (here without search and without the cache, as a second process would be) swaps in its own
+    site once this one has released the output's lock but before it saves its state: the next build must not
+    replay "nothing changed" over that other site."""
+    real = pipeline.Reuse.save
+    done: list[bool] = []
+
+    def save(self: pipeline.Reuse, *args: object) -> None:
+        if not done:
+            done.append(True)
+            pipeline.build(coll, jobs=1, search_index=False, use_cache=False)
+        real(self, *args)  # type: ignore[arg-type]
+    monkeypatch.setattr(pipeline.Reuse, "save", save)
+    pipeline.build(coll, jobs=1, use_cache=True)
+    monkeypatch.setattr(pipeline.Reuse, "save", real)
+    assert not (coll / "_site" / "search" / "lunr.min.js").exists()
+    again = pipeline.build(coll, jobs=1, use_cache=True)
+    assert not again.unchanged
+    assert (coll / "_site" / "search" / "lunr.min.js").exists()

@@ -104,6 +104,18 @@ def test_templates_never_see_the_search_texts_or_the_web_annotations(tmp_path: P
     assert "is unsafe" in d.message, d.message
 
 
+def test_a_summarys_repr_and_equality_leave_the_hidden_fields_out() -> None:
+    """{{ article }} or |string prints a summary's repr, and ==, in or |unique compare summaries: neither sees
+    site.HIDDEN, which templates never read."""
+    from apparatus.site import ArticleSummary, Citation, template_view
+
+    cit = Citation("a", "A", "n1", 1, "context", "q", "", (), note_text=b"x")
+    s = ArticleSummary("a", "A", "O", "2024", False, {}, (cit,), text=b"x", web_annotations="[]")
+    view = template_view(s)
+    assert str(s) == str(view) and s == view
+    assert "text=" not in repr(s) and "web_annotations=" not in repr(s)
+
+
 def test_the_sandbox_remembers_exactly_the_librarys_answers() -> None:
     """apparatus.sandbox.Sandbox answers is_safe_attribute from a table per (type, name): for objects of every
     kind the library tells apart (functions, methods, types, code, frames, generators, mutable containers, plain
