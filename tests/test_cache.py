@@ -154,6 +154,8 @@ class Edits(RuleBasedStateMachine):
         if slugs:
             slug = slugs[pick % len(slugs)]
             new = f"copy-{pick}"
+            if new == slug:  # (a copy of a copy, by the same pick: nothing to copy; the nightly run found it)
+                return
             shutil.copyfile(self.root / "content" / f"{slug}.md", self.root / "content" / f"{new}.md")
             ann = self.root / "annotations" / f"{slug}.yaml"
             if ann.exists():
