@@ -269,7 +269,7 @@ class State:
     entries: str = ""  # the SHA-256 of the file holding articles, groups and blobs (read only when needed)
     listing: str = ""  # listing(): the sources as they were when the run started ("" when a source is a link)
     environment: str = ""  # environment(): the APPARATUS_ variables of the run
-    assets: str = ""  # with search: the hash of lunr.js and the other files search/ copies (search.assets)
+    assets: str = ""  # with search: the hash of lunr.js and the other files search/ copies (lunrjs.assets)
     manifest: dict[str, str] = dataclasses.field(default_factory=dict)  # the site it made: path → object
     spare: tuple[int, int] | None = None  # the spare's marker (output.Staging): the site before, kept beside
     spare_manifest: dict[str, str] = dataclasses.field(default_factory=dict)  # its files: path → object
@@ -568,12 +568,12 @@ def _replayable(store: Store, root: Path, write: bool, now: tuple[str, int] | No
     if git_state(root) != state.git:
         return None
     if state.assets:  # a build with search: lunr.js (node_modules) is an input too
-        from . import search  # (lunr with it: only for a build with search)
+        from . import lunrjs
 
         try:
-            if assets_key(search.assets(root)) != state.assets:
+            if assets_key(lunrjs.assets(root)) != state.assets:
                 return None
-        except search.LunrMissing:
+        except lunrjs.LunrMissing:
             return None
     return last
 

@@ -40,6 +40,7 @@ from . import (
     forking,
     history,
     languages,
+    lunrjs,
     markdown,
     scaffold,
     site,
@@ -1160,19 +1161,19 @@ def _write_search_index(c: Collection, writer: Writer, summaries: Sequence[site.
                         diags: list[Diagnostic], reuse: Reuse | None = None) -> None:
     """search/: the split lunr index of every article, note and record, and lunr.js with its licence. With
     reuse, the index of the same summaries, registry and lunr.js is linked from the cache."""
-    from . import search  # lunr and the index builder: only for builds that write the index
-
     try:
-        assets = search.assets(c.root)
-        if reuse is not None:
-            reuse.new.assets = cache.assets_key(assets)
-            key, linked = reuse.group("search", *reuse.search_key(), c.config.language, reuse.new.assets)
-            if linked:
-                return
-            mark = len(reuse.written)
-    except search.LunrMissing as exc:
+        assets = lunrjs.assets(c.root)
+    except lunrjs.LunrMissing as exc:
         diags.append(Diagnostic("node_modules/lunr", 1, 1, str(exc), "make setup installs it (npm ci)"))
         return
+    if reuse is not None:
+        reuse.new.assets = cache.assets_key(assets)
+        key, linked = reuse.group("search", *reuse.search_key(), c.config.language, reuse.new.assets)
+        if linked:
+            return
+        mark = len(reuse.written)
+    from . import search  # lunr and the index builder: only for builds that write the index
+
     # written file by file as the index is made: a large collection's index is never held whole
     search.write_index(search.CollectionDocs(summaries, c.registry, c.config.language), writer.write)
     for rel, data in assets.items():

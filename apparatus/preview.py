@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from . import forking, pipeline, search, site
+from . import forking, lunrjs, pipeline, search, site
 from .errors import Diagnostic, count_errors
 from .output import MemoryOutput
 from .watch import Kind, classify
@@ -377,6 +377,6 @@ def _search_files(m: _Mirror, changes: dict[str, tuple[int, site.ArticleSummary]
     try:
         return {**search.build_index(search.collection_docs(summaries, m.collection.registry,
                                                                m.collection.config.language), jobs=1),
-                **search.assets(m.collection.root)}
-    except search.LunrMissing:
+                **lunrjs.assets(m.collection.root)}
+    except lunrjs.LunrMissing:
         return None

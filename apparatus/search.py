@@ -69,7 +69,6 @@ import dataclasses
 import functools
 import json
 import math
-import os
 import re
 import threading
 import unicodedata
@@ -79,7 +78,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, repeat
 from json.encoder import encode_basestring
 from operator import add, mul, sub, truediv
-from pathlib import Path
 from typing import Any
 
 from lunr.stop_word_filter import WORDS as STOP_WORDS
@@ -87,10 +85,9 @@ from lunr.stop_word_filter import WORDS as STOP_WORDS
 from . import forking, site
 from .annotations import Record
 from .errors import json_controls_escaped
-from .sources import inside
+from .lunrjs import LUNR_VERSION
 from .templates import human_date
 
-LUNR_VERSION = "2.3.9"
 K1, B = 1.2, 0.75  # lunr's BM25 defaults
 KINDS = ("article", "correction", "context", "source", "record")
 SHARD_BYTES = 12_000  # raw JSON bytes a shard grows to before the next term starts a new one
@@ -98,10 +95,6 @@ FRAGMENT_BYTES = 3_000  # raw JSON bytes of display data a fragment aims at
 PARALLEL_DOCS = 3_000  # from this many documents, build_index counts and encodes on every core
 RUN_POSTINGS = 200_000  # postings (doc, tf) a run of terms holds, encoded at once: what the shards wait for in memory
 RUN_CHARS = 2_000_000  # characters of text in a run of documents counted at once: what a worker holds the postings of
-LUNR_LANGUAGES_VERSION = "1.22.0"  # npm's lunr-languages: its lunr.fr stems as snowballstemmer 2.2 does
-LUNR_ENV = "APPARATUS_LUNR_DIR"  # a folder holding lunr.min.js (npm's lunr package), where none is found
-LUNR_LANGUAGES_ENV = "APPARATUS_LUNR_LANGUAGES_DIR"  # a folder holding npm's lunr-languages package
-ENGINE_NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"  # in a source checkout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -886,53 +879,7 @@ def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, byt
     return files
 
 
-class LunrMissing(Exception):
-    """npm's lunr (LUNR_VERSION) or lunr-languages (LUNR_LANGUAGES_VERSION) is in none of the places
-    :func:`lunr_dirs` names."""
 
-
-# npm package → (version, its files the site ships: path in the package → path in the site, env variable)
-PACKAGES = {
-    "lunr": (LUNR_VERSION, {"lunr.min.js": "search/lunr.min.js", "LICENSE": "search/lunr-LICENSE.txt"}, LUNR_ENV),
-    "lunr-languages": (LUNR_LANGUAGES_VERSION, {"min/lunr.stemmer.support.min.js": "search/lunr.stemmer.support.min.js",
-                                                "min/lunr.fr.min.js": "search/lunr.fr.min.js",
-                                                "LICENSE": "search/lunr-languages-LICENSE.txt"}, LUNR_LANGUAGES_ENV),
-}
-
-
-def lunr_dirs(root: Path, package: str = "lunr") -> list[Path]:
-    """Where an npm package of the search is looked for, in order: its environment variable
-    ($APPARATUS_LUNR_DIR, $APPARATUS_LUNR_LANGUAGES_DIR), the node_modules beside the engine (a source
-    checkout, where ``make setup`` installs it), and the collection's own node_modules (a collection
-    with its own package.json, for an engine installed with pip). The last is taken only if it
-    really lies inside the collection: a pull request cannot link it to a file elsewhere."""
-    _, files, env_name = PACKAGES[package]
-    env = os.environ.get(env_name)
-    dirs = [*([Path(env)] if env else []), ENGINE_NODE_MODULES / package]
-    if all(inside(root, f"node_modules/{package}/{name}") for name in ("package.json", *files)):
-        dirs.append(root / "node_modules" / package)
-    return dirs
-
-
-def assets(root: Path) -> dict[str, bytes]:
-    """lunr.min.js, lunr-languages' stemmer support and lunr.fr, and their licences, for search/ in the
-    site: each from the first of :func:`lunr_dirs` that holds the version the index reproduces (lunr's
-    scoring, lunr.fr's stemmer)."""
-    out: dict[str, bytes] = {}
-    for package, (wanted, files, env_name) in PACKAGES.items():
-        dirs = lunr_dirs(root, package)
-        for folder in dirs:
-            try:
-                if json.loads((folder / "package.json").read_bytes()).get("version") == wanted:
-                    out.update((site_path, (folder / name).read_bytes()) for name, site_path in files.items())
-                    break
-            except (OSError, ValueError, AttributeError):
-                continue
-        else:
-            looked = ", ".join(str(d) for d in dirs)
-            raise LunrMissing(f"{package} {wanted} is missing (looked in {looked}): run `make setup`, "
-                              f"`npm install {package}@{wanted}` in the collection, or set {env_name}")
-    return out
 
 
 # --- the collection's documents -----------------------------------------------------------------------

@@ -229,20 +229,22 @@ def test_nothing_changed_means_nothing_written(coll: Path) -> None:
     assert "(nothing changed)" not in checked[0] and checked[1].rstrip().endswith(" s (nothing changed); 4 warnings")
 
 
-def test_a_replay_loads_no_module_of_the_engine_but_the_caches(coll: Path) -> None:
+@pytest.mark.parametrize(("command", "more"), [("check", []), ("build", ["apparatus.lunrjs"])])
+def test_a_replay_loads_no_module_of_the_engine_but_the_caches(coll: Path, command: str, more: list[str]) -> None:
     """The command line tries the replay (cache.begin) before it imports the engine: a run in which nothing
-    changed reads its small state and the listing, and loads neither the pipeline nor the templates, YAML or
-    Markdown. The warnings it replays are the first run's, printed as they were."""
-    assert run(coll, "check").returncode == 0
-    probe = ("import sys\nfrom apparatus import cli\ncode = cli.main(['--root', sys.argv[1], 'check'])\n"
+    changed reads its small state and the listing, and loads neither the pipeline nor the templates, YAML,
+    Markdown or lunr (a build with search checks lunr.js's files, apparatus.lunrjs). The warnings it replays
+    are the first run's, printed as they were."""
+    assert run(coll, command).returncode == 0
+    probe = ("import sys\nfrom apparatus import cli\ncode = cli.main(['--root', sys.argv[1], sys.argv[2]])\n"
              "print(code, sorted(m for m in sys.modules if m.split('.')[0] in "
              "('apparatus', 'jinja2', 'yaml', 'markdown_it', 'lunr')))\n")
-    out = subprocess.run([sys.executable, "-c", probe, str(coll)], capture_output=True, text=True, timeout=120,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", probe, str(coll), command], capture_output=True, text=True,
+                         timeout=120, check=True)
     assert "(nothing changed); 4 warnings" in out.stdout
-    assert out.stdout.splitlines()[-1] == ("0 ['apparatus', 'apparatus.cache', 'apparatus.cli', 'apparatus.errors', "
-                                           "'apparatus.kinds', 'apparatus.outcome', 'apparatus.output', "
-                                           "'apparatus.progress']"), out.stdout
+    modules = sorted(["apparatus", "apparatus.cache", "apparatus.cli", "apparatus.errors", "apparatus.kinds",
+                      "apparatus.outcome", "apparatus.output", "apparatus.progress", *more])
+    assert out.stdout.splitlines()[-1] == f"0 {modules}", out.stdout
 
 
 def test_a_replay_under_strict_fails_on_the_warnings_it_replays(coll: Path) -> None:

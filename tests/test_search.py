@@ -22,7 +22,7 @@ from conftest import REPO, TINY, copy_site
 from lunr.query import Query, QueryPresence
 from tools import require
 
-from apparatus import pipeline, search
+from apparatus import lunrjs, pipeline, search
 
 NODE_DIR = REPO / "tests" / "search"
 LUNR_JS = REPO / "node_modules" / "lunr" / "lunr.js"
@@ -392,22 +392,22 @@ def test_build_index_is_deterministic_and_small(corpora: dict[str, list[search.S
 
 def test_lunr_assets_are_copied_or_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     require(LUNR_JS.is_file(), "node_modules/lunr")
-    monkeypatch.delenv(search.LUNR_ENV, raising=False)
-    monkeypatch.delenv(search.LUNR_LANGUAGES_ENV, raising=False)
-    files = search.assets(tmp_path)  # from the source checkout's node_modules
+    monkeypatch.delenv(lunrjs.LUNR_ENV, raising=False)
+    monkeypatch.delenv(lunrjs.LUNR_LANGUAGES_ENV, raising=False)
+    files = lunrjs.assets(tmp_path)  # from the source checkout's node_modules
     assert set(files) == {"search/lunr.min.js", "search/lunr-LICENSE.txt", "search/lunr.stemmer.support.min.js",
                           "search/lunr.fr.min.js", "search/lunr-languages-LICENSE.txt"}
     assert b"Permission is hereby granted" in files["search/lunr-LICENSE.txt"]
     assert b"Mozilla Public License" in files["search/lunr-languages-LICENSE.txt"]
-    monkeypatch.setattr(search, "ENGINE_NODE_MODULES", tmp_path / "nowhere")  # an engine installed with pip
+    monkeypatch.setattr(lunrjs, "ENGINE_NODE_MODULES", tmp_path / "nowhere")  # an engine installed with pip
     missing = r"lunr 2.3.9 is missing \(looked in .*nowhere.*\): run `make setup`"
-    with pytest.raises(search.LunrMissing, match=missing):
-        search.assets(tmp_path)
-    monkeypatch.setenv(search.LUNR_ENV, str(LUNR_JS.parent))
-    with pytest.raises(search.LunrMissing, match=r"lunr-languages 1.22.0 is missing .*APPARATUS_LUNR_LANGUAGES_DIR"):
-        search.assets(tmp_path)
-    monkeypatch.setenv(search.LUNR_LANGUAGES_ENV, str(LUNR_FR.parent))
-    assert search.assets(tmp_path) == files
+    with pytest.raises(lunrjs.LunrMissing, match=missing):
+        lunrjs.assets(tmp_path)
+    monkeypatch.setenv(lunrjs.LUNR_ENV, str(LUNR_JS.parent))
+    with pytest.raises(lunrjs.LunrMissing, match=r"lunr-languages 1.22.0 is missing .*APPARATUS_LUNR_LANGUAGES_DIR"):
+        lunrjs.assets(tmp_path)
+    monkeypatch.setenv(lunrjs.LUNR_LANGUAGES_ENV, str(LUNR_FR.parent))
+    assert lunrjs.assets(tmp_path) == files
 
 
 def test_lunr_from_the_collection_only_if_it_is_the_version_and_inside(monkeypatch: pytest.MonkeyPatch,
@@ -415,24 +415,24 @@ def test_lunr_from_the_collection_only_if_it_is_the_version_and_inside(monkeypat
     """An engine installed with pip takes lunr.js from the collection's own node_modules: never another
     version (the index reproduces 2.3.9's scoring), never a file a symlink leads outside the collection."""
     require(LUNR_JS.is_file(), "node_modules/lunr")
-    monkeypatch.delenv(search.LUNR_ENV, raising=False)
-    monkeypatch.delenv(search.LUNR_LANGUAGES_ENV, raising=False)
-    monkeypatch.setattr(search, "ENGINE_NODE_MODULES", tmp_path / "nowhere")
+    monkeypatch.delenv(lunrjs.LUNR_ENV, raising=False)
+    monkeypatch.delenv(lunrjs.LUNR_LANGUAGES_ENV, raising=False)
+    monkeypatch.setattr(lunrjs, "ENGINE_NODE_MODULES", tmp_path / "nowhere")
     root = tmp_path / "collection"
     own = root / "node_modules" / "lunr"
     shutil.copytree(LUNR_JS.parent, own)
     shutil.copytree(LUNR_FR.parent, root / "node_modules" / "lunr-languages")
-    assert search.assets(root)["search/lunr.min.js"] == (LUNR_JS.parent / "lunr.min.js").read_bytes()
+    assert lunrjs.assets(root)["search/lunr.min.js"] == (LUNR_JS.parent / "lunr.min.js").read_bytes()
     (own / "package.json").write_text('{"version": "2.3.8"}')
-    with pytest.raises(search.LunrMissing):
-        search.assets(root)
+    with pytest.raises(lunrjs.LunrMissing):
+        lunrjs.assets(root)
     shutil.copy(LUNR_JS.parent / "package.json", own / "package.json")
     secret = tmp_path / "secret.txt"
     secret.write_text("not for publishing")
     (own / "lunr.min.js").unlink()
     (own / "lunr.min.js").symlink_to(secret)
-    with pytest.raises(search.LunrMissing):
-        search.assets(root)
+    with pytest.raises(lunrjs.LunrMissing):
+        lunrjs.assets(root)
 
 
 def test_parallel_build_writes_the_same_bytes(corpora: dict[str, list[search.SearchDoc]]) -> None:
