@@ -398,6 +398,8 @@ class Store:
         self._entries_loaded = True
         entries = self._read(self.entries_path, bytes.fromhex(state.entries))
         if not (isinstance(entries, dict) and entries.keys() == set(ENTRIES)):
+            if entries is not None:  # (None: _read said why)
+                self.note = "the cache's entries are not this version's; this run is cold"
             self.state = State()
             return
         for name, value in entries.items():
