@@ -762,7 +762,6 @@ class Reuse:
         if stable and whole and c.env is not None and not count_errors(r.diagnostics) and r.page is None:
             cited = tuple(sorted({rid for cit in r.summary.citations for rid in cit.records})) if r.summary else ()
             key = self._article_key(slug, [inputs[rel][1] for rel in self._files(c, slug)])
-            summary_key = cache.key(pickle.dumps(r.summary, protocol=pickle.HIGHEST_PROTOCOL))
             view_key = cache.key(pickle.dumps(site.template_view(r.summary), protocol=pickle.HIGHEST_PROTOCOL)) \
                 if r.summary is not None else ""
             kept = r.summary
@@ -772,8 +771,10 @@ class Reuse:
                 metas[h], stored = self.store.new_blobs[h], (h,)
                 kept = dataclasses.replace(kept, web_annotations=cache.Stored(h))
             packed = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL) if kept is not None else b""
+            # its whole key is the hash of what is kept: its texts, and its Web Annotations by their object's hash
             entry = cache.Entry(key, self._view(c, cited), cited, dataclasses.replace(r, summary=None), packed,
-                                len(kept.citations) if kept is not None else 0, outputs, summary_key, view_key, stored)
+                                len(kept.citations) if kept is not None else 0, outputs, cache.key(packed), view_key,
+                                stored)
         return r, entry, inputs, metas, list(outputs)
 
     def results(self, c: Collection, fresh: list[Any]) -> list[ArticleResult]:
