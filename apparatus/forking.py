@@ -4,10 +4,11 @@ the live preview's long-lived background worker.
 :func:`map_shared` runs a function over items on the standard library's process pool
 (``concurrent.futures.ProcessPoolExecutor``) with the fork context. The work's shared state (the
 collection, the search model) is handed to each worker process once, through the pool's
-initializer: under fork the worker inherits it, it is never pickled. Items are taken in turn by
-whichever worker is free, so callers cut the work into pieces: many small chunks of articles
-(:func:`chunks`), or runs of about equal cost (:func:`weighted_runs`). A worker's exception is
-raised here with the worker's traceback as its ``__cause__``.
+initializer: under fork the worker inherits it, it is never pickled. This process is one of the
+``jobs``: it takes items from the end while the workers take them from the start, each the next one
+when free, so callers cut the work into pieces: many small chunks of articles (:func:`chunks`), or
+runs of about equal cost (:func:`weighted_runs`). A worker's exception is raised here with the
+worker's traceback as its ``__cause__``.
 
 Before forking, the parent's objects are frozen (``gc.freeze``): the cycle collector then never
 writes to them in a worker, so inherited pages stay shared instead of being copied on its first
@@ -42,30 +43,55 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int, last_here: bool = False,
+def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int,
                done: Callable[[T], None] | None = None) -> list[R]:
-    """[fn(state, item) for item in items], on up to ``jobs`` forked worker processes that each take the
-    next item when free. fn must be a module-level function (it is sent by name). With last_here, this
-    process runs the last item meanwhile, in place of a worker (a large result is then not pickled back).
-    done(item) is called here, in this process, as each item's result arrives (a build's progress).
+    """[fn(state, item) for item in items], on ``jobs`` processes: this one and ``jobs - 1`` forked workers.
+    The workers take items from the start, each the next one when free; this process takes them from the
+    end, each one no worker has been handed yet (its future is cancelled and the item run here), until the
+    two meet. fn must be a module-level function (it is sent by name). done(item) is called here, in this
+    process, as each item is done (a build's progress): between this process's own items, and at the end.
+
+    Why this process works too, rather than ``jobs`` workers beside an idle parent: the results made here are
+    never pickled, sent and unpickled (docs/performance.md, "the process pool's cost counted in instructions").
 
     jobs <= 1, a single item, or no fork on this system: all in this process. A worker's exception is
     raised here, with its traceback as ``__cause__``; the items not yet started are dropped.
     """
     if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
         return [_then(fn(state, item), done, item) for item in items]
-    sent = items[:-1] if last_here else items
-    with pool(state, min(jobs - last_here, len(sent))) as workers:
-        futures = [workers.submit(fn, item) for item in sent]
-        last = [_then(fn(state, items[-1]), done, items[-1])] if last_here else []
+    here: list[R] = []  # the results of the items run here, from the last one backwards
+    with pool(state, min(jobs - 1, len(items) - 1)) as workers:
+        futures = [workers.submit(fn, item) for item in items[:-1]]  # the last is never sent: it is run here first
+        waiting = dict(zip(futures, items[:-1], strict=True))  # the workers' items not yet seen done
+        end = len(items) - 1
+        threshold = gc.get_threshold()
+        gc.set_threshold(*WORKER_GC)  # this process's share, like a worker's
+        try:
+            while True:
+                here.append(_then(fn(state, items[end]), done, items[end]))
+                _seen(waiting, done)
+                if end == 0 or not futures[end - 1].cancel():
+                    break
+                end -= 1
+                del waiting[futures[end]]
+        finally:
+            gc.set_threshold(*threshold)
         if done is not None:
             from concurrent.futures import as_completed
 
-            item_of = dict(zip(futures, sent, strict=True))
-            for f in as_completed(futures):
+            for f in as_completed(waiting):
                 f.result()  # a worker's exception, raised as soon as it arrives
-                done(item_of[f])
-        return [f.result() for f in futures] + last
+                done(waiting[f])
+        return [*(f.result() for f in futures[:end]), *reversed(here)]
+
+
+def _seen(waiting: dict[concurrent.futures.Future[R], T], done: Callable[[T], None] | None) -> None:
+    """The workers' items done meanwhile: reported (done), or their exception raised."""
+    for f in [f for f in waiting if f.done()]:
+        f.result()
+        item = waiting.pop(f)
+        if done is not None:
+            done(item)
 
 
 def imap_shared(fn: Callable[[S, T], R], items: Iterable[T], state: S, jobs: int, ahead: int = 2,
@@ -149,13 +175,14 @@ def chunks(n: int, jobs: int) -> list[tuple[int, int]]:
 
 CHUNKS_PER_JOB = 50
 
+WORKER_GC = (20_000, 50, 50)  # gc thresholds while a process works through items: short-lived, allocation-heavy
 _STATE: Any = None  # in a worker process: the state map_shared handed over (set by _adopt, the initializer)
 
 
 def _adopt(state: Any) -> None:  # pragma: no cover - in a worker process (coverage does not follow forks)
     global _STATE
     _STATE = state
-    gc.set_threshold(20_000, 50, 50)
+    gc.set_threshold(*WORKER_GC)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the pool
 
 

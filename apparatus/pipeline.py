@@ -1147,6 +1147,8 @@ def _render_pages(c: Collection, pages: list[site.Page], mode: Mode, jobs: int, 
     runs = forking.weighted_runs([p.weight for p in pages], jobs)
     parts = forking.map_shared(_page_work, runs, (c, pages, writer), jobs,
                                done=lambda bounds: progress.advance(bounds[1] - bounds[0]))
+    if isinstance(writer, Reuse):
+        del writer.written[mark:]  # what the runs made here: added again below, in the runs' order
     written: Written = []
     for failed, some, metas in parts:
         if failed is not None:

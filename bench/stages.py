@@ -38,7 +38,7 @@ sys.path.insert(1, str(REPO / "bench"))
 import builds  # noqa: E402  (bench/builds.py)
 import gen  # noqa: E402  (bench/gen.py)
 
-from apparatus import output, pipeline  # noqa: E402
+from apparatus import forking, output, pipeline  # noqa: E402
 
 # (label, module, function name, required by any build of this design?)
 STAGES = [  # pipeline's stage functions, which process_article calls in turn
@@ -88,7 +88,7 @@ def measure(root, runs):
         for (label, module, name, _), (_, _, fn) in zip(STAGES, originals, strict=True):
             setattr(module, name, timed(spent, label, fn))
         gc.freeze()
-        gc.set_threshold(20_000, 50, 50)  # as in forking.map_shared's workers
+        gc.set_threshold(*forking.WORKER_GC)  # as in forking.map_shared's workers
         for k in range(runs + 1):
             for label in spent:
                 spent[label] = 0.0

@@ -63,8 +63,8 @@ def test_every_fork_of_the_preview_happens_in_a_process_with_one_thread(large: P
             stop(server, watcher)
     finally:
         _recording = False
-    # two full builds, each: two pool workers and the background worker
-    assert len(forks) == 6
+    # two full builds, each: one pool worker (the engine takes the other share itself) and the background worker
+    assert len(forks) == 4
     assert set(forks) == {1}
     assert FRONT_FORKS == []  # the front never forks (the engine is spawned: a fresh interpreter)
 

@@ -33,14 +33,24 @@ def _fails(state: object, item: int) -> int:
     return item
 
 
-def test_map_shared_runs_in_order_on_worker_processes() -> None:
+def _slow_times(factor: int, item: int) -> tuple[int, int]:
+    time.sleep(0.05)  # long enough for a worker to start its first item meanwhile
+    return item * factor, os.getpid()
+
+
+def test_map_shared_runs_in_order_on_this_process_and_workers() -> None:
+    """This process takes items from the end, the workers from the start: the last item is always run here, the
+    first always in a worker, and every result is in the items' order."""
     assert [x for x, _ in forking.map_shared(_times, [1, 2, 3], 10, 2)] == [10, 20, 30]
-    assert {pid for _, pid in forking.map_shared(_times, [1, 2, 3], 10, 2)}.isdisjoint({os.getpid()})
+    results = forking.map_shared(_slow_times, list(range(8)), 10, 2)
+    assert [x for x, _ in results] == [10 * k for k in range(8)]
+    pids = [pid for _, pid in results]
+    assert pids[-1] == os.getpid() and pids[0] != os.getpid()
+    here = pids.index(os.getpid())  # one run of the workers' items, then one of this process's
+    assert set(pids[:here]) == {pids[0]} and set(pids[here:]) == {os.getpid()}
     assert forking.map_shared(_times, [1, 2, 3], 10, 1) == [(10, os.getpid()), (20, os.getpid()), (30, os.getpid())]
     assert gc.get_freeze_count() == 0  # the parent's objects are unfrozen after
-    pids = [pid for _, pid in forking.map_shared(_times, [1, 2, 3], 10, 2, last_here=True)]
-    assert pids[-1] == os.getpid() and os.getpid() not in pids[:-1]  # the last item in this process
-
+    assert gc.get_threshold() != forking.WORKER_GC  # and its collector's thresholds are its own again
 
 
 def _started(folder: Path, item: int) -> int:
@@ -79,6 +89,7 @@ def test_map_shared_hands_the_state_over_by_fork_not_by_pickling() -> None:
 def _deep_failure(state: object, item: int) -> int:
     if item == 2:
         return _inner_failure(item)
+    time.sleep(0.2)  # this process's items (the last ones) take long: the first item is a worker's
     return item
 
 
@@ -88,7 +99,7 @@ def _inner_failure(item: int) -> int:
 
 def test_a_worker_error_arrives_with_its_traceback() -> None:
     with pytest.raises(ValueError, match="boom at 2") as caught:
-        forking.map_shared(_deep_failure, [1, 2, 3], None, 2)
+        forking.map_shared(_deep_failure, [2, 1, 3], None, 2)
     remote = str(caught.value.__cause__)
     assert "Traceback (most recent call last)" in remote
     assert "in _deep_failure" in remote and "in _inner_failure" in remote  # where it happened, in the worker
@@ -103,16 +114,19 @@ def test_a_worker_crash_in_a_build_shows_the_worker_traceback(tmp_path: Path) ->
     script.write_text(textwrap.dedent("""\
         from apparatus import forking
 
+        import time
+
         def fn(state, i):
-            if i == 3:
+            if i == 0:
                 raise RuntimeError("a bug in a worker")
+            time.sleep(0.2)
             return i
 
         forking.map_shared(fn, list(range(6)), None, 2)
         """), encoding="utf-8")
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 1
-    assert 'line 5, in fn\n    raise RuntimeError("a bug in a worker")' in run.stderr  # the worker's frame
+    assert 'line 7, in fn\n    raise RuntimeError("a bug in a worker")' in run.stderr  # the worker's frame
     assert "The above exception was the direct cause" in run.stderr
     assert run.stderr.rstrip().endswith("RuntimeError: a bug in a worker")
 
