@@ -5,12 +5,15 @@ Templates come from pull requests, so they render in :class:`jinja2.sandbox.Immu
 reads; the check's isinstance tests made the article page's render about 1.8 times as slow
 (docs/performance.md). Its answer depends only on the object's type and the attribute's name (Jinja 3.1.6:
 ``is_internal_attribute`` and ``modifies_known_mutable`` test the type; the value is not used), so it is
-computed once per (type, name). tests/test_templates.py compares the remembered answers with the library's.
+computed once per (type, name), and an attribute read again is returned without the library's steps when
+that answer is yes and its value is no method (a method may be ``str.format``, which the library wraps).
+tests/test_templates.py compares the remembered answers, and what a template reads, with the library's.
 A summary's fields that only code-made files read (:data:`apparatus.site.HIDDEN`) are refused too.
 """
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -30,3 +33,17 @@ class Sandbox(ImmutableSandboxedEnvironment):
             safe = self._safe[key] = (attr not in HIDDEN.get(type(obj), ())
                                       and super().is_safe_attribute(obj, attr, value))
         return safe
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if self._safe.get((type(obj), attribute)):  # safe for its type, as the library said the first time
+            try:
+                value = getattr(obj, attribute)
+            except AttributeError:
+                pass
+            else:
+                if not isinstance(value, _METHODS):
+                    return value
+        return super().getattr(obj, attribute)
+
+
+_METHODS = (types.MethodType, types.BuiltinMethodType)  # what the library's getattr may wrap (wrap_str_format)

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,10 +117,19 @@ def test_a_summarys_repr_and_equality_leave_the_hidden_fields_out() -> None:
     assert "text=" not in repr(s) and "web_annotations=" not in repr(s)
 
 
+def _outcome(fn: Any, *args: Any) -> tuple[type, str]:
+    try:
+        value = fn(*args)
+    except Exception as exc:  # noqa: BLE001 - compared as it is
+        return type(exc), str(exc)
+    return type(value), str(value)
+
+
 def test_the_sandbox_remembers_exactly_the_librarys_answers() -> None:
     """apparatus.sandbox.Sandbox answers is_safe_attribute from a table per (type, name): for objects of every
     kind the library tells apart (functions, methods, types, code, frames, generators, mutable containers, plain
-    values) it gives the library's answer, the first time and from the table."""
+    values) it gives the library's answer, the first time and from the table. Its getattr, which skips the
+    library's steps for an attribute the table calls safe, reads what the library's reads (str.format wrapped)."""
     import collections
     import dataclasses
     import sys
@@ -152,6 +162,24 @@ def test_the_sandbox_remembers_exactly_the_librarys_answers() -> None:
                 value = getattr(obj, name, None)
                 assert ours.is_safe_attribute(obj, name, value) == library.is_safe_attribute(obj, name, value), \
                     (obj, name)
+    # and what a template reads: the sandbox's getattr answers from the table once it has the answer (here it has
+    # them all: str.format too, which the library's getattr never asks about, as it wraps it first)
+    objects += [Markup("{}"), "{0}", Markup("<{x}>"), "{x}", {"title": "d", "format": "f"}, Plain(title="<b>")]
+    for obj in objects:
+        for name in [*names, "format_map"]:
+            ours.is_safe_attribute(obj, name, getattr(obj, name, None))
+    for fresh in (False, True):
+        if fresh:
+            ours = Sandbox()  # and as a template meets them: the table filled by getattr itself
+        for obj in [*objects, *objects]:
+            for name in [*names, "format_map"]:
+                mine, theirs = ours.getattr(obj, name), library.getattr(obj, name)
+                assert type(mine) is type(theirs), (obj, name)
+                if name in ("format", "format_map") and isinstance(obj, str):  # the library's wrapped formatter
+                    args = ({"x": "<i>"},) if name == "format_map" else ("<i>",)
+                    assert _outcome(mine, *args) == _outcome(theirs, *args), (obj, name)
+                elif not isinstance(theirs, jinja2.Undefined):
+                    assert mine == theirs, (obj, name)
 
 
 def test_every_page_template_of_the_table_is_checked_up_front(tmp_path: Path) -> None:
