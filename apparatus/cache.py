@@ -44,14 +44,14 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import BuildError
 from .outcome import BuildResult
 from .output import MARKER, write_file
 
 DIR = ".apparatus-cache"
-FORMAT = 2  # of the state and entries files: another is ignored
+FORMAT = 3  # of the state and entries files: another is ignored
 MAGIC = b"apparatus-cache\n"
 LIBRARIES = ("jinja2", "markdown-it-py", "mdurl", "PyYAML", "lunr", "MarkupSafe", "snowballstemmer", "langcodes",
              "language-data", "mdit-py-plugins")  # every library whose output reaches a page, an index or a check
@@ -217,14 +217,15 @@ def marker(output: str) -> tuple[int, int] | None:
     return (info.st_ino, info.st_mtime_ns)
 
 
-@dataclasses.dataclass
-class Entry:
-    """An article's cached result."""
+class Entry(NamedTuple):
+    """An article's cached result. Entries and groups are named tuples, not dataclasses: the entries file holds
+    tens of thousands, and a tuple unpickles without the per-object steps a dataclass instance takes (about a
+    third of the time to read them; docs/performance.md)."""
 
     key: str  # the article's key (global key, its files' hashes, its notes' history)
     view: str  # the records its notes name, as the registry had them (records_view)
     cited: tuple[str, ...]  # those record ids (cite keys), found or not
-    result: Any  # pipeline.ArticleResult without its summary (its page travels as an output, never here)
+    result: tuple[Any, ...]  # pipeline.ArticleResult's fields after its summary (its page travels as an output)
     summary: bytes  # its summary, pickled (b"" for none): unpickled only when a page or the index needs it
     citations: int  # how many notes the summary holds
     outputs: tuple[tuple[str, str], ...]  # (output path, object hash) of the files it wrote
@@ -239,8 +240,7 @@ class Stored(str):
     is rendered again; a page's key counts it by its article's summary key, not by its bytes."""
 
 
-@dataclasses.dataclass
-class Group:
+class Group(NamedTuple):
     """A collection page, or another set of files made together (the search index, the site's files)."""
 
     key: str

@@ -151,6 +151,11 @@ class ArticleResult:
     draft: str = ""  # the article's path, when it was skipped as a draft
 
 
+def _without_summary(r: ArticleResult) -> tuple[Any, ...]:
+    """r's fields after its summary, as a cache entry keeps them (``ArticleResult(None, *kept)`` makes it again)."""
+    return tuple(getattr(r, f.name) for f in dataclasses.fields(r)[1:])
+
+
 _NOTES: dict[str, tuple[str, list[markdown.Problem]]] = {}  # each distinct note is rendered once per process
 NOTES_KEPT = 4_096  # _NOTES is emptied when it holds this many: a collection of distinct notes kept them all (issue 19)
 
@@ -772,7 +777,7 @@ class Reuse:
                 kept = dataclasses.replace(kept, web_annotations=cache.Stored(h))
             packed = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL) if kept is not None else b""
             # its whole key is the hash of what is kept: its texts, and its Web Annotations by their object's hash
-            entry = cache.Entry(key, self._view(c, cited), cited, dataclasses.replace(r, summary=None), packed,
+            entry = cache.Entry(key, self._view(c, cited), cited, _without_summary(r), packed,
                                 len(kept.citations) if kept is not None else 0, outputs, cache.key(packed), view_key,
                                 stored)
         return r, entry, inputs, metas, list(outputs)
@@ -800,7 +805,7 @@ class Reuse:
             if e.summary:
                 self.summary_keys.append(e.summary_key)
             if slug in self.hits:
-                out.append(e.result)  # its summary: in self.summaries(), from the entry
+                out.append(ArticleResult(None, *e.result))  # its summary: in self.summaries(), from the entry
             else:
                 self.entries[id(r.summary)] = e
                 out.append(r)
