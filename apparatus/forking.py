@@ -47,9 +47,11 @@ def map_shared(fn: Callable[[S, T], R], items: Sequence[T], state: S, jobs: int,
                done: Callable[[T], None] | None = None) -> list[R]:
     """[fn(state, item) for item in items], on ``jobs`` processes: this one and ``jobs - 1`` forked workers.
     The workers take items from the start, each the next one when free; this process takes them from the
-    end, each one no worker has been handed yet (its future is cancelled and the item run here), until the
-    two meet. fn must be a module-level function (it is sent by name). done(item) is called here, in this
-    process, as each item is done (a build's progress): between this process's own items, and at the end.
+    end, each one not yet queued for a worker (its future is cancelled and the item run here), until the
+    two meet (the pool queues one item more than it has workers, so this process may stop an item early).
+    fn must be a module-level function (it is sent by name). done(item) is called here, in this process, as
+    each item is done (a build's progress): between this process's own items, and at the end. A worker's
+    error is raised as soon as this process has finished the item it is on.
 
     Why this process works too, rather than ``jobs`` workers beside an idle parent: the results made here are
     never pickled, sent and unpickled (docs/performance.md, "the process pool's cost counted in instructions").

@@ -35,15 +35,17 @@ class Sandbox(ImmutableSandboxedEnvironment):
         return safe
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if self._safe.get((type(obj), attribute)):  # safe for its type, as the library said the first time
-            try:
-                value = getattr(obj, attribute)
-            except AttributeError:
-                pass
-            else:
-                if not isinstance(value, _METHODS):
-                    return value
-        return super().getattr(obj, attribute)
+        """The library's getattr (jinja2 3.1.6), its safety check answered from the table when it has the answer."""
+        if not self._safe.get((type(obj), attribute)):  # not known to be safe for its type: the library's steps
+            return super().getattr(obj, attribute)
+        try:
+            value = getattr(obj, attribute)
+        except AttributeError:  # (not an attribute of this one: the library's steps, which try obj[attribute])
+            return super().getattr(obj, attribute)
+        if isinstance(value, _METHODS):  # str.format and format_map are wrapped, as the library does
+            fmt = self.wrap_str_format(value)
+            return value if fmt is None else fmt
+        return value
 
 
 _METHODS = (types.MethodType, types.BuiltinMethodType)  # what the library's getattr may wrap (wrap_str_format)

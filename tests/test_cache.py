@@ -581,3 +581,31 @@ def test_the_state_names_the_site_this_build_swapped_in(coll: Path, monkeypatch:
     again = pipeline.build(coll, jobs=1, use_cache=True)
     assert not again.unchanged
     assert (coll / "_site" / "search" / "lunr.min.js").exists()
+
+
+def test_a_cached_build_on_two_processes_keeps_each_output_once(coll: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --jobs 2 (articles and pages shared by this process and a worker: forking.map_shared), a cached
+    rebuild after edits equals a cold build, and its state lists each output once, every one of the site's
+    (no other test builds with the cache on more than one process: a review finding)."""
+    monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 2)  # 20 articles: into the pool, pages too
+    pipeline.build(coll, jobs=2, use_cache=True)
+    for path in sorted((coll / "annotations").glob("[!_]*.yaml"))[::3]:
+        path.write_text(path.read_text(encoding="utf-8").replace(" the ", " the very ", 1), encoding="utf-8")
+    for path in sorted((coll / "content").glob("*.md"))[:2]:  # titles: the pages listing articles are made again
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("\ntitle: \"", "\ntitle: \"Edited ", 1), encoding="utf-8")
+        assert path.read_text(encoding="utf-8") != text
+    result = pipeline.build(coll, jobs=2, use_cache=True)
+    assert 0 < result.reused < 20
+    store = cache.Store(coll, "build")
+    assert store.open()
+    store.load_entries()
+    state = store.state
+    outputs = [rel for g in state.groups.values() for rel, _ in g.outputs]
+    outputs += [rel for e in state.articles.values() for rel, _ in e.outputs]
+    assert len(outputs) == len(set(outputs))
+    assert set(outputs) == set(state.manifest)
+    cold = coll.parent / "cold-two"
+    shutil.copytree(coll, cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
+    pipeline.build(cold, jobs=2, use_cache=False)
+    assert tree_digest(coll / "_site") == tree_digest(cold / "_site")

@@ -34,23 +34,46 @@ def _fails(state: object, item: int) -> int:
 
 
 def _slow_times(factor: int, item: int) -> tuple[int, int]:
-    time.sleep(0.05)  # long enough for a worker to start its first item meanwhile
+    time.sleep(0.1)  # long enough for a worker to start its first item meanwhile
     return item * factor, os.getpid()
 
 
 def test_map_shared_runs_in_order_on_this_process_and_workers() -> None:
     """This process takes items from the end, the workers from the start: the last item is always run here, the
-    first always in a worker, and every result is in the items' order."""
+    first always in a worker, this process takes more than the last when the items take time, and every result is
+    in the items' order."""
     assert [x for x, _ in forking.map_shared(_times, [1, 2, 3], 10, 2)] == [10, 20, 30]
-    results = forking.map_shared(_slow_times, list(range(8)), 10, 2)
-    assert [x for x, _ in results] == [10 * k for k in range(8)]
+    threshold = (600, 9, 11)
+    gc.set_threshold(*threshold)
+    try:
+        results = forking.map_shared(_slow_times, list(range(12)), 10, 2)
+        assert gc.get_threshold() == threshold  # this process's collector thresholds are its own again after
+    finally:
+        gc.set_threshold(700, 10, 10)
+    assert [x for x, _ in results] == [10 * k for k in range(12)]
     pids = [pid for _, pid in results]
     assert pids[-1] == os.getpid() and pids[0] != os.getpid()
     here = pids.index(os.getpid())  # one run of the workers' items, then one of this process's
     assert set(pids[:here]) == {pids[0]} and set(pids[here:]) == {os.getpid()}
+    assert here < len(pids) - 2  # the two met about half-way (each item takes 0.1 s on either side)
     assert forking.map_shared(_times, [1, 2, 3], 10, 1) == [(10, os.getpid()), (20, os.getpid()), (30, os.getpid())]
     assert gc.get_freeze_count() == 0  # the parent's objects are unfrozen after
-    assert gc.get_threshold() != forking.WORKER_GC  # and its collector's thresholds are its own again
+
+
+def _fails_first(state: object, item: int) -> int:
+    if item == 0:
+        raise ValueError("the first item failed")
+    time.sleep(0.3)
+    return item
+
+
+def test_a_worker_error_is_raised_between_this_processs_own_items() -> None:
+    """A worker's error is raised as soon as this process has finished the item it is on, not after its whole
+    share."""
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="the first item failed"):
+        forking.map_shared(_fails_first, list(range(20)), None, 2)
+    assert time.perf_counter() - started < 1.5  # this process's share alone would take about 10 items × 0.3 s
 
 
 def _started(folder: Path, item: int) -> int:
