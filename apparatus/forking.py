@@ -29,6 +29,7 @@ import gc
 import itertools
 import os
 import signal
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -149,6 +150,7 @@ def pool(state: S, workers: int) -> Iterator[Pool[S]]:
     ``state`` once by the pool's initializer: inherited, never pickled. On leaving, the work not started is
     dropped and the workers are waited for. This process's objects are frozen meanwhile (see above)."""
     import concurrent.futures  # here, not at the top: a small build never needs them (start-up time)
+    import ctypes  # noqa: F401 - for _end_with, imported before the fork: each worker inherits it
     import multiprocessing
 
     frozen_before = gc.get_freeze_count() > 0  # the preview keeps its build frozen (preview.py): left as is
@@ -156,7 +158,7 @@ def pool(state: S, workers: int) -> Iterator[Pool[S]]:
         gc.freeze()
     try:
         executor = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("fork"),
-                                                          initializer=_adopt, initargs=(state,))
+                                                          initializer=_adopt, initargs=(state, os.getpid()))
         try:
             yield Pool(executor, workers)
         finally:
@@ -181,11 +183,25 @@ WORKER_GC = (20_000, 50, 50)  # gc thresholds while a process works through item
 _STATE: Any = None  # in a worker process: the state map_shared handed over (set by _adopt, the initializer)
 
 
-def _adopt(state: Any) -> None:  # pragma: no cover - in a worker process (coverage does not follow forks)
+def _adopt(state: Any, parent: int) -> None:  # pragma: no cover - in a worker process (coverage does not follow forks)
     global _STATE
     _STATE = state
     gc.set_threshold(*WORKER_GC)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the pool
+    _end_with(parent)
+
+
+def _end_with(parent: int) -> None:  # pragma: no cover - in a worker process
+    """This worker is killed when the process that forked it ends, even by SIGKILL (Linux: PR_SET_PDEATHSIG).
+    The standard pool's workers wait on a queue the parent no longer writes; without this, a build killed half-way
+    (a CI job's timeout, the OOM killer) left them waiting for good, with the output's lock they inherited, so the
+    next build waited for them too."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent ended before that: nobody waits for this worker
+        os._exit(1)
 
 
 def _call(fn: Callable[[Any, Any], Any], item: Any) -> Any:  # pragma: no cover - in a worker process

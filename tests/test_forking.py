@@ -292,3 +292,49 @@ def test_map_shared_leaves_a_freeze_made_before_it() -> None:
         gc.unfreeze()
     forking.map_shared(_times, [1, 2], 1, 2)
     assert gc.get_freeze_count() == 0
+
+
+def _state_of(pid: int) -> str:
+    """A process's state letter (R, S, Z…), or "" when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_worker_ends_with_a_parent_killed_by_sigkill(tmp_path: Path) -> None:
+    """A build killed half-way (SIGKILL: a CI job's timeout, the OOM killer) leaves no worker behind: before,
+    the standard pool's workers waited for good on a queue nobody wrote, holding the output's lock they had
+    inherited, and the next build waited for them."""
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent("""\
+        import os
+        import time
+
+        from apparatus import forking
+
+        def fn(state, i):
+            if i == 0:
+                print(os.getpid(), flush=True)
+                time.sleep(60)
+            return i
+
+        forking.map_shared(fn, [0, 1], None, 2)
+        """), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        worker = int(proc.stdout.readline())
+        assert _state_of(worker) in ("S", "R")
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while _state_of(worker) not in ("", "Z") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _state_of(worker) in ("", "Z")  # gone (or a zombie its new parent has not reaped yet)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
