@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Diagnostic, count_errors
+from .forking import end_with
 from .preview import Job, Outcome, Preview
 
 
@@ -64,7 +65,9 @@ class Engine:
 
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=main, args=(child, root, jobs), name="apparatus-engine")
+        # (started from the main thread, it ends with this process: Linux ties the signal to the thread that started it)
+        front = os.getpid() if threading.current_thread() is threading.main_thread() else None
+        self._process = ctx.Process(target=main, args=(child, root, jobs, front), name="apparatus-engine")
         self._process.start()  # (not a daemon process: it forks children of its own)
         atexit.register(self.close)  # before multiprocessing's exit handler, which would wait for it
         child.close()
@@ -171,9 +174,14 @@ class Engine:
 FORKS: list[int] = []  # in the engine: threading.active_count() at each fork
 
 
-def main(conn: Connection, root: Path, jobs: int | None) -> None:  # pragma: no cover - in the engine process
-    """The engine's loop: requests from the front, and replies from the worker, as they come."""
+def main(conn: Connection, root: Path, jobs: int | None, front: int | None = None
+         ) -> None:  # pragma: no cover - in the engine process
+    """The engine's loop: requests from the front, and replies from the worker, as they come. With front (the
+    front's PID), the engine is killed when the front ends, even in the middle of a full build (which otherwise
+    ran to its end before the engine saw the front's pipe closed)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the front stops the engine
+    if front is not None:
+        end_with(front)
     os.register_at_fork(before=lambda: FORKS.append(threading.active_count()))
     engine = _Loop(conn, Preview(root, jobs))
     try:

@@ -150,7 +150,7 @@ def pool(state: S, workers: int) -> Iterator[Pool[S]]:
     ``state`` once by the pool's initializer: inherited, never pickled. On leaving, the work not started is
     dropped and the workers are waited for. This process's objects are frozen meanwhile (see above)."""
     import concurrent.futures  # here, not at the top: a small build never needs them (start-up time)
-    import ctypes  # noqa: F401 - for _end_with, imported before the fork: each worker inherits it
+    import ctypes  # noqa: F401 - for end_with, imported before the fork: each worker inherits it
     import multiprocessing
 
     frozen_before = gc.get_freeze_count() > 0  # the preview keeps its build frozen (preview.py): left as is
@@ -188,11 +188,11 @@ def _adopt(state: Any, parent: int) -> None:  # pragma: no cover - in a worker p
     _STATE = state
     gc.set_threshold(*WORKER_GC)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the pool
-    _end_with(parent)
+    end_with(parent)
 
 
-def _end_with(parent: int) -> None:  # pragma: no cover - in a worker process
-    """This worker is killed when the process that forked it ends, even by SIGKILL (Linux: PR_SET_PDEATHSIG).
+def end_with(parent: int) -> None:  # pragma: no cover - in a child process
+    """This process is killed when the process that started it ends, even by SIGKILL (Linux: PR_SET_PDEATHSIG).
     The standard pool's workers wait on a queue the parent no longer writes; without this, a build killed half-way
     (a CI job's timeout, the OOM killer) left them waiting for good, with the output's lock they inherited, so the
     next build waited for them too."""
@@ -200,7 +200,7 @@ def _end_with(parent: int) -> None:  # pragma: no cover - in a worker process
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent ended before that: nobody waits for this worker
+    if os.getppid() != parent:  # the parent ended before that: nobody waits for this process
         os._exit(1)
 
 
