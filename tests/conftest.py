@@ -9,6 +9,7 @@ import io
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,6 +165,44 @@ def bench_gen() -> object:
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     return gen
+
+
+def process_state(pid: int) -> str:
+    """A process's state letter (R, S, D, Z…) from /proc, or "" when it is gone (Linux)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return ""
+
+
+def ends_within(pid: int, seconds: float) -> bool:
+    """Whether the process is gone (or a zombie its new parent has not reaped yet) within that many seconds."""
+    deadline = time.monotonic() + seconds
+    while process_state(pid) not in ("", "Z") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return process_state(pid) in ("", "Z")
+
+
+def killed_leaves_none(cmd: list[str], seconds: float, settle: float = 0.0) -> bool:
+    """Run cmd, whose first line of output is the PID of a process it started; kill cmd (SIGKILL) settle seconds
+    after that line: whether that process ends within seconds (it is killed afterwards either way)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    child = 0
+    try:
+        assert proc.stdout is not None
+        child = int(proc.stdout.readline())
+        time.sleep(settle)
+        assert process_state(child) in ("S", "R", "D")  # at work, or waiting
+        proc.kill()
+        proc.wait(timeout=10)
+        return ends_within(child, seconds)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        if child and process_state(child) not in ("", "Z"):
+            os.kill(child, 9)
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

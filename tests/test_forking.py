@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import killed_leaves_none
 
 from apparatus import forking
 
@@ -294,14 +295,6 @@ def test_map_shared_leaves_a_freeze_made_before_it() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def _state_of(pid: int) -> str:
-    """A process's state letter (R, S, Z…), or "" when it is gone."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except OSError:
-        return ""
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_a_worker_ends_with_a_parent_killed_by_sigkill(tmp_path: Path) -> None:
     """A build killed half-way (SIGKILL: a CI job's timeout, the OOM killer) leaves no worker behind: before,
@@ -322,19 +315,4 @@ def test_a_worker_ends_with_a_parent_killed_by_sigkill(tmp_path: Path) -> None:
 
         forking.map_shared(fn, [0, 1], None, 2)
         """), encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        worker = int(proc.stdout.readline())
-        assert _state_of(worker) in ("S", "R")
-        proc.kill()
-        proc.wait(timeout=10)
-        deadline = time.monotonic() + 5
-        while _state_of(worker) not in ("", "Z") and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _state_of(worker) in ("", "Z")  # gone (or a zombie its new parent has not reaped yet)
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
+    assert killed_leaves_none([sys.executable, str(script)], 5)
