@@ -135,10 +135,20 @@ def build(coll: Path, extra: list[str] | tuple[str, ...] = (), engine: Path = RE
     if out.exists() or log.exists():
         sys.exit(f"{out} exists: every timed build writes a new folder")
     set_output(coll, name)
+    return timed(build_command(engine, coll, name, extra), out, log, cwd=engine)
+
+
+def build_command(engine: Path, coll: Path, name: str, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The checkout engine's `build.py build` of coll into the output folder name. An engine with the build cache
+    gets a new, empty one (coll/NAME.cache), which it fills as a user's first build would, unless extra says
+    --no-cache; an engine from before the cache builds cold anyway, and is not given --no-cache (it has no such
+    option), so that old and new engines can be compared cold: `bench/run.py --against OLD -- --no-cache`."""
+    cached = (engine / "apparatus" / "cache.py").exists()
+    extra = list(extra) if cached else [a for a in extra if a != "--no-cache"]
     cmd = [engine_python(engine), str(engine / "build.py"), "--root", str(coll), "build", *extra]
-    if (engine / "apparatus" / "cache.py").exists():  # an engine with the build cache: a new, empty one,
-        cmd += ["--cache-dir", str(coll / f"{name}.cache")]  # which it fills as a user's first build would
-    return timed(cmd, out, log, cwd=engine)
+    if cached:
+        cmd += ["--cache-dir", str(coll / f"{name}.cache")]
+    return cmd
 
 
 def timed(cmd: list[str], out: Path, log: Path, cwd: Path | None = None) -> Build:

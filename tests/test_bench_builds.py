@@ -47,6 +47,19 @@ def test_each_build_writes_a_new_folder_and_deletes_none(builds, tmp_path):
     assert not coll.exists()
 
 
+def test_an_engine_from_before_the_cache_is_not_given_its_options(builds, tmp_path):
+    """bench/run.py --against an engine older than the build cache, with -- --no-cache: both build cold."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    for engine in (old, new):
+        (engine / "apparatus").mkdir(parents=True)
+    (new / "apparatus" / "cache.py").touch()
+    coll = tmp_path / "c"
+    assert builds.build_command(old, coll, "_site-1", ["--no-search", "--no-cache"])[2:] == [
+        "--root", str(coll), "build", "--no-search"]
+    assert builds.build_command(new, coll, "_site-1", ["--no-search", "--no-cache"])[2:] == [
+        "--root", str(coll), "build", "--no-search", "--no-cache", "--cache-dir", str(coll / "_site-1.cache")]
+
+
 def test_a_build_never_writes_into_an_existing_folder(builds, tmp_path, monkeypatch):
     coll = tmp_path / "c"
     builds.gen.generate(coll, 1, 1)
