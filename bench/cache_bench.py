@@ -38,17 +38,36 @@ def run(coll, args, label):
 
 
 def edit(coll, round_):
-    """One note's wording: ' the ' becomes ' the very ' in the round_-th annotation file from the middle: each round
-    changes what no run has built yet (a round that undid the last one would meet a kind of run whose cache was
-    filled before it, as the first rounds after the other kind's do)."""
+    """One note's wording: ' the ' becomes ' the very ' in a note of the round_-th annotation file from the middle:
+    each round changes what no run has built yet (a round that undid the last one would meet a kind of run whose
+    cache was filled before it, as the first rounds after the other kind's do). Only a note's text: the same words
+    in a quote would no longer be found in the article, and the build would fail."""
     files = sorted((coll / "annotations").glob("[!_]*.yaml"))
     for k in range(len(files)):  # (the first from there whose notes have the word)
         path = files[(len(files) // 2 + round_ + k) % len(files)]
-        text = path.read_text(encoding="utf-8")
-        if " the " in text:
-            path.write_text(text.replace(" the ", " the very ", 1), encoding="utf-8")
+        edited = note_wording(path.read_text(encoding="utf-8"))
+        if edited is not None:
+            path.write_text(edited, encoding="utf-8")
             return
     raise AssertionError("no note says ' the '")
+
+
+def note_wording(text):
+    """text with the first ' the ' of a note's text (a `note:` and the lines indented under it) made ' the very ';
+    None when no note has it."""
+    lines = text.split("\n")
+    note_indent = None  # the indentation of the `note:` key whose value these lines are
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        if note_indent is not None and stripped and indent <= note_indent:
+            note_indent = None  # the next key: the note has ended
+        if stripped.startswith("note:"):
+            note_indent = indent
+        if note_indent is not None and " the " in line:
+            lines[i] = line.replace(" the ", " the very ", 1)
+            return "\n".join(lines)
+    return None
 
 
 def row(results):

@@ -139,3 +139,13 @@ def test_hugo_site_has_the_same_articles_notes_and_records(builds, tmp_path):
     records = yaml.safe_load((coll / "annotations" / "_records.yaml").read_text(encoding="utf-8"))["records"]
     assert len(list((site / "content" / "records").glob("*.md"))) == len(records)
     assert {p.name for p in (site / "layouts").iterdir()} == {"baseof.html", "page.html", "home.html", "list.html"}
+
+
+def test_the_cache_benchs_edit_changes_a_notes_wording_never_a_quote():
+    cache_bench = _load("cache_bench")
+    text = ('annotations:\n  - id: a\n    quote: "the law the court"\n    note: |\n      A note on the law.\n'
+            '      Second line of the note.\n    links:\n      - {url: "https://e.org/", title: "On the law"}\n')
+    assert cache_bench.note_wording(text) == text.replace("A note on the law", "A note on the very law")
+    inline = 'annotations:\n  - id: a\n    quote: "the law"\n    note: "Says the law."\n'
+    assert cache_bench.note_wording(inline) == inline.replace("Says the law", "Says the very law")
+    assert cache_bench.note_wording('annotations:\n  - id: a\n    quote: "the law"\n    note: Law.\n') is None
