@@ -192,10 +192,11 @@ def _adopt(state: Any, parent: int) -> None:  # pragma: no cover - in a worker p
 
 
 def end_with(parent: int) -> None:  # pragma: no cover - in a child process
-    """This process is killed when the process that started it ends, even by SIGKILL (Linux: PR_SET_PDEATHSIG).
-    The standard pool's workers wait on a queue the parent no longer writes; without this, a build killed half-way
-    (a CI job's timeout, the OOM killer) left them waiting for good, with the output's lock they inherited, so the
-    next build waited for them too."""
+    """This process is killed when the process that started it (parent, its PID) ends, even by SIGKILL (Linux:
+    PR_SET_PDEATHSIG; the signal comes when the thread that started it ends, so it must be the parent's main
+    thread). The pool's workers call it: they wait on a queue the parent no longer writes, and without it a build
+    killed half-way (a CI job's timeout, the OOM killer) left them waiting for good, with the output's lock they
+    inherited, so the next build waited for them too. So does the preview's engine (apparatus.engine)."""
     if sys.platform.startswith("linux"):
         import ctypes
 

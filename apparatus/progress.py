@@ -7,8 +7,8 @@ CI stay clean) and with ``-q``.
 
 The build reports from its parent process only: a stage's start, and each chunk of articles or run of
 pages as it is done there or its result comes back from a worker (:func:`apparatus.forking.map_shared`'s
-``done``). No
-thread draws the line: a build forks its workers, and never forks a process that has threads running.
+``done``). No thread draws the line: a build forks its workers, and never forks a process that has threads
+running.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ reads; the check's isinstance tests made the article page's render about 1.8 tim
 (docs/performance.md). Its answer depends only on the object's type and the attribute's name (Jinja 3.1.6:
 ``is_internal_attribute`` and ``modifies_known_mutable`` test the type; the value is not used), so it is
 computed once per (type, name), and an attribute read again is returned without the library's steps when
-that answer is yes and its value is no method (a method may be ``str.format``, which the library wraps).
+that answer is yes (a method still goes through ``wrap_str_format``, which wraps ``str.format``, as there).
 tests/test_templates.py compares the remembered answers, and what a template reads, with the library's.
 A summary's fields that only code-made files read (:data:`apparatus.site.HIDDEN`) are refused too.
 """
