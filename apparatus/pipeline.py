@@ -505,7 +505,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
 
 def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index: bool, only: Selection | None,
            progress: Progress, store: cache.Store | None, started: float, note: str,
-           listing: tuple[int, tuple[str, int] | None] | None = None) -> BuildResult:
+           listing: tuple[int, cache.Listing | None] | None = None) -> BuildResult:
     scan = cache.Scan.of(root, listing) if store is not None else None
     compiled = None
     if store is not None:

@@ -9,9 +9,11 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,13 +160,22 @@ def run(root: Path, *args: str) -> Run:
 
 def bench_gen() -> object:
     """bench/gen.py, the benchmarks' generator of synthetic collections, as a module."""
+    return bench_module("gen")
+
+
+def bench_module(name: str) -> Any:
+    """bench/<name>.py as a module (bench/ on the path while it loads: its modules import each other)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("bench_gen", REPO / "bench" / "gen.py")
-    assert spec is not None and spec.loader is not None
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    return gen
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(REPO / "bench"))
 
 
 def process_state(pid: int) -> str:

@@ -1,30 +1,16 @@
 """bench/builds.py: timed builds write new output folders and delete nothing; kept collections are
 replaced before the wait and tidied after the last build; nothing gen.py did not make is touched."""
-import importlib.util
 import itertools
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _load(name):
-    sys.path.insert(0, str(REPO / "bench"))
-    try:
-        spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-    finally:
-        sys.path.remove(str(REPO / "bench"))
+from conftest import bench_module
 
 
 @pytest.fixture(scope="module")
 def builds():
-    return _load("builds")
+    return bench_module("builds")
 
 
 def test_each_build_writes_a_new_folder_and_deletes_none(builds, tmp_path):
@@ -124,7 +110,7 @@ def test_hugo_site_has_the_same_articles_notes_and_records(builds, tmp_path):
     """bench/hugo_bench.py: the Hugo site holds every article (front matter `url:` renamed: Hugo takes it for the
     page's address), every annotation file as data, a page per record, and the layouts (Hugo itself is not run
     here: it is installed only by make bench-hugo)."""
-    hugo_bench = _load("hugo_bench")
+    hugo_bench = bench_module("hugo_bench")
     coll = tmp_path / "c"
     builds.gen.generate(coll, 12, 1)
     site = hugo_bench.site(coll)
@@ -142,7 +128,7 @@ def test_hugo_site_has_the_same_articles_notes_and_records(builds, tmp_path):
 
 
 def test_the_cache_benchs_edit_changes_a_notes_wording_never_a_quote():
-    cache_bench = _load("cache_bench")
+    cache_bench = bench_module("cache_bench")
     text = ('annotations:\n  - id: a\n    quote: "the law the court"\n    note: |\n      A note on the law.\n'
             '      Second line of the note.\n    links:\n      - {url: "https://e.org/", title: "On the law"}\n')
     assert cache_bench.note_wording(text) == text.replace("A note on the law", "A note on the very law")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, bench_gen, tree_digest
+from conftest import REPO, bench_gen, bench_module, tree_digest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -314,11 +314,19 @@ def damage_state(root: Path, name: str = "state-build") -> None:
     state.write_bytes(bytes(data))
 
 
+def largest_part(root: Path) -> str:
+    return max((root / cache.DIR / "parts-build").iterdir(), key=lambda p: p.stat().st_size).name
+
+
 @pytest.mark.parametrize("damage, note", [
     (damage_state, "cache: the cache is damaged or not this user's (its signature does not match); this run is cold"),
     (lambda root: damage_state(root, "entries-build"), "cache: the cache is damaged or not this user's (its "
                                                        "signature does not match); "
                                                        "this run is cold"),
+    (lambda root: damage_state(root, f"parts-build/{largest_part(root)}"),
+     "cache: the cache is damaged or not this user's (its signature does not match); this run is cold"),
+    (lambda root: (root / cache.DIR / "parts-build" / largest_part(root)).unlink(),
+     "cache: the cache's entries are missing; this run is cold"),
     (lambda root: (root / cache.DIR / "state-build").write_bytes(b"apparatus-cache\n\x09\x00\x00\x00" + b"x" * 40),
      "cache: the cache was written by another version of Apparatus, or is damaged; this run is cold"),
     (lambda root: (root / cache.DIR / "state-build").write_bytes(b"short"),
@@ -609,3 +617,46 @@ def test_a_cached_build_on_two_processes_keeps_each_output_once(coll: Path, monk
     shutil.copytree(coll, cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
     pipeline.build(cold, jobs=2, use_cache=False)
     assert tree_digest(coll / "_site") == tree_digest(cold / "_site")
+
+
+def test_a_rebuild_writes_again_only_the_parts_of_the_entries_that_changed(coll: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entries' large dicts are kept in parts (cache.SPLIT): one note's edit writes again the part holding its
+    article's entry and those holding its files' and objects' records, and the spare's list of files is the last
+    site's parts (here in parts of about 4 items)."""
+    monkeypatch.setattr(cache, "PART", 4)
+
+    def parts() -> dict[str, list[str]]:
+        store = cache.Store(coll, "build")
+        assert store.open()
+        index = store._read(store.entries_path, bytes.fromhex(store.state.entries))
+        store.close()
+        return {name: index[name] for name in cache.SPLIT}
+
+    pipeline.build(coll, jobs=1, use_cache=True)
+    notes = [(path, edited) for path in sorted((coll / "annotations").glob("[!_]*.yaml"))
+             if (edited := note_wording(path.read_text(encoding="utf-8"))) is not None]
+    for note, edited in notes[:2]:
+        before = parts()
+        note.write_text(edited, encoding="utf-8")
+        assert pipeline.build(coll, jobs=1, use_cache=True).reused == 19
+        after = parts()
+        assert len(after["articles"]) == len(before["articles"]) >= 4
+        assert len(set(after["articles"]) - set(before["articles"])) == 1
+        assert after["spare_manifest"] == before["manifest"]
+        files = {name for names in after.values() for name in names}
+        new = files - {name for names in before.values() for name in names}
+        assert 0 < len(new) < len(files) / 4  # (the objects' records, keyed by hash, take most: 26 of 83 here)
+        assert set(after["inputs"]) - set(before["inputs"])  # the note's file: its hash
+    store = cache.Store(coll, "build")
+    assert store.open()
+    store.load_entries()
+    assert len(store.state.articles) == 20 and store.state.spare_manifest.keys() <= store.state.manifest.keys()
+    cold_equals(coll)
+
+
+
+
+def note_wording(text: str) -> str | None:
+    """bench/cache_bench.py's edit: a note's text, never a quote."""
+    return bench_module("cache_bench").note_wording(text)  # type: ignore[no-any-return]
