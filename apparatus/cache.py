@@ -535,11 +535,12 @@ class Store:
                 info = os.lstat(f"{base}{h[:2]}{os.sep}{h[2:]}")
             except OSError:
                 return False
-            now = (info.st_size, info.st_mtime_ns, info.st_ino)
-            if now != meta or not stat.S_ISREG(info.st_mode):
-                now = self._intact(h, meta)  # type: ignore[assignment]
-                if now is None:
-                    return False
+            if (info.st_size, info.st_mtime_ns, info.st_ino) == meta and stat.S_ISREG(info.st_mode):
+                new[h] = meta  # (the same object: the save finds it unchanged without comparing)
+                continue
+            now = self._intact(h, meta)
+            if now is None:
+                return False
             new[h] = now
         return True
 

@@ -25,7 +25,6 @@ import dataclasses
 import hashlib
 import os
 import pickle
-import posixpath
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -469,8 +468,9 @@ def _listed(root: Path, folder: str, suffix: str, walked: dict[str, Any] | None 
             ) -> tuple[list[str], list[Diagnostic]]:
     """The names (without suffix) of the folder's own files ending in suffix; refusals of what links outside."""
     files, refused = walked[folder] if walked is not None and folder in walked else walk(root, folder)
-    return [rel[len(folder) + 1:].removesuffix(suffix) for rel in files
-            if rel.endswith(suffix) and posixpath.dirname(rel) == folder], refused
+    start = len(folder) + 1
+    return [rel[start:].removesuffix(suffix) for rel in files
+            if rel.endswith(suffix) and "/" not in rel[start:]], refused  # (the folder's own: no dirname per file)
 
 
 def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool = False,
