@@ -48,7 +48,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -334,6 +334,8 @@ class Store:
         self._signing: bytes | None = None
         self._entries_loaded = False
         self.new_blobs: dict[str, BlobMeta] = {}
+        self.checked: dict[str, BlobMeta | None] | None = None  # the recorded objects a child found changed
+        # (check_apart): each one's meta now, or None (not intact); those it does not name are as recorded
 
     # --- opening ---------------------------------------------------------------------------------------
 
@@ -526,23 +528,47 @@ class Store:
 
     def valid(self, outputs: Iterable[tuple[str, str]]) -> bool:
         """Whether every object of these outputs is still as written (and so may be linked)."""
-        new, blobs, base = self.new_blobs, self.state.blobs, f"{self.objects}{os.sep}"
+        new, blobs, checked = self.new_blobs, self.state.blobs, self.checked
         for _, h in outputs:
             if h in new:
                 continue
             meta = blobs.get(h)
-            try:  # (_intact's usual case, inline: a rebuild checks every object it links)
-                info = os.lstat(f"{base}{h[:2]}{os.sep}{h[2:]}")
-            except OSError:
-                return False
-            if (info.st_size, info.st_mtime_ns, info.st_ino) == meta and stat.S_ISREG(info.st_mode):
-                new[h] = meta  # (the same object: the save finds it unchanged without comparing)
-                continue
-            now = self._intact(h, meta)
+            now = checked.get(h, meta) if checked is not None and meta is not None else self._check(h, meta)
             if now is None:
                 return False
             new[h] = now
         return True
+
+    def _check(self, h: str, meta: BlobMeta | None) -> BlobMeta | None:
+        """The object's (size, time, inode) if it is intact: meta itself when it is as recorded (the same object:
+        the save then finds the objects' records unchanged without comparing them), else :meth:`_intact`'s."""
+        try:  # (_intact's usual case, inline: a rebuild checks every object it links)
+            info = os.lstat(f"{self.objects}{os.sep}{h[:2]}{os.sep}{h[2:]}")
+        except OSError:
+            return None
+        if (info.st_size, info.st_mtime_ns, info.st_ino) == meta and stat.S_ISREG(info.st_mode):
+            return meta
+        return self._intact(h, meta)
+
+    def check_apart(self) -> Callable[[], None]:
+        """Start checking every recorded object (:meth:`_check`) in a forked child, on the build's other core,
+        while this process reads the collection and walks the spare; the function returned waits for it, and
+        :meth:`valid` then takes its answers instead of a system call per object (43,000 at 10,000 articles,
+        0.3 s). Only for a state of CHECK_APART objects or more (a fork costs more below). If the child fails,
+        :meth:`valid` checks each object itself, as without it."""
+        if len(self.state.blobs) < CHECK_APART:
+            return lambda: None
+        from .forking import Worker
+
+        worker = Worker(self)
+        sent = worker.send(_changed_objects)
+
+        def wait() -> None:
+            reply = worker.receive() if sent else None
+            worker.close()
+            if reply is not None and reply[0]:
+                self.checked = reply[1]
+        return wait
 
     def object_path(self, h: str) -> str:
         return self._object(h)
@@ -701,6 +727,17 @@ class _Hashing:
 
 
 _first = operator.itemgetter(0)
+CHECK_APART = 5000  # recorded objects from which they are checked in a child process (Store.check_apart)
+
+
+def _changed_objects(store: Store) -> dict[str, BlobMeta | None]:  # pragma: no cover - in the forked child
+    """The recorded objects that are not as recorded: each one's (size, time, inode) if intact, else None."""
+    changed = {}
+    for h, meta in store.state.blobs.items():
+        now = store._check(h, meta)
+        if now is not meta:
+            changed[h] = now
+    return changed
 
 
 def _changed(new: dict[str, Any], old: dict[str, Any]) -> set[str]:

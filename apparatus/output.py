@@ -238,6 +238,11 @@ class Staging:
                 os.unlink(self._base + rel)
         write_file(self._base + rel, data)
 
+    def holds(self, rel: str, inode: int) -> bool:
+        """Whether the spare's file at rel is the object with this inode already (as the spare's listing gave it):
+        it stays, and :meth:`link` need not be called (nor its source's path made)."""
+        return self.patching and self._inodes.get(rel) == inode and self._inodes.pop(rel) == inode
+
     def link(self, rel: str, source: str, inode: int = 0) -> None:
         """The file source (an object of the build cache, whose inode is given) at rel, as a hard link: the same
         file, not a copy (a copy where the file system cannot link it there)."""

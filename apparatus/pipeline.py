@@ -508,8 +508,10 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
            listing: tuple[int, cache.Listing | None] | None = None) -> BuildResult:
     scan = cache.Scan.of(root, listing) if store is not None else None
     compiled = None
+    checked = None
     if store is not None:
         store.load_entries()
+        checked = store.check_apart() if write else None  # the objects, on the other core, while we read on
         compiled = templates.Compiled(store.state.compiled if store.state.engine == cache.engine() else {})
     c, diags = load_collection(root, whole=only is None, walked=scan.walked if scan is not None else None,
                                compiled=compiled)
@@ -534,6 +536,8 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
         if held is not None and not count_errors(diags):
             staging = _staging(held, diags, store)
         if store is not None and scan is not None:
+            if checked is not None:
+                checked()
             reuse = Reuse(store, staging, scan, c, search_index and write)
             reuse.new.compiled = compiled.used if compiled is not None else {}
         writer = reuse if reuse is not None and staging is not None else staging
@@ -682,11 +686,16 @@ class Reuse:
             self.staging.link(rel, self.store.object_path(h), self.store.new_blobs[h][2])
 
     def _link(self, outputs: tuple[tuple[str, str], ...]) -> None:
+        site = self.site
         for rel, h in outputs:
-            self.site[rel] = h
-        if self.staging is not None:
+            site[rel] = h
+        staging = self.staging
+        if staging is not None:
+            blobs = self.store.new_blobs
             for rel, h in outputs:
-                self.staging.link(rel, self.store.object_path(h), self.store.new_blobs[h][2])
+                inode = blobs[h][2]
+                if not staging.holds(rel, inode):  # (most often it does: the spare is the site before last)
+                    staging.link(rel, self.store.object_path(h), inode)
 
     # --- articles --------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ the cache must equal a cold build of the same sources, file for file and diagnos
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -346,7 +347,20 @@ def test_a_damaged_state_is_ignored(coll: Path, damage: object, note: str) -> No
     assert "nothing changed" in run(coll, "build").stdout  # the rewritten cache is used again
 
 
-def test_a_damaged_object_is_not_linked(coll: Path) -> None:
+def reused(coll: Path, apart: bool, monkeypatch: pytest.MonkeyPatch) -> int:
+    """A build with the cache: how many articles it reused. apart: in this process, the objects checked in a
+    child (cache.Store.check_apart, as for a large collection); else by the command line."""
+    if apart:
+        monkeypatch.setattr(cache, "CHECK_APART", 0)
+        return pipeline.build(coll, jobs=1, use_cache=True).reused
+    result = run(coll, "build")
+    assert result.returncode == 0, result.stderr
+    found = re.search(r"\((\d+) reused from the cache\)", result.stdout)
+    return int(found[1]) if found else 0
+
+
+@pytest.mark.parametrize("apart", [False, True])
+def test_a_damaged_object_is_not_linked(coll: Path, apart: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """An object changed after it was written (here, a page's bytes overwritten in place through the site's
     hard link) is not linked again: the page is made anew, and the site equals a cold build."""
     assert run(coll, "build").returncode == 0
@@ -356,9 +370,7 @@ def test_a_damaged_object_is_not_linked(coll: Path) -> None:
         f.write(b"<!-- tampered -->")
     note = sorted((coll / "annotations").glob("[!_]*.yaml"))[-1]  # some other edit, so the build runs
     note.write_text(note.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    result = run(coll, "build")
-    assert result.returncode == 0, result.stderr
-    assert "(18 reused from the cache)" in result.stdout  # the tampered page's article and the edited one
+    assert reused(coll, apart, monkeypatch) == 18  # the tampered page's article and the edited one are made again
     assert tree_digest(coll / "_site") == cold
 
 
@@ -413,15 +425,15 @@ def test_check_reuses_and_still_reports_every_warning(coll: Path) -> None:
     assert second.stdout.rstrip().endswith("(nothing changed); 5 warnings")
 
 
-def test_a_cache_restored_elsewhere_is_reused_by_content(coll: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("apart", [False, True])
+def test_a_cache_restored_elsewhere_is_reused_by_content(coll: Path, tmp_path: Path, apart: bool,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """A cache copied to another place (as CI restores it with actions/cache: new inodes and times) is reused:
     each object is checked by hashing its bytes, and the site equals a cold build."""
     assert run(coll, "build").returncode == 0
     moved = tmp_path / "restored"
     shutil.copytree(coll, moved, ignore=shutil.ignore_patterns("_site", ".*.lock"), copy_function=shutil.copy)
-    result = run(moved, "build")
-    assert result.returncode == 0, result.stderr
-    assert "(20 reused from the cache)" in result.stdout, result.stdout
+    assert reused(moved, apart, monkeypatch) == 20
     cold = tmp_path / "cold"
     shutil.copytree(moved, cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
     assert outcome(moved, use_cache=True) == outcome(cold, use_cache=False)
