@@ -300,12 +300,14 @@ class State:
     pages: tuple[str, ...] = dataclasses.field(default_factory=tuple)  # the collection pages' URLs, in order
     listed: list[str] = dataclasses.field(default_factory=list)  # the URLs sitemap.xml lists
     compiled: dict[str, bytes] = dataclasses.field(default_factory=dict)  # the templates, compiled (Jinja's buckets)
+    parsed: tuple[str, bytes] = dataclasses.field(default_factory=lambda: ("", b""))  # the registry as read and
+    # its citations rendered (pipeline.load_collection), pickled, under the hash of what they are made from
 
 
 _FIELDS = {f.name for f in dataclasses.fields(State)}
 # what the entries file holds (the state file, the rest: what a replay reads)
 ENTRIES = ("inputs", "articles", "groups", "blobs", "manifest", "spare_manifest", "history", "order", "pages",
-           "listed", "compiled")
+           "listed", "compiled", "parsed")
 _EMPTY: dict[str, Any] = {f.name: f.default_factory for f in dataclasses.fields(State) if f.name in ENTRIES}
 # the large dicts among them, kept in parts (files of their own, named by their signature): a run writes again only
 # the parts that changed (one note's edit at 10,000 articles rewrote 33 MB of entries, 0.5 s)
@@ -569,6 +571,15 @@ class Store:
             if reply is not None and reply[0]:
                 self.checked = reply[1]
         return wait
+
+    def known_sha(self, rel: str, sig: Sig | None) -> str | None:
+        """The SHA-256 the last run recorded for a source file, if the file is as it was then (its signature, and a
+        time not within RACY_NS of that run's listing); else None (read and hash it)."""
+        known = self.state.inputs.get(rel)
+        if sig is not None and known is not None and known[0] == sig and known[1] \
+                and sig[1] < self.state.scanned - RACY_NS:
+            return known[1]
+        return None
 
     def object_path(self, h: str) -> str:
         return self._object(h)

@@ -75,6 +75,8 @@ class Collection:
     whole: bool = True  # False: a check of a few named articles (load_collection)
     faulty: frozenset[str] = frozenset()  # cite keys of records (and versions) with errors: annotations.Registry
     registry_complete: bool = True  # False: the registry's list could not be read (its error is reported)
+    rendered: dict[str, Any] | None = None  # the records' citations as the cache kept them (load_collection)
+    parsed: tuple[str, bytes] = ("", b"")  # the registry and those citations, for the cache to keep
 
     def __post_init__(self) -> None:
         self.record_ids = frozenset(self.registry)
@@ -89,7 +91,9 @@ class Collection:
         if self.env is not None:
             try:
                 cites = _Citations(templates.macro(self.env, "_macros.html", "cite"), self.registry)
-                if self.whole:
+                if self.rendered is not None:
+                    cites.update(self.rendered)
+                elif self.whole:
                     cites.render_all()
             except templates.TemplateFailure as exc:
                 self.env, self.failure = None, exc.diagnostic
@@ -426,16 +430,22 @@ def _counted(result: ArticleResult, progress: Progress) -> ArticleResult:
 
 
 def load_collection(root: Path, auto_reload: bool = False, whole: bool = True,
-                    walked: dict[str, Any] | None = None, compiled: templates.Compiled | None = None
-                    ) -> tuple[Collection | None, list[Diagnostic]]:
+                    walked: dict[str, Any] | None = None, compiled: templates.Compiled | None = None,
+                    parsed: tuple[str, bytes] | None = None) -> tuple[Collection | None, list[Diagnostic]]:
     """The site-wide inputs and the listing of the articles. Not whole (a check of named articles): the notes'
     dates are not read from git (only the collection's pages show them), and the records' citations are rendered
     as articles cite them. walked: the guarded walk of content/ and annotations/, when the run took it already
-    (cache.Scan); compiled: the templates as the cache kept them compiled."""
+    (cache.Scan); compiled: the templates as the cache kept them compiled; parsed: (the key of what the registry
+    and its citations are made from, cache.State.parsed), when the cache is used: the registry and the citations
+    are taken from it when its key is that one, and c.parsed is the new one to keep."""
     config, diags = load_config(root)
     if config is None:
         return None, diags
-    registry = read_registry(root, f"annotations/{REGISTRY}")
+    kept = None
+    if parsed is not None and whole and parsed[1]:
+        with contextlib.suppress(Exception):  # noqa: BLE001 - a kept value that does not load: read it again
+            kept = pickle.loads(parsed[1])  # noqa: S301 - from the cache's signed entries
+    registry, rendered = kept if kept is not None else (read_registry(root, f"annotations/{REGISTRY}"), None)
     diags += registry.diagnostics
     env, more = templates.environment(root, template_site(config), auto_reload, compiled)
     diags += more
@@ -460,7 +470,10 @@ def load_collection(root: Path, auto_reload: bool = False, whole: bool = True,
                                 "fetch the whole history: git fetch --unshallow (in GitHub Actions, "
                                 "actions/checkout with fetch-depth: 0)", severity="warning"))
     c = Collection(config, registry.records, env, slugs, ann_slugs & set(slugs), known, whole=whole,
-                   faulty=registry.faulty, registry_complete=registry.complete)
+                   faulty=registry.faulty, registry_complete=registry.complete, rendered=rendered)
+    if parsed is not None and whole and c.failure is None and c.env is not None:
+        c.parsed = parsed[0], parsed[1] if kept is not None else \
+            pickle.dumps((registry, dict(c.cites)), protocol=pickle.HIGHEST_PROTOCOL)
     return c, diags + ([c.failure] if c.failure else [])
 
 
@@ -513,8 +526,12 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
         store.load_entries()
         checked = store.check_apart() if write else None  # the objects, on the other core, while we read on
         compiled = templates.Compiled(store.state.compiled if store.state.engine == cache.engine() else {})
+    parsed = None
+    if store is not None and scan is not None:
+        key = _parsed_key(store, scan, root)
+        parsed = key, store.state.parsed[1] if store.state.parsed[0] == key else b""
     c, diags = load_collection(root, whole=only is None, walked=scan.walked if scan is not None else None,
-                               compiled=compiled)
+                               compiled=compiled, parsed=parsed)
     if c is None:
         raise BuildError(diags)
     if only is not None:
@@ -540,6 +557,7 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
                 checked()
             reuse = Reuse(store, staging, scan, c, search_index and write)
             reuse.new.compiled = compiled.used if compiled is not None else {}
+            reuse.new.parsed = c.parsed
         writer = reuse if reuse is not None and staging is not None else staging
         # a check writes no index (no texts kept for one), and of everything makes no page but one of each template
         mode = Mode(writer, search=search_index and write, render=write or only is not None)
@@ -702,17 +720,9 @@ class Reuse:
     def sha(self, c: Collection, rel: str) -> str | None:
         """The SHA-256 of a source file: the recorded one if the file is unchanged since, else read now."""
         sig = self.scan.sigs.get(rel)
-        if sig is None:
-            return None
-        known = self.old.inputs.get(rel)
-        if known is not None and known[0] == sig and known[1] and sig[1] < self.old.scanned - cache.RACY_NS:
-            self.new.inputs[rel] = known
-            return known[1]
-        data, _ = read_bytes(c.root, rel)
-        if data is None:
-            return None
-        h = hashlib.sha256(data).hexdigest()
-        self.new.inputs[rel] = (sig, h)
+        h = _sha(self.store, c.root, rel, sig)
+        if h is not None and sig is not None:
+            self.new.inputs[rel] = (sig, h)
         return h
 
     def _files(self, c: Collection, slug: str) -> list[str]:
@@ -988,6 +998,27 @@ def render_fullest_article(c: Collection, results: list[ArticleResult], summarie
         i = summaries.places[k]
         made = process_article(c, c.slugs[i], Mode(search=False))
         results[i] = dataclasses.replace(made, summary=results[i].summary)  # (a hit's stays in summaries)
+
+
+def _sha(store: cache.Store, root: Path, rel: str, sig: cache.Sig | None) -> str | None:
+    """A source file's SHA-256: as the cache recorded it if the file is unchanged since, else read now."""
+    if sig is None:
+        return None
+    known = store.known_sha(rel, sig)
+    if known is not None:
+        return known
+    data, _ = read_bytes(root, rel)
+    return hashlib.sha256(data).hexdigest() if data is not None else None
+
+
+def _parsed_key(store: cache.Store, scan: cache.Scan, root: Path) -> str:
+    """The hash of what the registry and its records' citations are made from (load_collection): the engine, the
+    environment, site.yaml, every template and the registry's file."""
+    parts = [cache.engine(), cache.environment()]
+    for rel in sorted(scan.sigs):
+        if rel == "site.yaml" or rel.startswith("templates/") or rel == f"annotations/{REGISTRY}":
+            parts += [rel, _sha(store, root, rel, scan.sigs[rel]) or "-"]
+    return cache.key("registry and citations", *parts)
 
 
 def _stat_sig(root: Path, rel: str) -> cache.Sig | None:

@@ -672,3 +672,46 @@ def test_a_rebuild_writes_again_only_the_parts_of_the_entries_that_changed(coll:
 def note_wording(text: str) -> str | None:
     """bench/cache_bench.py's edit: a note's text, never a quote."""
     return bench_module("cache_bench").note_wording(text)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("edit", ["macro", "records", "environment"])
+def test_the_records_citations_kept_are_made_again_when_what_they_are_made_from_changes(
+        coll: Path, edit: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry as read and its records' citations are kept (cache.State.parsed) and reused while the engine,
+    site.yaml, the templates, the registry's file and the environment are as they were; an edit of the cite
+    macro, of a record or of the environment makes them again."""
+    assert run(coll, "build").returncode == 0
+    kept = pipeline.build(coll, jobs=1, use_cache=True)  # (nothing changed: replayed)
+    assert kept.unchanged
+    note = sorted((coll / "annotations").glob("[!_]*.yaml"))[0]  # an edit, so the next build runs
+    note.write_text(note.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    parsed = []
+    real = pipeline.load_collection
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        parsed.append(kwargs.get("parsed"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "load_collection", spy)
+    if edit == "macro":
+        macros = coll / "templates" / "_macros.html"
+        macros.write_text(macros.read_text(encoding="utf-8").replace('<cite class="record">',
+                                                                     '<cite class="record">Cited: '), encoding="utf-8")
+    elif edit == "records":
+        registry = coll / "annotations" / "_records.yaml"
+        text = registry.read_text(encoding="utf-8")
+        first = next(line for line in text.splitlines() if line.strip().startswith("title:"))
+        registry.write_text(text.replace(first, first.replace("title: ", "title: Renamed ", 1), 1), encoding="utf-8")
+    else:
+        monkeypatch.setenv("APPARATUS_BASE_URL", "https://example.org/other/")
+    pipeline.build(coll, jobs=1, use_cache=True)
+    assert parsed[-1] is not None and parsed[-1][1] == b""  # not reused: made again
+    pipeline.build(coll, jobs=1, use_cache=True)  # (nothing changed: replayed, load_collection not called)
+    note.write_text(note.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    pipeline.build(coll, jobs=1, use_cache=True)
+    assert parsed[-1] is not None and parsed[-1][1] != b""  # kept, and reused by the next build
+    pages = b"".join(p.read_bytes() for p in sorted((coll / "_site" / "articles").glob("*/index.html")))
+    assert (b"Cited: " in pages) == (edit == "macro") and (b"Renamed " in pages) == (edit == "records")
+    cold = coll.parent / "cold-parsed"
+    shutil.copytree(coll, cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
+    assert outcome(coll, use_cache=True) == outcome(cold, use_cache=False)
