@@ -38,6 +38,7 @@ import bisect
 import contextlib
 import dataclasses
 import fcntl
+import gc
 import hashlib
 import hmac
 import importlib.metadata
@@ -313,7 +314,7 @@ _EMPTY: dict[str, Any] = {f.name: f.default_factory for f in dataclasses.fields(
 # the parts that changed (one note's edit at 10,000 articles rewrote 33 MB of entries, 0.5 s)
 SPLIT = ("inputs", "articles", "groups", "blobs", "manifest", "spare_manifest", "history")
 CUT_LIKE = {"spare_manifest": "manifest"}  # the spare's files are the last site's: cut as its parts were
-PART = 2048  # items per part, about (a part grows to twice that before it is cut in two)
+PART = 512  # items per part, about (a part grows to twice that before it is cut in two)
 
 Part = list[tuple[str, Any]]  # a part's items, sorted by key
 
@@ -335,6 +336,7 @@ class Store:
         self._fd: int | None = None
         self._signing: bytes | None = None
         self._entries_loaded = False
+        self._froze = False  # load_entries froze this process's objects (gc.freeze): close() unfreezes them
         self.new_blobs: dict[str, BlobMeta] = {}
         self.checked: dict[str, BlobMeta | None] | None = None  # the recorded objects a child found changed
         # (check_apart): each one's meta now, or None (not intact); those it does not name are as recorded
@@ -426,11 +428,25 @@ class Store:
 
     def load_entries(self) -> None:
         """Read what the state's runs made (ENTRIES: articles, pages, objects…): only a run that has to build needs
-        them; one that replays reads the small state only."""
-        state = self.state
-        if not state.entries or self._entries_loaded:
+        them; one that replays reads the small state only. The cycle collector is paused while they load, and they
+        are frozen (gc.freeze) until the store is closed: 160,000 entries at 10,000 articles, none in a cycle, which
+        its passes walked again and again (0.2 s of a rebuild's 2.2 s)."""
+        if not self.state.entries or self._entries_loaded:
             return
         self._entries_loaded = True
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._load_entries()
+        finally:
+            if collecting:
+                gc.enable()
+        if gc.get_freeze_count() == 0:  # (unless the caller froze its own: then it unfreezes them)
+            gc.freeze()
+            self._froze = True
+
+    def _load_entries(self) -> None:
+        state = self.state
         entries = self._read(self.entries_path, bytes.fromhex(state.entries))
         if not (isinstance(entries, dict) and entries.keys() == set(ENTRIES)):
             if entries is not None:  # (None: _read said why)
@@ -482,6 +498,9 @@ class Store:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        if self._froze:
+            gc.unfreeze()
+            self._froze = False
 
     # --- objects -----------------------------------------------------------------------------------------
 

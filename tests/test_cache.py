@@ -715,3 +715,32 @@ def test_the_records_citations_kept_are_made_again_when_what_they_are_made_from_
     cold = coll.parent / "cold-parsed"
     shutil.copytree(coll, cold, ignore=shutil.ignore_patterns(cache.DIR, "_site", ".*"))
     assert outcome(coll, use_cache=True) == outcome(cold, use_cache=False)
+
+
+def test_the_entries_load_with_the_collector_paused_and_stay_frozen_until_the_store_closes(coll: Path) -> None:
+    """cache.Store.load_entries: the cycle collector is paused while the entries load and enabled again after;
+    this process's objects are frozen (gc.freeze) until the store is closed, unless the caller froze its own."""
+    import gc
+
+    assert run(coll, "build").returncode == 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    paused = []
+    store = cache.Store(coll, "build")
+    assert store.open()
+    real = store._read
+    store._read = lambda *a: (paused.append(gc.isenabled()), real(*a))[1]  # type: ignore[method-assign]
+    store.load_entries()
+    assert paused and not any(paused) and gc.isenabled()
+    assert store.state.articles and gc.get_freeze_count() > 0
+    store.close()
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        store = cache.Store(coll, "build")
+        assert store.open()
+        store.load_entries()
+        store.close()
+        assert gc.get_freeze_count() >= frozen  # the caller's, left frozen
+    finally:
+        gc.unfreeze()
