@@ -55,10 +55,11 @@ from typing import Any, NamedTuple
 
 from .errors import BuildError
 from .outcome import BuildResult
-from .output import MARKER, write_file
+from .output import MARKER, Listed, spare_path, write_file
+from .output import listing as listing_of
 
 DIR = ".apparatus-cache"
-FORMAT = 4  # of the state, entries and parts files: another is ignored
+FORMAT = 5  # of the state, entries and parts files: another is ignored
 MAGIC = b"apparatus-cache\n"
 LIBRARIES = ("jinja2", "markdown-it-py", "mdurl", "PyYAML", "lunr", "MarkupSafe", "snowballstemmer", "langcodes",
              "language-data", "mdit-py-plugins")  # every library whose output reaches a page, an index or a check
@@ -280,6 +281,7 @@ class State:
     key: str = ""  # the global key
     engine: str = ""  # engine(): the code and libraries that made it
     output: str | None = None  # the output folder a build wrote (None for a check)
+    objects: int = 0  # how many objects the entries record (Store.apart: whether to check them in a child)
     inputs: dict[str, tuple[Sig, str]] = dataclasses.field(default_factory=dict)  # source path → (sig, sha256)
     scanned: int = 0  # time.time_ns() when the inputs were listed: a file changed after it is hashed again
     git: str = ""  # HEAD and the status of annotations/ and content/ (the notes' history)
@@ -339,7 +341,7 @@ class Store:
         self._froze = False  # load_entries froze this process's objects (gc.freeze): close() unfreezes them
         self.new_blobs: dict[str, BlobMeta] = {}
         self.checked: dict[str, BlobMeta | None] | None = None  # the recorded objects a child found changed
-        # (check_apart): each one's meta now, or None (not intact); those it does not name are as recorded
+        # (apart): each one's meta now, or None (not intact); those it does not name are as recorded
 
     # --- opening ---------------------------------------------------------------------------------------
 
@@ -429,7 +431,8 @@ class Store:
     def load_entries(self) -> None:
         """Read what the state's runs made (ENTRIES: articles, pages, objects…): only a run that has to build needs
         them; one that replays reads the small state only. The cycle collector is paused while they load, and they
-        are frozen (gc.freeze) until the store is closed: 160,000 entries at 10,000 articles, none in a cycle, which
+        are frozen (gc.freeze) until the store is closed (close it: a store left open keeps this process's objects
+        out of the collector's passes): 160,000 entries at 10,000 articles, none in a cycle, which
         its passes walked again and again (0.2 s of a rebuild's 2.2 s)."""
         if not self.state.entries or self._entries_loaded:
             return
@@ -571,25 +574,47 @@ class Store:
             return meta
         return self._intact(h, meta)
 
-    def check_apart(self) -> Callable[[], None]:
-        """Start checking every recorded object (:meth:`_check`) in a forked child, on the build's other core,
-        while this process reads the collection and walks the spare; the function returned waits for it, and
-        :meth:`valid` then takes its answers instead of a system call per object (43,000 at 10,000 articles,
-        0.3 s). Only for a state of CHECK_APART objects or more (a fork costs more below). If the child fails,
-        :meth:`valid` checks each object itself, as without it."""
-        if len(self.state.blobs) < CHECK_APART:
+    def apart(self, output: str | None) -> Callable[[], tuple[str, tuple[int, int], Listed] | None]:
+        """Start, in a forked child on the build's other core, two walks a rebuild would otherwise make here after
+        reading its entries: checking every recorded object (:meth:`_check`; the child reads the objects' records
+        itself: 43,000 system calls at 10,000 articles) and listing the spare site beside the output folder
+        (:func:`output.listing`: 33,000 files). The function returned waits for the child: it sets self.checked,
+        which :meth:`valid` then takes instead of a system call per object, and returns (the spare's path, its
+        marker, its listing) if the spare's marker was the same before and after the listing (the caller uses it
+        only if the marker is still that one once it holds the output's lock: a build never changes a spare
+        without changing its marker). Only for a state of CHECK_APART objects or more (a fork costs more below);
+        if the child fails, each is done here, as without it."""
+        if self.state.objects < CHECK_APART or not self.state.entries:
             return lambda: None
         from .forking import Worker
 
+        spare = str(spare_path(Path(output))) if output is not None else None
         worker = Worker(self)
-        sent = worker.send(_changed_objects)
+        sent = worker.send(_apart, spare)
 
-        def wait() -> None:
+        def wait() -> tuple[str, tuple[int, int], Listed] | None:
             reply = worker.receive() if sent else None
             worker.close()
-            if reply is not None and reply[0]:
-                self.checked = reply[1]
+            if reply is None or not reply[0]:
+                return None
+            checked, listed = reply[1]
+            if checked is not None:
+                self.checked = checked
+            return listed
         return wait
+
+    def _read_split(self, name: str) -> dict[str, Any] | None:
+        """One large dict of the entries (SPLIT), read alone (in :meth:`apart`'s child); None if it cannot be."""
+        entries = self._read(self.entries_path, bytes.fromhex(self.state.entries))
+        if not isinstance(entries, dict) or name not in entries:
+            return None
+        whole: dict[str, Any] = {}
+        for digest in entries[name]:
+            items = self._read(self.parts / digest, bytes.fromhex(digest))
+            if not isinstance(items, list):
+                return None
+            whole.update(items)
+        return whole
 
     def known_sha(self, rel: str, sig: Sig | None) -> str | None:
         """The SHA-256 the last run recorded for a source file, if the file is as it was then (its signature, and a
@@ -613,6 +638,7 @@ class Store:
     def save(self, state: State) -> None:
         """Write the state (atomically), and delete the objects it no longer names that the last state did."""
         state.blobs = {h: self.new_blobs[h] for h in _named(state) if h in self.new_blobs}
+        state.objects = len(state.blobs)
         old = set(self.state.blobs)
         # the entries first, then the state naming their hash: a run killed between them leaves a state whose
         # entries do not match, which the next run ignores
@@ -687,6 +713,8 @@ class Begun:
     started: float  # time.perf_counter() at the run's start
     listing: tuple[int, Listing | None] | None = None  # (time.time_ns() before it, listing())
     replayed: BuildResult | None = None  # the last run's result: nothing changed (the store is closed)
+    apart: Callable[[], tuple[str, tuple[int, int], Listed] | None] | None = None  # a build's Store.apart, started
+    # here, before the engine is imported (the child works while this process imports and reads): wait for it
 
 
 def begin(root: Path, write: bool, search: bool, strict: bool, folder: Path | None = None,
@@ -715,6 +743,8 @@ def begin(root: Path, write: bool, search: bool, strict: bool, folder: Path | No
             raise BuildError([dataclasses.replace(d, severity="error") for d in diags], last.drafts)
         begun.replayed = dataclasses.replace(last, seconds=time.perf_counter() - begun.started, unchanged=True,
                                              reused=last.articles)
+    elif write:
+        begun.apart = store.apart(store.state.output)
     return begun
 
 
@@ -757,17 +787,28 @@ class _Hashing:
 
 
 _first = operator.itemgetter(0)
-CHECK_APART = 5000  # recorded objects from which they are checked in a child process (Store.check_apart)
+CHECK_APART = 5000  # recorded objects from which they are checked in a child process (Store.apart)
 
 
-def _changed_objects(store: Store) -> dict[str, BlobMeta | None]:  # pragma: no cover - in the forked child
-    """The recorded objects that are not as recorded: each one's (size, time, inode) if intact, else None."""
-    changed = {}
-    for h, meta in store.state.blobs.items():
-        now = store._check(h, meta)
-        if now is not meta:
-            changed[h] = now
-    return changed
+def _apart(store: Store, spare: str | None) -> tuple[dict[str, BlobMeta | None] | None,
+                                                    tuple[str, tuple[int, int], Listed] | None]:
+    """In Store.apart's child: the recorded objects that are not as recorded (each one's meta now if intact, else
+    None), and the spare's path, marker and listing."""  # (pragma: no cover - in the forked child)
+    blobs = store._read_split("blobs")
+    changed = None
+    if blobs is not None:
+        changed = {}
+        for h, meta in blobs.items():
+            now = store._check(h, meta)
+            if now != meta:
+                changed[h] = now
+    listed = None
+    if spare is not None:
+        before = marker(spare)
+        found = listing_of(Path(spare))
+        if before is not None and found is not None and marker(spare) == before:
+            listed = spare, before, found
+    return changed, listed
 
 
 def _changed(new: dict[str, Any], old: dict[str, Any]) -> set[str]:

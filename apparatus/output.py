@@ -194,13 +194,20 @@ class Staging:
     file system, deleting a site of 30,000 files took seconds).
     """
 
-    def __init__(self, held: OutputLock, basis: set[str] | None = None, keep: bool = False):
+    def __init__(self, held: OutputLock, basis: set[str] | None = None, keep: bool = False,
+                 listed: Listed | None = None):
+        """listed: the spare's listing (:func:`listing`) when it was taken already (apparatus.cache.Store.apart):
+        the caller vouches that the spare is unchanged since."""
         self.output = output = held.output
         if output.exists() and not (output / MARKER).is_file() and any(output.iterdir()):
             raise OutputNotOurs(str(output))
         self.dir = self._beside("staging")
         spare = self.spare_path()
-        found = _holds_exactly(spare, basis | {MARKER}) if basis is not None else None
+        found = None
+        if basis is not None:
+            found = listed if listed is not None else listing(spare)
+            if found is not None and found[0].keys() != basis | {MARKER}:
+                found = None
         self.patching = found is not None
         self._inodes: dict[str, int] = {}  # the spare's files' inodes
         folders: set[str] = set()  # and its folders
@@ -218,7 +225,7 @@ class Staging:
         self._made: set[str] = {"", *folders}
 
     def spare_path(self) -> Path:
-        return self.output.parent / f".{self.output.name}.spare"
+        return spare_path(self.output)
 
     def _beside(self, kind: str) -> Path:
         return self.output.parent / f".{self.output.name}.{kind}-{os.getpid()}"
@@ -340,9 +347,17 @@ class Staging:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _holds_exactly(folder: Path, files: set[str]) -> tuple[dict[str, int], set[str]] | None:
-    """When folder is a real folder whose files (relative paths) are exactly these, with no link in it: each
-    file's inode (as the listing gives it, without a stat) and its folders; else None."""
+def spare_path(output: Path) -> Path:
+    """Where a build with the cache keeps the site before last (Staging)."""
+    return output.parent / f".{output.name}.spare"
+
+
+Listed = tuple[dict[str, int], set[str]]  # a site's files (relative paths → inodes) and folders
+
+
+def listing(folder: Path) -> Listed | None:
+    """The files of a real folder with no link in it (each one's inode, as the listing gives it, without a stat)
+    and its folders; None when it is not such a folder, or holds anything but files and folders."""
     if not folder.is_dir() or folder.is_symlink():
         return None
     inodes: dict[str, int] = {}
@@ -354,18 +369,16 @@ def _holds_exactly(folder: Path, files: set[str]) -> tuple[dict[str, int], set[s
             with os.scandir(f"{folder}/{rel}" if rel else folder) as entries:
                 for entry in entries:
                     path = f"{rel}{entry.name}"
-                    if entry.is_symlink():
-                        return None
                     if entry.is_dir(follow_symlinks=False):
                         todo.append(path + "/")
                         folders.add(path)
-                    elif not entry.is_file(follow_symlinks=False) or path not in files:
-                        return None
-                    else:
+                    elif entry.is_file(follow_symlinks=False):
                         inodes[path] = entry.inode()
+                    else:  # a link, a device…
+                        return None
         except OSError:
             return None
-    return (inodes, folders) if len(inodes) == len(files) else None
+    return inodes, folders
 
 
 def _leftovers(output: Path, kind: str = "staging|old|trash") -> list[tuple[Path, str]]:

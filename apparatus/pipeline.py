@@ -53,7 +53,7 @@ from .config import Config, load_config, template_site
 from .drafts import placeholders
 from .errors import BuildError, Diagnostic, count_errors
 from .outcome import BuildResult
-from .output import OutputLock, OutputNotOurs, Staging, Writer
+from .output import Listed, OutputLock, OutputNotOurs, Staging, Writer, spare_path
 from .progress import SILENT, Progress
 from .schema import did_you_mean
 from .selection import Selection
@@ -510,7 +510,8 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
     store = begun.store if begun is not None else None
     try:
         return _build(root, write, jobs, strict, search_index, only, progress, store, started,
-                      begun.note if begun is not None else "", begun.listing if begun is not None else None)
+                      begun.note if begun is not None else "", begun.listing if begun is not None else None,
+                      begun.apart if begun is not None else None)
     finally:
         if store is not None:
             store.close()
@@ -518,13 +519,13 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
 
 def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index: bool, only: Selection | None,
            progress: Progress, store: cache.Store | None, started: float, note: str,
-           listing: tuple[int, cache.Listing | None] | None = None) -> BuildResult:
+           listing: tuple[int, cache.Listing | None] | None = None,
+           apart: Callable[[], tuple[str, tuple[int, int], Listed] | None] | None = None) -> BuildResult:
     scan = cache.Scan.of(root, listing) if store is not None else None
     compiled = None
-    checked = None
     if store is not None:
-        store.load_entries()
-        checked = store.check_apart() if write else None  # the objects, on the other core, while we read on
+        store.load_entries()  # (a build's objects are checked and its spare listed on the other core meanwhile:
+        # cache.begin started that, before the engine was imported)
         compiled = templates.Compiled(store.state.compiled if store.state.engine == cache.engine() else {})
     parsed = None
     if store is not None and scan is not None:
@@ -550,11 +551,10 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
     results: list[ArticleResult] = []
     summaries = Summaries()
     try:
+        spare = apart() if apart is not None else None
         if held is not None and not count_errors(diags):
-            staging = _staging(held, diags, store)
+            staging = _staging(held, diags, store, spare)
         if store is not None and scan is not None:
-            if checked is not None:
-                checked()
             reuse = Reuse(store, staging, scan, c, search_index and write)
             reuse.new.compiled = compiled.used if compiled is not None else {}
             reuse.new.parsed = c.parsed
@@ -1037,17 +1037,21 @@ def _history_keys(h: history.History) -> dict[str, str]:
             for slug in {*notes, *h.articles, *h.single}}
 
 
-def _staging(held: OutputLock, diags: list[Diagnostic], store: cache.Store | None = None) -> Staging:
-    """The staging folder; with the cache, the spare site as its start when the cache knows what it holds."""
+def _staging(held: OutputLock, diags: list[Diagnostic], store: cache.Store | None = None,
+             listed: tuple[str, tuple[int, int], Listed] | None = None) -> Staging:
+    """The staging folder; with the cache, the spare site as its start when the cache knows what it holds. listed:
+    the spare's path, marker and listing as cache.Store.apart's child took them before this run held the lock."""
     try:
         if store is None:
             return Staging(held)
         store.load_entries()  # the spare is known only from the entries: if they do not load, it is not used
         state = store.state
-        spare = held.output.parent / f".{held.output.name}.spare"
-        known = state.spare is not None and cache.marker(str(spare)) == state.spare
+        spare = str(spare_path(held.output))
+        now = cache.marker(spare)
+        known = state.spare is not None and now == state.spare
+        early = listed[2] if listed is not None and listed[:2] == (spare, now) else None
         return Staging(held, basis=set(state.spare_manifest) if known and state.spare_manifest else None,
-                       keep=state.site is not None and cache.marker(str(held.output)) == state.site)
+                       keep=state.site is not None and cache.marker(str(held.output)) == state.site, listed=early)
     except OutputNotOurs as exc:
         raise BuildError([*diags, Diagnostic("site.yaml", 1, 1, f"the output folder {exc} exists and was not made "
                                              "by Apparatus; it is left untouched",
