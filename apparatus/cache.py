@@ -574,7 +574,7 @@ class Store:
             return meta
         return self._intact(h, meta)
 
-    def apart(self, output: str | None) -> Callable[[], tuple[str, tuple[int, int], Listed] | None]:
+    def apart(self, output: str | None) -> Callable[..., tuple[str, tuple[int, int], Listed] | None]:
         """Start, in a forked child on the build's other core, two walks a rebuild would otherwise make here after
         reading its entries: checking every recorded object (:meth:`_check`; the child reads the objects' records
         itself: 43,000 system calls at 10,000 articles) and listing the spare site beside the output folder
@@ -585,15 +585,17 @@ class Store:
         without changing its marker). Only for a state of CHECK_APART objects or more (a fork costs more below);
         if the child fails, each is done here, as without it."""
         if self.state.objects < CHECK_APART or not self.state.entries:
-            return lambda: None
+            return lambda stop=False: None
         from .forking import Worker
 
         spare = str(spare_path(Path(output))) if output is not None else None
         worker = Worker(self)
         sent = worker.send(_apart, spare)
 
-        def wait() -> tuple[str, tuple[int, int], Listed] | None:
-            reply = worker.receive() if sent else None
+        def wait(stop: bool = False) -> tuple[str, tuple[int, int], Listed] | None:
+            """The child's answers (stop: none; the child is stopped, as a run that fails before it needs them
+            does: the child holds the cache's lock with this process, which must not outlive the run)."""
+            reply = worker.receive() if sent and not stop else None
             worker.close()
             if reply is None or not reply[0]:
                 return None
@@ -713,7 +715,7 @@ class Begun:
     started: float  # time.perf_counter() at the run's start
     listing: tuple[int, Listing | None] | None = None  # (time.time_ns() before it, listing())
     replayed: BuildResult | None = None  # the last run's result: nothing changed (the store is closed)
-    apart: Callable[[], tuple[str, tuple[int, int], Listed] | None] | None = None  # a build's Store.apart, started
+    apart: Callable[..., tuple[str, tuple[int, int], Listed] | None] | None = None  # a build's Store.apart, started
     # here, before the engine is imported (the child works while this process imports and reads): wait for it
 
 

@@ -513,6 +513,8 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
                       begun.note if begun is not None else "", begun.listing if begun is not None else None,
                       begun.apart if begun is not None else None)
     finally:
+        if begun is not None and begun.apart is not None:
+            begun.apart(stop=True)  # (waited for already, unless the run failed first)
         if store is not None:
             store.close()
 
@@ -520,7 +522,7 @@ def build(root: Path, write: bool = True, jobs: int | None = None, strict: bool 
 def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index: bool, only: Selection | None,
            progress: Progress, store: cache.Store | None, started: float, note: str,
            listing: tuple[int, cache.Listing | None] | None = None,
-           apart: Callable[[], tuple[str, tuple[int, int], Listed] | None] | None = None) -> BuildResult:
+           apart: Callable[..., tuple[str, tuple[int, int], Listed] | None] | None = None) -> BuildResult:
     scan = cache.Scan.of(root, listing) if store is not None else None
     compiled = None
     if store is not None:

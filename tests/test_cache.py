@@ -756,3 +756,22 @@ def test_the_entries_load_with_the_collector_paused_and_stay_frozen_until_the_st
         assert gc.get_freeze_count() >= frozen  # the caller's, left frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_build_that_fails_stops_the_child_that_checks_its_objects(coll: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """cache.Store.apart's child holds the cache's lock with the build (it inherits it): a build that fails
+    before it needs the child's answers stops it, so the next run may use the cache at once."""
+    assert run(coll, "build").returncode == 0
+    monkeypatch.setattr(cache, "CHECK_APART", 0)
+    site_yaml = coll / "site.yaml"
+    good = site_yaml.read_text(encoding="utf-8")
+    site_yaml.write_text(good + "title: [\n", encoding="utf-8")  # a YAML error: the build stops reading it
+    with pytest.raises(BuildError) as failed:
+        pipeline.build(coll, jobs=1, use_cache=True)
+    assert failed.value.diagnostics  # (the traceback, kept by pytest, holds the run's frames)
+    store = cache.Store(coll, "build")
+    assert store.open(), store.note
+    store.close()
+    site_yaml.write_text(good, encoding="utf-8")
+    assert pipeline.build(coll, jobs=1, use_cache=True).reused == 20
