@@ -65,14 +65,23 @@ class Edits(RuleBasedStateMachine):
     root: Path
     cold: Path
 
-    @initialize()
-    def start(self) -> None:
+    @initialize(apart=st.booleans(), part=st.sampled_from([3, cache.PART]))
+    def start(self, apart: bool, part: int) -> None:
+        """apart: the objects checked and the spare listed in a child (cache.Store.apart), as for a large
+        collection; part: the entries' dicts in parts of 3 items (many parts, cut and merged as they change)."""
+        self.saved = cache.CHECK_APART, cache.PART
+        cache.CHECK_APART = 0 if apart else cache.CHECK_APART
+        cache.PART = part
         tmp = Path(BASE_TMP[0])
         n = len(list(tmp.glob("run-*")))
         self.root = tmp / f"run-{n}" / "coll"
         self.cold = tmp / f"run-{n}" / "cold"
         shutil.copytree(BASE[0], self.root)
         pipeline.build(self.root, jobs=1, use_cache=True)  # a first build fills the cache
+
+    def teardown(self) -> None:
+        if hasattr(self, "saved"):
+            cache.CHECK_APART, cache.PART = self.saved
 
     def _slugs(self) -> list[str]:
         return sorted(p.stem for p in (self.root / "content").glob("*.md"))
