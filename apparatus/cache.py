@@ -792,10 +792,12 @@ _first = operator.itemgetter(0)
 CHECK_APART = 5000  # recorded objects from which they are checked in a child process (Store.apart)
 
 
-def _apart(store: Store, spare: str | None) -> tuple[dict[str, BlobMeta | None] | None,
-                                                    tuple[str, tuple[int, int], Listed] | None]:
+Answers = tuple[dict[str, BlobMeta | None] | None, tuple[str, tuple[int, int], Listed] | None]
+
+
+def _apart(store: Store, spare: str | None) -> Answers:  # pragma: no cover - in the forked child
     """In Store.apart's child: the recorded objects that are not as recorded (each one's meta now if intact, else
-    None), and the spare's path, marker and listing."""  # (pragma: no cover - in the forked child)
+    None), and the spare's path, marker and listing."""
     blobs = store._read_split("blobs")
     changed = None
     if blobs is not None:
