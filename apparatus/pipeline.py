@@ -680,9 +680,8 @@ class Reuse:
         cfg = c.config  # its values as read, APPARATUS_BASE_URL applied (not its root: a cache may move)
         parts: list[str] = [self.new.engine, store.kind, str(search), self.new.environment,
                             repr([getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name != "root"])]
-        for rel in sorted(scan.sigs):
-            if rel == "site.yaml" or rel.startswith("templates/"):  # static too: a template may include one
-                parts += [rel, self.sha(c, rel) or "-"]
+        for rel in _site_wide(scan):
+            parts += [rel, self.sha(c, rel) or "-"]
         self.key = cache.key(*parts)
         self.records = cache.record_keys(c.registry)
         self.new.registry = cache.registry_key(self.records, c.faulty, c.registry_complete)
@@ -1017,10 +1016,15 @@ def _parsed_key(store: cache.Store, scan: cache.Scan, root: Path) -> str:
     """The hash of what the registry and its records' citations are made from (load_collection): the engine, the
     environment, site.yaml, every template and the registry's file."""
     parts = [cache.engine(), cache.environment()]
-    for rel in sorted(scan.sigs):
-        if rel == "site.yaml" or rel.startswith("templates/") or rel == f"annotations/{REGISTRY}":
-            parts += [rel, _sha(store, root, rel, scan.sigs[rel]) or "-"]
+    for rel in [*_site_wide(scan), f"annotations/{REGISTRY}"]:
+        parts += [rel, _sha(store, root, rel, scan.sigs.get(rel)) or "-"]
     return cache.key("registry and citations", *parts)
+
+
+def _site_wide(scan: cache.Scan) -> list[str]:
+    """The source files every page depends on, in order: site.yaml and every file under templates/ (static files
+    too: a template may include one)."""
+    return [rel for rel in sorted(scan.sigs) if rel == "site.yaml" or rel.startswith("templates/")]
 
 
 def _stat_sig(root: Path, rel: str) -> cache.Sig | None:
