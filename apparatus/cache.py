@@ -459,18 +459,16 @@ class Store:
         loaded: dict[str, Any] = {}
         for name, value in entries.items():
             if name in SPLIT:
+                parts = self._read_parts(value)
+                if parts is None:
+                    self._parts, self._loaded = {}, {}
+                    self.state = State()
+                    return
                 whole: dict[str, Any] = {}
-                for digest in value:
-                    items = self._read(self.parts / digest, bytes.fromhex(digest))
-                    if not isinstance(items, list) or not items:
-                        if items is not None:  # (None: _read said why)
-                            self.note = "the cache's entries are not this version's; this run is cold"
-                        self._parts, self._loaded = {}, {}
-                        self.state = State()
-                        return
+                for items, digest in parts:
                     whole.update(items)
                     self._parts.setdefault(items[0][0], []).append((items, digest))
-                    self._loaded.setdefault(name, []).append((items, digest))
+                self._loaded[name] = parts
                 value = whole
             loaded[name] = value
         for name, value in loaded.items():
@@ -608,15 +606,26 @@ class Store:
     def _read_split(self, name: str) -> dict[str, Any] | None:
         """One large dict of the entries (SPLIT), read alone (in :meth:`apart`'s child); None if it cannot be."""
         entries = self._read(self.entries_path, bytes.fromhex(self.state.entries))
-        if not isinstance(entries, dict) or name not in entries:
+        parts = self._read_parts(entries[name]) if isinstance(entries, dict) and name in entries else None
+        if parts is None:
             return None
         whole: dict[str, Any] = {}
-        for digest in entries[name]:
-            items = self._read(self.parts / digest, bytes.fromhex(digest))
-            if not isinstance(items, list):
-                return None
+        for items, _ in parts:
             whole.update(items)
         return whole
+
+    def _read_parts(self, digests: list[str]) -> list[tuple[Part, str]] | None:
+        """The parts of one of the entries' large dicts, each (its items, its name); None (and self.note says why)
+        if one is missing, damaged or not a part."""
+        parts = []
+        for digest in digests:
+            items = self._read(self.parts / digest, bytes.fromhex(digest))
+            if not isinstance(items, list) or not items:
+                if items is not None:  # (None: _read said why)
+                    self.note = "the cache's entries are not this version's; this run is cold"
+                return None
+            parts.append((items, digest))
+        return parts
 
     def known_sha(self, rel: str, sig: Sig | None) -> str | None:
         """The SHA-256 the last run recorded for a source file, if the file is as it was then (its signature, and a
