@@ -290,7 +290,8 @@ class Staging:
         """Delete files the spare had that the new site has not (and the folders that leaves empty)."""
         folders = set()
         for rel in rels:
-            with contextlib.suppress(FileNotFoundError, IsADirectoryError):  # (a folder now: the new site's)
+            # (a folder now, or a parent a file now: the new site's)
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 os.unlink(self._base + rel)
             folders.add(rel.rpartition("/")[0])
         for folder in sorted(folders, key=len, reverse=True):
