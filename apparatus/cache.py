@@ -59,7 +59,7 @@ from .output import MARKER, Listed, spare_path, write_file
 from .output import listing as listing_of
 
 DIR = ".apparatus-cache"
-FORMAT = 5  # of the state, entries and parts files: another is ignored
+FORMAT = 6  # of the state, entries and parts files: another is ignored
 MAGIC = b"apparatus-cache\n"
 LIBRARIES = ("jinja2", "markdown-it-py", "mdurl", "PyYAML", "lunr", "MarkupSafe", "snowballstemmer", "langcodes",
              "language-data", "mdit-py-plugins")  # every library whose output reaches a page, an index or a check
@@ -129,6 +129,7 @@ def sig(info: os.stat_result) -> Sig:
 
 RACY_NS = 100_000_000  # a file's time is the kernel's coarse clock: one changed this soon after a listing may
 # show a time from before it, so a file whose time is this close to (or after) the last listing is hashed again
+# (as git treats a "racily clean" file): to reuse what the run made of it, and for the next run to replay it
 
 SOURCES = ("content", "annotations", "templates")
 
@@ -227,6 +228,7 @@ def listing(root: Path) -> Listing | None:
     if stat.S_ISLNK(info.st_mode):
         return None
     lines.append(f"site.yaml\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
+    sigs["site.yaml"] = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
     lines.sort()
     return Listing(_hash("\n".join(lines)), max(newest, info.st_mtime_ns), sigs)
 
@@ -305,6 +307,8 @@ class State:
     compiled: dict[str, bytes] = dataclasses.field(default_factory=dict)  # the templates, compiled (Jinja's buckets)
     parsed: tuple[str, bytes] = dataclasses.field(default_factory=lambda: ("", b""))  # the registry as read and
     # its citations rendered (pipeline.load_collection), pickled, under the hash of what they are made from
+    racy: dict[str, str] = dataclasses.field(default_factory=dict)  # the sources whose time was within RACY_NS of
+    # the listing (changed just before the run): path → SHA-256 as the run read them, which a replay checks
 
 
 _FIELDS = {f.name for f in dataclasses.fields(State)}
@@ -650,6 +654,8 @@ class Store:
         """Write the state (atomically), and delete the objects it no longer names that the last state did."""
         state.blobs = {h: self.new_blobs[h] for h in _named(state) if h in self.new_blobs}
         state.objects = len(state.blobs)
+        state.racy = {rel: sha for rel, (sig, sha) in state.inputs.items()
+                      if sha and sig[1] >= state.scanned - RACY_NS}
         old = set(self.state.blobs)
         # the entries first, then the state naming their hash: a run killed between them leaves a state whose
         # entries do not match, which the next run ignores
@@ -764,7 +770,9 @@ def _replayable(store: Store, root: Path, write: bool, now: Listing | None) -> B
     last = state.replay
     if last is None or not state.listing or state.engine != engine() or state.environment != environment():
         return None
-    if now is None or now.key != state.listing or now.newest >= state.scanned - RACY_NS:
+    if now is None or now.key != state.listing:
+        return None
+    if now.newest >= state.scanned - RACY_NS and not _as_read(root, now, state):
         return None
     if write and (state.output is None or marker(state.output) != state.site):
         return None
@@ -779,6 +787,26 @@ def _replayable(store: Store, root: Path, write: bool, now: Listing | None) -> B
         except lunrjs.LunrMissing:
             return None
     return last
+
+
+def _as_read(root: Path, now: Listing, state: State) -> bool:
+    """Whether each source whose time is within RACY_NS of the last run's listing (changed just before it: its
+    time may not show a change made after the listing) holds what that run read of it: hashed again."""
+    for rel, (_size, mtime, _ctime, _ino) in now.sigs.items():
+        if mtime >= state.scanned - RACY_NS:
+            known = state.racy.get(rel)
+            if known is None or _file_sha(root, rel) != known:
+                return False
+    return True
+
+
+def _file_sha(root: Path, rel: str) -> str | None:
+    """A listed source's SHA-256, read without following a link (None if it cannot be read so)."""
+    try:
+        with open(os.open(f"{root}{os.sep}{rel}", os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 def assets_key(assets: dict[str, bytes]) -> str:

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -366,6 +367,27 @@ def reused(coll: Path, apart: bool, monkeypatch: pytest.MonkeyPatch) -> int:
     assert result.returncode == 0, result.stderr
     found = re.search(r"\((\d+) reused from the cache\)", result.stdout)
     return int(found[1]) if found else 0
+
+
+def test_a_source_changed_just_before_a_run_is_hashed_again_and_the_next_run_replays(
+        coll: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source whose time is within cache.RACY_NS of a run's listing (changed just before the run, as by a script
+    that edits and builds at once) may change again without its time showing it. The next run hashes it again,
+    and replays the last result only if it holds what the last run read (cache.State.racy)."""
+    assert run(coll, "build").returncode == 0
+    note = sorted((coll / "annotations").glob("[!_]*.yaml"))[0]
+    note.write_text(note.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    ahead = time.time_ns() + 3_600 * 10**9  # its time an hour ahead: within RACY_NS of every listing until then
+    os.utime(note, ns=(ahead, ahead))
+    assert pipeline.build(coll, jobs=1, use_cache=True).reused == 19
+    hashed = []
+    real = cache._file_sha
+    monkeypatch.setattr(cache, "_file_sha", lambda root, rel: hashed.append(rel) or real(root, rel))
+    assert pipeline.build(coll, jobs=1, use_cache=True).unchanged  # hashed again, as read: replayed
+    assert hashed == [note.relative_to(coll).as_posix()]
+    monkeypatch.setattr(cache, "_file_sha", lambda root, rel: "0" * 64)  # as if it had changed within the tick
+    again = pipeline.build(coll, jobs=1, use_cache=True)
+    assert not again.unchanged and again.reused == 20  # (its article too: its hash is as before)
 
 
 @pytest.mark.parametrize("apart", [False, True])
