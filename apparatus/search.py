@@ -65,11 +65,17 @@ takes ``word*`` as a prefix.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
+import heapq
+import itertools
 import json
 import math
+import operator
+import pickle
 import re
+import tempfile
 import threading
 import unicodedata
 from array import array
@@ -95,6 +101,7 @@ FRAGMENT_BYTES = 3_000  # raw JSON bytes of display data a fragment aims at
 PARALLEL_DOCS = 3_000  # from this many documents, build_index counts and encodes on every core
 RUN_POSTINGS = 200_000  # postings (doc, tf) a run of terms holds, encoded at once: what the shards wait for in memory
 RUN_CHARS = 2_000_000  # characters of text in a run of documents counted at once: what a worker holds the postings of
+SPILL_TERMS = 512  # terms of a run's file read at once: what merging the runs holds of each
 
 
 @dataclasses.dataclass(frozen=True)
@@ -435,9 +442,18 @@ class Model:
         return _weights(self.idf[i], p[1::2], [self.dens[f][d] for d in p[0::2]], FIELDS[f][1])
 
     def languages(self) -> list[str]:
-        """The search languages whose fields hold any term."""
-        return [lang for lang in LANGUAGES
-                if any(self.dens[f] for f, (name, _) in enumerate(FIELDS) if name.endswith("_" + lang))]
+        return _languages(self.dens)
+
+
+def _languages(dens: list[array[float]]) -> list[str]:
+    """The search languages whose fields hold any term (dens: :attr:`Model.dens`)."""
+    return [lang for lang in LANGUAGES
+            if any(dens[f] for f, (name, _) in enumerate(FIELDS) if name.endswith("_" + lang))]
+
+
+def _idf(count: int, with_term: int) -> float:
+    """lunr's idf of a term that ``with_term`` document fields hold, among ``count`` documents."""
+    return math.log(1 + abs((count - with_term + 0.5) / (with_term + 0.5)))
 
 
 class _PieceIds(dict[str, tuple[int, ...]]):
@@ -591,22 +607,63 @@ def _count_run(docs: Sequence[SearchDoc], bounds: tuple[int, int]) -> _Part:
     return _count(docs[bounds[0]:bounds[1]], bounds[0], False)
 
 
-def _count_docs(_: None, run: tuple[int, Iterable[SearchDoc]]) -> _Part:
-    """A run of documents counted: (the first one's number, the documents)."""
-    return _count(run[1], run[0], False)
+@dataclasses.dataclass
+class _Counted:
+    """What this process keeps of a run of documents counted (:func:`_spill_docs`): its postings are in a file."""
+
+    path: str  # the run's postings, by term (:func:`_spilled` reads them)
+    terms: list[str]  # its terms in the order met (the index's term numbers follow the runs' orders)
+    lengths: list[array[int]]  # per field, per doc: how many terms
+    postings: int  # how many (doc, tf) pairs, in all fields
+
+
+def _spill_docs(_: None, run: tuple[str, int, Iterable[SearchDoc]]) -> _Counted:
+    """A run of documents counted, (its file, the first one's number, the documents), and its postings written to
+    its file in term order, in chunks of SPILL_TERMS terms: [(term, ((field, postings), …)), …] pickled."""
+    path, start, docs = run
+    part = _count(docs, start, False)
+    order = sorted(range(len(part.terms)), key=part.terms.__getitem__)
+    with open(path, "wb") as f:
+        for k in range(0, len(order), SPILL_TERMS):
+            pickle.dump([(part.terms[j], tuple((n, field[j]) for n, field in enumerate(part.postings) if j in field))
+                         for j in order[k:k + SPILL_TERMS]], f, protocol=pickle.HIGHEST_PROTOCOL)
+    return _Counted(path, part.terms, part.lengths, sum(len(p) for field in part.postings for p in field.values()) // 2)
+
+
+def _spilled(path: str, r: int) -> Iterator[tuple[str, int, tuple[tuple[int, Postings], ...]]]:
+    """A run's file, term by term: (term, the run's number, its postings per field)."""
+    with open(path, "rb") as f:
+        while True:
+            try:
+                chunk = pickle.load(f)  # noqa: S301 - written by this build, in its own temporary folder
+            except EOFError:
+                return
+            for term, fields in chunk:
+                yield term, r, fields
+
+
+def _merged(paths: list[str]) -> Iterator[tuple[str, list[tuple[int, Postings]]]]:
+    """The runs' files merged: each term in sorted order with its postings per field, the runs' joined in their
+    order (so documents ascend). Only a chunk of each run is held at once."""
+    for t, group in itertools.groupby(heapq.merge(*(_spilled(path, r) for r, path in enumerate(paths))),
+                                      key=operator.itemgetter(0)):
+        fields: dict[int, Postings] = {}
+        for _, _, more in group:
+            for f, p in more:
+                have = fields.setdefault(f, p)
+                if have is not p:
+                    have += p
+        yield t, sorted(fields.items())
 
 
 def _model(count: int, parts: Iterable[_Part], field_terms: list[list[list[int]]] | None = None) -> Model:
     """The model of ``count`` documents from the parts counted of them, in order (see :func:`_merge`)."""
     terms, postings, lengths = _merge(parts)
-    with_term = [0] * len(terms)  # twice the documents that have the term, in any field
+    with_term = [0] * len(terms)  # twice the document fields that have the term
     for field in postings:
         for i, p in field.items():
             with_term[i] += len(p)
-    idf = []
-    for n in with_term:
-        x = (count - n // 2 + 0.5) / (n // 2 + 0.5)
-        idf.append(math.log(1 + abs(x)))
+    idf = [_idf(count, n // 2) for n in with_term]
     return Model(count, terms, postings, idf, _denominators(lengths, count), field_terms or [])
 
 
@@ -712,13 +769,25 @@ def _json_ints(values: Iterable[int]) -> str:
 _TermPostings = tuple[str, int, float, list[tuple[int, Postings, "array[float]"]]]
 
 
-def _run_of(model: Model, terms: list[str]) -> list[_TermPostings]:
-    """All that encoding the terms needs of the model. A worker is sent it (pickled: C arrays, a copy of their
-    bytes) and reads nothing it inherited: reading a Python object writes its reference count, and the pages
-    of the model it read were copied into every worker (about the model's size in each)."""
-    return [(t, i, model.idf[i], [(f, p, array("d", map(model.dens[f].__getitem__, p[0::2])))
-                                  for f, field in enumerate(model.postings) if (p := field.get(i))])
-            for t in terms for i in (model.terms[t],)]
+def _term_runs(merged: Iterable[tuple[str, list[tuple[int, Postings]]]], terms: dict[str, int], count: int,
+               dens: list[array[float]], per: int, sent: collections.deque[list[str]]) -> Iterator[list[_TermPostings]]:
+    """The merged terms in runs of about ``per`` postings, each with all that encoding it needs: a worker is sent
+    it (pickled: C arrays, a copy of their bytes) and reads nothing it inherited (reading a Python object writes
+    its reference count: the pages it read would be copied into every worker). Each run's terms go to ``sent``."""
+    run: list[_TermPostings] = []
+    size = 0
+    for t, fields in merged:
+        with_term = sum(len(p) for _, p in fields) // 2
+        run.append((t, terms[t], _idf(count, with_term),
+                    [(f, p, array("d", map(dens[f].__getitem__, p[0::2]))) for f, p in fields]))
+        size += 1 + with_term
+        if size >= per:
+            sent.append([x[0] for x in run])
+            yield run
+            run, size = [], 0
+    if run:
+        sent.append([x[0] for x in run])
+        yield run
 
 
 def _entries(_: None, run: list[_TermPostings]) -> list[bytes]:
@@ -735,16 +804,12 @@ def _entries(_: None, run: list[_TermPostings]) -> list[bytes]:
     return out
 
 
-def _shards(model: Model, write: Write, imap: _Imap, jobs: int = 1) -> list[str]:
+def _shards(runs: Iterator[list[_TermPostings]], sent: collections.deque[list[str]], write: Write, imap: _Imap
+            ) -> list[str]:
     """Write the shards, of consecutive terms (sorted), each up to about SHARD_BYTES; their first terms' keys.
 
-    The terms are encoded a run at a time (runs of about RUN_POSTINGS postings, by ``imap``), and each shard
-    is written as soon as it is whole: only a few runs' entries are held at once, not the index."""
-    ordered_terms = sorted(model.terms)
-    sizes = [1 + sum(len(field.get(model.terms[t], _NONE)) // 2 for field in model.postings) for t in ordered_terms]
-    runs = forking.weighted_runs(sizes, max(jobs, sum(sizes) // RUN_POSTINGS, 1))
-    _numbers(max(model.count + 1, 1 << 15))  # (as write_index filled it before the workers forked)
-    encoded = imap(_entries, (_run_of(model, ordered_terms[a:b]) for a, b in runs))
+    The terms are encoded a run at a time (:func:`_term_runs`, by ``imap``), and each shard is written as soon
+    as it is whole: only a few runs' entries are held at once, not the index."""
     keys: list[str] = []
     pending: list[bytes] = []
     size, previous = 0, ""
@@ -753,8 +818,8 @@ def _shards(model: Model, write: Write, imap: _Imap, jobs: int = 1) -> list[str]
         n = len(keys) - 1
         write(f"search/t/{n}.js", _script(f"t/{n}", b"[" + b",\n".join(pending) + b"]"))
 
-    for (a, b), entries in zip(runs, encoded, strict=True):
-        for t, data in zip(ordered_terms[a:b], entries, strict=True):
+    for entries in imap(_entries, runs):
+        for t, data in zip(sent.popleft(), entries, strict=True):
             if pending and size + len(data) > SHARD_BYTES:
                 flush()
                 pending = []
@@ -825,21 +890,23 @@ def parallel_jobs(docs: Sequence[SearchDoc]) -> int:
 
 def write_index(docs: Sequence[SearchDoc], write: Write, jobs: int | None = None) -> None:
     """Write the split index of documents in :func:`ordered`'s order, each file as soon as it is made (paths
-    relative to the site root, under search/): what is held at once is the postings, in C arrays, not the files,
-    and each document only while it is read (docs may make them on demand: :class:`CollectionDocs`). Deterministic.
+    relative to the site root, under search/), in bounded memory: the postings are never all held at once (an
+    external sort), nor the files, and each document only while it is read (docs may make them on demand:
+    :class:`CollectionDocs`). Deterministic: the bytes of :func:`build_model` and :func:`serialize`'s split.
 
-    jobs: worker processes (default: :func:`parallel_jobs`); the bytes do not depend on it. With
-    jobs > 1, one pool of forked workers (forked before the model is made) runs two stages: runs of
-    documents counted (of about RUN_CHARS; merged here in order as they come, while this process writes
-    the display fragments), then runs of terms weighed and encoded (of about RUN_POSTINGS; written here in
-    order as they come). A worker is sent its run and holds one at a time; a few results at most wait here.
+    Two stages. Runs of documents (of about RUN_CHARS) are counted, and each run's postings written to a
+    temporary file of its own in term order (:func:`_spill_docs`), while this process writes the display
+    fragments and numbers the terms as the runs meet them. Then the files are merged, a chunk of each at a
+    time (:func:`_merged`), and runs of terms (of about RUN_POSTINGS) weighed and encoded, and written as
+    shards in order as they come. jobs: worker processes for both stages (default: :func:`parallel_jobs`); the
+    bytes do not depend on it. A worker is sent its run and holds one at a time; a few results wait here.
     """
     jobs = parallel_jobs(docs) if jobs is None else jobs
     _numbers(max(len(docs) + 1, 1 << 15))  # (filled before the workers fork: every one has it)
     if jobs <= 1:
         _index(docs, write, functools.partial(forking.imap_shared, state=None, jobs=1), 1)
         return
-    with forking.pool(None, jobs) as workers:  # both stages' workers, forked before the model is made
+    with forking.pool(None, jobs) as workers:  # both stages' workers
         _index(docs, write, workers.imap, jobs)
 
 
@@ -848,21 +915,32 @@ _Imap = Callable[..., Iterator[Any]]  # (fn, items, meanwhile=None): fn(None, it
 
 def _index(docs: Sequence[SearchDoc], write: Write, imap: _Imap, jobs: int) -> None:
     survey = _survey(docs)
-    # runs of documents counted (in workers, merged here in order as they come), while this process writes the
-    # display fragments: a worker holds a run's documents and postings at a time, and only the model grows here.
+    # Runs of documents (of about RUN_CHARS) counted, in workers when jobs > 1, while this process writes the display
+    # fragments; each run's postings written to a file of its own, in term order. Then the files merged, term by
+    # term in sorted order, and runs of terms weighed and encoded (in workers) and written as shards. A process
+    # holds a run's documents and postings at a time, a chunk of each file, and the terms' numbers: not the model.
     # Each run's documents are sent (pickled), made here as it is sent: a worker that read the summaries it
     # inherited would write to their reference counts, and so copy the pages that hold them.
-    if jobs > 1:
-        runs = forking.weighted_runs(survey.sizes, max(jobs, sum(survey.sizes) // RUN_CHARS))
-        items: Iterable[tuple[int, Iterable[SearchDoc]]] = ((a, docs[a:b]) for a, b in runs)
-    else:
-        items = [(0, map(docs.__getitem__, range(len(docs))))]
+    runs = forking.weighted_runs(survey.sizes, max(jobs, sum(survey.sizes) // RUN_CHARS, 1))
     groups: list[list[int]] = []
-    model = _model(len(docs), imap(_count_docs, items,
-                                   meanwhile=lambda: groups.extend(_fragments(docs, survey, write))))
     count = len(docs)
-    keys = _shards(model, write, imap, jobs)
-    manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "languages": model.languages(),
+    terms: dict[str, int] = {}  # term → its lunr index: numbered as met, run after run (as lunr.py meets them)
+    lengths = [array("I") for _ in FIELDS]
+    paths, postings = [], 0
+    with tempfile.TemporaryDirectory(prefix="apparatus-index-") as spill:
+        items = ((f"{spill}/{k}", a, docs[a:b]) for k, (a, b) in enumerate(runs))
+        for counted in imap(_spill_docs, items, meanwhile=lambda: groups.extend(_fragments(docs, survey, write))):
+            for t in counted.terms:
+                terms.setdefault(t, len(terms))
+            for f in range(len(FIELDS)):
+                lengths[f] += counted.lengths[f]
+            paths.append(counted.path)
+            postings += counted.postings
+        dens = _denominators(lengths, count)
+        per = max(1, postings // max(jobs, postings // RUN_POSTINGS, 1))
+        sent: collections.deque[list[str]] = collections.deque()
+        keys = _shards(_term_runs(_merged(paths), terms, count, dens, per, sent), sent, write, imap)
+    manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "languages": _languages(dens),
                 "pipelines": {lang: list(PIPELINES[lang]) for lang in LANGUAGES},
                 "documents": count, "shards": keys, "fragments": groups}
     write("search/manifest.js", _script("manifest", _dumps(manifest)))
