@@ -101,7 +101,7 @@ FRAGMENT_BYTES = 3_000  # raw JSON bytes of display data a fragment aims at
 PARALLEL_DOCS = 3_000  # from this many documents, build_index counts and encodes on every core
 RUN_POSTINGS = 200_000  # postings (doc, tf) a run of terms holds, encoded at once: what the shards wait for in memory
 RUN_CHARS = 2_000_000  # characters of text in a run of documents counted at once: what a worker holds the postings of
-SPILL_TERMS = 512  # terms of a run's file read at once: what merging the runs holds of each
+SPILL_POSTINGS = 16_384  # postings of a run's file read at once, about (its chunks): what merging holds of each run
 
 
 @dataclasses.dataclass(frozen=True)
@@ -619,14 +619,22 @@ class _Counted:
 
 def _spill_docs(_: None, run: tuple[str, int, Iterable[SearchDoc]]) -> _Counted:
     """A run of documents counted, (its file, the first one's number, the documents), and its postings written to
-    its file in term order, in chunks of SPILL_TERMS terms: [(term, ((field, postings), …)), …] pickled."""
+    its file in term order, in chunks of about SPILL_POSTINGS postings: [(term, ((field, postings), …)), …]
+    pickled (by postings, not terms: a few hundred of the commonest words hold most of a run's postings)."""
     path, start, docs = run
     part = _count(docs, start, False)
-    order = sorted(range(len(part.terms)), key=part.terms.__getitem__)
     with open(path, "wb") as f:
-        for k in range(0, len(order), SPILL_TERMS):
-            pickle.dump([(part.terms[j], tuple((n, field[j]) for n, field in enumerate(part.postings) if j in field))
-                         for j in order[k:k + SPILL_TERMS]], f, protocol=pickle.HIGHEST_PROTOCOL)
+        chunk: list[tuple[str, tuple[tuple[int, Postings], ...]]] = []
+        size = 0
+        for j in sorted(range(len(part.terms)), key=part.terms.__getitem__):
+            fields = tuple((n, field[j]) for n, field in enumerate(part.postings) if j in field)
+            chunk.append((part.terms[j], fields))
+            size += sum(len(p) for _, p in fields) // 2
+            if size >= SPILL_POSTINGS:
+                pickle.dump(chunk, f, protocol=pickle.HIGHEST_PROTOCOL)
+                chunk, size = [], 0
+        if chunk:
+            pickle.dump(chunk, f, protocol=pickle.HIGHEST_PROTOCOL)
     return _Counted(path, part.terms, part.lengths, sum(len(p) for field in part.postings for p in field.values()) // 2)
 
 
