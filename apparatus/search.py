@@ -617,7 +617,7 @@ class _Counted:
     postings: int  # how many (doc, tf) pairs, in all fields
 
 
-def _spill_docs(_: None, run: tuple[str, int, Iterable[SearchDoc]]) -> _Counted:
+def _spill_docs(_: int, run: tuple[str, int, Iterable[SearchDoc]]) -> _Counted:
     """A run of documents counted, (its file, the first one's number, the documents), and its postings written to
     its file in term order, in chunks of about SPILL_POSTINGS postings: [(term, ((field, postings), …)), …]
     pickled (by postings, not terms: a few hundred of the commonest words hold most of a run's postings)."""
@@ -798,9 +798,10 @@ def _term_runs(merged: Iterable[tuple[str, list[tuple[int, Postings]]]], terms: 
         yield run
 
 
-def _entries(_: None, run: list[_TermPostings]) -> list[bytes]:
+def _entries(numbers: int, run: list[_TermPostings]) -> list[bytes]:
     """The terms' shard entries: [term, lunr index, then for each field it is in: the field's number,
-    doc number deltas, weights] (JSON)."""
+    doc number deltas, weights] (JSON). numbers: how many of _NUMBERS to have (a worker fills its own)."""
+    _numbers(numbers)
     out = []
     for t, i, idf, fields in run:
         entry = [encode_basestring(t), _NUMBERS[i] if i < len(_NUMBERS) else str(i)]
@@ -910,11 +911,13 @@ def write_index(docs: Sequence[SearchDoc], write: Write, jobs: int | None = None
     bytes do not depend on it. A worker is sent its run and holds one at a time; a few results wait here.
     """
     jobs = parallel_jobs(docs) if jobs is None else jobs
-    _numbers(max(len(docs) + 1, 1 << 15))  # (filled before the workers fork: every one has it)
+    numbers = max(len(docs) + 1, 1 << 15)  # the table of str(n) the encoding takes its numbers from
+    _numbers(numbers)
     if jobs <= 1:
-        _index(docs, write, functools.partial(forking.imap_shared, state=None, jobs=1), 1)
+        _index(docs, write, functools.partial(forking.imap_shared, state=numbers, jobs=1), 1)
         return
-    with forking.pool(None, jobs) as workers:  # both stages' workers
+    # both stages' workers, forked from a small process (forking.pool: fresh): each is sent all it reads
+    with forking.pool(numbers, jobs, fresh=(__name__,)) as workers:
         _index(docs, write, workers.imap, jobs)
 
 

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import killed_leaves_none
@@ -314,5 +315,43 @@ def test_a_worker_ends_with_a_parent_killed_by_sigkill(tmp_path: Path) -> None:
             return i
 
         forking.map_shared(fn, [0, 1], None, 2)
+        """), encoding="utf-8")
+    assert killed_leaves_none([sys.executable, str(script)], 5)
+
+
+def _parent_and_state(state: Any, item: int) -> tuple[int, Any, int]:
+    return os.getppid(), state, item * 2
+
+
+def test_a_fresh_pools_workers_are_forked_from_a_small_server_not_from_this_process() -> None:
+    """forking.pool(fresh=…): work that inherits nothing gets workers forked from the standard library's
+    forkserver, handed the state pickled (a worker forked from a large build kept copies of its pages for good:
+    at 10,000 articles, some 140 MiB each; issue 19)."""
+    with forking.pool({"n": 3}, 2, fresh=("apparatus.search",)) as workers:
+        got = list(workers.imap(_parent_and_state, range(6)))
+    assert [r[1:] for r in got] == [({"n": 3}, 2 * i) for i in range(6)]
+    parents = {r[0] for r in got}
+    assert len(parents) == 1 and os.getpid() not in parents  # (the server's)
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_fresh_pools_worker_ends_with_a_parent_killed_by_sigkill(tmp_path: Path) -> None:
+    """As a forked worker does: the server ends when the process that started it does, and its workers with it."""
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent("""\
+        import os
+        import time
+
+        from apparatus import forking
+
+        def fn(state, i):
+            print(os.getpid(), flush=True)
+            time.sleep(60)
+            return i
+
+        if __name__ == "__main__":  # (the server's workers run this file again, as __mp_main__, to find fn)
+            with forking.pool(None, 1, fresh=("apparatus.search",)) as workers:
+                list(workers.imap(fn, [0]))
         """), encoding="utf-8")
     assert killed_leaves_none([sys.executable, str(script)], 5)
