@@ -464,7 +464,10 @@ class _PieceIds(dict[str, tuple[int, ...]]):
     A word never spans white space, and normalizing works character by character (NFKC, lower case
     and NFKD never look across white space), so cutting a text at white space before normalizing it
     finds the same words: :func:`terms` of the text (tests/test_search.py). Each distinct piece is
-    then normalized, cut and stemmed once, and every other occurrence costs a dict lookup.
+    then normalized, cut and stemmed once, and every other occurrence costs a dict lookup. A piece or
+    word longer than KEPT_CHARS is not kept: Chinese and Japanese are written without spaces, so a piece
+    there is a clause, met once, and keeping them all took a worker counting 2 M characters of Chinese
+    to 126 MiB (60 MiB for other scripts' runs).
     """
 
     def __init__(self, language: str, terms: dict[str, int]) -> None:
@@ -478,11 +481,17 @@ class _PieceIds(dict[str, tuple[int, ...]]):
         for word in words(piece):
             got = self.words.get(word)
             if got is None:
-                got = self.words[word] = tuple(self.terms.setdefault(t, len(self.terms))
-                                               for t in self.analysis(*word))
+                got = tuple(self.terms.setdefault(t, len(self.terms)) for t in self.analysis(*word))
+                if len(word[1]) <= KEPT_CHARS:
+                    self.words[word] = got
             ids += got
-        self[piece] = found = tuple(ids)
+        found = tuple(ids)
+        if len(piece) <= KEPT_CHARS:
+            self[piece] = found
         return found
+
+
+KEPT_CHARS = 40  # the longest piece or word _PieceIds keeps (a longer one is analysed at each occurrence)
 
 
 def piece_terms(text: str, language: str) -> list[str]:
@@ -853,7 +862,7 @@ class _Survey:
 
     groups: array[int]  # per doc: :func:`_group`
     shown: array[int]  # per doc: the characters of its display data
-    sizes: array[int]  # per doc: the characters counting it reads, about
+    sizes: array[int]  # per doc: what counting it costs, about: its characters (weighed by DENSE)
 
 
 def _survey(docs: Sequence[SearchDoc]) -> _Survey:
@@ -861,8 +870,14 @@ def _survey(docs: Sequence[SearchDoc]) -> _Survey:
     for d in docs:
         out.groups.append(_group(d))
         out.shown.append(sum(map(len, _display(d))))
-        out.sizes.append(len(d.title) + len(d.text) + 16)
+        out.sizes.append((len(d.title) + len(d.text)) * DENSE.get(d.language.partition("-")[0], 1) + 16)
     return out
+
+
+# what a character of text costs counting, about, against one of a language written with spaces: Chinese is
+# indexed as overlapping pairs of characters, a term for each (a run of 2 M characters of it took a worker to
+# 126 MiB, where one of English takes 35). Runs are cut by this weight (the bytes do not depend on the runs).
+DENSE = {"zh": 6}
 
 
 def _fragments(docs: Sequence[SearchDoc], survey: _Survey, write: Write) -> list[list[int]]:

@@ -540,3 +540,20 @@ def test_json_escapes_the_characters_json_allows_raw() -> None:
         assert c.encode("utf-8") not in data
     assert b"a\\u007fb\\u0085c\\u009fd\\u2028e\\u2029f\\u0000g" in data
     assert json.loads(data.split(b",", 1)[1][:-3])[0][2] == f"Title {raw}"
+
+
+def test_a_clause_written_without_spaces_is_analysed_but_not_kept() -> None:
+    """_PieceIds keeps each piece (text between spaces) and word it has analysed, up to KEPT_CHARS characters: a
+    Chinese clause is one piece, met once, and keeping them all took a worker counting Chinese to 126 MiB. The
+    terms are the same either way; a run of Chinese weighs more when runs are cut (search.DENSE)."""
+    clause = "所谓新疆问题根本不是人权问题而是反暴恐和去极端化的问题" * 2
+    terms: dict[str, int] = {}
+    ids = search._PieceIds("zh", terms)
+    assert [list(terms)[i] for i in ids[clause]] == search.piece_terms(clause, "zh")
+    assert [list(terms)[i] for i in ids["人权"]] == ["人权", "权"]
+    assert "人权" in ids and clause not in ids
+    assert all(len(w) <= search.KEPT_CHARS for _, w in ids.words)
+    docs = [search.SearchDoc("a/", "article", "", clause, language="zh-Hans"),
+            search.SearchDoc("b/", "article", "", clause, language="en")]
+    sizes = search._survey(docs).sizes
+    assert sizes[0] - 16 == search.DENSE["zh"] * (sizes[1] - 16)
