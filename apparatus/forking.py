@@ -10,6 +10,10 @@ when free, so callers cut the work into pieces: many small chunks of articles (:
 runs of about equal cost (:func:`weighted_runs`). A worker's exception is raised here with the
 worker's traceback as its ``__cause__``.
 
+Work that inherits nothing (the search index's: each worker is sent what it reads) takes a pool whose
+workers are forked from the standard library's forkserver instead (:func:`pool`, ``fresh``): a small
+process started once, which never grows with the build, so its workers keep no copy of the build's pages.
+
 Before forking, the parent's objects are frozen (``gc.freeze``): the cycle collector then never
 writes to them in a worker, so inherited pages stay shared instead of being copied on its first
 pass. Workers, short-lived and allocation-heavy, collect cycles rarely.
