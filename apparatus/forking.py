@@ -181,9 +181,23 @@ def pool(state: S, workers: int, fresh: tuple[str, ...] = ()) -> Iterator[Pool[S
             yield Pool(executor, workers)
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
+            if fresh:
+                _stop_server()
     finally:
         if not frozen_before:
             gc.unfreeze()  # the preview server is a long-lived parent
+
+
+def _stop_server() -> None:
+    """The forkserver stopped and waited for, once its workers are: a build needs it for one stage, and a process
+    that waits for its children counts their CPU time (what the benchmarks read: a server left to end with the
+    build was never waited for, and neither the time of its workers). The next fresh pool starts it again.
+    (``_stop`` is the standard library's own, for its tests; without it the server ends with this process.)"""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        stop()
 
 
 def chunks(n: int, jobs: int) -> list[tuple[int, int]]:

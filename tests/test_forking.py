@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import killed_leaves_none
+from conftest import killed_leaves_none, process_state
 
 from apparatus import forking
 
@@ -333,6 +333,10 @@ def test_a_fresh_pools_workers_are_forked_from_a_small_server_not_from_this_proc
     parents = {r[0] for r in got}
     assert len(parents) == 1 and os.getpid() not in parents  # (the server's)
     assert gc.get_freeze_count() == 0
+    server = parents.pop()  # stopped and waited for (so that its workers' CPU time is counted as this process's)
+    assert process_state(server) == ""
+    with forking.pool(None, 1, fresh=("apparatus.search",)) as workers:  # started again
+        assert [r[1:] for r in workers.imap(_parent_and_state, [1])] == [(None, 2)]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
