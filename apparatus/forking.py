@@ -101,21 +101,17 @@ def _seen(waiting: dict[concurrent.futures.Future[R], T], done: Callable[[T], No
             done(item)
 
 
-def imap_shared(fn: Callable[[S, T], R], items: Iterable[T], state: S, jobs: int, ahead: int = 2,
-                meanwhile: Callable[[], None] | None = None) -> Iterator[R]:
+def imap_shared(fn: Callable[[S, T], R], items: Iterable[T], state: S, jobs: int, ahead: int = 2) -> Iterator[R]:
     """fn(state, item) for each item, yielded in order: :func:`map_shared` for results too large to hold all at
     once (the search index's postings and shards), on ``jobs`` forked workers. Items are taken from the
     iterable as they are sent (pickled), and the workers run at most ``ahead`` items per worker beyond the
-    one this process takes next, so that many results at most wait here. meanwhile() is called in this
-    process once the workers have their first items (before the first result). jobs <= 1: all here,
-    meanwhile first, then each item as it is taken."""
+    one this process takes next, so that many results at most wait here. jobs <= 1: all here, each item as
+    it is taken."""
     if jobs <= 1 or not hasattr(os, "fork"):
-        if meanwhile is not None:
-            meanwhile()
         yield from (fn(state, item) for item in items)
         return
     with pool(state, jobs) as running:
-        yield from running.imap(fn, items, ahead, meanwhile)
+        yield from running.imap(fn, items, ahead)
 
 
 def _then(result: R, done: Callable[[T], None] | None, item: T) -> R:
@@ -133,13 +129,10 @@ class Pool(Generic[S]):
     def submit(self, fn: Callable[[S, T], R], item: T) -> concurrent.futures.Future[R]:
         return self._executor.submit(_call, fn, item)
 
-    def imap(self, fn: Callable[[S, T], R], items: Iterable[T], ahead: int = 2,
-             meanwhile: Callable[[], None] | None = None) -> Iterator[R]:
+    def imap(self, fn: Callable[[S, T], R], items: Iterable[T], ahead: int = 2) -> Iterator[R]:
         """:func:`imap_shared`'s work on these workers (a pool kept for several stages)."""
         items = iter(items)
         waiting = collections.deque(self.submit(fn, item) for item in itertools.islice(items, ahead * self.workers))
-        if meanwhile is not None:
-            meanwhile()
         for item in items:
             waiting.append(self.submit(fn, item))
             if len(waiting) > ahead * self.workers:

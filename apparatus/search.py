@@ -880,24 +880,36 @@ def _survey(docs: Sequence[SearchDoc]) -> _Survey:
 DENSE = {"zh": 6}
 
 
-def _fragments(docs: Sequence[SearchDoc], survey: _Survey, write: Write) -> list[list[int]]:
-    """Write the display data in fragments of ``per`` documents each, one ``per`` for each group (articles, notes,
-    records), the documents read a fragment at a time; the groups' [first document, per, first fragment]."""
-    groups: list[list[int]] = []
-    start = written = 0
-    while start < len(docs):
-        end = start
-        while end < len(docs) and survey.groups[end] == survey.groups[start]:
-            end += 1
-        size = sum(survey.shown[start:end]) / (end - start) + 20
-        per = max(1, round(FRAGMENT_BYTES / size))
-        groups.append([start, per, written])
-        for k in range(start, end, per):
-            rows = [_display(docs[i]) for i in range(k, min(k + per, end))]
-            write(f"search/d/{written}.js", _script(f"d/{written}", _dumps(rows)))
-            written += 1
-        start = end
-    return groups
+class _Fragments:
+    """The display data, written in fragments of ``per`` documents each, one ``per`` for each group (articles,
+    notes, records), from the documents given in order (:meth:`add`): the counting's runs give them, so that
+    each document is made once for both. ``groups``: each group's [first document, per, first fragment]."""
+
+    def __init__(self, survey: _Survey, write: Write) -> None:
+        self.write = write
+        self.groups: list[list[int]] = []
+        self.ends: list[int] = []  # each fragment's end (a document number), in order
+        start, count = 0, len(survey.groups)
+        while start < count:
+            end = start
+            while end < count and survey.groups[end] == survey.groups[start]:
+                end += 1
+            size = sum(survey.shown[start:end]) / (end - start) + 20
+            per = max(1, round(FRAGMENT_BYTES / size))
+            self.groups.append([start, per, len(self.ends)])
+            self.ends += range(min(start + per, end), end, per)
+            self.ends.append(end)
+            start = end
+        self.rows: list[list[str]] = []
+        self.written = 0
+
+    def add(self, d: int, doc: SearchDoc) -> None:
+        """Document number d (each in turn, from 0)."""
+        self.rows.append(_display(doc))
+        if d + 1 == self.ends[self.written]:
+            n = self.written
+            self.write(f"search/d/{n}.js", _script(f"d/{n}", _dumps(self.rows)))
+            self.rows, self.written = [], n + 1
 
 
 def _script(name: str, data: bytes) -> bytes:
@@ -936,26 +948,32 @@ def write_index(docs: Sequence[SearchDoc], write: Write, jobs: int | None = None
         _index(docs, write, workers.imap, jobs)
 
 
-_Imap = Callable[..., Iterator[Any]]  # (fn, items, meanwhile=None): fn(None, item) for each item, in order
+_Imap = Callable[..., Iterator[Any]]  # (fn, items): fn(state, item) for each item, in order
 
 
 def _index(docs: Sequence[SearchDoc], write: Write, imap: _Imap, jobs: int) -> None:
     survey = _survey(docs)
-    # Runs of documents (of about RUN_CHARS) counted, in workers when jobs > 1, while this process writes the display
-    # fragments; each run's postings written to a file of its own, in term order. Then the files merged, term by
-    # term in sorted order, and runs of terms weighed and encoded (in workers) and written as shards. A process
-    # holds a run's documents and postings at a time, a chunk of each file, and the terms' numbers: not the model.
-    # Each run's documents are sent (pickled), made here as it is sent: a worker that read the summaries it
-    # inherited would write to their reference counts, and so copy the pages that hold them.
+    # Runs of documents (of about RUN_CHARS) counted, in workers when jobs > 1, each run's postings written to a
+    # file of its own, in term order; each run's documents are made here as it is sent (pickled), and written as
+    # display fragments then. Then the files merged, term by term in sorted order, and runs of terms weighed and
+    # encoded (in workers) and written as shards. A process holds a run's documents and postings at a time, a
+    # chunk of each file, and the terms' numbers: not the model. (A worker that read the summaries it inherited
+    # would write to their reference counts, and so copy the pages that hold them: it is sent what it reads.)
     runs = forking.weighted_runs(survey.sizes, max(jobs, sum(survey.sizes) // RUN_CHARS, 1))
-    groups: list[list[int]] = []
+    fragments = _Fragments(survey, write)
     count = len(docs)
     terms: dict[str, int] = {}  # term → its lunr index: numbered as met, run after run (as lunr.py meets them)
     lengths = [array("I") for _ in FIELDS]
     paths, postings = [], 0
+
+    def run(path: str, a: int, b: int) -> tuple[str, int, Sequence[SearchDoc]]:
+        made = docs[a:b]
+        for d, doc in enumerate(made, a):
+            fragments.add(d, doc)
+        return path, a, made
+
     with tempfile.TemporaryDirectory(prefix="apparatus-index-") as spill:
-        items = ((f"{spill}/{k}", a, docs[a:b]) for k, (a, b) in enumerate(runs))
-        for counted in imap(_spill_docs, items, meanwhile=lambda: groups.extend(_fragments(docs, survey, write))):
+        for counted in imap(_spill_docs, (run(f"{spill}/{k}", a, b) for k, (a, b) in enumerate(runs))):
             for t in counted.terms:
                 terms.setdefault(t, len(terms))
             for f in range(len(FIELDS)):
@@ -968,7 +986,7 @@ def _index(docs: Sequence[SearchDoc], write: Write, imap: _Imap, jobs: int) -> N
         keys = _shards(_term_runs(_merged(paths), terms, count, dens, per, sent), sent, write, imap)
     manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "languages": _languages(dens),
                 "pipelines": {lang: list(PIPELINES[lang]) for lang in LANGUAGES},
-                "documents": count, "shards": keys, "fragments": groups}
+                "documents": count, "shards": keys, "fragments": fragments.groups}
     write("search/manifest.js", _script("manifest", _dumps(manifest)))
 
 
