@@ -782,21 +782,20 @@ def _json_ints(values: Iterable[int]) -> str:
 
 
 # a term as a run of terms is sent to encoding: the term, its lunr index, its idf, and for each field it is in:
-# (the field's number, its postings there, each posting's BM25 length part)
-_TermPostings = tuple[str, int, float, list[tuple[int, Postings, "array[float]"]]]
+# (the field's number, its postings there)
+_TermPostings = tuple[str, int, float, list[tuple[int, Postings]]]
 
 
 def _term_runs(merged: Iterable[tuple[str, list[tuple[int, Postings]]]], terms: dict[str, int], count: int,
-               dens: list[array[float]], per: int, sent: collections.deque[list[str]]) -> Iterator[list[_TermPostings]]:
-    """The merged terms in runs of about ``per`` postings, each with all that encoding it needs: a worker is sent
-    it (pickled: C arrays, a copy of their bytes) and reads nothing it inherited (reading a Python object writes
+               per: int, sent: collections.deque[list[str]]) -> Iterator[list[_TermPostings]]:
+    """The merged terms in runs of about ``per`` postings, each with its lunr index and idf: a worker is sent a
+    run (pickled: C arrays, a copy of their bytes) and reads nothing it inherited (reading a Python object writes
     its reference count: the pages it read would be copied into every worker). Each run's terms go to ``sent``."""
     run: list[_TermPostings] = []
     size = 0
     for t, fields in merged:
         with_term = sum(len(p) for _, p in fields) // 2
-        run.append((t, terms[t], _idf(count, with_term),
-                    [(f, p, array("d", map(dens[f].__getitem__, p[0::2]))) for f, p in fields]))
+        run.append((t, terms[t], _idf(count, with_term), fields))
         size += 1 + with_term
         if size >= per:
             sent.append([x[0] for x in run])
@@ -807,23 +806,36 @@ def _term_runs(merged: Iterable[tuple[str, list[tuple[int, Postings]]]], terms: 
         yield run
 
 
-def _entries(numbers: int, run: list[_TermPostings]) -> list[bytes]:
+_DENS: list[Any] = ["", []]  # in a process that encodes: the file of the documents' BM25 length parts it read, and them
+
+
+def _dens(path: str) -> list[array[float]]:
+    """:attr:`Model.dens`, from the file the index wrote them to (read once per process and index)."""
+    if _DENS[0] != path:
+        with open(path, "rb") as f:
+            _DENS[:] = [path, pickle.load(f)]  # noqa: S301 - written by this build, in its own temporary folder
+    return _DENS[1]
+
+
+def _entries(numbers: int, run: tuple[str, list[_TermPostings]]) -> list[bytes]:
     """The terms' shard entries: [term, lunr index, then for each field it is in: the field's number,
-    doc number deltas, weights] (JSON). numbers: how many of _NUMBERS to have (a worker fills its own)."""
+    doc number deltas, weights] (JSON). numbers: how many of _NUMBERS to have (a worker fills its own); run: the
+    file of the documents' BM25 length parts (each worker reads it once), and the terms."""
     _numbers(numbers)
+    dens = _dens(run[0])
     out = []
-    for t, i, idf, fields in run:
+    for t, i, idf, fields in run[1]:
         entry = [encode_basestring(t), _NUMBERS[i] if i < len(_NUMBERS) else str(i)]
-        for f, p, dens in fields:
+        for f, p in fields:
             ds = p[0::2]
             entry += (_NUMBERS[f], _json_ints(map(sub, ds, chain((0,), ds))),
-                      _json_ints(_weights(idf, p[1::2], dens, FIELDS[f][1])))
+                      _json_ints(_weights(idf, p[1::2], list(map(dens[f].__getitem__, ds)), FIELDS[f][1])))
         out.append(("[" + ",".join(entry) + "]").encode("utf-8"))
     return out
 
 
-def _shards(runs: Iterator[list[_TermPostings]], sent: collections.deque[list[str]], write: Write, imap: _Imap
-            ) -> list[str]:
+def _shards(runs: Iterator[tuple[str, list[_TermPostings]]], sent: collections.deque[list[str]], write: Write,
+            imap: _Imap) -> list[str]:
     """Write the shards, of consecutive terms (sorted), each up to about SHARD_BYTES; their first terms' keys.
 
     The terms are encoded a run at a time (:func:`_term_runs`, by ``imap``), and each shard is written as soon
@@ -981,9 +993,13 @@ def _index(docs: Sequence[SearchDoc], write: Write, imap: _Imap, jobs: int) -> N
             paths.append(counted.path)
             postings += counted.postings
         dens = _denominators(lengths, count)
+        with open(f"{spill}/dens", "wb") as out:
+            pickle.dump(dens, out, protocol=pickle.HIGHEST_PROTOCOL)
         per = max(1, postings // max(jobs, postings // RUN_POSTINGS, 1))
         sent: collections.deque[list[str]] = collections.deque()
-        keys = _shards(_term_runs(_merged(paths), terms, count, dens, per, sent), sent, write, imap)
+        runs_of_terms = ((f"{spill}/dens", r) for r in _term_runs(_merged(paths), terms, count, per, sent))
+        keys = _shards(runs_of_terms, sent, write, imap)
+        _DENS[:] = ["", []]  # (read here when jobs == 1: not kept past the index)
     manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "languages": _languages(dens),
                 "pipelines": {lang: list(PIPELINES[lang]) for lang in LANGUAGES},
                 "documents": count, "shards": keys, "fragments": fragments.groups}
