@@ -22,7 +22,8 @@ $(NPMSTAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(NPMSTAMP)
 
-# Chromium for the browser tests (tests/tools.py: APPARATUS_CHROMIUM, default /usr/bin/chromium), installed as
+# Chromium for the browser tests (tests/tools.py: APPARATUS_CHROMIUM, default /usr/bin/chromium), and a Chinese font
+# for them to draw the Chinese article with (fonts-wqy-microhei, in the pages' font stack), installed as
 # Playwright's `install --with-deps` installs a browser's packages: apt-get as root, or through `sudo -n` (which
 # never prompts: CI has no standard input). Where neither works (or there is no apt-get), it says how and setup goes
 # on; the browser tests then fail with the same words. The stamp: tried once; `make chromium` tries again.
@@ -33,9 +34,9 @@ $(CHROMIUM_STAMP): $(STAMP)
 chromium: $(STAMP)
 	@if $(PY) tests/tools.py >/dev/null; then exit 0; \
 	elif ! command -v apt-get >/dev/null; then :; \
-	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei; \
 	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
-		sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium; \
+		sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium fonts-wqy-microhei; \
 	fi; $(PY) tests/tools.py || true
 
 site: setup

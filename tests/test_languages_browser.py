@@ -18,6 +18,7 @@ from __future__ import annotations
 import pytest
 from conftest import REPO
 from test_margin_browser import DISTANCE, HEIGHT, RULE, assert_in_view, note_ids, open_desk
+from tools import CHINESE_FONT, chinese_font, require
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = REPO / "test-artifacts"
@@ -110,6 +111,8 @@ def test_the_uyghur_article_runs_right_to_left_from_the_columns_right_edge(brows
 @pytest.mark.parametrize("name", ["fr", "zh"])
 def test_french_and_chinese_lines_start_at_the_left_edge_and_wrap_inside_the_column(browser, served_multilingual: str,
                                                                                     name: str, width: int) -> None:
+    if name == "zh":
+        require(chinese_font(), CHINESE_FONT)
     text = lines_of(browser, served_multilingual + ARTICLES[name], width)
     for left, right in text["lines"]:
         assert abs(left - text["left"]) <= EDGE, f"a line starts at the column's left edge: {left} vs {text}"

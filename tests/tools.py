@@ -34,6 +34,21 @@ def require_chromium() -> None:
         pytest.fail(chromium_howto(), pytrace=False)
 
 
+def chinese_font() -> bool:
+    """Whether fontconfig knows a font with Chinese glyphs (Chromium draws the Chinese test article's text with one:
+    without it the characters have no width, and the tests of how its lines wrap measure nothing)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    import subprocess
+
+    found = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False, timeout=30)
+    return bool(found.stdout.strip())
+
+
+CHINESE_FONT = "a Chinese font (Debian: `sudo apt-get install -y fonts-wqy-microhei`, in the pages' font stack)"
+
+
 def require(ok: bool, what: str) -> None:
     """Skip a test whose tool is missing — except in CI, where every gate must run."""
     if ok:
@@ -50,8 +65,8 @@ def java() -> str:
     return path
 
 
-if __name__ == "__main__":  # make setup: is the browser there (exit 0), or how to install it (exit 1)
-    if os.access(CHROMIUM, os.X_OK) and not CHROMIUM.is_dir():
+if __name__ == "__main__":  # make setup: are the browser and a Chinese font there (exit 0), or how to install them
+    if os.access(CHROMIUM, os.X_OK) and not CHROMIUM.is_dir() and chinese_font():
         sys.exit(0)
-    print(chromium_howto())
+    print(chromium_howto() if not os.access(CHROMIUM, os.X_OK) or CHROMIUM.is_dir() else f"{CHINESE_FONT} is missing")
     sys.exit(1)
