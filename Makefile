@@ -32,11 +32,12 @@ $(CHROMIUM_STAMP): $(STAMP)
 	@touch $@
 
 chromium: $(STAMP)
-	@if $(PY) tests/tools.py >/dev/null; then exit 0; \
+	@missing="$$($(PY) tests/tools.py --missing)"; \
+	if [ -z "$$missing" ]; then exit 0; \
 	elif ! command -v apt-get >/dev/null; then :; \
-	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
 	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
-		sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium fonts-wqy-microhei; \
+		sudo -n apt-get update -qq && sudo -n apt-get install -y -qq $$missing; \
 	fi; $(PY) tests/tools.py || true
 
 site: setup

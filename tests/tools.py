@@ -65,8 +65,23 @@ def java() -> str:
     return path
 
 
-if __name__ == "__main__":  # make setup: are the browser and a Chinese font there (exit 0), or how to install them
-    if os.access(CHROMIUM, os.X_OK) and not CHROMIUM.is_dir() and chinese_font():
+def missing_packages() -> list[str]:
+    """The Debian packages `make setup` installs for the browser tests, of those missing: Chromium only when the
+    browser the tests drive is missing (a runner that names its Google Chrome never gets Ubuntu's snap stub)."""
+    missing = []
+    if not os.access(CHROMIUM, os.X_OK) or CHROMIUM.is_dir():
+        missing.append("chromium")
+    if not chinese_font():
+        missing.append("fonts-wqy-microhei")
+    return missing
+
+
+if __name__ == "__main__":  # make setup: `--missing` prints the packages to install; else exit 0 when none is
+    # missing, or say how to install them and exit 1
+    packages = missing_packages()
+    if sys.argv[1:] == ["--missing"]:
+        print(" ".join(packages))
         sys.exit(0)
-    print(chromium_howto() if not os.access(CHROMIUM, os.X_OK) or CHROMIUM.is_dir() else f"{CHINESE_FONT} is missing")
-    sys.exit(1)
+    if packages:
+        print(chromium_howto() if "chromium" in packages else f"{CHINESE_FONT} is missing")
+    sys.exit(1 if packages else 0)
