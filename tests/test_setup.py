@@ -25,13 +25,15 @@ def stub(folder: Path, name: str, body: str) -> None:
     path.chmod(0o755)
 
 
-def make_chromium(tmp_path: Path, uid: int, sudo: bool | None, apt: str | None = "install"
+def make_chromium(tmp_path: Path, uid: int, sudo: bool | None, apt: str | None = "install", font: bool = True
                   ) -> tuple[subprocess.CompletedProcess[str], list[str], Path]:
     """`make chromium` with Chromium missing, as user uid; sudo: None (absent), True (sudo -n works), False (it
-    would prompt); apt: None (no apt-get), "install" (installs it), "fail" (exits 100)."""
+    would prompt); apt: None (no apt-get), "install" (installs it), "fail" (exits 100); font: whether fontconfig
+    knows a Chinese font (the browser tests draw a Chinese article)."""
     bin_, log, chromium = tmp_path / "bin", tmp_path / "calls.log", tmp_path / "chromium"
     bin_.mkdir()
     stub(bin_, "id", f"echo {uid}\n")
+    stub(bin_, "fc-list", 'echo "WenQuanYi Micro Hei"\n' if font else "exit 0\n")
     if apt is not None:
         install = f': > "{chromium}"; {shutil.which("chmod")} +x "{chromium}"' if apt == "install" else "exit 100"
         stub(bin_, "apt-get", f'echo "apt-get $*" >> "{log}"\ncase "$*" in *install*) {install};; esac\n')
@@ -78,6 +80,22 @@ def test_nothing_is_installed_when_chromium_is_there(tmp_path: Path) -> None:
     (tmp_path / "chromium").chmod(0o755)
     proc, calls, _ = make_chromium(tmp_path, 0, True)
     assert proc.returncode == 0 and calls == [] and proc.stdout == ""
+
+
+def test_a_missing_chinese_font_is_installed_alone_and_with_chromium(tmp_path: Path) -> None:
+    """Without a Chinese font Chromium draws the Chinese test article's characters with no width: setup installs
+    fonts-wqy-microhei (in the pages' font stack), and Chromium only if it is missing too (a runner that names its
+    own Google Chrome never gets Ubuntu's chromium snap stub)."""
+    (tmp_path / "chromium").write_text("", encoding="utf-8")
+    (tmp_path / "chromium").chmod(0o755)
+    proc, calls, _ = make_chromium(tmp_path, 0, None, font=False)
+    assert proc.returncode == 0, proc.stderr
+    assert calls == ["apt-get update -qq", "apt-get install -y -qq fonts-wqy-microhei"]
+    both = tmp_path / "both"
+    both.mkdir()
+    proc, calls, _ = make_chromium(both, 0, None, font=False)
+    assert calls == ["apt-get update -qq", "apt-get install -y -qq chromium fonts-wqy-microhei"]
+    assert "a Chinese font (Debian: `sudo apt-get install -y fonts-wqy-microhei`" in proc.stdout  # (still missing)
 
 
 BROWSER_TEST = "tests/test_archives.py::test_archived_copy_shows_without_javascript"
