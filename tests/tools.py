@@ -28,9 +28,13 @@ def chromium_howto() -> str:
             "`make test-fast` runs every test but the browser tests.")
 
 
+def chromium_found() -> bool:
+    return os.access(CHROMIUM, os.X_OK) and not CHROMIUM.is_dir()
+
+
 def require_chromium() -> None:
     """Fail (never skip) a browser test when Chromium is missing: deselecting them is the way not to run them."""
-    if not os.access(CHROMIUM, os.X_OK) or CHROMIUM.is_dir():
+    if not chromium_found():
         pytest.fail(chromium_howto(), pytrace=False)
 
 
@@ -69,7 +73,7 @@ def missing_packages() -> list[str]:
     """The Debian packages `make setup` installs for the browser tests, of those missing: Chromium only when the
     browser the tests drive is missing (a runner that names its Google Chrome never gets Ubuntu's snap stub)."""
     missing = []
-    if not os.access(CHROMIUM, os.X_OK) or CHROMIUM.is_dir():
+    if not chromium_found():
         missing.append("chromium")
     if not chinese_font():
         missing.append("fonts-wqy-microhei")
