@@ -318,20 +318,19 @@ def summarize(slug: str, article: Article, ordered: list[Annotation], numbers: d
               notes_html: dict[str, str], blocks: list[Block], mode: Mode, added: str = "") -> site.ArticleSummary:
     """What the collection's pages, the feeds and the search index need of the article."""
     cited = {rid for a in ordered for rid in a.records}
+    texts = ["\n".join(b.text for b in blocks), *(markdown.plain_text(notes_html[a.id]) for a in ordered)] \
+        if mode.search else []  # only for the search index
     return site.ArticleSummary(
         slug=slug, title=article.title, outlet=article.outlet, published=article.published,
         published_approximate=article.published_approximate,
         counts=site.count_types([a.type for a in ordered], cited),
         citations=tuple(site.Citation(slug, article.title, a.id, numbers[a.id], a.type, a.quote, a.correction,
-                                      a.records,
-                                      site.pack(markdown.plain_text(notes_html[a.id])) if mode.search else b"",
-                                      a.added, a.revised,
+                                      a.records, a.added, a.revised,
                                       # the feeds carry the corrections' notes (only theirs travel back)
                                       notes_html[a.id] if a.type == "correction" and a.added else "",
                                       article.language)
                         for a in ordered),
-        text=site.pack("\n".join(b.text for b in blocks)) if mode.search else b"",  # only for the search index
-        added=added, language=article.language,
+        texts=site.pack(texts), added=added, language=article.language,
     )
 
 

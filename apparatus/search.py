@@ -1024,17 +1024,21 @@ def build_index(docs: list[SearchDoc], jobs: int | None = None) -> dict[str, byt
 
 class CollectionDocs(Sequence[SearchDoc]):
     """Every article, note and record of a built collection, as search documents, in :func:`ordered`'s order
-    (articles, notes, records), each made when it is read: a document's text is unpacked from its summary
-    (:func:`apparatus.site.pack`) only while it is counted or written, never all at once.
+    (articles, notes, records), each made when it is read: an article's texts are unpacked from its summary
+    (:func:`apparatus.site.pack`) only while its documents are counted or written, never all at once, and its
+    summary is read once for all of them in a row (a build's summaries may be read from the cache each time).
+    notes: each summary's number of notes (counted here if not given).
 
     An article in its language; a note's title (its quote) in its article's language and its text in the
     site's; a record in its own ``language:`` if it has one, else the site's."""
 
     def __init__(self, summaries: Sequence[site.ArticleSummary], registry: dict[str, Record],
-                 site_language: str = "en"):
+                 site_language: str = "en", notes: Sequence[int] | None = None):
         self.summaries, self.registry, self.site_language = summaries, registry, site_language
-        self.notes = [(a, n) for a, s in enumerate(summaries) for n in range(len(s.citations))]
+        counts = notes if notes is not None else [len(s.citations) for s in summaries]
+        self.notes = [(a, n) for a, count in enumerate(counts) for n in range(count)]
         self.records = sorted(registry)
+        self._last: tuple[int, site.ArticleSummary | None, list[str]] = (-1, None, [])
 
     def __len__(self) -> int:
         return len(self.summaries) + len(self.notes) + len(self.records)
@@ -1045,23 +1049,34 @@ class CollectionDocs(Sequence[SearchDoc]):
         if k < 0:
             k += len(self)
         if k < len(self.summaries):
-            return self.article(self.summaries[k])
+            s, texts = self._read(k)
+            return self.article(s, texts[0])
         k -= len(self.summaries)
         if k < len(self.notes):
             a, n = self.notes[k]
-            return self.note(self.summaries[a], self.summaries[a].citations[n])
+            s, texts = self._read(a)
+            return self.note(s, s.citations[n], texts[1 + n])
         return self.record(self.records[k - len(self.notes)])
 
-    def article(self, s: site.ArticleSummary) -> SearchDoc:
-        return SearchDoc(site.article_url(s.slug), "article", s.title, f"{s.outlet}\n{site.unpack(s.text)}",
+    def _read(self, a: int) -> tuple[site.ArticleSummary, list[str]]:
+        """Summary a and its texts, unpacked once for the documents read of it in a row."""
+        last, s, texts = self._last
+        if last != a or s is None:
+            s = self.summaries[a]
+            texts = site.unpack(s.texts)
+            self._last = a, s, texts
+        return s, texts
+
+    def article(self, s: site.ArticleSummary, text: str) -> SearchDoc:
+        return SearchDoc(site.article_url(s.slug), "article", s.title, f"{s.outlet}\n{text}",
                          context=f"{s.outlet} · {human_date(s.published)}", language=s.language or self.site_language)
 
-    def note(self, s: site.ArticleSummary, c: site.Citation) -> SearchDoc:
+    def note(self, s: site.ArticleSummary, c: site.Citation, text: str) -> SearchDoc:
         records = [self.registry[rid] for rid in c.records if rid in self.registry]
         cited = "\n".join(f"{r.title} {r.symbol}".strip() for r in records)
         title = f"{c.quote} → {c.correction}" if c.correction else c.quote
         return SearchDoc(f"{site.article_url(s.slug)}#{c.ann_id}", c.type, title,
-                         f"{site.unpack(c.note_text)}\n{cited}".strip(), context=f"Note {c.number} in {s.title}",
+                         f"{text}\n{cited}".strip(), context=f"Note {c.number} in {s.title}",
                          language=self.site_language, title_language=s.language or self.site_language)
 
     def record(self, rid: str) -> SearchDoc:

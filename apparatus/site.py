@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -81,8 +82,6 @@ class Citation:
     quote: str
     correction: str
     records: tuple[str, ...]
-    # for search only (HIDDEN): not in its repr or its comparisons either, which a template can reach
-    note_text: bytes = dataclasses.field(default=b"", repr=False, compare=False)  # the note as plain text, packed
     added: str = ""  # YYYY-MM-DD (Annotation.added); "" when unknown
     revised: str = ""  # YYYY-MM-DD (Annotation.revised); "" when unknown
     note_html: str = ""  # the note's HTML, for the feeds: a dated correction's only
@@ -100,7 +99,8 @@ class ArticleSummary:
     citations: tuple[Citation, ...]
     # for search and the Web Annotation files only (HIDDEN): not in its repr or its comparisons either, which a
     # template can reach ({{ article }}, |string, ==)
-    text: bytes = dataclasses.field(default=b"", repr=False, compare=False)  # the article as plain text, packed
+    texts: bytes = dataclasses.field(default=b"", repr=False, compare=False)  # the article's plain text, then each
+    # note's in the order of citations, packed (:func:`pack`); b"" when no index is made
     added: str = ""  # YYYY-MM-DD: the day its file was added, from git (apparatus.history); "" when unknown
     language: str = ""  # the article's BCP 47 language
     web_annotations: str | None = dataclasses.field(default=None, repr=False, compare=False)  # its notes' W3C
@@ -114,24 +114,24 @@ class ArticleSummary:
 # What templates never see of a summary: the texts the search index reads and the Web Annotations, which only
 # code-made files use (the sandbox refuses them, apparatus.sandbox). A note's wording that shows only there leaves
 # the pages listing the articles as they were, and the build cache keys those pages by the rest (template_view).
-HIDDEN: dict[type, frozenset[str]] = {ArticleSummary: frozenset({"text", "web_annotations"}),
-                                      Citation: frozenset({"note_text"})}
+HIDDEN: dict[type, frozenset[str]] = {ArticleSummary: frozenset({"texts", "web_annotations"})}
 
 
 def template_view(s: ArticleSummary) -> ArticleSummary:
     """The summary as templates see it: the HIDDEN fields emptied."""
-    return dataclasses.replace(s, text=b"", web_annotations=None,
-                               citations=tuple(dataclasses.replace(c, note_text=b"") for c in s.citations))
+    return dataclasses.replace(s, texts=b"", web_annotations=None)
 
 
-def pack(text: str) -> bytes:
-    """A text the search index reads, as a summary holds it until then: UTF-8, compressed. A summary holds every
-    article's text and its notes' (4 to 5 times smaller so: a str of text with one ’ takes 2 bytes a character)."""
-    return zlib.compress(text.encode("utf-8"), 1) if text else b""
+def pack(texts: list[str]) -> bytes:
+    """The texts the search index reads of an article (its own, then its notes'), as its summary holds them until
+    then: one JSON list, UTF-8, compressed together (4 to 5 times smaller than the strs: a str of text with one ’
+    takes 2 bytes a character). b"" for none."""
+    return zlib.compress(json.dumps(texts, ensure_ascii=False).encode("utf-8"), 1) if texts else b""
 
 
-def unpack(packed: bytes) -> str:
-    return zlib.decompress(packed).decode("utf-8") if packed else ""
+def unpack(packed: bytes) -> list[str]:
+    texts: list[str] = json.loads(zlib.decompress(packed).decode("utf-8")) if packed else []
+    return texts
 
 
 def key_notes(notes: list[Annotation]) -> list[Annotation]:

@@ -83,7 +83,7 @@ def test_a_check_keeps_no_texts_for_a_search_index(synthetic: Path, monkeypatch:
 
     def spy(*args: object, **kwargs: object) -> object:
         summary = summarize(*args, **kwargs)  # type: ignore[arg-type]
-        kept.append((args[6].search, len(summary.text)))  # type: ignore[attr-defined]
+        kept.append((args[6].search, len(summary.texts)))  # type: ignore[attr-defined]
         return summary
     monkeypatch.setattr(pipeline, "summarize", spy)
     pipeline.build(synthetic, write=False, jobs=1)
@@ -178,15 +178,17 @@ def test_the_cache_of_rendered_notes_is_bounded(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_summaries_hold_the_texts_packed(synthetic: Path) -> None:
-    """The texts the search index reads travel back from the workers, and wait for the index, packed (issue 19:
-    4 to 5 times smaller than a str): they unpack to the text a reader sees."""
+    """The texts the search index reads travel back from the workers, and wait for the index, packed together
+    (issue 19: 4 to 5 times smaller than the strs): the article's, then each note's in the order of its citations,
+    as a reader sees them."""
     c, _ = pipeline.load_collection(synthetic)
     assert c is not None
     result = pipeline.process_article(c, c.slugs[0], pipeline.Mode(search=True))
     assert result.summary is not None
-    text = site.unpack(result.summary.text)
-    assert isinstance(result.summary.text, bytes) and len(result.summary.text) < len(text.encode("utf-8")) / 2
-    assert text.startswith(result.summary.title)  # the headline, then the body, as plain text
-    note = result.summary.citations[0]
-    assert site.unpack(note.note_text) and site.pack(site.unpack(note.note_text)) == note.note_text
-    assert site.pack("") == b"" and site.unpack(b"") == ""
+    packed, texts = result.summary.texts, site.unpack(result.summary.texts)
+    assert isinstance(packed, bytes) and len(packed) < len("".join(texts).encode("utf-8")) / 2
+    assert len(texts) == 1 + len(result.summary.citations) and all(texts)
+    assert texts[0].startswith(result.summary.title)  # the headline, then the body, as plain text
+    assert site.pack(texts) == packed and site.pack([]) == b"" and site.unpack(b"") == []
+    unsearched = pipeline.process_article(c, c.slugs[0], pipeline.Mode(search=False)).summary
+    assert unsearched is not None and unsearched.texts == b""

@@ -85,7 +85,7 @@ def test_a_template_cannot_run_a_command_or_reach_a_path(tmp_path: Path) -> None
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("expr", ["s.text", "s.web_annotations", "s['web_annotations']", "s.citations[0].note_text"])
+@pytest.mark.parametrize("expr", ["s.texts", "s.web_annotations", "s['web_annotations']", "s['texts']"])
 def test_templates_never_see_the_search_texts_or_the_web_annotations(tmp_path: Path, expr: str) -> None:
     """site.HIDDEN: what only code-made files read of a summary is refused, as Python's internals are, with the
     template's line (the build cache keys the collection's pages by the rest: apparatus.cache.Fingerprints)."""
@@ -96,8 +96,8 @@ def test_templates_never_see_the_search_texts_or_the_web_annotations(tmp_path: P
         (tmp_path / "templates" / name).write_text(f"{{{{ s.title }}}}\n{{{{ {expr} }}}}\n")
     env, diags = environment(tmp_path, site={})
     assert diags == [] and env is not None
-    cit = Citation("a", "A", "n1", 1, "context", "q", "", (), note_text=b"x")
-    s = ArticleSummary("a", "A", "O", "2024", False, {}, (cit,), text=b"x", web_annotations="[]")
+    cit = Citation("a", "A", "n1", 1, "context", "q", "", ())
+    s = ArticleSummary("a", "A", "O", "2024", False, {}, (cit,), texts=b"x", web_annotations="[]")
     with pytest.raises(TemplateFailure) as exc:
         render(env, "index.html", s=s)
     d = exc.value.diagnostic
@@ -110,11 +110,11 @@ def test_a_summarys_repr_and_equality_leave_the_hidden_fields_out() -> None:
     site.HIDDEN, which templates never read."""
     from apparatus.site import ArticleSummary, Citation, template_view
 
-    cit = Citation("a", "A", "n1", 1, "context", "q", "", (), note_text=b"x")
-    s = ArticleSummary("a", "A", "O", "2024", False, {}, (cit,), text=b"x", web_annotations="[]")
+    cit = Citation("a", "A", "n1", 1, "context", "q", "", ())
+    s = ArticleSummary("a", "A", "O", "2024", False, {}, (cit,), texts=b"x", web_annotations="[]")
     view = template_view(s)
     assert str(s) == str(view) and s == view
-    assert "text=" not in repr(s) and "web_annotations=" not in repr(s)
+    assert "texts=" not in repr(s) and "web_annotations=" not in repr(s)
 
 
 def _outcome(fn: Any, *args: Any) -> tuple[type, str]:
