@@ -606,16 +606,17 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
 
 class Summaries(Sequence[site.ArticleSummary]):
     """Every article's summary, in the collection's order, with what the run's end needs of all of them (how
-    many notes, which records they cite) counted as they are added. A summary from the build cache is kept
-    pickled until a page or the index reads it: a rebuild that renders no page listing every article never
-    unpickles the others' (10,000 summaries took 0.6 s)."""
+    many notes, which records they cite) counted as they are added. A summary the build cache holds is kept as
+    its object's hash and read from it each time it is read here (``read``): only its reader holds it. 10,000
+    summaries, each held alive and pickled, took 160 MiB of a build at its peak (docs/performance.md)."""
 
-    def __init__(self, on_load: Callable[[site.ArticleSummary, Any], None] | None = None):
-        self._items: list[Any] = []  # a summary, or (its pickle, its tag for on_load)
-        self._on_load = on_load
+    def __init__(self, read: Callable[[str], site.ArticleSummary] | None = None):
+        self._items: list[site.ArticleSummary | str] = []  # a summary, or its object's hash
+        self._read = read
         self.places: list[int] = []  # each summary's place among the run's results
         self.citations: list[int] = []  # each summary's number of notes
         self.records: set[str] = set()  # the record ids their notes cite
+        self.entries: list[cache.Entry | None] = []  # each summary's cache entry, if it has one
 
     @classmethod
     def of(cls, results: list[ArticleResult]) -> Summaries:
@@ -630,12 +631,14 @@ class Summaries(Sequence[site.ArticleSummary]):
         self.places.append(i)
         self.citations.append(len(summary.citations))
         self.records.update(rid for cit in summary.citations for rid in cit.records)
+        self.entries.append(None)
 
-    def add_packed(self, i: int, packed: bytes, citations: int, records: tuple[str, ...], tag: Any) -> None:
-        self._items.append((packed, tag))
+    def add_stored(self, i: int, h: str, citations: int, records: tuple[str, ...], entry: cache.Entry) -> None:
+        self._items.append(h)
         self.places.append(i)
         self.citations.append(citations)
         self.records.update(records)
+        self.entries.append(entry)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -649,15 +652,18 @@ class Summaries(Sequence[site.ArticleSummary]):
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(len(self)))]
         v = self._items[i]
-        if isinstance(v, tuple):
-            packed, tag = v
-            v = self._items[i] = pickle.loads(packed)  # noqa: S301 - from the cache's signed entries
-            if self._on_load is not None:
-                self._on_load(v, tag)
+        if isinstance(v, str):
+            assert self._read is not None
+            return self._read(v)
         return v
 
     def __iter__(self) -> Iterator[site.ArticleSummary]:
         return (self[i] for i in range(len(self)))
+
+    def listing(self) -> list[site.ArticleSummary]:
+        """Every summary, without the texts only the search index reads: what the collection's pages hold, all
+        at once (a summary's texts were half of it)."""
+        return [dataclasses.replace(s, texts=b"") if s.texts else s for s in self]
 
 
 class Reuse:
@@ -686,7 +692,6 @@ class Reuse:
         self.new.registry = cache.registry_key(self.records, c.faulty, c.registry_complete)
         self.new.order = tuple(c.slugs)
         self.history = self.new.history = _history_keys(c.history)
-        self.entries: dict[int, cache.Entry] = {}  # id() of a summary → its article's entry
         self.summary_keys: list[str] = []  # each summary's whole key, in order (cache.Entry.summary_key)
         # a collection page's URL → its key, the Web Annotations its context holds, and (for a page made by code
         # from them) its context, each of them as its Stored (see pages())
@@ -754,7 +759,7 @@ class Reuse:
             if ((as_before or e.key == self._article_key(slug, shas))
                     and (registry or e.view == self._view(c, e.cited))
                     and (self.staging is None or self.store.valid(e.outputs))
-                    and self.store.valid(("", h) for h in e.stored)):
+                    and self.store.valid(("", h) for h in (*e.stored, e.summary) if h)):
                 self.hits[slug] = e
             else:
                 self.misses.append(slug)
@@ -795,12 +800,17 @@ class Reuse:
                 metas[h], stored = self.store.new_blobs[h], (h,)
                 kept = dataclasses.replace(kept, web_annotations=cache.Stored(h))
             packed = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL) if kept is not None else b""
+            held = self.store.put(packed) if packed else ""
+            if held:
+                metas[held] = self.store.new_blobs[held]
             # its whole key is the hash of what is kept: its texts, and its Web Annotations by their object's hash
-            entry = cache.Entry(key, self._view(c, cited), cited, _without_summary(r), packed,
+            entry = cache.Entry(key, self._view(c, cited), cited, _without_summary(r), held,
                                 len(kept.citations) if kept is not None else 0, outputs, cache.key(packed), view_key,
                                 stored)
-            r = dataclasses.replace(r, summary=kept)  # its Web Annotations as their Stored, as a hit's: read back
-            # page by page as their pages render (10,000 articles' took 200 MiB here, and the trip from a worker)
+            # the summary stays in its object, as a hit's, and its Web Annotations in theirs: the build reads them
+            # back where it needs them (Summaries; each AnnotationPage as it renders), and holds neither (10,000
+            # articles' summaries took 160 MiB, their Web Annotations 200 MiB, and the trip from a worker)
+            r = dataclasses.replace(r, summary=None)
         return r, entry, inputs, metas, list(outputs)
 
     def results(self, c: Collection, fresh: list[Any]) -> list[ArticleResult]:
@@ -825,32 +835,41 @@ class Reuse:
             self.new.articles[slug] = e
             if e.summary:
                 self.summary_keys.append(e.summary_key)
-            if slug in self.hits:
-                out.append(ArticleResult(None, *e.result))  # its summary: in self.summaries(), from the entry
-            else:
-                self.entries[id(r.summary)] = e
-                out.append(r)
+            out.append(ArticleResult(None, *e.result) if slug in self.hits else r)  # (its summary: in its object)
         return out
 
     def summaries(self, c: Collection, results: list[ArticleResult]) -> Summaries:
-        """The summaries of results (the hits' kept pickled until read)."""
-        out = Summaries(on_load=lambda s, e: self.entries.__setitem__(id(s), e))
+        """The summaries of results: those with a cache entry as their objects (read when read), the others as
+        they are."""
+        out = Summaries(self.summary)
         for i, (slug, r) in enumerate(zip(c.slugs, results, strict=True)):
-            e = self.hits.get(slug)
+            e = self.new.articles.get(slug)
             if e is not None:
                 if e.summary:
-                    out.add_packed(i, e.summary, e.citations, e.cited, e)
+                    out.add_stored(i, e.summary, e.citations, e.cited, e)
             elif r.summary is not None:
                 out.add(i, r.summary)
         return out
 
+    def summary(self, h: str) -> site.ArticleSummary:
+        """The summary object h holds (checked by its hash, as the state's files are by their signature)."""
+        data = self.store.read(h)
+        if data is None:
+            where = cache.DIR if self.store.dir == self.store.root / cache.DIR else str(self.store.dir)
+            raise BuildError([Diagnostic(where, 1, 1, "a file of the build cache changed or went away while this "
+                                         "run read it; nothing was written", "run the build again: the next run "
+                                         "checks the cache before it uses it (or build with --no-cache)")])
+        summary: site.ArticleSummary = pickle.loads(data)  # noqa: S301 - its hash is the one the signed entry names
+        return summary
+
     # --- pages -------------------------------------------------------------------------------------------
 
-    def pages(self, c: Collection, pages: list[site.Page], summaries: list[site.ArticleSummary]) -> list[site.Page]:
-        """The pages whose cached output no longer holds (to render); the others' are linked into place."""
+    def pages(self, c: Collection, pages: list[site.Page], summaries: list[site.ArticleSummary],
+              entries: list[cache.Entry | None]) -> list[site.Page]:
+        """The pages whose cached output no longer holds (to render); the others' are linked into place. entries:
+        each summary's cache entry, if it has one."""
         prints = cache.Fingerprints()
-        for s in summaries:  # (each one read: a page listing the articles may render again)
-            e = self.entries.get(id(s))
+        for s, e in zip(summaries, entries, strict=True):  # (each one read: a page listing the articles may render)
             if e is not None:
                 prints.add_summary(s, e.view_key, e.stored[0] if e.stored else "")
         for rid, record in c.registry.items():
@@ -1090,6 +1109,7 @@ def render_collection_pages(c: Collection, summaries: Sequence[site.ArticleSumma
     if reuse is not None:
         reuse.rendered(todo, written)
         reuse.new.listed = listed
+    del todo, relinked  # the pages, and the summaries they list: not held while the index is made
     writer = mode.writer
     if writer is None:
         return []
@@ -1116,7 +1136,8 @@ def _collection_pages(c: Collection, read: Sequence[site.ArticleSummary], mode: 
                       progress: Progress, reuse: Reuse | None) -> tuple[list[str], list[site.Page]]:
     """The URLs sitemap.xml lists, and the collection's pages to render (with reuse, those whose cached output no
     longer holds: the others' are linked into place)."""
-    summaries = list(read)  # every one read: a page listing the articles renders again, or may
+    # every one read: a page listing the articles renders again, or may
+    summaries = read.listing() if isinstance(read, Summaries) else list(read)
     pages = site.collection_pages(site.Inputs(c.registry, summaries, site.backlinks(summaries), site=c.web))
     pages = [p for p in pages if p.template not in templates.OPTIONAL or templates.has(c.env, p.template)]
     listed = site.sitemap_urls(pages, summaries)
@@ -1125,7 +1146,8 @@ def _collection_pages(c: Collection, read: Sequence[site.ArticleSummary], mode: 
     if not mode.render:
         pages = largest_of_each(pages)
     progress.stage("collection pages", len(pages))
-    todo = reuse.pages(c, pages, summaries) if reuse is not None else pages
+    todo = reuse.pages(c, pages, summaries, read.entries if isinstance(read, Summaries) else [None] * len(summaries)) \
+        if reuse is not None else pages
     progress.advance(len(pages) - len(todo))
     return listed, todo
 
@@ -1234,7 +1256,8 @@ def _write_search_index(c: Collection, writer: Writer, summaries: Sequence[site.
     from . import search  # lunr and the index builder: only for builds that write the index
 
     # written file by file as the index is made: a large collection's index is never held whole
-    search.write_index(search.CollectionDocs(summaries, c.registry, c.config.language), writer.write)
+    notes = summaries.citations if isinstance(summaries, Summaries) else None
+    search.write_index(search.CollectionDocs(summaries, c.registry, c.config.language, notes), writer.write)
     for rel, data in assets.items():
         writer.write(rel, data)
     if reuse is not None:
