@@ -123,8 +123,19 @@ def _then(result: R, done: Callable[[T], None] | None, item: T) -> R:
 class Pool(Generic[S]):
     """Worker processes forked with a state: ``submit(fn, item)`` runs fn(state, item) in one of them."""
 
-    def __init__(self, executor: concurrent.futures.ProcessPoolExecutor, workers: int):
-        self._executor, self.workers = executor, workers
+    def __init__(self, make: Callable[[], concurrent.futures.ProcessPoolExecutor], workers: int):
+        self._make, self.workers = make, workers
+        self._executor = make()
+
+    def renew(self) -> None:
+        """New workers for the next stage: the last stage's are waited for, and what they held goes with them (a
+        process gives little of its freed memory back; the index's encoding kept the counting's, 20 MiB each)."""
+        self._executor.shutdown(wait=True)
+        self._executor = self._make()
+
+    def shutdown(self) -> None:
+        """The work not started dropped, and the workers waited for."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, fn: Callable[[S, T], R], item: T) -> concurrent.futures.Future[R]:
         return self._executor.submit(_call, fn, item)
@@ -168,12 +179,12 @@ def pool(state: S, workers: int, fresh: tuple[str, ...] = ()) -> Iterator[Pool[S
     if not frozen_before:
         gc.freeze()
     try:
-        executor = concurrent.futures.ProcessPoolExecutor(workers, context, initializer=_adopt,
-                                                          initargs=(state, parent))
+        workers_: Pool[S] = Pool(lambda: concurrent.futures.ProcessPoolExecutor(workers, context, initializer=_adopt,
+                                                                       initargs=(state, parent)), workers)
         try:
-            yield Pool(executor, workers)
+            yield workers_
         finally:
-            executor.shutdown(wait=True, cancel_futures=True)
+            workers_.shutdown()
             if fresh:
                 _stop_server()
     finally:

@@ -99,9 +99,10 @@ KINDS = ("article", "correction", "context", "source", "record")
 SHARD_BYTES = 12_000  # raw JSON bytes a shard grows to before the next term starts a new one
 FRAGMENT_BYTES = 3_000  # raw JSON bytes of display data a fragment aims at
 PARALLEL_DOCS = 3_000  # from this many documents, build_index counts and encodes on every core
-RUN_POSTINGS = 200_000  # postings (doc, tf) a run of terms holds, encoded at once: what the shards wait for in memory
-RUN_CHARS = 2_000_000  # characters of text in a run of documents counted at once: what a worker holds the postings of
-SPILL_POSTINGS = 16_384  # postings of a run's file read at once, about (its chunks): what merging holds of each run
+RUN_POSTINGS = 20_000  # postings (doc, tf) a run of terms holds, encoded at once: what the shards wait for in memory
+RUN_CHARS = 1_000_000  # characters of text in a run of documents counted at once: what a worker holds the postings of
+SPILL_POSTINGS = 4_096  # postings of a run's file read at once, about (its chunks): what merging holds of each run
+SPILL_TERMS = 512  # … or terms, whichever comes first (a chunk of rare terms holds an array and a tuple each)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -639,7 +640,7 @@ def _spill_docs(_: int, run: tuple[str, int, Iterable[SearchDoc]]) -> _Counted:
             fields = tuple((n, field[j]) for n, field in enumerate(part.postings) if j in field)
             chunk.append((part.terms[j], fields))
             size += sum(len(p) for _, p in fields) // 2
-            if size >= SPILL_POSTINGS:
+            if size >= SPILL_POSTINGS or len(chunk) >= SPILL_TERMS:
                 pickle.dump(chunk, f, protocol=pickle.HIGHEST_PROTOCOL)
                 chunk, size = [], 0
         if chunk:
@@ -953,17 +954,18 @@ def write_index(docs: Sequence[SearchDoc], write: Write, jobs: int | None = None
     numbers = max(len(docs) + 1, 1 << 15)  # the table of str(n) the encoding takes its numbers from
     _numbers(numbers)
     if jobs <= 1:
-        _index(docs, write, functools.partial(forking.imap_shared, state=numbers, jobs=1), 1)
+        _index(docs, write, functools.partial(forking.imap_shared, state=numbers, jobs=1), 1, lambda: None)
         return
-    # both stages' workers, forked from a small process (forking.pool: fresh): each is sent all it reads
+    # both stages' workers, forked from a small process (forking.pool: fresh): each is sent all it reads; the
+    # encoding's are new ones (the counting's kept what they had freed)
     with forking.pool(numbers, jobs, fresh=(__name__,)) as workers:
-        _index(docs, write, workers.imap, jobs)
+        _index(docs, write, workers.imap, jobs, workers.renew)
 
 
 _Imap = Callable[..., Iterator[Any]]  # (fn, items): fn(state, item) for each item, in order
 
 
-def _index(docs: Sequence[SearchDoc], write: Write, imap: _Imap, jobs: int) -> None:
+def _index(docs: Sequence[SearchDoc], write: Write, imap: _Imap, jobs: int, between: Callable[[], None]) -> None:
     survey = _survey(docs)
     # Runs of documents (of about RUN_CHARS) counted, in workers when jobs > 1, each run's postings written to a
     # file of its own, in term order; each run's documents are made here as it is sent (pickled), and written as
@@ -992,6 +994,7 @@ def _index(docs: Sequence[SearchDoc], write: Write, imap: _Imap, jobs: int) -> N
                 lengths[f] += counted.lengths[f]
             paths.append(counted.path)
             postings += counted.postings
+        between()  # (the counting's workers end)
         dens = _denominators(lengths, count)
         with open(f"{spill}/dens", "wb") as out:
             pickle.dump(dens, out, protocol=pickle.HIGHEST_PROTOCOL)
