@@ -951,8 +951,7 @@ def write_index(docs: Sequence[SearchDoc], write: Write, jobs: int | None = None
     bytes do not depend on it. A worker is sent its run and holds one at a time; a few results wait here.
     """
     jobs = parallel_jobs(docs) if jobs is None else jobs
-    numbers = max(len(docs) + 1, 1 << 15)  # the table of str(n) the encoding takes its numbers from
-    _numbers(numbers)
+    numbers = max(len(docs) + 1, 1 << 15)  # the table of str(n) the encoding takes its numbers from (_entries)
     if jobs <= 1:
         _index(docs, write, functools.partial(forking.imap_shared, state=numbers, jobs=1), 1, lambda: None)
         return
@@ -998,12 +997,14 @@ def _index(docs: Sequence[SearchDoc], write: Write, imap: _Imap, jobs: int, betw
         dens = _denominators(lengths, count)
         with open(f"{spill}/dens", "wb") as out:
             pickle.dump(dens, out, protocol=pickle.HIGHEST_PROTOCOL)
+        languages = _languages(dens)
+        del dens, lengths  # (the encoding reads them from the file: not held here meanwhile)
         per = max(1, postings // max(jobs, postings // RUN_POSTINGS, 1))
         sent: collections.deque[list[str]] = collections.deque()
         runs_of_terms = ((f"{spill}/dens", r) for r in _term_runs(_merged(paths), terms, count, per, sent))
         keys = _shards(runs_of_terms, sent, write, imap)
         _DENS[:] = ["", []]  # (read here when jobs == 1: not kept past the index)
-    manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "languages": _languages(dens),
+    manifest = {"version": LUNR_VERSION, "fields": [name for name, _ in FIELDS], "languages": languages,
                 "pipelines": {lang: list(PIPELINES[lang]) for lang in LANGUAGES},
                 "documents": count, "shards": keys, "fragments": fragments.groups}
     write("search/manifest.js", _script("manifest", _dumps(manifest)))
