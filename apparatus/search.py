@@ -879,11 +879,12 @@ class _Survey:
 
 
 def _survey(docs: Sequence[SearchDoc]) -> _Survey:
-    out = _Survey(array("b"), array("Q"), array("Q"))
-    for d in docs:
-        out.groups.append(_group(d))
-        out.shown.append(sum(map(len, _display(d))))
-        out.sizes.append((len(d.title) + len(d.text)) * DENSE.get(d.language.partition("-")[0], 1) + 16)
+    n = len(docs)
+    out = _Survey(array("b", bytes(n)), array("Q", bytes(8 * n)), array("Q", bytes(8 * n)))
+    for k, d in docs.numbered() if isinstance(docs, CollectionDocs) else enumerate(docs):
+        out.groups[k] = _group(d)
+        out.shown[k] = sum(map(len, _display(d)))
+        out.sizes[k] = (len(d.title) + len(d.text)) * DENSE.get(d.language.partition("-")[0], 1) + 16
     return out
 
 
@@ -1061,6 +1062,19 @@ class CollectionDocs(Sequence[SearchDoc]):
             s, texts = self._read(a)
             return self.note(s, s.citations[n], texts[1 + n])
         return self.record(self.records[k - len(self.notes)])
+
+    def numbered(self) -> Iterator[tuple[int, SearchDoc]]:
+        """Every document with its number, each summary read once: its article's, then its notes' (the index's
+        order reads each summary twice, as every article comes before every note)."""
+        notes = len(self.summaries)
+        for a in range(len(self.summaries)):
+            s, texts = self._read(a)
+            yield a, self.article(s, texts[0])
+            for n, c in enumerate(s.citations):
+                yield notes + n, self.note(s, c, texts[1 + n])
+            notes += len(s.citations)
+        for r, rid in enumerate(self.records, notes):
+            yield r, self.record(rid)
 
     def _read(self, a: int) -> tuple[site.ArticleSummary, list[str]]:
         """Summary a and its texts, unpacked once for the documents read of it in a row."""

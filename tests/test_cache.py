@@ -396,9 +396,10 @@ def test_a_build_holds_no_summary_the_cache_holds_and_reads_each_back_where_it_i
     assert len(held) == 20 and held == [None] * 20
     assert all(e is not None and e.summary and e.stored for e in entries)
     assert sorted(texts) == sorted(e.stored[0] for e in entries if e is not None)  # each read once, by its page
-    # each summary read five times: for the pages, then by the index for its sizes and its documents, each time
-    # for its article and again for its notes (the index's order: every article, then every note)
-    assert sorted(summaries) == sorted(5 * [e.summary for e in entries if e is not None])
+    # each summary read four times: for the pages; by the index for its documents' sizes (CollectionDocs.numbered);
+    # and for its documents, once for its article and again for its notes (the index's order: every article, then
+    # every note)
+    assert sorted(summaries) == sorted(4 * [e.summary for e in entries if e is not None])
     cold_equals(coll)
 
 

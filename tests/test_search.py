@@ -486,6 +486,8 @@ def test_the_collections_documents_are_made_when_read_in_index_order(tmp_path: P
     docs = search.collection_docs(summaries, c.registry)
     assert docs == search.ordered(docs) == lazy[:] and len(lazy) == len(docs) > len(summaries)
     assert [lazy[k] for k in range(-len(docs), 0)] == docs
+    assert sorted(lazy.numbered(), key=lambda kd: kd[0]) == list(enumerate(docs))  # each summary read once
+    assert search._survey(lazy) == search._survey(docs)
     assert any(d.kind == "record" for d in docs) and any(d.kind == "context" for d in docs)
     files: dict[str, bytes] = {}
     search.write_index(lazy, files.__setitem__, jobs=2)
