@@ -345,6 +345,7 @@ class Store:
         self._entries_loaded = False
         self._froze = False  # load_entries froze this process's objects (gc.freeze): close() unfreezes them
         self.new_blobs: dict[str, BlobMeta] = {}
+        self._folders: set[str] = set()  # the objects' folders known to exist
         self.checked: dict[str, BlobMeta | None] | None = None  # the recorded objects a child found changed
         # (apart): each one's meta now, or None (not intact); those it does not name are as recorded
 
@@ -527,9 +528,15 @@ class Store:
             self.new_blobs[h] = known
             return h
         folder = os.path.dirname(path)
-        os.makedirs(folder, exist_ok=True)
+        if folder not in self._folders:  # (256 of them: each made or found once, not at each of 75,000 objects)
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
         tmp = f"{folder}{os.sep}.{h[2:]}.{os.getpid()}"
-        write_file(tmp, data, 0o644, os.O_NOFOLLOW)
+        try:
+            write_file(tmp, data, 0o644, os.O_NOFOLLOW)
+        except FileNotFoundError:  # its folder went away meanwhile
+            os.makedirs(folder, exist_ok=True)
+            write_file(tmp, data, 0o644, os.O_NOFOLLOW)
         os.replace(tmp, path)  # whole or absent, whatever runs beside us
         info = os.lstat(path)
         self.new_blobs[h] = (info.st_size, info.st_mtime_ns, info.st_ino)

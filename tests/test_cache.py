@@ -894,3 +894,19 @@ def test_a_build_that_fails_stops_the_child_that_checks_its_objects(coll: Path,
     store.close()
     site_yaml.write_text(good, encoding="utf-8")
     assert pipeline.build(coll, jobs=1, use_cache=True).reused == 20
+
+
+def test_an_objects_folder_removed_during_a_run_is_made_again(tmp_path: Path) -> None:
+    """The store makes each of its objects' folders once a run (cache.Store.put), and again if one went away."""
+    import hashlib
+
+    (tmp_path / "site.yaml").write_text("title: t\n", encoding="utf-8")
+    store = cache.Store(tmp_path, "build")
+    assert store.open()
+    first = store.put(b"first")
+    shutil.rmtree(Path(store.object_path(first)).parent)
+    other = next(data for data in (b"other %d" % i for i in range(100_000))
+                 if hashlib.sha256(data).hexdigest()[:2] == first[:2])
+    h = store.put(other)
+    assert h[:2] == first[:2] and Path(store.object_path(h)).read_bytes() == other
+    store.close()
