@@ -251,19 +251,21 @@ class Entry(NamedTuple):
     view: str  # the records its notes name, as the registry had them (records_view)
     cited: tuple[str, ...]  # those record ids (cite keys), found or not
     result: tuple[Any, ...]  # pipeline.ArticleResult's fields after its summary (its page travels as an output)
-    summary: str  # the object holding its summary, pickled ("" for none): read only when a page or the index needs
-    # it, and never held by the build (10,000 summaries took 160 MiB there, alive and pickled)
+    summary: bytes  # its summary, pickled (b"" for none), its search texts as their Stored: unpickled each time a
+    # page or the index reads it, never held alive (10,000 summaries took 160 MiB, alive and pickled with their texts)
     citations: int  # how many notes the summary holds
     outputs: tuple[tuple[str, str], ...]  # (output path, object hash) of the files it wrote
     summary_key: str  # the hash of its whole summary, texts included: what the search index reads of it
     view_key: str  # the hash of what the collection's templates see of it (site.HIDDEN left out)
     stored: tuple[str, ...] = ()  # objects its result refers to (Stored texts): its Web Annotations first
+    texts: str = ""  # the object holding its summary's search texts (site.pack), read only by the index
 
 
 class Stored(str):
     """In a cached summary, in place of a long text only some pages need (an article's Web Annotations, 84 % of
-    an entry's size): the hash of the object holding it. Read back (:meth:`Store.text`) only for a page that
-    is rendered again; a page's key counts it by its article's summary key, not by its bytes."""
+    an entry's size; its search texts, what is left of the rest): the hash of the object holding it. Read back
+    (:meth:`Store.text`, :meth:`Store.read`) only for a page that is rendered again, or by the index; a page's key
+    counts it by its article's summary key, not by its bytes."""
 
 
 class Group(NamedTuple):
@@ -666,8 +668,9 @@ class Store:
             return f.read().decode("utf-8")
 
     def read(self, h: str) -> bytes | None:
-        """Object h's bytes, if they are still those whose hash names it (what is unpickled from an object is
-        checked so, as the state's files are by their signature); None if not, or unreadable."""
+        """Object h's bytes, if they are still those whose hash names it (an article's search texts, which the
+        index reads as they are: checked so, as the state's files are by their signature); None if not, or
+        unreadable."""
         try:
             with open(self._object(h), "rb") as f:
                 data = f.read()
@@ -896,7 +899,7 @@ def _named(state: State) -> set[str]:
     named = {h for e in state.articles.values() for _, h in e.outputs}
     named.update(h for g in state.groups.values() for h in g.webs)
     named.update(h for e in state.articles.values() for h in e.stored)
-    named.update(e.summary for e in state.articles.values() if e.summary)
+    named.update(e.texts for e in state.articles.values() if e.texts)
     named.update(h for g in state.groups.values() for _, h in g.outputs)
     named.update(state.manifest.values())
     return named

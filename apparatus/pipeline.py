@@ -606,13 +606,14 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
 
 class Summaries(Sequence[site.ArticleSummary]):
     """Every article's summary, in the collection's order, with what the run's end needs of all of them (how
-    many notes, which records they cite) counted as they are added. A summary the build cache holds is kept as
-    its object's hash and read from it each time it is read here (``read``): only its reader holds it. 10,000
-    summaries, each held alive and pickled, took 160 MiB of a build at its peak (docs/performance.md)."""
+    many notes, which records they cite) counted as they are added. A summary from the build cache is kept
+    pickled, as its entry holds it, and unpickled each time it is read here: only its reader holds it alive, and
+    its search texts are read back from their object (``texts``) only when it is read whole, by the index. 10,000
+    summaries, held alive and pickled with their texts, took 160 MiB of a build at its peak (docs/performance.md)."""
 
-    def __init__(self, read: Callable[[str], site.ArticleSummary] | None = None):
-        self._items: list[site.ArticleSummary | str] = []  # a summary, or its object's hash
-        self._read = read
+    def __init__(self, texts: Callable[[site.ArticleSummary], site.ArticleSummary] | None = None):
+        self._items: list[site.ArticleSummary | bytes] = []  # a summary, or its pickle
+        self._texts = texts
         self.places: list[int] = []  # each summary's place among the run's results
         self.citations: list[int] = []  # each summary's number of notes
         self.records: set[str] = set()  # the record ids their notes cite
@@ -633,8 +634,8 @@ class Summaries(Sequence[site.ArticleSummary]):
         self.records.update(rid for cit in summary.citations for rid in cit.records)
         self.entries.append(None)
 
-    def add_stored(self, i: int, h: str, citations: int, records: tuple[str, ...], entry: cache.Entry) -> None:
-        self._items.append(h)
+    def add_packed(self, i: int, packed: bytes, citations: int, records: tuple[str, ...], entry: cache.Entry) -> None:
+        self._items.append(packed)
         self.places.append(i)
         self.citations.append(citations)
         self.records.update(records)
@@ -652,18 +653,27 @@ class Summaries(Sequence[site.ArticleSummary]):
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(len(self)))]
         v = self._items[i]
-        if isinstance(v, str):
-            assert self._read is not None
-            return self._read(v)
+        if isinstance(v, bytes):
+            assert self._texts is not None
+            return self._texts(_unpickled(v))
         return v
 
     def __iter__(self) -> Iterator[site.ArticleSummary]:
         return (self[i] for i in range(len(self)))
 
     def listing(self) -> list[site.ArticleSummary]:
-        """Every summary, without the texts only the search index reads: what the collection's pages hold, all
-        at once (a summary's texts were half of it)."""
-        return [dataclasses.replace(s, texts=b"") if s.texts else s for s in self]
+        """Every summary, without the texts only the search index reads (nor read back): what the collection's
+        pages hold, all at once."""
+        out = []
+        for v in self._items:
+            s = _unpickled(v) if isinstance(v, bytes) else v
+            out.append(dataclasses.replace(s, texts=b"") if s.texts else s)
+        return out
+
+
+def _unpickled(packed: bytes) -> site.ArticleSummary:
+    summary: site.ArticleSummary = pickle.loads(packed)  # noqa: S301 - from the cache's signed entries
+    return summary
 
 
 class Reuse:
@@ -759,7 +769,7 @@ class Reuse:
             if ((as_before or e.key == self._article_key(slug, shas))
                     and (registry or e.view == self._view(c, e.cited))
                     and (self.staging is None or self.store.valid(e.outputs))
-                    and self.store.valid(("", h) for h in (*e.stored, e.summary) if h)):
+                    and self.store.valid(("", h) for h in (*e.stored, e.texts) if h)):
                 self.hits[slug] = e
             else:
                 self.misses.append(slug)
@@ -799,17 +809,20 @@ class Reuse:
                 h = self.store.put(kept.web_annotations.encode("utf-8"))
                 metas[h], stored = self.store.new_blobs[h], (h,)
                 kept = dataclasses.replace(kept, web_annotations=cache.Stored(h))
+            texts = ""  # (with search) its search texts: an object only the index reads
+            if kept is not None and isinstance(kept.texts, bytes) and kept.texts:
+                texts = self.store.put(kept.texts)
+                metas[texts] = self.store.new_blobs[texts]
+                kept = dataclasses.replace(kept, texts=cache.Stored(texts))
             packed = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL) if kept is not None else b""
-            held = self.store.put(packed) if packed else ""
-            if held:
-                metas[held] = self.store.new_blobs[held]
-            # its whole key is the hash of what is kept: its texts, and its Web Annotations by their object's hash
-            entry = cache.Entry(key, self._view(c, cited), cited, _without_summary(r), held,
+            # its whole key is the hash of what is kept: its Web Annotations and texts by their objects' hashes
+            entry = cache.Entry(key, self._view(c, cited), cited, _without_summary(r), packed,
                                 len(kept.citations) if kept is not None else 0, outputs, cache.key(packed), view_key,
-                                stored)
-            # the summary stays in its object, as a hit's, and its Web Annotations in theirs: the build reads them
-            # back where it needs them (Summaries; each AnnotationPage as it renders), and holds neither (10,000
-            # articles' summaries took 160 MiB, their Web Annotations 200 MiB, and the trip from a worker)
+                                stored, texts)
+            # the summary stays in its entry, pickled, as a hit's, its texts and Web Annotations in their objects: the
+            # build unpickles it where it reads it (Summaries), reads the texts for the index and each AnnotationPage
+            # as it renders, and holds none of them alive (10,000 articles' summaries took 160 MiB alive and
+            # pickled with their texts, their Web Annotations 200 MiB, and the trip from a worker)
             r = dataclasses.replace(r, summary=None)
         return r, entry, inputs, metas, list(outputs)
 
@@ -841,26 +854,28 @@ class Reuse:
     def summaries(self, c: Collection, results: list[ArticleResult]) -> Summaries:
         """The summaries of results: those with a cache entry as their objects (read when read), the others as
         they are."""
-        out = Summaries(self.summary)
+        out = Summaries(self.with_texts)
         for i, (slug, r) in enumerate(zip(c.slugs, results, strict=True)):
             e = self.new.articles.get(slug)
             if e is not None:
                 if e.summary:
-                    out.add_stored(i, e.summary, e.citations, e.cited, e)
+                    out.add_packed(i, e.summary, e.citations, e.cited, e)
             elif r.summary is not None:
                 out.add(i, r.summary)
         return out
 
-    def summary(self, h: str) -> site.ArticleSummary:
-        """The summary object h holds (checked by its hash, as the state's files are by their signature)."""
-        data = self.store.read(h)
+    def with_texts(self, summary: site.ArticleSummary) -> site.ArticleSummary:
+        """The summary with its search texts read back from their object (checked by its hash, as the state's
+        files are by their signature), for the index."""
+        if not isinstance(summary.texts, cache.Stored):
+            return summary
+        data = self.store.read(summary.texts)
         if data is None:
             where = cache.DIR if self.store.dir == self.store.root / cache.DIR else str(self.store.dir)
             raise BuildError([Diagnostic(where, 1, 1, "a file of the build cache changed or went away while this "
                                          "run read it; nothing was written", "run the build again: the next run "
                                          "checks the cache before it uses it (or build with --no-cache)")])
-        summary: site.ArticleSummary = pickle.loads(data)  # noqa: S301 - its hash is the one the signed entry names
-        return summary
+        return dataclasses.replace(summary, texts=data)
 
     # --- pages -------------------------------------------------------------------------------------------
 

@@ -1081,6 +1081,7 @@ class CollectionDocs(Sequence[SearchDoc]):
         last, s, texts = self._last
         if last != a or s is None:
             s = self.summaries[a]
+            assert isinstance(s.texts, bytes), "a cached summary's texts are read back before the index reads it"
             texts = site.unpack(s.texts)
             self._last = a, s, texts
         return s, texts

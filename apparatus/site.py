@@ -99,8 +99,9 @@ class ArticleSummary:
     citations: tuple[Citation, ...]
     # for search and the Web Annotation files only (HIDDEN): not in its repr or its comparisons either, which a
     # template can reach ({{ article }}, |string, ==)
-    texts: bytes = dataclasses.field(default=b"", repr=False, compare=False)  # the article's plain text, then each
-    # note's in the order of citations, packed (:func:`pack`); b"" when no index is made
+    texts: bytes | str = dataclasses.field(default=b"", repr=False, compare=False)  # the article's plain text, then
+    # each note's in the order of citations, packed (:func:`pack`); b"" when no index is made; in a cached summary,
+    # the object holding them (apparatus.cache.Stored), read back for the index
     added: str = ""  # YYYY-MM-DD: the day its file was added, from git (apparatus.history); "" when unknown
     language: str = ""  # the article's BCP 47 language
     web_annotations: str | None = dataclasses.field(default=None, repr=False, compare=False)  # its notes' W3C

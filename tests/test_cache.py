@@ -10,6 +10,7 @@ the cache must equal a cold build of the same sources, file for file and diagnos
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -369,13 +370,14 @@ def reused(coll: Path, apart: bool, monkeypatch: pytest.MonkeyPatch) -> int:
     return int(found[1]) if found else 0
 
 
-def test_a_build_holds_no_summary_the_cache_holds_and_reads_each_back_where_it_is_needed(
+def test_a_build_holds_no_summary_alive_and_reads_the_texts_back_for_the_index(
         coll: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Once an article's cache entry holds its summary (an object), its result comes back from its worker without
-    it, as a hit's does: the build keeps the object's hash (pipeline.Summaries) and reads the summary back where
-    the collection's pages and the index read it, and each AnnotationPage reads its Web Annotations back as it
-    renders. At 10,000 articles the summaries held alive and pickled took 160 MiB, the Web Annotations 200 MiB.
-    The site is a cold build's."""
+    """Once an article's cache entry holds its summary (pickled, its search texts in an object), its result comes
+    back from its worker without it, as a hit's does: the build keeps the entry's pickle (pipeline.Summaries) and
+    unpickles it where the collection's pages and the index read it, the index reads the texts back from their
+    object, and each AnnotationPage reads its Web Annotations back as it renders. At 10,000 articles the summaries
+    held alive and pickled with their texts took 160 MiB, the Web Annotations 200 MiB. The site is a cold
+    build's."""
     made: list[tuple[list[Any], list[Any]]] = []
     real = pipeline.Reuse.summaries
 
@@ -385,28 +387,29 @@ def test_a_build_holds_no_summary_the_cache_holds_and_reads_each_back_where_it_i
         return out
 
     monkeypatch.setattr(pipeline.Reuse, "summaries", spy)
-    texts: list[str] = []
+    webs: list[str] = []
     text = cache.Store.text
-    monkeypatch.setattr(cache.Store, "text", lambda self, ref: texts.append(str(ref)) or text(self, ref))
-    summaries: list[str] = []
-    summary = pipeline.Reuse.summary
-    monkeypatch.setattr(pipeline.Reuse, "summary", lambda self, h: summaries.append(h) or summary(self, h))
+    monkeypatch.setattr(cache.Store, "text", lambda self, ref: webs.append(str(ref)) or text(self, ref))
+    texts: list[str] = []
+    read = cache.Store.read
+    monkeypatch.setattr(cache.Store, "read", lambda self, h: texts.append(h) or read(self, h))
     assert pipeline.build(coll, jobs=1, use_cache=True).reused == 0
     [(held, entries)] = made
     assert len(held) == 20 and held == [None] * 20
-    assert all(e is not None and e.summary and e.stored for e in entries)
-    assert sorted(texts) == sorted(e.stored[0] for e in entries if e is not None)  # each read once, by its page
-    # each summary read four times: for the pages; by the index for its documents' sizes (CollectionDocs.numbered);
-    # and for its documents, once for its article and again for its notes (the index's order: every article, then
-    # every note)
-    assert sorted(summaries) == sorted(4 * [e.summary for e in entries if e is not None])
+    assert all(e is not None and e.summary and e.stored and e.texts for e in entries)
+    assert all(isinstance(pickle.loads(e.summary).texts, cache.Stored) for e in entries if e is not None)
+    assert sorted(webs) == sorted(e.stored[0] for e in entries if e is not None)  # each read once, by its page
+    # each article's texts read three times by the index, none for the pages: its documents' sizes
+    # (CollectionDocs.numbered), then its documents, once for its article and again for its notes (the index's
+    # order: every article, then every note)
+    assert sorted(texts) == sorted(3 * [e.texts for e in entries if e is not None])
     cold_equals(coll)
 
 
-def test_a_summary_object_changed_while_a_build_reads_it_fails_the_build_and_the_site_is_kept(
+def test_a_texts_object_changed_while_a_build_reads_it_fails_the_build_and_the_site_is_kept(
         coll: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A summary is unpickled from its object only if the object's bytes still have the hash its signed entry
-    names: one changed after the run checked it fails the run, with the cache's path and a hint, and the last
+    """An article's search texts are read back from their object only if its bytes still have the hash its signed
+    entry names: one changed after the run checked it fails the run, with the cache's path and a hint, and the last
     site stays whole."""
     assert run(coll, "build").returncode == 0
     before = tree_digest(coll / "_site")
@@ -416,7 +419,7 @@ def test_a_summary_object_changed_while_a_build_reads_it_fails_the_build_and_the
 
     def damage(self: Any, c: Any, mode: Any) -> None:
         plan(self, c, mode)
-        path = Path(self.store.object_path(next(iter(self.hits.values())).summary))
+        path = Path(self.store.object_path(next(iter(self.hits.values())).texts))
         data = path.read_bytes()
         path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
 
