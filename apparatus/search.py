@@ -100,9 +100,9 @@ SHARD_BYTES = 12_000  # raw JSON bytes a shard grows to before the next term sta
 FRAGMENT_BYTES = 3_000  # raw JSON bytes of display data a fragment aims at
 PARALLEL_DOCS = 3_000  # from this many documents, build_index counts and encodes on every core
 RUN_POSTINGS = 20_000  # postings (doc, tf) a run of terms holds, encoded at once: what the shards wait for in memory
-RUN_CHARS = 1_000_000  # characters of text in a run of documents counted at once: what a worker holds the postings of
+RUN_CHARS = 700_000  # characters of text in a run of documents counted at once: what a worker holds the postings of
 SPILL_POSTINGS = 4_096  # postings of a run's file read at once, about (its chunks): what merging holds of each run
-SPILL_TERMS = 512  # … or terms, whichever comes first (a chunk of rare terms holds an array and a tuple each)
+SPILL_TERMS = 256  # … or terms, whichever comes first (a chunk of rare terms holds an array and a tuple each)
 
 
 @dataclasses.dataclass(frozen=True)
