@@ -607,8 +607,9 @@ def _build(root: Path, write: bool, jobs: int | None, strict: bool, search_index
 class Summaries(Sequence[site.ArticleSummary]):
     """Every article's summary, in the collection's order, with what the run's end needs of all of them (how
     many notes, which records they cite) counted as they are added. A summary from the build cache is kept
-    pickled, as its entry holds it, and unpickled each time it is read here: only its reader holds it alive, and
-    its search texts are read back from their object (``texts``) only when it is read whole, by the index. 10,000
+    pickled, as its entry holds it, and unpickled each time it is read here: only its reader holds it alive. Read
+    here, its search texts are read back from their object too (``texts``), for the index; the collection pages
+    read :meth:`listing`, without them. 10,000
     summaries, held alive and pickled with their texts, took 160 MiB of a build at its peak (docs/performance.md)."""
 
     def __init__(self, texts: Callable[[site.ArticleSummary], site.ArticleSummary] | None = None):
@@ -848,12 +849,12 @@ class Reuse:
             self.new.articles[slug] = e
             if e.summary:
                 self.summary_keys.append(e.summary_key)
-            out.append(ArticleResult(None, *e.result) if slug in self.hits else r)  # (its summary: in its object)
+            out.append(ArticleResult(None, *e.result) if slug in self.hits else r)  # (its summary: in its entry)
         return out
 
     def summaries(self, c: Collection, results: list[ArticleResult]) -> Summaries:
-        """The summaries of results: those with a cache entry as their objects (read when read), the others as
-        they are."""
+        """The summaries of results: those with a cache entry as the entry holds them, pickled (unpickled when
+        read), the others as they are."""
         out = Summaries(self.with_texts)
         for i, (slug, r) in enumerate(zip(c.slugs, results, strict=True)):
             e = self.new.articles.get(slug)

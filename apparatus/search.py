@@ -629,8 +629,9 @@ class _Counted:
 
 def _spill_docs(_: int, run: tuple[str, int, Iterable[SearchDoc]]) -> _Counted:
     """A run of documents counted, (its file, the first one's number, the documents), and its postings written to
-    its file in term order, in chunks of about SPILL_POSTINGS postings: [(term, ((field, postings), …)), …]
-    pickled (by postings, not terms: a few hundred of the commonest words hold most of a run's postings)."""
+    its file in term order, in chunks of about SPILL_POSTINGS postings or SPILL_TERMS terms, whichever comes
+    first: [(term, ((field, postings), …)), …] pickled (a few hundred of the commonest words hold most of a run's
+    postings, and a chunk of rare terms holds an array and a tuple for each)."""
     path, start, docs = run
     part = _count(docs, start, False)
     with open(path, "wb") as f:
@@ -649,15 +650,20 @@ def _spill_docs(_: int, run: tuple[str, int, Iterable[SearchDoc]]) -> _Counted:
 
 
 def _spilled(path: str, r: int) -> Iterator[tuple[str, int, tuple[tuple[int, Postings], ...]]]:
-    """A run's file, term by term: (term, the run's number, its postings per field)."""
-    with open(path, "rb") as f:
-        while True:
+    """A run's file, term by term: (term, the run's number, its postings per field). The file is opened for each
+    chunk, not held open: a merge reads every run's file at once, and a large collection has more runs than a
+    process may hold files open (1,024 on Linux, 256 on macOS by default)."""
+    at = 0
+    while True:
+        with open(path, "rb") as f:
+            f.seek(at)
             try:
                 chunk = pickle.load(f)  # noqa: S301 - written by this build, in its own temporary folder
             except EOFError:
                 return
-            for term, fields in chunk:
-                yield term, r, fields
+            at = f.tell()
+        for term, fields in chunk:
+            yield term, r, fields
 
 
 def _merged(paths: list[str]) -> Iterator[tuple[str, list[tuple[int, Postings]]]]:
@@ -1082,7 +1088,7 @@ class CollectionDocs(Sequence[SearchDoc]):
         if last != a or s is None:
             s = self.summaries[a]
             assert isinstance(s.texts, bytes), "a cached summary's texts are read back before the index reads it"
-            texts = site.unpack(s.texts)
+            texts = site.unpack(s.texts) or [""] * (1 + len(s.citations))  # (none packed: made without search)
             self._last = a, s, texts
         return s, texts
 

@@ -13,6 +13,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -486,12 +487,47 @@ def test_the_collections_documents_are_made_when_read_in_index_order(tmp_path: P
     docs = search.collection_docs(summaries, c.registry)
     assert docs == search.ordered(docs) == lazy[:] and len(lazy) == len(docs) > len(summaries)
     assert [lazy[k] for k in range(-len(docs), 0)] == docs
-    assert sorted(lazy.numbered(), key=lambda kd: kd[0]) == list(enumerate(docs))  # each summary read once
+    assert sorted(lazy.numbered(), key=lambda kd: kd[0]) == list(enumerate(docs))  # (each summary read once)
     assert search._survey(lazy) == search._survey(docs)
     assert any(d.kind == "record" for d in docs) and any(d.kind == "context" for d in docs)
     files: dict[str, bytes] = {}
     search.write_index(lazy, files.__setitem__, jobs=2)
     assert files == search.build_index(docs, jobs=1)
+
+
+def test_a_summary_made_without_search_texts_gives_its_documents_empty_texts(tmp_path: Path) -> None:
+    """A summary made without the index's texts (a check's) still gives every document, with empty texts: none
+    of them, nor the documents after them, is lost (a Sequence's iteration ends at an IndexError)."""
+    c, diags = pipeline.load_collection(copy_site(TINY, tmp_path / "tiny"))
+    assert c is not None, diags
+    made = {search: [r.summary for r in pipeline.process_articles(c, pipeline.Mode(search=search))
+                     if r.summary is not None] for search in (True, False)}
+    full, bare = (search.collection_docs(made[k], c.registry) for k in (True, False))
+    assert len(bare) == len(full) and [d.ref for d in bare] == [d.ref for d in full]
+    articles = len(made[False])
+    assert all(d.text == f"{s.outlet}\n" for d, s in zip(bare[:articles], made[False], strict=True))  # outlet alone
+    assert bare[articles:] != full[articles:] and bare[-1] == full[-1]  # the notes' texts empty, the records equal
+
+
+def test_a_merge_of_more_runs_than_a_process_may_hold_files_open(tmp_path: Path) -> None:
+    """The merge reads every run's file at once, each opened for one chunk at a time: a collection with more runs
+    than the process may hold files open (256 here; 1,024 by default on Linux) gets the same index."""
+    script = tmp_path / "many.py"
+    script.write_text(f"""
+import resource, sys
+sys.path.insert(0, {str(REPO)!r})
+from apparatus import search
+words = lambda i: " ".join(f"w{{i}}x{{j}}" for j in range(40))
+docs = search.ordered([search.SearchDoc(f"a/{{i}}/", "article", f"t {{i}}", words(i)) for i in range(1500)])
+whole = search.build_index(docs, jobs=1)
+search.RUN_CHARS = 300  # about 1,500 runs
+resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+files = {{}}
+search.write_index(docs, files.__setitem__, jobs=1)
+print(files == whole, len(files))
+""", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0 and done.stdout.startswith("True "), done.stderr[-2000:]
 
 
 # --- per language: what a reader types finds it ---------------------------------------------------------------
